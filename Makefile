@@ -1,0 +1,55 @@
+# airline-elt: the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing first (`make setup`), so they work on a fresh machine.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SETUP_STAMP := $(VENV)/.setup-done
+# apt-get needs root; as another user it goes through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system-packages run test lint build docs clean
+
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): pyproject.toml
+	$(MAKE) system-packages
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# PostgreSQL server binaries (the local warehouse) and Java (PySpark), from apt when missing.
+system-packages:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# The whole pipeline on the bundled sample data, against the local warehouse.
+run: setup
+	$(BIN)/airline-elt run --landing sample_data/landing
+
+# Lint (ruff, sqlfluff) and every test: dbt build and tests, landing, runner, AWS path.
+test: setup lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint models macros tests/dbt analyses --dialect redshift
+
+# dbt build against the local warehouse (starts it if needed).
+build: setup
+	$(BIN)/airline-elt transform
+
+docs: setup
+	$(BIN)/airline-elt docs
+
+clean:
+	-$(BIN)/airline-elt warehouse stop
+	rm -rf .airline-elt target logs

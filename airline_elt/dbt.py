@@ -1,0 +1,66 @@
+"""Running dbt against the local warehouse with a generated profile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from airline_elt.state import project_dir, state_home
+from airline_elt.warehouse import Connection
+
+PROFILE_EXAMPLE = "profiles.yml.example"
+
+
+def dbt_executable() -> str:
+    beside_python = Path(sys.executable).with_name("dbt")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if found is None:
+        raise FileNotFoundError("dbt is not installed: run `make setup`")
+    return found
+
+
+def profiles_dir(home: Path | None = None) -> Path:
+    """A folder holding the local profile; regenerated from profiles.yml.example each call.
+
+    The example's `local` target reads the connection from AIRLINE_ELT_PG_* and
+    DBT_ENV_SECRET_PG_PASSWORD, which `dbt_environment` sets: nobody edits a file.
+    """
+    folder = (home or state_home()) / "dbt"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(project_dir() / PROFILE_EXAMPLE, folder / "profiles.yml")
+    return folder
+
+
+def dbt_environment(connection: Connection, home: Path | None = None) -> dict[str, str]:
+    home = home or state_home()
+    env = dict(os.environ)
+    env.update(connection.dbt_env())
+    env["DBT_TARGET"] = "local"
+    env["DBT_PROFILES_DIR"] = str(profiles_dir(home))
+    env["DBT_TARGET_PATH"] = str(home / "dbt" / "target")
+    env["DBT_LOG_PATH"] = str(home / "dbt" / "logs")
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def run_dbt(
+    args: Sequence[str],
+    connection: Connection,
+    home: Path | None = None,
+    capture: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """`dbt <args>` in the project folder, against the local warehouse."""
+    return subprocess.run(
+        [dbt_executable(), *args],
+        cwd=project_dir(),
+        env=dbt_environment(connection, home),
+        text=True,
+        capture_output=capture,
+        check=False,
+    )
