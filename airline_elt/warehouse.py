@@ -136,6 +136,11 @@ def _can_reach(user: pwd.struct_passwd, path: Path) -> bool:
     return True
 
 
+def _log_file(settings: _Settings) -> Path:
+    """The server log, beside the data folder (where the server user can write)."""
+    return Path(settings.data_dir).parent / "log" / "postgresql.log"
+
+
 class Warehouse:
     """One private PostgreSQL cluster, in `<home>/warehouse/`."""
 
@@ -143,7 +148,6 @@ class Warehouse:
         self.home = home or state_home()
         self.folder = self.home / "warehouse"
         self.settings_file = self.folder / "warehouse.json"
-        self.log_file = self.folder / "log" / "postgresql.log"
 
     # -- public API ---------------------------------------------------------
 
@@ -163,7 +167,7 @@ class Warehouse:
                     "-t",
                     "60",
                     "-l",
-                    str(self.log_file),
+                    str(_log_file(settings)),
                     "-o",
                     f"-p {settings.port}",
                 )
@@ -205,7 +209,7 @@ class Warehouse:
             "folder": str(self.folder),
             "data_dir": settings.data_dir,
             "port": settings.port,
-            "log": str(self.log_file),
+            "log": str(_log_file(settings)),
         }
 
     def server_pid(self) -> int | None:
@@ -236,11 +240,11 @@ class Warehouse:
         if data_dir.exists():
             shutil.rmtree(data_dir)
         data_dir.mkdir(parents=True, mode=0o700)
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        _log_file(settings).parent.mkdir(parents=True, exist_ok=True)
         if os_user is not None:
-            for path in (data_dir, data_dir.parent, self.log_file.parent):
+            for path in (data_dir, data_dir.parent, _log_file(settings).parent):
                 os.chown(path, os_user.pw_uid, os_user.pw_gid)
-        with tempfile.NamedTemporaryFile("w", delete=False, dir=self.folder) as pwfile:
+        with tempfile.NamedTemporaryFile("w", delete=False, dir=data_dir.parent) as pwfile:
             pwfile.write(settings.password + "\n")
         try:
             if os_user is not None:
@@ -335,8 +339,9 @@ class Warehouse:
         )
         if result.returncode != 0:
             log_tail = ""
-            if self.log_file.exists():
-                log_tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
+            if _log_file(settings).exists():
+                log_lines = _log_file(settings).read_text(errors="replace").splitlines()
+                log_tail = "\n".join(log_lines[-15:])
             raise WarehouseError(
                 f"`{' '.join(command)}` failed (exit {result.returncode}):\n"
                 f"{result.stdout}{result.stderr}{log_tail}".rstrip()

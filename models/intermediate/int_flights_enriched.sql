@@ -1,0 +1,78 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='flight_date',
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_flight_dates(enriched_flight_dates_to_rebuild()) }}",
+        schema='intermediate',
+        **({'dist': 'flight_date', 'sort': ['flight_date']} if target.type == 'redshift' else {})
+    )
+}}
+
+with
+
+flights as (
+
+    select * from {{ ref('stg_raw__flights') }}
+
+),
+
+airports as (
+
+    select * from {{ ref('airports_dim') }}
+
+),
+
+{% if is_incremental() -%}
+dates_to_rebuild as (
+
+    {{ enriched_flight_dates_to_rebuild() }}
+
+),
+
+{% endif -%}
+flights_to_build as (
+
+    select flights.*
+    from flights
+    {%- if is_incremental() %}
+    where flights.flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        flights_to_build.flight_id,
+        flights_to_build.flight_date,
+        flights_to_build.carrier,
+        flights_to_build.origin_airport_id,
+        flights_to_build.dest_airport_id,
+        origin.name as dep_airport,
+        destination.name as arr_airport,
+        origin.city as dep_city,
+        destination.city as arr_city,
+        origin.state as dep_state,
+        destination.state as arr_state,
+        flights_to_build.dep_delay,
+        flights_to_build.arr_delay,
+        flights_to_build.dep_delay is null as is_cancelled,
+        origin.airport_id is not null as has_known_origin,
+        destination.airport_id is not null as has_known_destination,
+        flights_to_build.source_key,
+        flights_to_build.source_line_number,
+        flights_to_build.file_version_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as enriched_at
+
+    from flights_to_build
+    left join airports as origin
+        on flights_to_build.origin_airport_id = origin.airport_id
+    left join airports as destination
+        on flights_to_build.dest_airport_id = destination.airport_id
+
+)
+
+select * from final

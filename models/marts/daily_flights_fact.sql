@@ -1,0 +1,63 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='flight_date',
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_flight_dates(fact_flight_dates_to_rebuild()) }}",
+        **({'dist': 'flight_date', 'sort': ['flight_date', 'carrier']} if target.type == 'redshift' else {})
+    )
+}}
+
+with
+
+enriched_flights as (
+
+    select * from {{ ref('int_flights_enriched') }}
+
+),
+
+{% if is_incremental() -%}
+dates_to_rebuild as (
+
+    {{ fact_flight_dates_to_rebuild() }}
+
+),
+
+{% endif -%}
+delayed_flights as (
+
+    {{ fact_eligible_flights('enriched_flights') }}
+        {%- if is_incremental() %}
+        and flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
+        {%- endif %}
+
+),
+
+final as (
+
+    select
+        cast(flight_id as varchar(32)) as flight_id,
+        cast(flight_date as date) as flight_date,
+        cast(carrier as varchar(10)) as carrier,
+        cast(dep_airport as varchar(200)) as dep_airport,
+        cast(arr_airport as varchar(200)) as arr_airport,
+        cast(dep_city as varchar(100)) as dep_city,
+        cast(arr_city as varchar(100)) as arr_city,
+        cast(dep_state as varchar(100)) as dep_state,
+        cast(arr_state as varchar(100)) as arr_state,
+        cast(dep_delay as bigint) as dep_delay,
+        cast(arr_delay as bigint) as arr_delay,
+        cast(origin_airport_id as bigint) as origin_airport_id,
+        cast(dest_airport_id as bigint) as dest_airport_id,
+        cast(source_key as varchar(1024)) as source_key,
+        cast(source_line_number as integer) as source_line_number,
+        cast(file_version_id as bigint) as file_version_id,
+        cast(enriched_at as timestamp) as enriched_at
+
+    from delayed_flights
+
+)
+
+select * from final

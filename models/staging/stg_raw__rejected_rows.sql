@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'flights_rejected') }}
+
+),
+
+renamed as (
+
+    select
+        file_version_id,
+        source_key,
+        source_line_number,
+        raw_line,
+        reason_code,
+        reason_detail,
+        flight_date,
+        rejected_at
+
+    from source
+
+)
+
+select * from renamed
