@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from airline_elt.seeds import SEED_DIR_ENV, seed_dir_override
 from airline_elt.state import project_dir, state_home
 from airline_elt.warehouse import Connection
 
@@ -46,6 +47,9 @@ def dbt_environment(connection: Connection, home: Path | None = None) -> dict[st
     env["DBT_TARGET_PATH"] = str(home / "dbt" / "target")
     env["DBT_LOG_PATH"] = str(home / "dbt" / "logs")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    own_seeds = seed_dir_override(home)
+    if own_seeds is not None:
+        env[SEED_DIR_ENV] = str(own_seeds)
     return env
 
 

@@ -1,0 +1,446 @@
+"""`airline-elt`: the local runner's command line.
+
+Everything runs against the local warehouse of the state folder
+($AIRLINE_ELT_HOME, default .airline-elt/ in the checkout). Exit status: 0 on
+success (warnings included), 1 on a failure, 2 on a usage error, 130 when
+interrupted. Errors are one or two lines; --verbose adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from airline_elt import queries
+from airline_elt.dbt import dbt_environment, run_dbt
+from airline_elt.docs import docs_site_dir, make_server, missing_site_files
+from airline_elt.errors import AirlineEltError
+from airline_elt.notify import Outbox
+from airline_elt.pipeline import Run, RunOutcome, StepFailed, new_run_id
+from airline_elt.seeds import read_airports
+from airline_elt.state import state_home
+from airline_elt.transform import dbt_build
+from airline_elt.ui import (
+    ConsoleUI,
+    make_console,
+    render_landed_files,
+    render_run_summary,
+)
+from airline_elt.warehouse import Warehouse, WarehouseError
+from airline_elt.watch import Watcher
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+# -- argument parsing -----------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show dbt's and the landing job's output, and tracebacks")
+    parser = argparse.ArgumentParser(
+        prog="airline-elt",
+        description="Run the airline on-time ELT pipeline on this machine: a private "
+        "PostgreSQL warehouse, PySpark landing, dbt.",
+        epilog="State (warehouse data, logs, notifications) lives in $AIRLINE_ELT_HOME "
+        "(default: .airline-elt/ in the checkout). dbt arguments go after `--`.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    warehouse = commands.add_parser("warehouse", parents=[common],
+                                     help="start, stop or inspect the local warehouse",
+                                     description="The local PostgreSQL warehouse.")
+    actions = warehouse.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("start", parents=[common], help="create (first time) and start it")
+    actions.add_parser("stop", parents=[common], help="stop it (the data stays)")
+    actions.add_parser("status", parents=[common], help="whether it runs, where, on which port")
+    actions.add_parser("url", parents=[common],
+                       help='print its libpq URL: psql "$(airline-elt warehouse url)"')
+    actions.add_parser("env", parents=[common],
+                       help='print export lines for your own dbt commands: '
+                            'eval "$(airline-elt warehouse env)"')
+
+    land = commands.add_parser("land", parents=[common],
+                               help="land the new files of a landing folder (no dbt)",
+                               description="Land every new *.csv under DIR into raw.*")
+    land.add_argument("--landing", type=Path, required=True, metavar="DIR",
+                      help="landing folder (plays the S3 bucket root)")
+
+    transform = commands.add_parser(
+        "transform", parents=[common], help="dbt build against the local warehouse",
+        description="`dbt build` with the generated local profile; "
+        "dbt's own arguments go after `--`, e.g. `airline-elt transform -- --select marts`.",
+    )
+    transform.add_argument("--airports", type=Path, metavar="FILE",
+                           help="your airports CSV (airport_id,city,state,name) replaces the "
+                                "bundled seed for this warehouse")
+
+    run = commands.add_parser(
+        "run", parents=[common], help="land, dbt build, summarize and notify",
+        description="The whole pipeline on a landing folder: AcquireLock, Land, Transform, "
+        "Summarize, NotifySuccess/NotifyFailure, ReleaseLock. dbt arguments go after `--`.",
+    )
+    run.add_argument("--landing", type=Path, required=True, metavar="DIR",
+                     help="landing folder (plays the S3 bucket root)")
+    run.add_argument("--json", action="store_true",
+                     help="print a machine-readable summary on stdout (progress goes to stderr)")
+    run.add_argument("--airports", type=Path, metavar="FILE",
+                     help="your airports CSV (airport_id,city,state,name) replaces the bundled "
+                          "seed for this warehouse")
+
+    watch = commands.add_parser(
+        "watch", parents=[common], help="run the pipeline whenever new files arrive in DIR",
+        description="Poll DIR; new or changed files start a run (files arriving together "
+        "make one run). Stop with Ctrl-C.",
+    )
+    watch.add_argument("directory", type=Path, metavar="DIR", help="landing folder to watch")
+    watch.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+                       help="how often to look (default 1)")
+    watch.add_argument("--settle", type=float, default=3.0, metavar="SECONDS",
+                       help="files must be unchanged this long before a run (default 3)")
+    watch.add_argument("--once", action="store_true",
+                       help="run once for what is pending now, then exit")
+    watch.add_argument("--max-runs", type=int, metavar="N", help="exit after N runs")
+    watch.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="stop watching after this long (a run under way finishes)")
+
+    status = commands.add_parser("status", parents=[common],
+                                 help="landed files with their counts and status, newest first")
+    status.add_argument("--limit", type=int, default=30, metavar="N",
+                        help="show the newest N file versions (default 30)")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    docs = commands.add_parser("docs", parents=[common],
+                               help="generate the dbt docs site and serve it on localhost")
+    docs.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
+    docs.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
+    docs.add_argument("--no-serve", action="store_true", help="generate only")
+
+    dbt = commands.add_parser(
+        "dbt", parents=[common], help="any dbt command against the local warehouse",
+        description="e.g. `airline-elt dbt test --select daily_flights_fact`",
+    )
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="ARGS",
+                     help="dbt command and arguments")
+    return parser
+
+
+def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Our arguments, and dbt's (everything after the first `--`)."""
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1 :]
+    return argv, []
+
+
+# -- commands -------------------------------------------------------------------
+
+
+class Context:
+    def __init__(self, args: argparse.Namespace, dbt_args: list[str]) -> None:
+        self.args = args
+        self.dbt_args = dbt_args
+        self.verbose: bool = getattr(args, "verbose", False)
+        self.json: bool = getattr(args, "json", False)
+        self.console = make_console(to_stderr=self.json)
+        self.ui = ConsoleUI(self.console, verbose=self.verbose)
+        self.home = state_home()
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.home)
+
+
+def cmd_warehouse(ctx: Context) -> int:
+    warehouse = ctx.warehouse()
+    action = ctx.args.action
+    if action == "start":
+        connection = warehouse.start()
+        ctx.console.print(
+            f"warehouse running on {connection.host}:{connection.port}, database "
+            f"{connection.dbname} (data: {warehouse.status().get('data_dir')})"
+        )
+        ctx.console.print('connect: psql "$(airline-elt warehouse url)"')
+    elif action == "stop":
+        stopped = warehouse.stop()
+        ctx.console.print("warehouse stopped (the data stays)" if stopped
+                          else "warehouse was not running")
+    elif action == "status":
+        state = warehouse.status()
+        if not state["exists"]:
+            ctx.console.print(f"no warehouse yet in {state['folder']}: "
+                              "`airline-elt warehouse start` creates one")
+        else:
+            ctx.console.print(
+                f"warehouse {'running' if state['running'] else 'stopped'}: "
+                f"127.0.0.1:{state['port']}, data {state['data_dir']}, log {state['log']}"
+            )
+    elif action == "url":
+        print(warehouse.connection().url())
+        if not warehouse.is_running():
+            print("warning: the warehouse is stopped: `airline-elt warehouse start`",
+                  file=sys.stderr)
+    elif action == "env":
+        connection = warehouse.connection()
+        env = dbt_environment(connection, ctx.home)
+        names = [*connection.dbt_env(), "DBT_TARGET", "DBT_PROFILES_DIR", "DBT_TARGET_PATH",
+                 "DBT_LOG_PATH", "AIRLINE_ELT_SEED_DIR"]
+        for name in names:
+            if name in env:
+                print(f"export {name}={shlex.quote(env[name])}")
+    return EXIT_OK
+
+
+def _landing_dir(path: Path) -> Path:
+    if not path.is_dir():
+        raise AirlineEltError(
+            f"landing folder not found: {path}",
+            "give a folder holding daily_flights/... CSV files, e.g. sample_data/landing",
+        )
+    return path.resolve()
+
+
+def _validate_airports(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    read_airports(path)  # fails fast, before anything starts, on a bad file
+    return path.resolve()
+
+
+def cmd_land(ctx: Context) -> int:
+    landing_dir = _landing_dir(ctx.args.landing)
+    run = Run(ctx.home, ctx.ui)
+    with run.locked():
+        summary = run.land(landing_dir)
+    for item in summary.files:
+        if ctx.verbose or item["status"] != "duplicate":
+            ctx.console.print(
+                f"  {item['key']}: {item['status']}, {item['rows_read']} read, "
+                f"{item['rows_landed']} landed, {item['rows_rejected']} rejected"
+            )
+    ctx.console.print("next: `airline-elt transform` builds the models from what landed")
+    return EXIT_OK
+
+
+def cmd_transform(ctx: Context) -> int:
+    airports = _validate_airports(ctx.args.airports)
+    run = Run(ctx.home, ctx.ui)
+    with run.locked():
+        if airports is not None:
+            run.use_airports(airports)
+        run.transform(ctx.dbt_args)
+    return EXIT_OK
+
+
+def cmd_run(ctx: Context) -> int:
+    landing_dir = _landing_dir(ctx.args.landing)
+    airports = _validate_airports(ctx.args.airports)
+    outcome = Run(ctx.home, ctx.ui).run(
+        landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports
+    )
+    _report(ctx, outcome)
+    return EXIT_OK
+
+
+def _report(ctx: Context, outcome: RunOutcome) -> None:
+    render_run_summary(ctx.console, outcome)
+    if ctx.json:
+        print(json.dumps(json_summary(outcome), indent=2))
+
+
+def json_summary(outcome: RunOutcome) -> dict[str, Any]:
+    """The notification payload, plus what the console summary shows."""
+    summary = dict(outcome.payload)
+    if outcome.dbt is not None:
+        summary["dbt"] = {name.lower(): count for name, count in outcome.dbt.counts.items()}
+        summary["dbt"]["log"] = str(outcome.dbt.log_file)
+    summary["top_delayed_carriers"] = [vars(rank) for rank in outcome.top_carriers]
+    summary["top_delayed_routes"] = [vars(rank) for rank in outcome.top_routes]
+    summary["warnings"] = outcome.warnings
+    return summary
+
+
+def cmd_watch(ctx: Context) -> int:
+    args = ctx.args
+    landing_dir = _landing_dir(args.directory)
+    warehouse = ctx.warehouse()
+    warehouse.start()
+    watcher = Watcher(landing_dir, warehouse, settle_seconds=args.settle,
+                      interval_seconds=args.interval)
+    started = time.monotonic()
+    deadline = started + args.timeout if args.timeout is not None else None
+    max_runs = 1 if args.once else args.max_runs
+    runs = failures = 0
+    ctx.console.print(f"watching {landing_dir} for new *.csv files (Ctrl-C stops)")
+    while max_runs is None or runs < max_runs:
+        batch = watcher.wait_for_batch(
+            time.monotonic() if args.once else deadline, should_stop=lambda: False
+        )
+        if batch is None:
+            break
+        run_id = new_run_id()
+        ctx.console.print(f"{len(batch)} new file(s): {', '.join(sorted(batch))}")
+        staging = ctx.home / "watch" / run_id
+        watcher.stage(batch, staging)
+        try:
+            outcome = Run(ctx.home, ctx.ui, run_id).run(staging, trigger="watch")
+            render_run_summary(ctx.console, outcome)
+        except StepFailed as failure:
+            failures += 1
+            _print_error(failure, ctx.verbose)
+        finally:
+            watcher.finish(batch, staging)
+        runs += 1
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+    ctx.console.print(f"stopped watching after {runs} run(s), {failures} failed")
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def cmd_status(ctx: Context) -> int:
+    warehouse = ctx.warehouse()
+    if not warehouse.exists():
+        ctx.console.print(f"no warehouse yet in {warehouse.folder}: `make run` "
+                          "(or `airline-elt run --landing DIR`) creates and fills one")
+        return EXIT_OK
+    connection = warehouse.start()
+    with psycopg.connect(connection.url(), autocommit=True) as conn:
+        files = queries.landed_files(conn, ctx.args.limit)
+        counts = queries.landed_file_counts(conn)
+    notifications = Outbox(ctx.home).read()
+    last = notifications[-1] if notifications else None
+    if ctx.json:
+        print(json.dumps({
+            "warehouse": warehouse.status(),
+            "file_versions_by_status": counts,
+            "landed_files": [
+                {**vars(item), "landed_at": item.landed_at.isoformat()} for item in files
+            ],
+            "last_run": last,
+        }, indent=2, default=str))
+        return EXIT_OK
+    ctx.console.print(f"warehouse running on 127.0.0.1:{connection.port} "
+                      f"(state folder {ctx.home})")
+    if last is not None:
+        where = f" at step {last['step']}: {last['error']}" if last["status"] == "FAILED" else ""
+        ctx.console.print(f"last run: {last['run_id']} {last['status']}{where} "
+                          f"(finished {last['finished_at']}, trigger {last['trigger']})")
+    render_landed_files(ctx.console, files, counts)
+    return EXIT_OK
+
+
+def cmd_docs(ctx: Context) -> int:
+    args = ctx.args
+    connection = ctx.warehouse().start()
+    ctx.ui.step_started("dbt docs generate")
+    started = time.monotonic()
+    outcome = dbt_build(connection, ctx.home, ctx.home / "logs" / "dbt-docs.log",
+                        ["generate", *ctx.dbt_args], stream=ctx.ui.dbt_stream(),
+                        command="docs")
+    site = docs_site_dir(ctx.home)
+    missing = missing_site_files(site)
+    if outcome.returncode != 0 or missing:
+        raise AirlineEltError(
+            f"dbt docs generate failed{': ' + outcome.problems[0] if outcome.problems else ''}",
+            f"dbt's output: {outcome.log_file}; build the models first: `make run`",
+        )
+    ctx.ui.step_finished("dbt docs generate", time.monotonic() - started, f"site in {site}")
+    if args.no_serve:
+        return EXIT_OK
+    server = make_server(site, args.host, args.port)
+    host, port = server.server_address[:2]
+    ctx.console.print(f"serving the docs site on http://{host}:{port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def cmd_dbt(ctx: Context) -> int:
+    args = [*ctx.args.dbt_args, *ctx.dbt_args]
+    if args and args[0] == "--":
+        args = args[1:]
+    if not args:
+        raise AirlineEltError("give a dbt command, e.g. `airline-elt dbt test`")
+    connection = ctx.warehouse().start()
+    return run_dbt(args, connection, home=ctx.home).returncode
+
+
+COMMANDS = {
+    "warehouse": cmd_warehouse,
+    "land": cmd_land,
+    "transform": cmd_transform,
+    "run": cmd_run,
+    "watch": cmd_watch,
+    "status": cmd_status,
+    "docs": cmd_docs,
+    "dbt": cmd_dbt,
+}
+
+
+# -- entry point ----------------------------------------------------------------
+
+
+def _print_error(error: BaseException, verbose: bool) -> None:
+    if verbose:
+        traceback.print_exception(error, file=sys.stderr)
+    if isinstance(error, AirlineEltError):
+        print(f"error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"  {error.hint}", file=sys.stderr)
+    elif isinstance(error, WarehouseError):
+        lines = str(error).strip().splitlines() or ["(no details)"]
+        print(f"error: the local warehouse: {lines[0]}", file=sys.stderr)
+        if not verbose:
+            print("  run with --verbose for the details; `airline-elt warehouse status` names "
+                  "its log", file=sys.stderr)
+    else:
+        first = (str(error).strip().splitlines() or [""])[0]
+        print(f"error: {type(error).__name__}: {first}", file=sys.stderr)
+        if not verbose:
+            print("  run again with --verbose for the traceback", file=sys.stderr)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    own_args, dbt_args = split_passthrough(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(own_args)
+    signal.signal(signal.SIGTERM, _terminate)
+    verbose = getattr(args, "verbose", False)
+    try:
+        ctx = Context(args, dbt_args)
+        return COMMANDS[args.command](ctx)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except StepFailed as failure:
+        _print_error(failure, verbose)
+        if getattr(args, "json", False) and failure.payload is not None:
+            print(json.dumps(failure.payload, indent=2))
+        return EXIT_FAILED
+    except (AirlineEltError, WarehouseError, psycopg.Error, OSError) as error:
+        _print_error(error, verbose)
+        return EXIT_FAILED
+    except Exception as error:
+        _print_error(error, verbose)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Run notifications: the same payloads as the SNS messages on AWS.
+
+Locally a notification goes to the console and is appended, one JSON object a
+line, to `<state folder>/notifications.jsonl` (the outbox).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+PIPELINE = "airline-elt"
+OUTBOX_NAME = "notifications.jsonl"
+TOTAL_KEYS = (
+    "files_landed",
+    "files_duplicate",
+    "files_failed",
+    "rows_read",
+    "rows_landed",
+    "rows_rejected",
+)
+FILE_KEYS = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def success_payload(
+    *,
+    run_id: str,
+    trigger: str,
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
+    files: Sequence[Mapping[str, Any]],
+    totals: Mapping[str, int],
+    fact_rows_by_date: Mapping[str, int],
+) -> dict[str, Any]:
+    return {
+        "pipeline": PIPELINE,
+        "status": "SUCCEEDED",
+        "run_id": run_id,
+        "trigger": trigger,
+        "started_at": iso(started_at),
+        "finished_at": iso(finished_at),
+        "duration_seconds": round((finished_at - started_at).total_seconds(), 3),
+        "files": [{key: item[key] for key in FILE_KEYS} for item in files],
+        "totals": {key: int(totals[key]) for key in TOTAL_KEYS},
+        "fact_rows_by_date": dict(sorted(fact_rows_by_date.items())),
+    }
+
+
+def failure_payload(
+    *,
+    run_id: str,
+    trigger: str,
+    step: str,
+    error: str,
+    cause: str,
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "pipeline": PIPELINE,
+        "status": "FAILED",
+        "run_id": run_id,
+        "trigger": trigger,
+        "step": step,
+        "error": error,
+        "cause": cause,
+        "started_at": iso(started_at),
+        "finished_at": iso(finished_at),
+    }
+
+
+class Outbox:
+    """The JSON-lines notification outbox; safe to append from several processes."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / OUTBOX_NAME
+
+    def send(self, payload: Mapping[str, Any]) -> None:
+        line = json.dumps(payload, separators=(",", ":")) + "\n"
+        with open(self.path, "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                handle.write(line)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        payloads = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                payloads.append(json.loads(line))
+        return payloads

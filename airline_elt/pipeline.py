@@ -1,0 +1,340 @@
+"""One local pipeline run: the steps of the Step Functions definition, in the same order.
+
+AcquireLock -> Land -> Transform -> Summarize -> NotifySuccess, and on an error
+NotifyFailure (then the run fails); ReleaseLock always. The notification
+payloads are the ones SNS carries on AWS (see notify.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import psycopg
+
+from airline_elt import queries
+from airline_elt.errors import AirlineEltError
+from airline_elt.lock import LockHolder, RunLock
+from airline_elt.notify import Outbox, failure_payload, success_payload
+from airline_elt.seeds import home_seed_dir, install_airports
+from airline_elt.spark import local_spark
+from airline_elt.transform import DbtOutcome, dbt_build
+from airline_elt.warehouse import Connection, Warehouse
+
+STEPS = ("AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess", "NotifyFailure",
+         "ReleaseLock")
+
+
+class RunUI(Protocol):
+    """What a run tells the person watching it (see ui.py for the console one)."""
+
+    def step_started(self, step: str) -> None: ...
+    def step_finished(self, step: str, seconds: float, detail: str = "") -> None: ...
+    def step_failed(self, step: str, seconds: float) -> None: ...
+    def waiting_for_lock(self, holder: LockHolder | None) -> None: ...
+    def landing_progress(self, total_files: int) -> contextlib.AbstractContextManager[
+        Callable[[Any], None]
+    ]: ...
+    def warn(self, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def notified(self, payload: dict[str, Any], outbox: Path) -> None: ...
+    def dbt_stream(self) -> TextIO | None: ...
+
+
+class StepFailed(AirlineEltError):
+    def __init__(self, step: str, error: str, cause: str, hint: str | None = None) -> None:
+        super().__init__(f"{step} failed: {error}", hint)
+        self.step = step
+        self.error = error
+        self.cause = cause
+        self.payload: dict[str, Any] | None = None
+
+
+@dataclass
+class LandingSummary:
+    """What the Land step did, in the notification's terms."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    landed_dates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    payload: dict[str, Any]
+    landing: LandingSummary | None = None
+    dbt: DbtOutcome | None = None
+    top_carriers: list[queries.DelayRank] = field(default_factory=list)
+    top_routes: list[queries.DelayRank] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.payload["status"] == "SUCCEEDED"
+
+
+def new_run_id() -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"local-{stamp}-{secrets.token_hex(3)}"
+
+
+def csv_files(landing_dir: Path) -> list[Path]:
+    """The files the landing job will look at: every *.csv but those under failed/."""
+    return sorted(
+        path
+        for path in landing_dir.rglob("*")
+        if path.is_file()
+        and path.suffix.lower() == ".csv"
+        and path.relative_to(landing_dir).parts[0] != "failed"
+    )
+
+
+class Run:
+    """The steps of one run, against the warehouse in `home`."""
+
+    def __init__(self, home: Path, ui: RunUI, run_id: str | None = None) -> None:
+        self.home = home
+        self.ui = ui
+        self.run_id = run_id or new_run_id()
+        self.log_dir = home / "logs" / self.run_id
+        self.warehouse = Warehouse(home)
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the warehouse is not started yet")
+        return self._connection
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[dict[str, str]]:
+        """Time a step and report it; `detail["text"]` is shown when it finishes."""
+        started = dt.datetime.now(dt.UTC)
+        self.ui.step_started(name)
+        detail: dict[str, str] = {"text": ""}
+        try:
+            yield detail
+        except BaseException:
+            self.ui.step_failed(name, (dt.datetime.now(dt.UTC) - started).total_seconds())
+            raise
+        self.ui.step_finished(name, (dt.datetime.now(dt.UTC) - started).total_seconds(),
+                              detail["text"])
+
+    # -- steps ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """AcquireLock ... ReleaseLock around the body (the warehouse starts first)."""
+        with self.step("AcquireLock") as detail:
+            try:
+                self._connection = self.warehouse.start()
+                lock = RunLock(self.connection.url(), self.run_id)
+                lock.acquire(on_wait=self.ui.waiting_for_lock)
+            except (psycopg.Error, OSError, RuntimeError) as error:
+                raise StepFailed(
+                    "AcquireLock", "the local warehouse is not available", str(error),
+                    "see `airline-elt warehouse status` and the warehouse log it names",
+                ) from error
+            detail["text"] = f"run {self.run_id}"
+        try:
+            yield
+        finally:
+            with self.step("ReleaseLock"):
+                lock.release()
+
+    def use_airports(self, airports: Path) -> None:
+        """Make a user's airports file this warehouse's seed (under the run lock)."""
+        count = install_airports(airports, self.home)
+        self.ui.info(f"airports: {count} from {airports} replace the bundled seed "
+                     f"for this warehouse ({home_seed_dir(self.home)})")
+
+    def land(self, landing_dir: Path) -> LandingSummary:
+        with self.step("Land") as detail:
+            try:
+                from airline_landing.local import land_folder
+            except ImportError as error:
+                raise StepFailed(
+                    "Land", "the landing package (airline_landing.local) is not importable",
+                    str(error), "reinstall the project: `make setup`",
+                ) from error
+            total = len(csv_files(landing_dir))
+            try:
+                with (
+                    self.ui.landing_progress(total) as on_file,
+                    local_spark(self.log_dir / "spark.log") as spark,
+                ):
+                    report = land_folder(
+                        spark, landing_dir, self.connection.url(), self.run_id, on_file=on_file
+                    )
+            except Exception as error:
+                raise StepFailed(
+                    "Land", f"{type(error).__name__}: {_first_line(error)}", str(error),
+                    f"Spark's log: {self.log_dir / 'spark.log'}",
+                ) from error
+            summary = landing_summary(report)
+            totals = summary.totals
+            detail["text"] = (
+                f"{totals['files_landed']} landed, {totals['files_duplicate']} duplicate, "
+                f"{totals['files_failed']} failed; rows {totals['rows_read']} read, "
+                f"{totals['rows_landed']} landed, {totals['rows_rejected']} rejected"
+            )
+        for item in summary.files:
+            if item["status"] == "failed":
+                self.ui.warn(
+                    f"{item['key']} could not be landed: {item.get('error') or 'see status'}"
+                    f" (kept in {landing_dir / 'failed' / item['key']})"
+                )
+        if totals["rows_read"] != totals["rows_landed"] + totals["rows_rejected"]:
+            self.ui.warn(
+                f"rows read ({totals['rows_read']}) != landed ({totals['rows_landed']}) + "
+                f"rejected ({totals['rows_rejected']})"
+            )
+        return summary
+
+    def transform(self, dbt_args: Sequence[str] = ()) -> DbtOutcome:
+        with self.step("Transform") as detail:
+            try:
+                outcome = dbt_build(
+                    self.connection, self.home, self.log_dir / "dbt.log", dbt_args,
+                    stream=self.ui.dbt_stream(),
+                )
+            except OSError as error:
+                raise StepFailed("Transform", "dbt could not be started", str(error),
+                                 "reinstall the project: `make setup`") from error
+            if not outcome.succeeded:
+                problems = "\n".join(outcome.problems) or f"dbt exited {outcome.returncode}"
+                raise StepFailed(
+                    "Transform",
+                    f"dbt build failed ({outcome.describe()}): "
+                    f"{outcome.problems[0] if outcome.problems else ''}".rstrip(": "),
+                    problems,
+                    f"dbt's output: {outcome.log_file}",
+                )
+            detail["text"] = f"dbt build: {outcome.describe()}"
+        if outcome.warnings:
+            self.ui.warn(f"dbt reported {outcome.warnings} warning(s); see {outcome.log_file}")
+        return outcome
+
+    def summarize(self, outcome: RunOutcome) -> dict[str, int]:
+        with self.step("Summarize") as detail:
+            dates = outcome.landing.landed_dates if outcome.landing else []
+            try:
+                with psycopg.connect(self.connection.url(), autocommit=True) as conn:
+                    by_date = queries.fact_rows_by_date(conn, dates)
+                    try:
+                        outcome.top_carriers = queries.top_delayed_carriers(conn)
+                        outcome.top_routes = queries.top_delayed_routes(conn)
+                    except psycopg.Error as error:
+                        outcome.warnings.append(f"top delayed lists unavailable: {error}")
+            except psycopg.Error as error:
+                raise StepFailed(
+                    "Summarize", f"could not read {queries.FACT_TABLE}", str(error)
+                ) from error
+            detail["text"] = f"{sum(by_date.values())} fact rows for {len(by_date)} date(s)"
+        return by_date
+
+    # -- the whole run --------------------------------------------------------
+
+    def run(
+        self,
+        landing_dir: Path,
+        trigger: str,
+        dbt_args: Sequence[str] = (),
+        airports: Path | None = None,
+    ) -> RunOutcome:
+        started_at = dt.datetime.now(dt.UTC)
+        outbox = Outbox(self.home)
+        outcome = RunOutcome(run_id=self.run_id, payload={})
+        try:
+            with self.locked():
+                if airports is not None:
+                    self.use_airports(airports)
+                try:
+                    outcome.landing = self.land(landing_dir)
+                    outcome.dbt = self.transform(dbt_args)
+                    by_date = self.summarize(outcome)
+                except StepFailed as failure:
+                    self._notify_failure(outbox, outcome, failure, trigger, started_at)
+                    raise
+                with self.step("NotifySuccess"):
+                    outcome.payload = success_payload(
+                        run_id=self.run_id,
+                        trigger=trigger,
+                        started_at=started_at,
+                        finished_at=dt.datetime.now(dt.UTC),
+                        files=outcome.landing.files,
+                        totals=outcome.landing.totals,
+                        fact_rows_by_date=by_date,
+                    )
+                    outbox.send(outcome.payload)
+                    self.ui.notified(outcome.payload, outbox.path)
+        except StepFailed as failure:
+            if not outcome.payload:  # AcquireLock failed: nothing was notified yet
+                self._notify_failure(outbox, outcome, failure, trigger, started_at)
+            raise
+        return outcome
+
+    def _notify_failure(
+        self,
+        outbox: Outbox,
+        outcome: RunOutcome,
+        failure: StepFailed,
+        trigger: str,
+        started_at: dt.datetime,
+    ) -> None:
+        with self.step("NotifyFailure"):
+            outcome.payload = failure_payload(
+                run_id=self.run_id,
+                trigger=trigger,
+                step=failure.step,
+                error=failure.error,
+                cause=failure.cause,
+                started_at=started_at,
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+            outbox.send(outcome.payload)
+            self.ui.notified(outcome.payload, outbox.path)
+        failure.payload = outcome.payload
+
+
+def landing_summary(report: Any) -> LandingSummary:
+    """The landing report in the notification's terms (files, totals, dates that landed)."""
+    files = []
+    dates: set[str] = set()
+    for result in report.files:
+        files.append(
+            {
+                "key": result.key,
+                "status": result.status,
+                "rows_read": int(result.rows_read),
+                "rows_landed": int(result.rows_landed),
+                "rows_rejected": int(result.rows_rejected),
+                "error": result.error,
+            }
+        )
+        if result.status == "landed":
+            dates.update(_iso(day) for day in (result.flight_dates or ()))
+    totals = {
+        "files_landed": int(report.files_landed),
+        "files_duplicate": int(report.files_duplicate),
+        "files_failed": int(report.files_failed),
+        "rows_read": int(report.rows_read),
+        "rows_landed": int(report.rows_landed),
+        "rows_rejected": int(report.rows_rejected),
+    }
+    return LandingSummary(files=files, totals=totals, landed_dates=sorted(dates))
+
+
+def _iso(day: Any) -> str:
+    return day.isoformat() if hasattr(day, "isoformat") else str(day)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

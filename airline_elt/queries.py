@@ -1,0 +1,139 @@
+"""Read-only questions the runner asks the warehouse (summary and status)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+FACT_TABLE = "airlines.daily_flights_fact"
+CARRIER_MART = "airlines.mv_carrier_delays"
+ROUTE_MART = "airlines.mv_route_delays"
+
+
+@dataclass(frozen=True)
+class DelayRank:
+    label: str
+    flights_operated: int
+    flights_delayed: int
+    delay_rate: float | None
+    avg_delay_of_delayed: float | None
+
+
+def table_exists(conn: psycopg.Connection, qualified_name: str) -> bool:
+    row = conn.execute("select to_regclass(%s) is not null", (qualified_name,)).fetchone()
+    return bool(row and row[0])
+
+
+def fact_rows_by_date(conn: psycopg.Connection, dates: Iterable[str]) -> dict[str, int]:
+    """Fact rows for each of `dates` (ISO strings); a date without delayed flights gives 0."""
+    wanted = sorted(set(dates))
+    if not wanted:
+        return {}
+    counts = dict.fromkeys(wanted, 0)
+    rows = conn.execute(
+        f"select flight_date, count(*) from {FACT_TABLE} "
+        "where flight_date = any(%s::date[]) group by flight_date",
+        (wanted,),
+    ).fetchall()
+    for flight_date, count in rows:
+        counts[flight_date.isoformat()] = int(count)
+    return counts
+
+
+def top_delayed_carriers(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
+    rows = conn.execute(
+        f"""
+        select carrier, flights_operated, flights_delayed, delay_rate,
+               avg_dep_delay_of_delayed_minutes
+        from {CARRIER_MART}
+        where flights_delayed > 0
+        order by flights_delayed desc, delay_rate desc, carrier
+        limit %s
+        """,
+        (limit,),
+    ).fetchall()
+    return [_rank(row) for row in rows]
+
+
+def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
+    rows = conn.execute(
+        f"""
+        select dep_city || ' -> ' || arr_city, flights_operated, flights_delayed, delay_rate,
+               avg_dep_delay_of_delayed_minutes
+        from {ROUTE_MART}
+        where flights_delayed > 0
+        order by flights_delayed desc, delay_rate desc, 1
+        limit %s
+        """,
+        (limit,),
+    ).fetchall()
+    return [_rank(row) for row in rows]
+
+
+def _rank(row: tuple[Any, ...]) -> DelayRank:
+    label, operated, delayed, rate, avg_delay = row
+    return DelayRank(
+        label=str(label),
+        flights_operated=int(operated or 0),
+        flights_delayed=int(delayed or 0),
+        delay_rate=None if rate is None else float(rate),
+        avg_delay_of_delayed=None if avg_delay is None else float(avg_delay),
+    )
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    file_version_id: int
+    file_key: str
+    status: str
+    rows_read: int
+    rows_landed: int
+    rows_rejected: int
+    landed_at: dt.datetime
+    run_id: str | None
+    error_text: str | None
+
+
+def landed_files(conn: psycopg.Connection, limit: int | None = None) -> list[LandedFile]:
+    """raw.landed_files, newest first (empty when nothing has landed yet)."""
+    if not table_exists(conn, "raw.landed_files"):
+        return []
+    rows = conn.execute(
+        """
+        select file_version_id, file_key, status, rows_read, rows_landed, rows_rejected,
+               landed_at, run_id, error_text
+        from raw.landed_files
+        order by landed_at desc, file_version_id desc
+        limit %s
+        """,
+        (limit,),
+    ).fetchall()
+    return [LandedFile(*row) for row in rows]
+
+
+def landed_file_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """How many file versions have each status."""
+    if not table_exists(conn, "raw.landed_files"):
+        return {}
+    rows = conn.execute(
+        "select status, count(*) from raw.landed_files group by status order by status"
+    ).fetchall()
+    return {status: int(count) for status, count in rows}
+
+
+def latest_hash_by_key(conn: psycopg.Connection) -> dict[str, str]:
+    """For each file key, the content hash of its latest delivery, whatever its status."""
+    if not table_exists(conn, "raw.landed_files"):
+        return {}
+    rows = conn.execute(
+        """
+        select distinct on (file_key) file_key, content_sha256
+        from raw.landed_files
+        order by file_key, file_version_id desc
+        """
+    ).fetchall()
+    return {key: digest.strip() for key, digest in rows}

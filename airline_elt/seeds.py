@@ -1,0 +1,113 @@
+"""A user's own airports: `--airports FILE` replaces the bundled seed for one warehouse.
+
+The dbt project reads its seeds from $AIRLINE_ELT_SEED_DIR (default `seeds/`).
+Given a file, the runner keeps a seeds folder in the state folder: the user's
+airports as `airports_dim.csv` beside a fresh copy of every other file of the
+project's `seeds/` (the YAML with the column types included). Once there, it is
+used for every dbt command against that warehouse; delete the folder (or give
+the bundled file with --airports) to go back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+from airline_elt.errors import AirlineEltError
+from airline_elt.state import project_dir
+
+SEED_DIR_ENV = "AIRLINE_ELT_SEED_DIR"
+AIRPORTS_FILE = "airports_dim.csv"
+AIRPORT_COLUMNS = ("airport_id", "city", "state", "name")
+
+
+def home_seed_dir(home: Path) -> Path:
+    return home / "seeds"
+
+
+def seed_dir_override(home: Path) -> Path | None:
+    """The state folder's own seeds folder, when a user's airports file was given."""
+    folder = home_seed_dir(home)
+    if not (folder / AIRPORTS_FILE).is_file():
+        return None
+    _refresh_bundled_files(folder)
+    return folder
+
+
+def install_airports(csv_path: Path, home: Path) -> int:
+    """Validate the user's airports CSV and make it this warehouse's seed. Returns its rows."""
+    rows = read_airports(csv_path)
+    folder = home_seed_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    _refresh_bundled_files(folder)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(AIRPORT_COLUMNS)
+    writer.writerows(rows)
+    target = folder / AIRPORTS_FILE
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    tmp.replace(target)
+    return len(rows)
+
+
+def read_airports(csv_path: Path) -> list[list[str]]:
+    """Rows of a user's airports file, columns in seed order; clear errors for bad files."""
+    if not csv_path.is_file():
+        raise AirlineEltError(f"airports file not found: {csv_path}")
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise AirlineEltError(f"{csv_path} is not UTF-8 text: {error}") from error
+    reader = csv.reader(io.StringIO(text))
+    header = [name.strip().lower() for name in next(reader, [])]
+    missing = [name for name in AIRPORT_COLUMNS if name not in header]
+    if missing:
+        raise AirlineEltError(
+            f"{csv_path}: missing column(s) {', '.join(missing)} in the header",
+            f"the header must be: {','.join(AIRPORT_COLUMNS)} (as in seeds/{AIRPORTS_FILE})",
+        )
+    positions = [header.index(name) for name in AIRPORT_COLUMNS]
+    rows: list[list[str]] = []
+    seen: dict[str, int] = {}
+    for line_number, record in enumerate(reader, start=2):
+        if not any(field.strip() for field in record):
+            continue
+        if len(record) < len(header):
+            raise AirlineEltError(
+                f"{csv_path}, line {line_number}: {len(record)} fields, the header has "
+                f"{len(header)}"
+            )
+        row = [record[position].strip() for position in positions]
+        airport_id = row[0]
+        if not airport_id.isdigit():
+            raise AirlineEltError(
+                f"{csv_path}, line {line_number}: airport_id {airport_id!r} is not a number",
+                "airport_id is the numeric US DOT airport id, e.g. 10397 for Atlanta",
+            )
+        if airport_id in seen:
+            raise AirlineEltError(
+                f"{csv_path}, line {line_number}: airport_id {airport_id} repeats line "
+                f"{seen[airport_id]}"
+            )
+        seen[airport_id] = line_number
+        rows.append(row)
+    if not rows:
+        raise AirlineEltError(f"{csv_path} holds no airports")
+    return rows
+
+
+def _refresh_bundled_files(folder: Path) -> None:
+    """Copy every bundled seed file but the airports into `folder` (they may have changed)."""
+    bundled = project_dir() / "seeds"
+    if not bundled.is_dir():
+        return
+    for source in bundled.rglob("*"):
+        if source.is_dir() or source.name == AIRPORTS_FILE:
+            continue
+        target = folder / source.relative_to(bundled)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, target)

@@ -1,0 +1,172 @@
+"""What a person sees: step lines, a progress bar while files land, summary tables."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from airline_elt.lock import LockHolder
+from airline_elt.queries import DelayRank, LandedFile
+
+NEXT_STEPS = (
+    ("airline-elt status", "landed files, newest first, with their row counts"),
+    ("airline-elt docs", "the dbt docs site: every model and column described"),
+    ('psql "$(airline-elt warehouse url)"', "query airlines.daily_flights_fact and the mv_* marts"),
+)
+
+
+def make_console(to_stderr: bool = False) -> Console:
+    stream = sys.stderr if to_stderr else sys.stdout
+    # Off a terminal (logs, CI, tests) keep lines long enough not to wrap the tables.
+    width = None if stream.isatty() else 120
+    return Console(file=stream, width=width, highlight=False, soft_wrap=True)
+
+
+class ConsoleUI:
+    """The console side of a run (see pipeline.RunUI)."""
+
+    def __init__(self, console: Console, verbose: bool = False) -> None:
+        self.console = console
+        self.verbose = verbose
+
+    def step_started(self, step: str) -> None:
+        self.console.print(f"[bold cyan]>[/] {step}")
+
+    def step_finished(self, step: str, seconds: float, detail: str = "") -> None:
+        suffix = f"  {detail}" if detail else ""
+        self.console.print(f"[green]✓[/] {step} [dim]({seconds:.1f} s)[/]{suffix}")
+
+    def step_failed(self, step: str, seconds: float) -> None:
+        self.console.print(f"[red]✗[/] {step} [dim]({seconds:.1f} s)[/] failed")
+
+    def waiting_for_lock(self, holder: LockHolder | None) -> None:
+        who = f"run {holder.run_id}" if holder and holder.run_id else "another run"
+        if holder and holder.since:
+            who += f" (connected since {holder.since[:19]})"
+        self.console.print(f"[yellow]…[/] waiting for {who} to finish: runs never overlap")
+
+    @contextlib.contextmanager
+    def landing_progress(self, total_files: int) -> Iterator[Callable[[Any], None]]:
+        progress = Progress(
+            TextColumn("  landing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+            disable=not self.console.is_terminal,
+        )
+        task = progress.add_task("", total=max(total_files, 1))
+
+        def on_file(result: Any) -> None:
+            progress.update(task, advance=1, description=f"{result.key} [{result.status}]")
+            if self.verbose:
+                self.console.print(
+                    f"  {result.key}: {result.status}, {result.rows_read} read, "
+                    f"{result.rows_landed} landed, {result.rows_rejected} rejected"
+                )
+
+        with progress:
+            yield on_file
+
+    def info(self, message: str) -> None:
+        self.console.print(f"  {message}")
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"[yellow]warning:[/] {message}")
+
+    def notified(self, payload: dict[str, Any], outbox: Path) -> None:
+        self.console.print(
+            f"  notification {payload['status']} -> {outbox}", style="dim"
+        )
+
+    def dbt_stream(self) -> TextIO | None:
+        return self.console.file if self.verbose else None
+
+
+def render_run_summary(console: Console, outcome: Any) -> None:
+    """The table at the end of a run: files, rows, fact rows, top delays, where to look."""
+    payload = outcome.payload
+    totals = payload["totals"]
+    by_date = payload["fact_rows_by_date"]
+    table = Table(title=f"Run {payload['run_id']}: {payload['status']} "
+                        f"in {payload['duration_seconds']:.1f} s",
+                  show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in ("files_landed", "files_duplicate", "files_failed",
+                "rows_read", "rows_landed", "rows_rejected"):
+        table.add_row(key.replace("_", " "), f"{totals[key]:,}")
+    table.add_row("fact rows (delayed flights)",
+                  f"{sum(by_date.values()):,} on {len(by_date)} date(s)")
+    if outcome.dbt is not None:
+        table.add_row("dbt build", outcome.dbt.describe())
+    console.print(table)
+    if outcome.top_carriers:
+        console.print(_rank_table("Top delayed carriers (all dates)", "carrier",
+                                  outcome.top_carriers))
+    if outcome.top_routes:
+        console.print(_rank_table("Top delayed routes (all dates)", "route", outcome.top_routes))
+    for warning in outcome.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    render_next_steps(console)
+
+
+def render_next_steps(console: Console) -> None:
+    console.print("Where to look next:")
+    for command, what in NEXT_STEPS:
+        console.print(f"  [bold]{command}[/]  [dim]# {what}[/]", soft_wrap=True)
+
+
+def _rank_table(title: str, label: str, ranks: Sequence[DelayRank]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(label)
+    table.add_column("delayed > 60 min", justify="right")
+    table.add_column("flights", justify="right")
+    table.add_column("rate", justify="right")
+    table.add_column("avg delay of delayed", justify="right")
+    for rank in ranks:
+        table.add_row(
+            rank.label,
+            f"{rank.flights_delayed:,}",
+            f"{rank.flights_operated:,}",
+            "-" if rank.delay_rate is None else f"{rank.delay_rate:.1%}",
+            "-" if rank.avg_delay_of_delayed is None else f"{rank.avg_delay_of_delayed:.0f} min",
+        )
+    return table
+
+
+def render_landed_files(console: Console, files: Sequence[LandedFile],
+                        counts: dict[str, int]) -> None:
+    if not files:
+        console.print("No files landed yet: `airline-elt run --landing DIR` lands a folder.")
+        return
+    table = Table(title="Landed files, newest first", title_justify="left")
+    for name, justify in (("landed at (UTC)", "left"), ("version", "right"), ("file key", "left"),
+                          ("status", "left"), ("read", "right"), ("landed", "right"),
+                          ("rejected", "right"), ("run", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for item in files:
+        status = item.status if not item.error_text else f"{item.status}: {item.error_text[:60]}"
+        table.add_row(
+            item.landed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            str(item.file_version_id),
+            item.file_key,
+            status,
+            f"{item.rows_read:,}",
+            f"{item.rows_landed:,}",
+            f"{item.rows_rejected:,}",
+            item.run_id or "",
+        )
+    console.print(table)
+    console.print("File versions by status: " + ", ".join(
+        f"{status} {count}" for status, count in counts.items()))

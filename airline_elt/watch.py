@@ -1,0 +1,120 @@
+"""`airline-elt watch DIR`: the local stand-in for S3 -> EventBridge -> Step Functions.
+
+The folder is polled. A file whose content the warehouse has not seen under its
+key is pending; once the pending files stop changing for a settle window, they
+go into one run together (files copied in at the same time make one run, as a
+burst of S3 events does). A run lands only the pending files: they are staged,
+under their own keys, in a folder of the run's own, and a file the landing job
+could not read is moved to DIR/failed/<key> as a run on DIR would leave it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from airline_elt.pipeline import csv_files
+from airline_elt.queries import latest_hash_by_key
+from airline_elt.warehouse import Warehouse
+
+
+@dataclass
+class FileState:
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass
+class Watcher:
+    """Finds the pending files of a landing folder; `run_batch` lands a batch of them."""
+
+    landing_dir: Path
+    warehouse: Warehouse
+    settle_seconds: float = 3.0
+    interval_seconds: float = 1.0
+    _hashes: dict[str, FileState] = field(default_factory=dict)
+    _handled: dict[str, str] = field(default_factory=dict)  # key -> sha this watcher ran
+
+    def pending(self) -> dict[str, FileState]:
+        """Files whose content is neither in the warehouse nor handled by this watcher."""
+        current = self._scan()
+        with psycopg.connect(self.warehouse.connection().url(), autocommit=True) as conn:
+            known = latest_hash_by_key(conn)
+        return {
+            key: state
+            for key, state in current.items()
+            if known.get(key) != state.sha256 and self._handled.get(key) != state.sha256
+        }
+
+    def wait_for_batch(self, deadline: float | None, should_stop: Callable[[], bool]) -> (
+        dict[str, FileState] | None
+    ):
+        """Block until pending files have been still for the settle window (None: timed out)."""
+        batch: dict[str, FileState] = {}
+        still_since = time.monotonic()
+        while not should_stop():
+            now = time.monotonic()
+            if deadline is not None and now >= deadline and not batch:
+                return None
+            found = self.pending()
+            signature = {key: (s.size, s.mtime_ns) for key, s in found.items()}
+            if signature != {key: (s.size, s.mtime_ns) for key, s in batch.items()}:
+                batch, still_since = found, now
+            elif batch and now - still_since >= self.settle_seconds:
+                return batch
+            time.sleep(self.interval_seconds)
+        return None
+
+    def stage(self, batch: dict[str, FileState], staging_dir: Path) -> None:
+        """Copy the batch under its keys into `staging_dir` (the run's landing folder)."""
+        for key in batch:
+            target = staging_dir / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(self.landing_dir / key, target)
+
+    def finish(self, batch: dict[str, FileState], staging_dir: Path) -> None:
+        """Remember the batch as handled; move failed files back beside the watched folder."""
+        for key, state in batch.items():
+            self._handled[key] = state.sha256
+        failed = staging_dir / "failed"
+        if failed.is_dir():
+            for path in failed.rglob("*"):
+                if path.is_file():
+                    target = self.landing_dir / "failed" / path.relative_to(failed)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.move(str(path), target)
+        shutil.rmtree(staging_dir, ignore_errors=True)
+
+    def _scan(self) -> dict[str, FileState]:
+        states: dict[str, FileState] = {}
+        for path in csv_files(self.landing_dir):
+            key = path.relative_to(self.landing_dir).as_posix()
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            cached = self._hashes.get(key)
+            if cached and (cached.size, cached.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                states[key] = cached
+                continue
+            try:
+                digest = _sha256(path)
+            except FileNotFoundError:
+                continue
+            states[key] = self._hashes[key] = FileState(stat.st_size, stat.st_mtime_ns, digest)
+        return states
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
