@@ -293,7 +293,9 @@ class Warehouse:
                     return
             except psycopg.OperationalError as error:
                 if time.monotonic() > deadline:
-                    raise WarehouseError(f"the warehouse started but refuses connections: {error}")
+                    raise WarehouseError(
+                        f"the warehouse started but refuses connections: {error}"
+                    ) from error
                 time.sleep(0.3)
 
     # -- process control ----------------------------------------------------
