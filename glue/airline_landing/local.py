@@ -1,0 +1,68 @@
+"""Landing on one machine: a folder laid out like the bucket, into the local warehouse.
+
+    land_folder(spark, landing_dir, conninfo, run_id, *, on_file=None) -> LandingReport
+
+`landing_dir` plays the bucket root: keys are paths relative to it
+('daily_flights/date=2023-11-15/flights.csv'); unreadable files are copied to
+landing_dir/failed/<key>; the failed/ folder itself is never landed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from pyspark.sql import SparkSession
+
+from airline_landing.ddl import raw_tables_ddl
+from airline_landing.landing import FileResult, LandingReport, land_files
+from airline_landing.source import LocalFile
+from airline_landing.targets import PostgresTarget
+
+FAILED_FOLDER = "failed"
+
+__all__ = ["FileResult", "LandingReport", "create_raw_tables", "land_folder", "landing_keys"]
+
+
+def landing_keys(landing_dir: Path) -> list[str]:
+    """Every *.csv under landing_dir (recursively, outside failed/), as sorted keys."""
+    keys = []
+    for path in landing_dir.rglob("*"):
+        if not path.is_file() or path.suffix.lower() != ".csv":
+            continue
+        key = path.relative_to(landing_dir).as_posix()
+        if key.split("/", 1)[0] == FAILED_FOLDER:
+            continue
+        keys.append(key)
+    return sorted(keys)
+
+
+def create_raw_tables(connection: psycopg.Connection) -> None:
+    """The raw schema and tables (idempotent), from the DDL dbt also runs."""
+    with connection.transaction():
+        for statement in raw_tables_ddl("postgres"):
+            connection.execute(statement)
+
+
+def land_folder(
+    spark: SparkSession,
+    landing_dir: Path,
+    conninfo: str,
+    run_id: str,
+    *,
+    on_file: Callable[[FileResult], None] | None = None,
+    copy_method: str = "files",
+    stage_root: Path | None = None,
+) -> LandingReport:
+    """Land every *.csv under landing_dir into the warehouse at conninfo (libpq URL)."""
+    landing_dir = Path(landing_dir).resolve()
+    if not landing_dir.is_dir():
+        raise FileNotFoundError(f"landing folder not found: {landing_dir}")
+    failed_root = landing_dir / FAILED_FOLDER
+    sources = [LocalFile(landing_dir, key, failed_root) for key in landing_keys(landing_dir)]
+    with psycopg.connect(conninfo, autocommit=True) as ddl_connection:
+        create_raw_tables(ddl_connection)
+    with psycopg.connect(conninfo) as connection:
+        target = PostgresTarget(connection, method=copy_method, stage_root=stage_root)
+        return land_files(spark, sources, target, run_id, on_file=on_file)

@@ -1,0 +1,349 @@
+"""The warehouse side of landing one file version, behind one small interface.
+
+`LandingTarget` is what the decision logic (airline_landing.landing) talks to; it
+holds one open transaction. Two implementations:
+- `PostgresTarget` (local): psycopg 3; rows go in with `COPY ... FROM STDIN`, fed
+  either from CSV text parts Spark wrote to a local staging folder ("files", the
+  default: measured faster) or straight from Spark partitions ("iterator").
+- `RedshiftTarget` (AWS): redshift_connector; Spark writes the CSV parts to the S3
+  temp dir and Redshift runs `COPY ... FROM 's3://...' IAM_ROLE ... CSV`.
+Every value from a file or key is a bound parameter, never SQL text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from pyspark.sql import DataFrame
+
+from airline_landing.transform import (
+    KIND_LANDED,
+    KIND_REJECTED,
+    LANDING_COLUMNS,
+    REJECTED_COLUMNS,
+)
+
+COPY_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class CurrentVersion:
+    file_version_id: int
+    content_sha256: str
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """A raw.landed_files row."""
+
+    file_key: str
+    content_sha256: str
+    file_bytes: int
+    rows_read: int
+    rows_landed: int
+    rows_rejected: int
+    status: str
+    error_text: str | None
+    replaces_file_version_id: int | None
+    run_id: str | None
+    landed_at: str
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    rows_landed: int
+    rows_rejected: int
+
+
+class LandingTarget(Protocol):
+    """One transaction on the warehouse, for one file version."""
+
+    def lock_key(self, key: str) -> None: ...
+
+    def current_version(self, key: str) -> CurrentVersion | None: ...
+
+    def insert_file_row(self, row: FileRow) -> int: ...
+
+    def supersede(self, file_version_id: int) -> None: ...
+
+    def load(self, lines: DataFrame, file_version_id: int) -> LoadCounts: ...
+
+    def set_counts(
+        self, file_version_id: int, rows_read: int, rows_landed: int, rows_rejected: int
+    ) -> None: ...
+
+    def flight_dates(self, file_version_id: int) -> list[date]: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+FILE_ROW_COLUMNS = (
+    "file_key",
+    "content_sha256",
+    "file_bytes",
+    "rows_read",
+    "rows_landed",
+    "rows_rejected",
+    "status",
+    "error_text",
+    "replaces_file_version_id",
+    "run_id",
+    "landed_at",
+)
+_INSERT_FILE_ROW = (
+    f"insert into raw.landed_files ({', '.join(FILE_ROW_COLUMNS)}) "
+    f"values ({', '.join(['%s'] * len(FILE_ROW_COLUMNS))})"
+)
+_CURRENT_VERSION = (
+    "select file_version_id, content_sha256 from raw.landed_files "
+    "where file_key = %s and status = 'landed' order by file_version_id desc limit 1"
+)
+_SET_COUNTS = (
+    "update raw.landed_files set rows_read = %s, rows_landed = %s, rows_rejected = %s "
+    "where file_version_id = %s"
+)
+_FLIGHT_DATES = (
+    "select flight_date from raw.flights_landing where file_version_id = %s "
+    "union select flight_date from raw.flights_rejected "
+    "where file_version_id = %s and flight_date is not null order by 1"
+)
+_SUPERSEDE = (
+    "delete from raw.flights_landing where file_version_id = %s",
+    "delete from raw.flights_rejected where file_version_id = %s",
+    "update raw.landed_files set status = 'superseded' where file_version_id = %s",
+)
+
+
+def _file_row_values(row: FileRow) -> tuple[Any, ...]:
+    return tuple(getattr(row, name) for name in FILE_ROW_COLUMNS)
+
+
+def key_lock_id(key: str) -> int:
+    """A signed 64-bit advisory-lock id for a file key."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def stage_text(lines: DataFrame, folder: str) -> None:
+    """Write (kind, line) as text parts: <folder>/kind=landed/part-*, kind=rejected/..."""
+    lines.write.mode("overwrite").partitionBy("kind").text(folder)
+
+
+class PostgresTarget:
+    """A psycopg 3 connection in one transaction (autocommit off)."""
+
+    def __init__(
+        self,
+        connection: Any,
+        *,
+        method: str = "files",
+        stage_root: Path | None = None,
+    ) -> None:
+        if method not in ("files", "iterator"):
+            raise ValueError(f"unknown copy method {method!r} (files | iterator)")
+        self.connection = connection
+        self.method = method
+        self.stage_root = stage_root
+
+    def lock_key(self, key: str) -> None:
+        self.connection.execute("select pg_advisory_xact_lock(%s)", (key_lock_id(key),))
+
+    def current_version(self, key: str) -> CurrentVersion | None:
+        row = self.connection.execute(_CURRENT_VERSION, (key,)).fetchone()
+        return CurrentVersion(int(row[0]), row[1]) if row else None
+
+    def insert_file_row(self, row: FileRow) -> int:
+        inserted = self.connection.execute(
+            _INSERT_FILE_ROW + " returning file_version_id", _file_row_values(row)
+        ).fetchone()
+        return int(inserted[0])
+
+    def supersede(self, file_version_id: int) -> None:
+        for statement in _SUPERSEDE:
+            self.connection.execute(statement, (file_version_id,))
+
+    def load(self, lines: DataFrame, file_version_id: int) -> LoadCounts:
+        if self.method == "iterator":
+            return self._load_from_iterator(lines)
+        folder = Path(tempfile.mkdtemp(prefix=f"landing-{file_version_id}-", dir=self.stage_root))
+        try:
+            stage_text(lines, str(folder))
+            landed = self._copy("raw.flights_landing", LANDING_COLUMNS, _parts(folder, KIND_LANDED))
+            rejected = self._copy(
+                "raw.flights_rejected", REJECTED_COLUMNS, _parts(folder, KIND_REJECTED)
+            )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return LoadCounts(landed, rejected)
+
+    def _copy(self, table: str, columns: Iterable[str], parts: list[Path]) -> int:
+        if not parts:
+            return 0
+        statement = f"copy {table} ({', '.join(columns)}) from stdin (format csv)"
+        with self.connection.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for part in parts:
+                    with part.open("rb") as stream:
+                        while chunk := stream.read(COPY_CHUNK_BYTES):
+                            copy.write(chunk)
+            return int(cursor.rowcount)
+
+    def _load_from_iterator(self, lines: DataFrame) -> LoadCounts:
+        """Stream landed lines from Spark partitions into COPY; spool rejects to a temp file."""
+        with tempfile.TemporaryFile(mode="w+b", dir=self.stage_root) as spool:
+            statement = (
+                f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin (format csv)"
+            )
+            batch: list[str] = []
+            with self.connection.cursor() as cursor:
+                with cursor.copy(statement) as copy:
+                    for row in lines.toLocalIterator(prefetchPartitions=True):
+                        if row[0] == KIND_LANDED:
+                            batch.append(row[1])
+                            if len(batch) >= 10_000:
+                                copy.write("\n".join(batch) + "\n")
+                                batch.clear()
+                        else:
+                            spool.write(row[1].encode() + b"\n")
+                    if batch:
+                        copy.write("\n".join(batch) + "\n")
+                landed = int(cursor.rowcount)
+            rejected = 0
+            if spool.tell():
+                spool.seek(0)
+                statement = (
+                    f"copy raw.flights_rejected ({', '.join(REJECTED_COLUMNS)}) "
+                    "from stdin (format csv)"
+                )
+                with self.connection.cursor() as cursor:
+                    with cursor.copy(statement) as copy:
+                        while chunk := spool.read(COPY_CHUNK_BYTES):
+                            copy.write(chunk)
+                    rejected = int(cursor.rowcount)
+        return LoadCounts(landed, rejected)
+
+    def set_counts(
+        self, file_version_id: int, rows_read: int, rows_landed: int, rows_rejected: int
+    ) -> None:
+        self.connection.execute(
+            _SET_COUNTS, (rows_read, rows_landed, rows_rejected, file_version_id)
+        )
+
+    def flight_dates(self, file_version_id: int) -> list[date]:
+        rows = self.connection.execute(_FLIGHT_DATES, (file_version_id, file_version_id))
+        return [row[0] for row in rows.fetchall()]
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+
+def _parts(folder: Path, kind: str) -> list[Path]:
+    return sorted((folder / f"kind={kind}").glob("part-*"))
+
+
+_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*()/=\-]*)?$")
+_IAM_ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/\-]+$")
+
+
+def redshift_copy_sql(table: str, columns: Iterable[str], s3_prefix: str, iam_role: str) -> str:
+    """Redshift's COPY takes no bind parameters: the S3 prefix (made by this job, never
+    from a file or key) and the role are validated against strict patterns first."""
+    if not _S3_URI.match(s3_prefix):
+        raise ValueError(f"unsafe S3 prefix for COPY: {s3_prefix!r}")
+    if not _IAM_ROLE.match(iam_role):
+        raise ValueError(f"not an IAM role ARN: {iam_role!r}")
+    return (
+        f"copy {table} ({', '.join(columns)}) from '{s3_prefix}' iam_role '{iam_role}' "
+        "format as csv emptyasnull timeformat 'auto' dateformat 'auto'"
+    )
+
+
+class RedshiftTarget:
+    """A redshift_connector connection in one transaction; COPY from the S3 temp dir.
+
+    Not exercised against a real Redshift here (no AWS): its SQL text is unit-tested,
+    and the decision logic it serves is the same one the PostgreSQL tests run.
+    """
+
+    def __init__(
+        self,
+        connection: Any,
+        *,
+        temp_uri: str,
+        iam_role: str,
+        list_prefix: Callable[[str], bool],
+    ) -> None:
+        self.connection = connection
+        self.cursor = connection.cursor()
+        self.temp_uri = temp_uri.rstrip("/") + "/"
+        self.iam_role = iam_role
+        self.prefix_has_objects = list_prefix
+
+    def _execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        self.cursor.execute(statement, params if params else None)
+        return self.cursor
+
+    def lock_key(self, key: str) -> None:
+        # Redshift has no advisory locks: the table lock serialises landings.
+        self._execute("lock raw.landed_files")
+
+    def current_version(self, key: str) -> CurrentVersion | None:
+        row = self._execute(_CURRENT_VERSION, (key,)).fetchone()
+        return CurrentVersion(int(row[0]), row[1].strip()) if row else None
+
+    def insert_file_row(self, row: FileRow) -> int:
+        self._execute(_INSERT_FILE_ROW, _file_row_values(row))
+        found = self._execute(
+            "select max(file_version_id) from raw.landed_files "
+            "where file_key = %s and content_sha256 = %s",
+            (row.file_key, row.content_sha256),
+        ).fetchone()
+        return int(found[0])
+
+    def supersede(self, file_version_id: int) -> None:
+        for statement in _SUPERSEDE:
+            self._execute(statement, (file_version_id,))
+
+    def load(self, lines: DataFrame, file_version_id: int) -> LoadCounts:
+        folder = f"{self.temp_uri}landing/{file_version_id}-{uuid.uuid4().hex}"
+        stage_text(lines, folder)
+        counts = []
+        for table, columns, kind in (
+            ("raw.flights_landing", LANDING_COLUMNS, KIND_LANDED),
+            ("raw.flights_rejected", REJECTED_COLUMNS, KIND_REJECTED),
+        ):
+            prefix = f"{folder}/kind={kind}/part-"
+            if not self.prefix_has_objects(prefix):
+                counts.append(0)
+                continue
+            self._execute(redshift_copy_sql(table, columns, prefix, self.iam_role))
+            counts.append(int(self._execute("select pg_last_copy_count()").fetchone()[0]))
+        return LoadCounts(counts[0], counts[1])
+
+    def set_counts(
+        self, file_version_id: int, rows_read: int, rows_landed: int, rows_rejected: int
+    ) -> None:
+        self._execute(_SET_COUNTS, (rows_read, rows_landed, rows_rejected, file_version_id))
+
+    def flight_dates(self, file_version_id: int) -> list[date]:
+        rows = self._execute(_FLIGHT_DATES, (file_version_id, file_version_id)).fetchall()
+        return [row[0] for row in rows]
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()

@@ -1,0 +1,352 @@
+"""The pure PySpark side of landing: DataFrame in, DataFrame out.
+
+A file is read as text lines (so every rejected row keeps its exact raw line and
+its physical line number), then each line is parsed as one CSV record in Spark,
+typed strictly, and split into rows to land and rows to reject with a reason.
+
+Pipeline: `read_lines` -> `line_stats` (one small aggregation) -> `number_lines`
+-> `data_lines` -> `parse_rows` -> `copy_lines`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from airline_landing.columns import ColumnMap
+
+LANDING_COLUMNS = (
+    "flight_id",
+    "carrier",
+    "origin_airport_id",
+    "dest_airport_id",
+    "dep_delay",
+    "arr_delay",
+    "flight_date",
+    "source_key",
+    "source_line_number",
+    "file_version_id",
+    "landed_at",
+)
+REJECTED_COLUMNS = (
+    "file_version_id",
+    "source_key",
+    "source_line_number",
+    "raw_line",
+    "reason_code",
+    "reason_detail",
+    "flight_date",
+    "rejected_at",
+)
+KIND_LANDED = "landed"
+KIND_REJECTED = "rejected"
+
+CARRIER_MAX = 10
+FLIGHT_ID_MAX = 32
+DETAIL_MAX = 1000
+# A quoted CSV field: quotes around anything, inner quotes doubled (RFC 4180).
+_QUOTED_FIELD = r'"(?:[^"]|"")*+"'
+# BTS writes whole minutes as "75.00": an integer, optionally followed by a fraction of zeros.
+_INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
+_UNSIGNED_INTEGER = r"^[0-9]+(\.0*)?$"
+_ISO_DATE = r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$"
+_US_DATE = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})( 12:00:00 AM| 0?0:00(:00)?)?$"
+
+
+def read_lines(spark: SparkSession, path: str) -> DataFrame:
+    """A text file as lines: (block_start, row_id, line). Streams; the line ends
+    (LF, CRLF, CR) are dropped and a leading UTF-8 BOM is skipped."""
+    return spark.read.text(path).select(
+        F.input_file_block_start().alias("block_start"),
+        F.monotonically_increasing_id().alias("row_id"),
+        F.col("value").alias("line"),
+    )
+
+
+@dataclass(frozen=True)
+class LineStats:
+    """Per file block: the shift from row_id to 0-based line index; and line totals."""
+
+    shifts: dict[int, int]
+    lines: int
+    nonblank_lines: int
+
+
+def line_stats(lines: DataFrame) -> LineStats:
+    """Count the lines of each block (a small aggregation, one row per block)."""
+    per_block = (
+        lines.groupBy("block_start")
+        .agg(
+            F.count(F.lit(1)).alias("lines"),
+            F.min("row_id").alias("first_row_id"),
+            F.sum(F.when(_is_blank(F.col("line")), 0).otherwise(1)).alias("nonblank"),
+        )
+        .orderBy("block_start")
+        .collect()
+    )
+    shifts: dict[int, int] = {}
+    before = 0
+    nonblank = 0
+    for block in per_block:
+        shifts[int(block["block_start"])] = before - int(block["first_row_id"])
+        before += int(block["lines"])
+        nonblank += int(block["nonblank"] or 0)
+    return LineStats(shifts, before, nonblank)
+
+
+def number_lines(lines: DataFrame, stats: LineStats) -> DataFrame:
+    """(line_number, line): 1-based physical line numbers (the header is line 1)."""
+    if not stats.shifts:
+        return lines.select(F.lit(None).cast("int").alias("line_number"), F.col("line")).limit(0)
+    shift_map = F.create_map(*[F.lit(value) for pair in stats.shifts.items() for value in pair])
+    line_number = (F.col("row_id") + F.element_at(shift_map, F.col("block_start")) + 1).cast("int")
+    return lines.select(
+        line_number.alias("line_number"),
+        F.when(line_number == 1, F.regexp_replace("line", "^\ufeff", ""))
+        .otherwise(F.col("line"))
+        .alias("line"),
+    )
+
+
+def data_lines(numbered: DataFrame) -> DataFrame:
+    """The lines that are rows: not the header, not blank."""
+    return numbered.where((F.col("line_number") > 1) & ~_is_blank(F.col("line")))
+
+
+def _is_blank(line: Column) -> Column:
+    return F.trim(line) == ""
+
+
+def _empty(value: Column) -> Column:
+    return value.isNull() | (value == "")
+
+
+def _integer(name: str, pattern: str, spark_type: str) -> Column:
+    """Column `name` as an integer if it is one (a fraction of zeros allowed), else null."""
+    whole = f"try_cast(regexp_extract({name}, '^([+-]?[0-9]+)', 1) as {spark_type})"
+    return F.when(F.col(name).rlike(pattern), F.expr(whole))
+
+
+def _date_text(value: Column) -> Column:
+    """ISO `YYYY-MM-DD` (or BTS's old `M/D/YYYY [12:00:00 AM]`) as `YYYY-MM-DD` text."""
+    iso = F.concat_ws(
+        "-",
+        F.regexp_extract(value, _ISO_DATE, 1),
+        F.lpad(F.regexp_extract(value, _ISO_DATE, 2), 2, "0"),
+        F.lpad(F.regexp_extract(value, _ISO_DATE, 3), 2, "0"),
+    )
+    us = F.concat_ws(
+        "-",
+        F.regexp_extract(value, _US_DATE, 3),
+        F.lpad(F.regexp_extract(value, _US_DATE, 1), 2, "0"),
+        F.lpad(F.regexp_extract(value, _US_DATE, 2), 2, "0"),
+    )
+    return F.when(value.rlike(_ISO_DATE), iso).when(value.rlike(_US_DATE), us)
+
+
+def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> DataFrame:
+    """Parse and type each data line (line_number, line).
+
+    Out: line_number, raw_line, flight_id, carrier, origin_airport_id, dest_airport_id,
+    dep_delay, arr_delay, flight_date, reason_code, reason_detail. reason_code is null
+    for a row that lands; otherwise the row is rejected for the first reason found.
+    """
+    schema = ", ".join(f"c{i} STRING" for i in range(columns.field_count))
+    options = {"sep": ",", "quote": '"', "escape": '"', "mode": "PERMISSIVE"}
+    unquoted = F.regexp_replace(F.col("line"), _QUOTED_FIELD, "")
+    base = lines.select(
+        F.col("line_number"),
+        F.col("line").alias("raw_line"),
+        F.size(F.split(unquoted, ",", -1)).alias("_field_count"),
+        F.instr(unquoted, '"').alias("_stray_quote"),
+        F.from_csv(F.col("line"), schema, options).alias("_f"),
+    )
+
+    def field(name: str) -> Column:
+        position = columns.position(name)
+        if position is None:
+            return F.lit(None).cast("string")
+        return F.trim(F.col(f"_f.c{position}"))
+
+    carrier = field("carrier")
+    origin = field("origin_airport_id")
+    dest = field("dest_airport_id")
+    dep = field("dep_delay")
+    arr = field("arr_delay")
+    date_text = field("flight_date")
+    if columns.position("flight_id") is not None:
+        flight_id = F.when(~_empty(field("flight_id")), field("flight_id"))
+    elif columns.position("flight_number") is not None:
+        number = field("flight_number")
+        flight_id = F.when(~_empty(number), F.concat(carrier, number))
+    else:
+        flight_id = F.lit(None).cast("string")
+
+    key_date_col = F.lit(key_date).cast("date") if key_date else F.lit(None).cast("date")
+    fields = base.select(
+        "line_number",
+        "raw_line",
+        "_field_count",
+        "_stray_quote",
+        flight_id.alias("flight_id"),
+        carrier.alias("carrier"),
+        origin.alias("_origin"),
+        dest.alias("_dest"),
+        dep.alias("_dep"),
+        arr.alias("_arr"),
+        date_text.alias("_date"),
+        _date_text(date_text).alias("_iso_date"),
+    )
+    parsed = fields.select(
+        "*",
+        _integer("_origin", _UNSIGNED_INTEGER, "bigint").alias("origin_airport_id"),
+        _integer("_dest", _UNSIGNED_INTEGER, "bigint").alias("dest_airport_id"),
+        _integer("_dep", _INTEGER, "int").alias("dep_delay"),
+        _integer("_arr", _INTEGER, "int").alias("arr_delay"),
+        F.when(_empty(F.col("_date")), key_date_col)
+        .otherwise(F.expr("try_cast(_iso_date as date)"))
+        .alias("flight_date"),
+    )
+
+    def named(field_name: str) -> str:
+        return columns.header_names.get(field_name, field_name)
+
+    def bad(field_name: str, raw: str, what: str) -> Column:
+        return F.concat(
+            F.lit(f"{named(field_name)} '"), F.substring(F.col(raw), 1, 100), F.lit(f"' {what}")
+        )
+
+    c = F.col
+    checks: list[tuple[Column, str, Column]] = [
+        (
+            c("_stray_quote") > 0,
+            "bad_quoting",
+            F.lit("a quote inside an unquoted field, or a quoted field never closed"),
+        ),
+        (
+            c("_field_count") != columns.field_count,
+            "wrong_field_count",
+            F.concat(
+                F.lit(f"expected {columns.field_count} fields, found "),
+                c("_field_count").cast("string"),
+            ),
+        ),
+        (_empty(c("carrier")), "missing_carrier", F.lit("carrier is empty")),
+        (
+            F.length("carrier") > CARRIER_MAX,
+            "bad_carrier",
+            F.lit(f"carrier longer than {CARRIER_MAX} characters"),
+        ),
+        (_empty(c("_origin")), "missing_origin_airport_id", F.lit("origin airport id is empty")),
+        (
+            c("origin_airport_id").isNull(),
+            "bad_origin_airport_id",
+            bad("origin_airport_id", "_origin", "is not an airport id"),
+        ),
+        (_empty(c("_dest")), "missing_dest_airport_id", F.lit("destination airport id is empty")),
+        (
+            c("dest_airport_id").isNull(),
+            "bad_dest_airport_id",
+            bad("dest_airport_id", "_dest", "is not an airport id"),
+        ),
+        (
+            ~_empty(c("_dep")) & c("dep_delay").isNull(),
+            "bad_dep_delay",
+            bad("dep_delay", "_dep", "is not a whole number of minutes"),
+        ),
+        (
+            ~_empty(c("_arr")) & c("arr_delay").isNull(),
+            "bad_arr_delay",
+            bad("arr_delay", "_arr", "is not a whole number of minutes"),
+        ),
+        (
+            ~_empty(c("_date")) & c("flight_date").isNull(),
+            "bad_flight_date",
+            bad("flight_date", "_date", "is not a date (YYYY-MM-DD)"),
+        ),
+        (
+            c("flight_date").isNull(),
+            "no_flight_date",
+            F.lit("no FlightDate in the row and no date in the file's key"),
+        ),
+        (
+            F.length("flight_id") > FLIGHT_ID_MAX,
+            "bad_flight_id",
+            F.lit(f"flight id longer than {FLIGHT_ID_MAX} characters"),
+        ),
+    ]
+    reason_code: Column = F.lit(None).cast("string")
+    reason_detail: Column = F.lit(None).cast("string")
+    for condition, code, detail in reversed(checks):
+        reason_code = F.when(condition, F.lit(code)).otherwise(reason_code)
+        reason_detail = F.when(condition, detail).otherwise(reason_detail)
+    return parsed.select(
+        "line_number",
+        "raw_line",
+        "flight_id",
+        "carrier",
+        "origin_airport_id",
+        "dest_airport_id",
+        "dep_delay",
+        "arr_delay",
+        F.coalesce(c("flight_date"), key_date_col).alias("flight_date"),
+        reason_code.alias("reason_code"),
+        F.substring(reason_detail, 1, DETAIL_MAX).alias("reason_detail"),
+    )
+
+
+def _quoted(value: Column) -> Column:
+    """A text value as a CSV field: null -> empty (NULL for COPY), else quoted."""
+    return F.when(value.isNull(), F.lit("")).otherwise(
+        F.concat(F.lit('"'), F.replace(value, F.lit('"'), F.lit('""')), F.lit('"'))
+    )
+
+
+def _plain(value: Column) -> Column:
+    return F.coalesce(value.cast("string"), F.lit(""))
+
+
+def _quote_literal(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def copy_lines(
+    parsed: DataFrame, source_key: str, file_version_id: int, landed_at: str
+) -> DataFrame:
+    """(kind, line): each parsed row as one CSV line for COPY into raw.flights_landing
+    (kind 'landed', columns LANDING_COLUMNS) or raw.flights_rejected (kind 'rejected',
+    columns REJECTED_COLUMNS)."""
+    c = F.col
+    key = _quote_literal(source_key)
+    version = str(file_version_id)
+    landed = F.concat_ws(
+        ",",
+        _quoted(c("flight_id")),
+        _quoted(c("carrier")),
+        _plain(c("origin_airport_id")),
+        _plain(c("dest_airport_id")),
+        _plain(c("dep_delay")),
+        _plain(c("arr_delay")),
+        _plain(c("flight_date")),
+        F.lit(key),
+        _plain(c("line_number")),
+        F.lit(f"{version},{landed_at}"),
+    )
+    rejected = F.concat_ws(
+        ",",
+        F.lit(f"{version},{key}"),
+        _plain(c("line_number")),
+        _quoted(c("raw_line")),
+        _quoted(c("reason_code")),
+        _quoted(c("reason_detail")),
+        _plain(c("flight_date")),
+        F.lit(landed_at),
+    )
+    is_landed = c("reason_code").isNull()
+    return parsed.select(
+        F.when(is_landed, F.lit(KIND_LANDED)).otherwise(F.lit(KIND_REJECTED)).alias("kind"),
+        F.when(is_landed, landed).otherwise(rejected).alias("line"),
+    )
