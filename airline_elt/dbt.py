@@ -49,7 +49,7 @@ def dbt_environment(connection: Connection, home: Path | None = None) -> dict[st
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     own_seeds = seed_dir_override(home)
     if own_seeds is not None:
-        env[SEED_DIR_ENV] = str(own_seeds)
+        env[SEED_DIR_ENV] = own_seeds
     return env
 
 

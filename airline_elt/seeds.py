@@ -11,7 +11,9 @@ the bundled file with --airports) to go back.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -27,13 +29,35 @@ def home_seed_dir(home: Path) -> Path:
     return home / "seeds"
 
 
-def seed_dir_override(home: Path) -> Path | None:
-    """The state folder's own seeds folder, when a user's airports file was given."""
+def seed_dir_override(home: Path) -> str | None:
+    """The seed path (relative to the dbt project) of the state folder's own seeds folder,
+    when a user's airports file was given; None otherwise.
+
+    Relative, and inside the project, on purpose: dbt writes a copy of each seed it
+    loads to <target>/run/<project>/<seed path>/, and with an absolute seed path that
+    "copy" lands on the seed file itself. A state folder outside the checkout is
+    reached through a symlink in the checkout's git-ignored .airline-elt/seed-links/.
+    """
     folder = home_seed_dir(home)
     if not (folder / AIRPORTS_FILE).is_file():
         return None
     _refresh_bundled_files(folder)
-    return folder
+    return _path_inside_project(folder.resolve())
+
+
+def _path_inside_project(folder: Path) -> str:
+    project = project_dir().resolve()
+    if folder.is_relative_to(project):
+        return folder.relative_to(project).as_posix()
+    links = project / ".airline-elt" / "seed-links"
+    links.mkdir(parents=True, exist_ok=True)
+    link = links / hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    if not (link.is_symlink() and link.resolve() == folder):
+        temporary = link.with_name(link.name + f".{os.getpid()}.tmp")
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(folder, target_is_directory=True)
+        temporary.replace(link)
+    return link.relative_to(project).as_posix()
 
 
 def install_airports(csv_path: Path, home: Path) -> int:
