@@ -1,0 +1,40 @@
+{#- Nothing lost, nothing doubled between the landing table and int_flights_enriched. -#}
+with
+
+landed as (
+
+    select file_version_id, source_line_number from {{ ref('stg_raw__flights') }}
+
+),
+
+enriched as (
+
+    select file_version_id, source_line_number from {{ ref('int_flights_enriched') }}
+
+),
+
+missing as (
+
+    select * from landed
+    except
+    select * from enriched
+
+),
+
+extra as (
+
+    select * from enriched
+    except
+    select * from landed
+
+),
+
+final as (
+
+    select 'missing from int_flights_enriched' as problem, * from missing
+    union all
+    select 'not in raw.flights_landing' as problem, * from extra
+
+)
+
+select * from final

@@ -1,0 +1,64 @@
+{#-
+  The fact holds exactly the delayed flights with known airports, with the
+  seed's current names: no date was left stale by an incremental run.
+-#}
+with
+
+expected as (
+
+    select
+        flights.file_version_id,
+        flights.source_line_number,
+        flights.flight_date,
+        flights.dep_delay,
+        origin.name as dep_airport,
+        destination.name as arr_airport
+
+    from {{ ref('stg_raw__flights') }} as flights
+    inner join {{ ref('airports_dim') }} as origin
+        on flights.origin_airport_id = origin.airport_id
+    inner join {{ ref('airports_dim') }} as destination
+        on flights.dest_airport_id = destination.airport_id
+    where flights.dep_delay > {{ var('delay_threshold_minutes') }}
+
+),
+
+actual as (
+
+    select
+        file_version_id,
+        source_line_number,
+        flight_date,
+        dep_delay,
+        dep_airport,
+        arr_airport
+
+    from {{ ref('daily_flights_fact') }}
+
+),
+
+missing as (
+
+    select * from expected
+    except
+    select * from actual
+
+),
+
+extra as (
+
+    select * from actual
+    except
+    select * from expected
+
+),
+
+final as (
+
+    select 'missing from the fact' as problem, * from missing
+    union all
+    select 'stale or extra in the fact' as problem, * from extra
+
+)
+
+select * from final
