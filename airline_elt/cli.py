@@ -337,7 +337,7 @@ def cmd_status(ctx: Context) -> int:
         where = f" at step {last['step']}: {last['error']}" if last["status"] == "FAILED" else ""
         ctx.console.print(f"last run: {last['run_id']} {last['status']}{where} "
                           f"(finished {last['finished_at']}, trigger {last['trigger']})")
-    render_landed_files(ctx.console, files, counts)
+    render_landed_files(ctx.console, files, counts, show_runs=ctx.verbose)
     return EXIT_OK
 
 

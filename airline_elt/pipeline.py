@@ -259,26 +259,43 @@ class Run:
                     outcome.landing = self.land(landing_dir)
                     outcome.dbt = self.transform(dbt_args)
                     by_date = self.summarize(outcome)
+                    self._notify_success(outbox, outcome, by_date, trigger, started_at)
                 except StepFailed as failure:
                     self._notify_failure(outbox, outcome, failure, trigger, started_at)
                     raise
-                with self.step("NotifySuccess"):
-                    outcome.payload = success_payload(
-                        run_id=self.run_id,
-                        trigger=trigger,
-                        started_at=started_at,
-                        finished_at=dt.datetime.now(dt.UTC),
-                        files=outcome.landing.files,
-                        totals=outcome.landing.totals,
-                        fact_rows_by_date=by_date,
-                    )
-                    outbox.send(outcome.payload)
-                    self.ui.notified(outcome.payload, outbox.path)
         except StepFailed as failure:
             if not outcome.payload:  # AcquireLock failed: nothing was notified yet
                 self._notify_failure(outbox, outcome, failure, trigger, started_at)
             raise
         return outcome
+
+    def _notify_success(
+        self,
+        outbox: Outbox,
+        outcome: RunOutcome,
+        by_date: dict[str, int],
+        trigger: str,
+        started_at: dt.datetime,
+    ) -> None:
+        assert outcome.landing is not None
+        with self.step("NotifySuccess"):
+            payload = success_payload(
+                run_id=self.run_id,
+                trigger=trigger,
+                started_at=started_at,
+                finished_at=dt.datetime.now(dt.UTC),
+                files=outcome.landing.files,
+                totals=outcome.landing.totals,
+                fact_rows_by_date=by_date,
+            )
+            try:
+                outbox.send(payload)
+            except OSError as error:
+                raise StepFailed(
+                    "NotifySuccess", f"could not write {outbox.path}", str(error)
+                ) from error
+            outcome.payload = payload
+            self.ui.notified(payload, outbox.path)
 
     def _notify_failure(
         self,

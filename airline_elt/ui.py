@@ -123,14 +123,15 @@ def render_run_summary(console: Console, outcome: Any) -> None:
 
 def render_next_steps(console: Console) -> None:
     console.print("Where to look next:")
+    width = max(len(command) for command, _ in NEXT_STEPS)
     for command, what in NEXT_STEPS:
-        console.print(f"  [bold]{command}[/]  [dim]# {what}[/]", soft_wrap=True)
+        console.print(f"  [bold]{command:<{width}}[/]  [dim]# {what}[/]", soft_wrap=True)
 
 
 def _rank_table(title: str, label: str, ranks: Sequence[DelayRank]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(label)
-    table.add_column("delayed > 60 min", justify="right")
+    table.add_column("delayed", justify="right")
     table.add_column("flights", justify="right")
     table.add_column("rate", justify="right")
     table.add_column("avg delay of delayed", justify="right")
@@ -146,27 +147,34 @@ def _rank_table(title: str, label: str, ranks: Sequence[DelayRank]) -> Table:
 
 
 def render_landed_files(console: Console, files: Sequence[LandedFile],
-                        counts: dict[str, int]) -> None:
+                        counts: dict[str, int], show_runs: bool = False) -> None:
     if not files:
         console.print("No files landed yet: `airline-elt run --landing DIR` lands a folder.")
         return
     table = Table(title="Landed files, newest first", title_justify="left")
-    for name, justify in (("landed at (UTC)", "left"), ("version", "right"), ("file key", "left"),
-                          ("status", "left"), ("read", "right"), ("landed", "right"),
-                          ("rejected", "right"), ("run", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("landed at (UTC)", no_wrap=True)
+    table.add_column("version", justify="right")
+    table.add_column("file key", no_wrap=True, min_width=max(len(f.file_key) for f in files))
+    table.add_column("status")
+    for name in ("read", "landed", "rejected"):
+        table.add_column(name, justify="right")
+    if show_runs:
+        table.add_column("run", no_wrap=True)
     for item in files:
-        status = item.status if not item.error_text else f"{item.status}: {item.error_text[:60]}"
-        table.add_row(
+        cells = [
             item.landed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
             str(item.file_version_id),
             item.file_key,
-            status,
+            item.status,
             f"{item.rows_read:,}",
             f"{item.rows_landed:,}",
             f"{item.rows_rejected:,}",
-            item.run_id or "",
-        )
+        ]
+        table.add_row(*cells, *([item.run_id or ""] if show_runs else []))
     console.print(table)
+    for item in files:
+        if item.error_text:
+            console.print(f"[red]{item.status}[/] {item.file_key} (version "
+                          f"{item.file_version_id}): {item.error_text}")
     console.print("File versions by status: " + ", ".join(
         f"{status} {count}" for status, count in counts.items()))

@@ -1,0 +1,235 @@
+"""`airline-elt run` on the bundled sample data, then what a user does next: status, the
+docs site, stopping and starting the warehouse, running again. The expected numbers are
+computed from the sample CSV files here, independently of the pipeline."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cli_helpers import SAMPLE_LANDING, Cli, assert_short_error
+
+pytestmark = pytest.mark.slow
+
+GOLDEN = {
+    # flight_id: (dep_city, arr_city, dep_delay, arr_delay)
+    "BA7890": ("Denver", "Tucson", 120, 115),
+    "EK4567": ("Salt Lake City", "Detroit", 88, 92),
+    "AA5678": ("Atlanta", "Salt Lake City", 75, 82),
+    "LH7890": ("Los Angeles", "Salt Lake City", 63, 60),
+    "UA9012": ("Phoenix", "Minneapolis", 62, 58),
+}
+
+
+def sample_rows() -> list[dict[str, str]]:
+    rows = []
+    for path in sorted(SAMPLE_LANDING.rglob("*.csv")):
+        with path.open(newline="") as handle:
+            rows.extend(csv.DictReader(handle))
+    return rows
+
+
+def delayed(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [row for row in rows if row["DepDelay"] and int(row["DepDelay"]) > 60]
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample landing folder (a run may add a failed/ folder to it)."""
+    folder = tmp_path_factory.mktemp("landing")
+    shutil.copytree(SAMPLE_LANDING, folder, dirs_exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first_run(cli: Cli, landing: Path) -> subprocess.CompletedProcess:
+    return cli("run", "--landing", str(landing), "--json")
+
+
+@pytest.fixture(scope="module")
+def summary(first_run: subprocess.CompletedProcess) -> dict:
+    assert first_run.returncode == 0, first_run.stdout + first_run.stderr
+    return json.loads(first_run.stdout)
+
+
+def test_run_lands_every_sample_file_and_counts_every_row(summary: dict) -> None:
+    rows = sample_rows()
+    files = sorted(SAMPLE_LANDING.rglob("*.csv"))
+    assert summary["status"] == "SUCCEEDED"
+    assert summary["trigger"] == "manual"
+    assert summary["totals"] == {
+        "files_landed": len(files),
+        "files_duplicate": 0,
+        "files_failed": 0,
+        "rows_read": len(rows),
+        "rows_landed": len(rows),
+        "rows_rejected": 0,
+    }
+    assert len(summary["files"]) == len(files)
+    assert {item["key"] for item in summary["files"]} == {
+        path.relative_to(SAMPLE_LANDING).as_posix() for path in files
+    }
+    assert summary["dbt"]["error"] == 0
+
+
+def test_fact_rows_by_date_match_the_delayed_flights_of_each_day(summary: dict) -> None:
+    expected: dict[str, int] = {}
+    for row in sample_rows():
+        expected.setdefault(row["FlightDate"], 0)
+    for row in delayed(sample_rows()):
+        expected[row["FlightDate"]] += 1
+    assert summary["fact_rows_by_date"] == expected
+    assert summary["fact_rows_by_date"]["2023-11-15"] == 5
+
+
+def test_notification_outbox_holds_the_success_payload(cli: Cli, summary: dict) -> None:
+    lines = (cli.home / "notifications.jsonl").read_text().splitlines()
+    payload = json.loads(lines[-1])
+    assert set(payload) == {
+        "pipeline", "status", "run_id", "trigger", "started_at", "finished_at",
+        "duration_seconds", "files", "totals", "fact_rows_by_date",
+    }
+    assert payload["pipeline"] == "airline-elt"
+    for key in payload:
+        assert payload[key] == summary[key], key
+    assert set(payload["files"][0]) == {"key", "status", "rows_read", "rows_landed",
+                                        "rows_rejected"}
+
+
+def test_console_shows_steps_in_state_machine_order_and_a_summary(
+    first_run: subprocess.CompletedProcess, summary: dict
+) -> None:
+    console = first_run.stderr  # with --json the console output goes to stderr
+    steps = re.findall(r"^✓ (\w+)", console, flags=re.MULTILINE)
+    assert steps == ["AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess",
+                     "ReleaseLock"]
+    assert re.search(r"files landed\s*│\s*21 │", console)
+    assert re.search(r"rows read\s*│\s*4,066 │", console)
+    assert re.search(rf"fact rows \(delayed flights\)\s*│\s*{sum(summary['fact_rows_by_date'].values())} on 21 date", console)
+    assert "Top delayed carriers" in console
+    assert "Top delayed routes" in console
+    assert 'psql "$(airline-elt warehouse url)"' in console
+
+
+def test_fact_holds_the_golden_day(cli: Cli, summary: dict) -> None:
+    rows = cli.query(
+        "select flight_id, dep_city, arr_city, dep_delay, arr_delay "
+        "from airlines.daily_flights_fact where flight_date = '2023-11-15'"
+    )
+    assert {row[0]: tuple(row[1:]) for row in rows} == GOLDEN
+
+
+def test_fact_and_marts_agree_with_the_sample_files(cli: Cli, summary: dict) -> None:
+    rows = sample_rows()
+    late = delayed(rows)
+    assert cli.query("select count(*) from airlines.daily_flights_fact") == [(len(late),)]
+
+    by_carrier = dict(cli.query(
+        "select carrier, flights_delayed from airlines.mv_carrier_delays"
+    ))
+    expected_carriers: dict[str, int] = {}
+    for row in rows:
+        expected_carriers.setdefault(row["Carrier"], 0)
+    for row in late:
+        expected_carriers[row["Carrier"]] += 1
+    assert by_carrier == expected_carriers
+
+    # The route most often late: its rate is delayed over operated (not cancelled) flights.
+    (origin, dest, operated, flights_delayed, rate), = cli.query(
+        "select origin_airport_id, dest_airport_id, flights_operated, flights_delayed, "
+        "delay_rate from airlines.mv_route_delays "
+        "order by flights_delayed desc, origin_airport_id, dest_airport_id limit 1"
+    )
+    on_route = [r for r in rows if (int(r["OriginAirportID"]), int(r["DestAirportID"]))
+                == (origin, dest)]
+    assert operated == len([r for r in on_route if r["DepDelay"]])
+    assert flights_delayed == len([r for r in on_route if r in late])
+    assert rate == pytest.approx(flights_delayed / operated)
+
+
+def test_status_lists_landed_files_newest_first(cli: Cli, summary: dict) -> None:
+    result = cli("status")
+    assert result.returncode == 0, result.stderr
+    assert "daily_flights/date=2023-11-15/flights.csv" in result.stdout
+    assert f"last run: {summary['run_id']} SUCCEEDED" in result.stdout
+    assert "landed 21" in result.stdout
+
+    as_json = json.loads(cli("status", "--json").stdout)
+    files = as_json["landed_files"]
+    assert len(files) == 21
+    assert all(item["status"] == "landed" for item in files)
+    landed_at = [item["landed_at"] for item in files]
+    assert landed_at == sorted(landed_at, reverse=True)
+    assert as_json["last_run"]["run_id"] == summary["run_id"]
+
+
+def test_docs_site_is_generated_and_served(cli: Cli, summary: dict) -> None:
+    server = cli.start("docs", "--port", "0")
+    try:
+        assert server.stdout is not None
+        url = None
+        for line in server.stdout:
+            found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, "docs never said where it serves"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+            assert b"dbt" in response.read()
+        with urllib.request.urlopen(url + "catalog.json", timeout=10) as response:
+            catalog = json.load(response)
+        assert "model.airline_elt.daily_flights_fact" in catalog["nodes"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_warehouse_stop_and_start_keep_the_data(cli: Cli, summary: dict) -> None:
+    before = cli.query("select count(*) from airlines.daily_flights_fact")
+    stopped = cli("warehouse", "stop")
+    assert stopped.returncode == 0
+    assert "stopped" in stopped.stdout
+    assert "stopped" in cli("warehouse", "status").stdout
+    started = cli("warehouse", "start")
+    assert started.returncode == 0, started.stderr
+    assert "running" in cli("warehouse", "status").stdout
+    assert cli.query("select count(*) from airlines.daily_flights_fact") == before
+
+
+def test_second_run_lands_nothing_new_and_changes_nothing(
+    cli: Cli, landing: Path, summary: dict
+) -> None:
+    fact_before = cli.query(
+        "select flight_date, count(*) from airlines.daily_flights_fact group by 1 order by 1"
+    )
+    result = cli("run", "--landing", str(landing))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"files duplicate\s*│\s*21 │", result.stdout)
+    assert re.search(r"files landed\s*│\s*0 │", result.stdout)
+    assert cli.query(
+        "select flight_date, count(*) from airlines.daily_flights_fact group by 1 order by 1"
+    ) == fact_before
+    assert cli.query(
+        "select status, count(*) from raw.landed_files group by 1 order by 1"
+    ) == [("duplicate", 21), ("landed", 21)]
+
+
+def test_bad_landing_folder_is_a_short_error(cli: Cli) -> None:
+    result = cli("run", "--landing", "/nonexistent/landing")
+    assert_short_error(result)
+    assert "landing folder not found: /nonexistent/landing" in result.stderr
+
+
+def test_bad_airports_file_is_a_short_error(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "airports.csv"
+    bad.write_text("id,town\n1,Nowhere\n")
+    result = cli("transform", "--airports", str(bad))
+    assert_short_error(result)
+    assert "missing column(s) airport_id, city, state, name" in result.stderr
