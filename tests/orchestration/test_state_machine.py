@@ -1,0 +1,229 @@
+"""The state machine in orchestration/state_machine.asl.json, executed by moto's Step Functions
+engine (moto plays the AWS control planes; the Summarize SQL runs on the local PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import psycopg
+from conftest import BY_HAND, FakeWorld, FileDelivery, Stack, load_definition
+
+STEPS = ["AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess", "ReleaseLock"]
+NOV15 = "daily_flights/date=2023-11-15/flights.csv"
+NOV16 = "daily_flights/date=2023-11-16/flights.csv"
+
+
+def two_days(world: FakeWorld) -> None:
+    world.deliveries = [
+        FileDelivery(NOV15, flights=[("2023-11-15", 90), ("2023-11-15", 61), ("2023-11-15", 5)],
+                     rows_rejected=1),
+        FileDelivery(NOV16, flights=[("2023-11-16", 12), ("2023-11-16", None)]),
+        FileDelivery("daily_flights/2023-11-14.csv", status="duplicate"),
+        FileDelivery("daily_flights/broken.csv", status="failed"),
+    ]
+
+
+def test_success_path_publishes_the_run_summary_read_back_from_the_control_table(
+    stack: Stack, world: FakeWorld
+) -> None:
+    two_days(world)
+    arn = stack.start({"trigger": "s3://landing/" + NOV15}, name="run-success")
+    assert stack.wait(arn)["status"] == "SUCCEEDED"
+
+    entered = stack.entered_states(arn)
+    assert [s for s in entered if s in STEPS] == STEPS
+    assert "NotifyFailure" not in entered
+
+    [sent] = stack.notifications()
+    message = sent["message"]
+    assert sent["subject"] == "airline-elt run SUCCEEDED"
+    assert sent["attributes"]["status"]["Value"] == "SUCCEEDED"
+    assert set(message) == {
+        "pipeline", "status", "run_id", "trigger", "started_at", "finished_at",
+        "duration_seconds", "files", "totals", "fact_rows_by_date",
+    }
+    assert message["pipeline"] == "airline-elt"
+    assert message["status"] == "SUCCEEDED"
+    assert message["run_id"] == "run-success"
+    assert message["trigger"] == "s3://landing/" + NOV15
+    assert message["files"] == [
+        {"key": NOV15, "status": "landed", "rows_read": 4, "rows_landed": 3, "rows_rejected": 1},
+        {"key": NOV16, "status": "landed", "rows_read": 2, "rows_landed": 2, "rows_rejected": 0},
+        {"key": "daily_flights/2023-11-14.csv", "status": "duplicate", "rows_read": 0,
+         "rows_landed": 0, "rows_rejected": 0},
+        {"key": "daily_flights/broken.csv", "status": "failed", "rows_read": 0,
+         "rows_landed": 0, "rows_rejected": 0},
+    ]
+    assert message["totals"] == {
+        "files_landed": 2, "files_duplicate": 1, "files_failed": 1,
+        "rows_read": 6, "rows_landed": 5, "rows_rejected": 1,
+    }
+    # Two flights of Nov 15 are delayed > 60 min; none of Nov 16: a date with no fact row says 0.
+    assert message["fact_rows_by_date"] == {"2023-11-15": 2, "2023-11-16": 0}
+    started = dt.datetime.fromisoformat(message["started_at"].replace("Z", "+00:00"))
+    finished = dt.datetime.fromisoformat(message["finished_at"].replace("Z", "+00:00"))
+    assert finished > started
+    assert abs(message["duration_seconds"] - (finished - started).total_seconds()) < 0.01
+
+    # The Glue job got this execution's name as --run_id, and dbt ran `dbt build` on Fargate.
+    assert [run["--run_id"] for run in world.glue_runs] == ["run-success"]
+    [dbt] = world.dbt_runs
+    assert dbt["launch_type"] == "FARGATE"
+    [override] = dbt["overrides"]["containerOverrides"]
+    assert override["command"] == ["dbt", "build", "--target", "prod"]
+    assert {"name": "AIRLINE_ELT_RUN_ID", "value": "run-success"} in override["environment"]
+    vpc = dbt["network"]["awsvpcConfiguration"]
+    assert ",".join(vpc["subnets"]) == stack.substitutions["DbtSubnetIds"]
+    assert vpc["assignPublicIp"] == "DISABLED"
+    assert "owner" not in stack.lock_item()  # released
+
+
+def test_an_execution_started_without_input_is_a_manual_run(stack: Stack, world: FakeWorld) -> None:
+    two_days(world)
+    assert stack.wait(stack.start(name="by-hand"))["status"] == "SUCCEEDED"
+    assert stack.notifications()[0]["message"]["trigger"] == "manual"
+
+
+def test_landing_failing_notifies_the_failure_and_fails_the_execution(
+    stack: Stack, world: FakeWorld
+) -> None:
+    two_days(world)
+    world.landing_outcome = "FAILED"
+    arn = stack.start({"trigger": "schedule"}, name="run-land-fails")
+    described = stack.wait(arn)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "AirlineElt.LandFailed"
+
+    entered = stack.entered_states(arn)
+    assert "Transform" not in entered and "NotifySuccess" not in entered
+    assert entered[-5:] == [
+        "RecordLandFailure", "NotifyFailure", "ReleaseLock", "Finish", "RunFailed"
+    ]
+    [sent] = stack.notifications()
+    message = sent["message"]
+    assert set(message) == {
+        "pipeline", "status", "run_id", "trigger", "step", "error", "cause", "started_at",
+        "finished_at",
+    }
+    assert message["status"] == "FAILED"
+    assert message["step"] == "Land"
+    assert message["error"] == "States.TaskFailed"
+    assert '"JobRunState": "FAILED"' in message["cause"]
+    assert message["run_id"] == "run-land-fails"
+    assert message["trigger"] == "schedule"
+    assert world.dbt_runs == []
+    assert "owner" not in stack.lock_item()  # a failed run does not keep the guard
+
+
+def test_dbt_failing_notifies_a_transform_failure(stack: Stack, world: FakeWorld) -> None:
+    two_days(world)
+    world.dbt_exit_code = 2
+    arn = stack.start({"trigger": "manual"}, name="run-dbt-fails")
+    described = stack.wait(arn)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "AirlineElt.TransformFailed"
+    [sent] = stack.notifications()
+    assert sent["message"]["step"] == "Transform"
+    assert sent["message"]["error"] == "Dbt.NonZeroExit"
+    assert "dbt exited with code 2" in sent["message"]["cause"]
+    assert "Summarize" not in stack.entered_states(arn)
+    assert "owner" not in stack.lock_item()
+
+
+def test_a_summary_query_failing_is_reported_as_the_summarize_step(
+    stack: Stack, world: FakeWorld, orchestration_conninfo: str
+) -> None:
+    two_days(world)
+    with psycopg.connect(orchestration_conninfo, autocommit=True) as conn:
+        conn.execute("alter table airlines.daily_flights_fact rename to daily_flights_fact_gone")
+    try:
+        world.dbt_writes_fact = False
+        arn = stack.start({"trigger": "manual"}, name="run-summary-fails")
+        described = stack.wait(arn)
+    finally:
+        with psycopg.connect(orchestration_conninfo, autocommit=True) as conn:
+            conn.execute(
+                "alter table airlines.daily_flights_fact_gone rename to daily_flights_fact"
+            )
+    assert described["status"] == "FAILED"
+    [sent] = stack.notifications()
+    assert sent["message"]["step"] == "Summarize"
+    assert "daily_flights_fact" in sent["message"]["cause"]
+
+
+def test_glue_concurrent_runs_exceeded_is_retried(stack: Stack, world: FakeWorld) -> None:
+    two_days(world)
+    # Someone started the job by hand: its only slot (MaxConcurrentRuns 1) is taken. The fake
+    # world ends that run when Glue rejects the state machine's first attempt.
+    stack.glue.start_job_run(JobName=stack.job_name, Arguments={"--run_id": BY_HAND})
+    assert world.blocker_run is not None
+    arn = stack.start({"trigger": "manual"}, name="run-after-retry")
+    assert stack.wait(arn)["status"] == "SUCCEEDED"
+    assert world.glue_rejections == 1
+
+    failed = [e for e in stack.history(arn) if e["type"] == "TaskFailed"]
+    errors = [e["taskFailedEventDetails"]["error"] for e in failed]
+    assert errors == ["Glue.ConcurrentRunsExceededException"]
+    assert stack.notifications()[0]["message"]["status"] == "SUCCEEDED"
+
+
+def test_the_guard_holds_a_second_execution_until_the_first_ends_and_coalesces_a_third(
+    stack: Stack, world: FakeWorld
+) -> None:
+    two_days(world)
+    gate = threading.Event()
+    world.landing_gate = gate
+    first = stack.start({"trigger": "s3://landing/a.csv"}, name="first")
+    stack.wait_until_entered(first, "Land")
+
+    second = stack.start({"trigger": "s3://landing/b.csv"}, name="second")
+    stack.wait_until_entered(second, "WaitForLock")
+    third = stack.start({"trigger": "s3://landing/c.csv"}, name="third")
+    # A third event while one runs and one waits adds nothing: the waiting run lands its file.
+    described = stack.wait(third)
+    assert described["status"] == "SUCCEEDED"
+    assert '"COALESCED"' in described["output"]
+    assert "Land" not in stack.entered_states(third)
+
+    # The second is held back: still running, never entered Land, one Glue run so far.
+    assert stack.sfn.describe_execution(executionArn=second)["status"] == "RUNNING"
+    assert "Land" not in stack.entered_states(second)
+    assert [run["--run_id"] for run in world.glue_runs] == ["first"]
+    lock = stack.lock_item()
+    assert lock["owner"].endswith(":first") and lock["waiter"].endswith(":second")
+
+    world.landing_gate = None
+    gate.set()
+    assert stack.wait(first)["status"] == "SUCCEEDED"
+    assert stack.wait(second)["status"] == "SUCCEEDED"
+    # The second landed only after the first's job run ended: never two loads at once.
+    assert world.events.index("glue-end:first") < world.events.index("glue-start:second")
+    assert [run["--run_id"] for run in world.glue_runs] == ["first", "second"]
+    assert [n["message"]["run_id"] for n in stack.notifications()] == ["first", "second"]
+    assert "owner" not in stack.lock_item() and "waiter" not in stack.lock_item()
+
+
+def test_a_lock_left_by_a_dead_execution_is_broken(stack: Stack, world: FakeWorld) -> None:
+    import boto3
+
+    two_days(world)
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack.lock_table)
+    dead = "arn:aws:states:us-east-1:123456789012:execution:airline-elt-pipeline:aborted-long-ago"
+    table.put_item(Item={"lock_name": "airline-elt", "owner": dead})
+    arn = stack.start({"trigger": "manual"}, name="after-a-crash")
+    assert stack.wait(arn)["status"] == "SUCCEEDED"
+    assert "BreakStaleLock" in stack.entered_states(arn)
+
+
+def test_production_timings_are_the_ones_the_tests_shorten() -> None:
+    """The tests run with 1 s retry intervals (conftest.with_test_timings); the file keeps these."""
+    states = load_definition()["States"]
+    [land_retry] = states["Land"]["Retry"]
+    assert "Glue.ConcurrentRunsExceededException" in land_retry["ErrorEquals"]
+    assert land_retry["IntervalSeconds"] == 30 and land_retry["BackoffRate"] == 2
+    assert land_retry["MaxAttempts"] >= 5
+    assert states["Transform"]["Retry"][0]["IntervalSeconds"] == 30
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            assert any(c["ErrorEquals"] == ["States.ALL"] for c in state.get("Catch", [])), name
