@@ -89,15 +89,19 @@ class DbtProject:
 
 @pytest.fixture(scope="module")
 def dbt_project(
-    request: pytest.FixtureRequest, connection: Connection, state_home: Path
+    request: pytest.FixtureRequest,
+    connection: Connection,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[DbtProject]:
-    """A database of this test module's own, with the raw tables created and empty."""
+    """A database and a state folder of this test module's own, with empty raw tables."""
     dbname = "t_" + re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1])[:50]
     admin = dataclasses.replace(connection, dbname="postgres")
     with psycopg.connect(admin.url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{dbname}" with (force)')
         conn.execute(f'create database "{dbname}"')
-    project = DbtProject(dataclasses.replace(connection, dbname=dbname), state_home)
+    project = DbtProject(
+        dataclasses.replace(connection, dbname=dbname), tmp_path_factory.mktemp(dbname)
+    )
     with psycopg.connect(project.connection.url()) as conn:
         for statement in raw_tables_ddl("postgres"):
             conn.execute(statement)

@@ -1,0 +1,161 @@
+"""The fact's incremental contract, end to end on the real warehouse: which dates a run
+rebuilds, re-delivered and moved rows, airports added to the seed, full refreshes."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pytest
+
+from airline_elt.seeds import install_airports
+from airline_elt.state import project_dir
+
+NOV_1, NOV_2, NOV_3 = date(2023, 11, 1), date(2023, 11, 2), date(2023, 11, 3)
+ATL, DEN, SLC, UNKNOWN = 10397, 11292, 14869, 19999
+
+
+def flight(flight_id: str, day: date, dep: int | None, origin: int = ATL, dest: int = DEN):
+    carrier = flight_id[:2]
+    return (flight_id, carrier, origin, dest, dep, None if dep is None else dep - 5, day)
+
+
+@pytest.fixture(scope="module")
+def project(dbt_project):
+    return dbt_project
+
+
+def fact_ids(project, day: date | None = None) -> list[str]:
+    return [row[0] for row in project.fact(day)]
+
+
+def enriched_at(project) -> dict[date, object]:
+    return dict(
+        project.query(
+            "select flight_date, max(enriched_at) from intermediate.int_flights_enriched"
+            " group by flight_date"
+        )
+    )
+
+
+def test_first_build_takes_every_date(project):
+    project.versions = {
+        "nov1": project.land("daily_flights/date=2023-11-01/flights.csv", [
+            flight("AA101", NOV_1, 90), flight("AA102", NOV_1, 10), flight("AA103", NOV_1, None),
+        ]),
+        "nov2": project.land("daily_flights/date=2023-11-02/flights.csv", [
+            flight("DL201", NOV_2, 61), flight("DL202", NOV_2, 60),
+        ]),
+    }
+    project.run("build")
+    assert fact_ids(project) == ["AA101", "DL201"]
+
+
+def test_a_new_day_rebuilds_that_day_only(project):
+    before = enriched_at(project)
+    project.land("daily_flights/date=2023-11-03/flights.csv", [flight("UA301", NOV_3, 75)])
+    project.run("build")
+    after = enriched_at(project)
+    assert after[NOV_1] == before[NOV_1]
+    assert after[NOV_2] == before[NOV_2]
+    assert after[NOV_3] > before[NOV_1]
+    assert fact_ids(project, NOV_3) == ["UA301"]
+
+
+def test_correction_removing_a_days_only_delayed_flight_removes_it_from_the_fact(project):
+    project.versions["nov2"] = project.land(
+        "daily_flights/date=2023-11-02/flights.csv",
+        [flight("DL201", NOV_2, 20), flight("DL202", NOV_2, 60)],
+        replaces=project.versions["nov2"],
+    )
+    project.run("build")
+    assert fact_ids(project, NOV_2) == []
+    assert fact_ids(project) == ["AA101", "UA301"]
+
+
+def test_correction_moving_a_flight_to_another_date_rebuilds_both_dates(project):
+    # The Nov 1 file is re-delivered with AA101 dated Nov 2 (a wrong date fixed).
+    project.versions["nov1"] = project.land(
+        "daily_flights/date=2023-11-01/flights.csv",
+        [flight("AA101", NOV_2, 90), flight("AA102", NOV_1, 10), flight("AA103", NOV_1, None)],
+        replaces=project.versions["nov1"],
+    )
+    project.run("build")
+    assert fact_ids(project, NOV_1) == []
+    assert fact_ids(project, NOV_2) == ["AA101"]
+    assert project.query(
+        "select flight_date, flights_scheduled, flights_delayed from airlines.mv_daily_delay_trend"
+        " order by flight_date"
+    ) == [(NOV_1, 2, 0), (NOV_2, 3, 1), (NOV_3, 1, 1)]
+
+
+def test_a_date_whose_rows_all_vanish_is_emptied(project):
+    project.land(
+        "daily_flights/date=2023-11-03/flights.csv",
+        [flight("UA301", NOV_2, 75)],
+        replaces=project.query(
+            "select file_version_id from raw.landed_files"
+            " where file_key like '%%2023-11-03%%' and status = 'landed'"
+        )[0][0],
+    )
+    project.run("build")
+    assert project.query(
+        "select count(*) from intermediate.int_flights_enriched where flight_date = %s", (NOV_3,)
+    ) == [(0,)]
+    assert fact_ids(project, NOV_3) == []
+    assert sorted(fact_ids(project, NOV_2)) == ["AA101", "UA301"]
+
+
+def test_unknown_airport_is_rejected_then_reaches_the_fact_when_the_seed_gains_it(project, tmp_path):
+    project.land("daily_flights/date=2023-11-04/flights.csv", [
+        flight("WN401", date(2023, 11, 4), 130, origin=UNKNOWN, dest=SLC),
+        flight("WN402", date(2023, 11, 4), 5, origin=UNKNOWN, dest=SLC),
+    ])
+    output = project.run("build")
+    # The warn-severity test counts the flights with unknown airports; the build still passes.
+    assert "WARN=1" in output
+    assert "WN401" not in fact_ids(project)
+    assert project.query(
+        "select flight_id, reason, reason_detail from airlines.rejected_flights"
+        " where reason like 'unknown%%'"
+    ) == [("WN401", "unknown_origin_airport", f"airport id not in airports_dim: {UNKNOWN}")]
+
+    airports = tmp_path / "airports.csv"
+    shutil.copyfile(project_dir() / "seeds" / "airports_dim.csv", airports)
+    with airports.open("a", encoding="utf-8") as out:
+        out.write(f"{UNKNOWN},Springfield,IL,Abraham Lincoln Capital\n")
+    install_airports(airports, project.home)
+    before = enriched_at(project)
+
+    project.run("build")
+    assert project.fact(date(2023, 11, 4)) == [
+        ("WN401", date(2023, 11, 4), "WN", "Abraham Lincoln Capital", "Salt Lake City International",
+         "Springfield", "Salt Lake City", "IL", "UT", 130, 125),
+    ]
+    assert project.query("select count(*) from airlines.rejected_flights") == [(0,)]
+    after = enriched_at(project)
+    assert after[NOV_1] == before[NOV_1], "dates without the new airport are not rebuilt"
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [["--select", "daily_flights_fact"], ["--select", "int_flights_enriched+"], []],
+    ids=["fact-only", "enriched-and-downstream", "everything"],
+)
+def test_full_refresh_rebuilds_in_place_and_keeps_the_marts(project, selection):
+    expected = sorted(project.fact())
+    xmin = "select distinct xmin::text from airlines.daily_flights_fact"
+    writers_before = set(project.query(xmin))
+    project.run("build", "--full-refresh", *selection)
+    assert sorted(project.fact()) == expected
+    marts = project.query(
+        "select matviewname from pg_matviews where schemaname = 'airlines' order by 1"
+    )
+    assert marts == [
+        ("mv_carrier_delays",), ("mv_daily_delay_trend",), ("mv_delay_correlation",),
+        ("mv_delays_by_origin",), ("mv_route_delays",), ("rejected_flights",),
+    ]
+    # Every fact row was rewritten, all by this run's one transaction.
+    writers_after = set(project.query(xmin))
+    assert len(writers_after) == 1
+    assert writers_after.isdisjoint(writers_before)
