@@ -50,9 +50,8 @@ DETAIL_MAX = 1000
 # A quoted CSV field: quotes around anything, inner quotes doubled (RFC 4180).
 _QUOTED_FIELD = r'"(?:[^"]|"")*+"'
 # BTS writes whole minutes as "75.00": an integer, optionally followed by a fraction of zeros.
-_INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
-_UNSIGNED_INTEGER = r"^[0-9]+(\.0*)?$"
-_ISO_DATE = r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$"
+_ZERO_FRACTION = r"^[+-]?[0-9]+\.0*$"
+_ISO_DATE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
 _US_DATE = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})( 12:00:00 AM| 0?0:00(:00)?)?$"
 
 
@@ -124,27 +123,28 @@ def _empty(value: Column) -> Column:
     return value.isNull() | (value == "")
 
 
-def _integer(name: str, pattern: str, spark_type: str) -> Column:
+def _integer(name: str, spark_type: str, *, signed: bool = True) -> Column:
     """Column `name` as an integer if it is one (a fraction of zeros allowed), else null."""
-    whole = f"try_cast(regexp_extract({name}, '^([+-]?[0-9]+)', 1) as {spark_type})"
-    return F.when(F.col(name).rlike(pattern), F.expr(whole))
+    value = F.col(name)
+    exact = F.expr(f"try_cast({name} as {spark_type})")
+    whole = F.expr(f"try_cast(regexp_extract({name}, '^([+-]?[0-9]+)', 1) as {spark_type})")
+    number = F.coalesce(exact, F.when(value.rlike(_ZERO_FRACTION), whole))
+    return number if signed else F.when(~value.startswith("-"), number)
 
 
-def _date_text(value: Column) -> Column:
-    """ISO `YYYY-MM-DD` (or BTS's old `M/D/YYYY [12:00:00 AM]`) as `YYYY-MM-DD` text."""
-    iso = F.concat_ws(
-        "-",
-        F.regexp_extract(value, _ISO_DATE, 1),
-        F.lpad(F.regexp_extract(value, _ISO_DATE, 2), 2, "0"),
-        F.lpad(F.regexp_extract(value, _ISO_DATE, 3), 2, "0"),
-    )
+def _date(name: str) -> Column:
+    """Column `name`, ISO `YYYY-MM-DD` (or BTS's old `M/D/YYYY [12:00:00 AM]`), as a date."""
+    value = F.col(name)
     us = F.concat_ws(
         "-",
         F.regexp_extract(value, _US_DATE, 3),
-        F.lpad(F.regexp_extract(value, _US_DATE, 1), 2, "0"),
-        F.lpad(F.regexp_extract(value, _US_DATE, 2), 2, "0"),
+        F.regexp_extract(value, _US_DATE, 1),
+        F.regexp_extract(value, _US_DATE, 2),
     )
-    return F.when(value.rlike(_ISO_DATE), iso).when(value.rlike(_US_DATE), us)
+    iso = F.when(value.rlike(_ISO_DATE), F.expr(f"try_cast({name} as date)"))
+    return F.when(value.contains("/"), F.when(value.rlike(_US_DATE), us).cast("date")).otherwise(
+        iso
+    )
 
 
 def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> DataFrame:
@@ -153,30 +153,34 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
     Out: line_number, raw_line, flight_id, carrier, origin_airport_id, dest_airport_id,
     dep_delay, arr_delay, flight_date, reason_code, reason_detail. reason_code is null
     for a row that lands; otherwise the row is rejected for the first reason found.
+    Lines without a quote take a fast path (split on commas); quoted ones go through
+    Spark's CSV parser (RFC 4180: quoted commas, doubled quotes).
     """
     schema = ", ".join(f"c{i} STRING" for i in range(columns.field_count))
     options = {"sep": ",", "quote": '"', "escape": '"', "mode": "PERMISSIVE"}
-    unquoted = F.regexp_replace(F.col("line"), _QUOTED_FIELD, "")
-    base = lines.select(
+    line = F.col("line")
+    has_quote = F.instr(line, '"') > 0
+    staged = lines.select(
         F.col("line_number"),
-        F.col("line").alias("raw_line"),
-        F.size(F.split(unquoted, ",", -1)).alias("_field_count"),
-        F.instr(unquoted, '"').alias("_stray_quote"),
-        F.from_csv(F.col("line"), schema, options).alias("_f"),
+        line.alias("raw_line"),
+        has_quote.alias("_quoted"),
+        F.when(~has_quote, F.split(line, ",", -1)).alias("_plain"),
+        F.when(has_quote, F.from_csv(line, schema, options)).alias("_csv"),
+        F.when(has_quote, F.regexp_replace(line, _QUOTED_FIELD, "")).alias("_unquoted"),
     )
+    c = F.col
 
     def field(name: str) -> Column:
         position = columns.position(name)
         if position is None:
             return F.lit(None).cast("string")
-        return F.trim(F.col(f"_f.c{position}"))
+        return F.trim(
+            F.when(c("_quoted"), c(f"_csv.c{position}")).otherwise(
+                F.element_at(c("_plain"), position + 1)
+            )
+        )
 
     carrier = field("carrier")
-    origin = field("origin_airport_id")
-    dest = field("dest_airport_id")
-    dep = field("dep_delay")
-    arr = field("arr_delay")
-    date_text = field("flight_date")
     if columns.position("flight_id") is not None:
         flight_id = F.when(~_empty(field("flight_id")), field("flight_id"))
     elif columns.position("flight_number") is not None:
@@ -185,30 +189,31 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
     else:
         flight_id = F.lit(None).cast("string")
 
-    key_date_col = F.lit(key_date).cast("date") if key_date else F.lit(None).cast("date")
-    fields = base.select(
+    fields = staged.select(
         "line_number",
         "raw_line",
-        "_field_count",
-        "_stray_quote",
+        F.when(c("_quoted"), F.size(F.split(c("_unquoted"), ",", -1)))
+        .otherwise(F.size("_plain"))
+        .alias("_field_count"),
+        F.when(c("_quoted"), F.instr(c("_unquoted"), '"') > 0)
+        .otherwise(F.lit(False))
+        .alias("_stray_quote"),
         flight_id.alias("flight_id"),
         carrier.alias("carrier"),
-        origin.alias("_origin"),
-        dest.alias("_dest"),
-        dep.alias("_dep"),
-        arr.alias("_arr"),
-        date_text.alias("_date"),
-        _date_text(date_text).alias("_iso_date"),
+        field("origin_airport_id").alias("_origin"),
+        field("dest_airport_id").alias("_dest"),
+        field("dep_delay").alias("_dep"),
+        field("arr_delay").alias("_arr"),
+        field("flight_date").alias("_date"),
     )
+    key_date_col = F.lit(key_date).cast("date") if key_date else F.lit(None).cast("date")
     parsed = fields.select(
         "*",
-        _integer("_origin", _UNSIGNED_INTEGER, "bigint").alias("origin_airport_id"),
-        _integer("_dest", _UNSIGNED_INTEGER, "bigint").alias("dest_airport_id"),
-        _integer("_dep", _INTEGER, "int").alias("dep_delay"),
-        _integer("_arr", _INTEGER, "int").alias("arr_delay"),
-        F.when(_empty(F.col("_date")), key_date_col)
-        .otherwise(F.expr("try_cast(_iso_date as date)"))
-        .alias("flight_date"),
+        _integer("_origin", "bigint", signed=False).alias("origin_airport_id"),
+        _integer("_dest", "bigint", signed=False).alias("dest_airport_id"),
+        _integer("_dep", "int").alias("dep_delay"),
+        _integer("_arr", "int").alias("arr_delay"),
+        F.when(_empty(c("_date")), key_date_col).otherwise(_date("_date")).alias("flight_date"),
     )
 
     def named(field_name: str) -> str:
@@ -222,7 +227,7 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
     c = F.col
     checks: list[tuple[Column, str, Column]] = [
         (
-            c("_stray_quote") > 0,
+            c("_stray_quote"),
             "bad_quoting",
             F.lit("a quote inside an unquoted field, or a quoted field never closed"),
         ),
@@ -279,11 +284,14 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
         ),
     ]
     reason_code: Column = F.lit(None).cast("string")
-    reason_detail: Column = F.lit(None).cast("string")
-    for condition, code, detail in reversed(checks):
+    for condition, code, _ in reversed(checks):
         reason_code = F.when(condition, F.lit(code)).otherwise(reason_code)
-        reason_detail = F.when(condition, detail).otherwise(reason_detail)
-    return parsed.select(
+    coded = parsed.select("*", reason_code.alias("reason_code"))
+    # The detail only for rejected rows: one cheap lookup by code, not a second test chain.
+    reason_detail: Column = F.lit(None).cast("string")
+    for _, code, detail in reversed(checks):
+        reason_detail = F.when(c("reason_code") == code, detail).otherwise(reason_detail)
+    return coded.select(
         "line_number",
         "raw_line",
         "flight_id",
@@ -293,8 +301,10 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
         "dep_delay",
         "arr_delay",
         F.coalesce(c("flight_date"), key_date_col).alias("flight_date"),
-        reason_code.alias("reason_code"),
-        F.substring(reason_detail, 1, DETAIL_MAX).alias("reason_detail"),
+        "reason_code",
+        F.when(c("reason_code").isNotNull(), F.substring(reason_detail, 1, DETAIL_MAX)).alias(
+            "reason_detail"
+        ),
     )
 
 
@@ -303,6 +313,12 @@ def _quoted(value: Column) -> Column:
     return F.when(value.isNull(), F.lit("")).otherwise(
         F.concat(F.lit('"'), F.replace(value, F.lit('"'), F.lit('""')), F.lit('"'))
     )
+
+
+def _short_text(value: Column) -> Column:
+    """A short text value (never empty when not null) as a CSV field, quoted only if needed."""
+    needs_quotes = value.rlike('[",\r\n]') | (value == "")
+    return F.when(value.isNull(), F.lit("")).when(needs_quotes, _quoted(value)).otherwise(value)
 
 
 def _plain(value: Column) -> Column:
@@ -324,8 +340,8 @@ def copy_lines(
     version = str(file_version_id)
     landed = F.concat_ws(
         ",",
-        _quoted(c("flight_id")),
-        _quoted(c("carrier")),
+        _short_text(c("flight_id")),
+        _short_text(c("carrier")),
         _plain(c("origin_airport_id")),
         _plain(c("dest_airport_id")),
         _plain(c("dep_delay")),

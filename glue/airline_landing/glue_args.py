@@ -1,0 +1,119 @@
+"""The Glue job's arguments: names, validation, and the Redshift secret, without awsglue.
+
+glue/landing_job.py passes `job_arg_names(sys.argv)` to getResolvedOptions and the
+result to `parse_job_args`; everything here is plain Python, tested locally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+REQUIRED_ARGS = (
+    "JOB_NAME",
+    "landing_uri",
+    "failed_uri",
+    "redshift_secret_arn",
+    "redshift_iam_role",
+    "TempDir",
+)
+OPTIONAL_ARGS = ("run_id",)
+
+_S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([^\s]*/)?$")
+_SECRET_ARN = re.compile(r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:[0-9]{12}:secret:.+$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/\-]+$")
+
+
+class JobArgumentError(ValueError):
+    """A job argument is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class LandingJobArgs:
+    job_name: str
+    landing_uri: str  # s3://bucket/daily_flights/
+    failed_uri: str  # s3://bucket/failed/
+    redshift_secret_arn: str
+    redshift_iam_role: str
+    temp_dir: str  # s3://.../ (Glue's TempDir)
+    run_id: str
+
+
+def job_arg_names(argv: list[str]) -> list[str]:
+    """The names to resolve: the required ones, plus optional ones present on argv."""
+    present = {arg[2:].split("=", 1)[0] for arg in argv if arg.startswith("--")}
+    return [*REQUIRED_ARGS, *(name for name in OPTIONAL_ARGS if name in present)]
+
+
+def _s3_prefix(name: str, value: str) -> str:
+    value = value.strip()
+    if not value.endswith("/"):
+        value += "/"
+    if not _S3_PREFIX.match(value):
+        raise JobArgumentError(f"--{name} must be an s3://bucket/prefix/ URI, got {value!r}")
+    return value
+
+
+def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
+    """Validate the resolved arguments (getResolvedOptions' dict)."""
+    missing = [name for name in REQUIRED_ARGS if not resolved.get(name)]
+    if missing:
+        raise JobArgumentError(f"missing job argument(s): {', '.join('--' + m for m in missing)}")
+    secret = resolved["redshift_secret_arn"].strip()
+    if not _SECRET_ARN.match(secret):
+        raise JobArgumentError(f"--redshift_secret_arn is not a Secrets Manager ARN: {secret!r}")
+    role = resolved["redshift_iam_role"].strip()
+    if not _ROLE_ARN.match(role):
+        raise JobArgumentError(f"--redshift_iam_role is not an IAM role ARN: {role!r}")
+    run_id = (resolved.get("run_id") or resolved.get("JOB_RUN_ID") or "").strip()
+    return LandingJobArgs(
+        job_name=resolved["JOB_NAME"],
+        landing_uri=_s3_prefix("landing_uri", resolved["landing_uri"]),
+        failed_uri=_s3_prefix("failed_uri", resolved["failed_uri"]),
+        redshift_secret_arn=secret,
+        redshift_iam_role=role,
+        temp_dir=_s3_prefix("TempDir", resolved["TempDir"]),
+        run_id=run_id or "glue",
+    )
+
+
+def redshift_connect_params(secret_string: str) -> dict[str, Any]:
+    """redshift_connector.connect() keyword arguments from a Secrets Manager secret
+    (the JSON layout RDS/Redshift secrets use: host, port, username, password, dbname)."""
+    try:
+        secret = json.loads(secret_string)
+    except json.JSONDecodeError as error:
+        raise JobArgumentError("the Redshift secret is not JSON") from error
+    missing = [name for name in ("host", "username", "password") if not secret.get(name)]
+    if missing:
+        raise JobArgumentError(f"the Redshift secret lacks: {', '.join(missing)}")
+    return {
+        "host": secret["host"],
+        "port": int(secret.get("port", 5439)),
+        "user": secret["username"],
+        "password": secret["password"],
+        "database": secret.get("dbname") or secret.get("database") or "dev",
+    }
+
+
+def keys_from_paths(paths: list[str], landing_uri: str, failed_uri: str) -> list[str]:
+    """Object keys (relative to the bucket) of the *.csv paths a bookmarked read saw,
+    sorted, without anything under the failed/ prefix."""
+    bucket = landing_uri[len("s3://") :].split("/", 1)[0]
+    # failed/ may sit inside the landing prefix: never land what was set aside.
+    failed_prefix = failed_uri[len("s3://") :]
+    keys = set()
+    for path in paths:
+        normalised = re.sub(r"^s3[an]?://", "s3://", path)
+        if (
+            not normalised.startswith(f"s3://{bucket}/")
+            or normalised.startswith(landing_uri) is False
+        ):
+            continue
+        if normalised[len("s3://") :].startswith(failed_prefix):
+            continue
+        if normalised.lower().endswith(".csv"):
+            keys.add(normalised[len(f"s3://{bucket}/") :])
+    return sorted(keys)
