@@ -1,0 +1,84 @@
+"""`airline-elt watch DIR`: files dropped into a watched folder start one run together;
+an unreadable one is set aside in DIR/failed/ and the run goes on; nothing already
+handled runs again."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from cli_helpers import SAMPLE_LANDING, Cli
+
+pytestmark = pytest.mark.slow
+
+DAYS = ["2023-11-15", "2023-11-16"]
+BAD_KEY = "daily_flights/date=2023-11-22/flights.csv"
+
+
+def wait_for_line(process, text: str, timeout: float = 120) -> list[str]:
+    seen = []
+    deadline = time.monotonic() + timeout
+    for line in process.stdout:
+        seen.append(line)
+        if text in line:
+            return seen
+        assert time.monotonic() < deadline, "".join(seen)
+    raise AssertionError(f"{text!r} never printed:\n{''.join(seen)}")
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The watched folder (plays the bucket), empty at first."""
+    folder = tmp_path_factory.mktemp("bucket")
+    (folder / "daily_flights").mkdir()
+    return folder
+
+
+def test_watch_runs_once_for_files_dropped_together(cli: Cli, watched: Path) -> None:
+    watcher = cli.start("watch", str(watched), "--interval", "0.3", "--settle", "1.5",
+                        "--max-runs", "1", "--timeout", "600")
+    try:
+        wait_for_line(watcher, "watching")
+        for day in DAYS:
+            key = f"daily_flights/date={day}/flights.csv"
+            (watched / key).parent.mkdir(parents=True)
+            shutil.copyfile(SAMPLE_LANDING / key, watched / key)
+        (watched / BAD_KEY).parent.mkdir(parents=True)
+        (watched / BAD_KEY).write_text("this is not,a flights file\n1,2\n")
+        output, _ = watcher.communicate(timeout=600)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0, output
+    assert "3 new file(s)" in output
+    assert "stopped watching after 1 run(s), 0 failed" in output
+
+    (payload,) = [json.loads(line) for line in
+                  (cli.home / "notifications.jsonl").read_text().splitlines()]
+    assert payload["status"] == "SUCCEEDED"
+    assert payload["trigger"] == "watch"
+    assert payload["totals"]["files_landed"] == 2
+    assert payload["totals"]["files_failed"] == 1
+    assert {f["key"]: f["status"] for f in payload["files"]} == {
+        "daily_flights/date=2023-11-15/flights.csv": "landed",
+        "daily_flights/date=2023-11-16/flights.csv": "landed",
+        BAD_KEY: "failed",
+    }
+    assert payload["fact_rows_by_date"]["2023-11-15"] == 5
+    assert cli.query(
+        "select count(*) from airlines.daily_flights_fact where flight_date = '2023-11-15'"
+    ) == [(5,)]
+    # The unreadable file is kept aside under failed/<key>, as a run on the folder does.
+    assert (watched / "failed" / BAD_KEY).read_text().startswith("this is not")
+
+
+def test_watch_once_finds_nothing_new_after_the_run(cli: Cli, watched: Path) -> None:
+    assert (watched / "daily_flights/date=2023-11-15/flights.csv").is_file()
+    result = cli("watch", str(watched), "--once", "--interval", "0.2", "--settle", "0.5",
+                 timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stopped watching after 0 run(s)" in result.stdout
+    assert len((cli.home / "notifications.jsonl").read_text().splitlines()) == 1
