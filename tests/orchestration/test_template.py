@@ -1,0 +1,365 @@
+"""The CloudFormation template (cfn-lint, IAM, wiring) and the EventBridge rule (moto's
+TestEventPattern), without an AWS account."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from conftest import (
+    DEFINITION_FILE,
+    PLACEHOLDER,
+    REPO,
+    TEMPLATE_FILE,
+    load_definition,
+    load_template,
+)
+from moto import mock_aws
+
+# The Glue job's arguments, as agreed with the landing job (glue/landing_job.py).
+GLUE_ARGUMENTS = {
+    "--landing_uri",
+    "--failed_uri",
+    "--redshift_secret_arn",
+    "--redshift_iam_role",
+    "--TempDir",
+    "--run_id",
+    "--job-bookmark-option",
+    "--extra-py-files",
+    "--additional-python-modules",
+}
+
+
+def _cfn_lint(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(path), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_cfn_lint_passes_on_the_template() -> None:
+    # W3002: DefinitionS3Location is a local file that `aws cloudformation package` uploads.
+    result = _cfn_lint(TEMPLATE_FILE, "--ignore-checks", "W3002")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_validates_the_state_machine_inlined(tmp_path: Path) -> None:
+    """What `package` produces, with the definition inline so cfn-lint checks the ASL too."""
+    text = TEMPLATE_FILE.read_text(encoding="utf-8")
+    line = "      DefinitionS3Location: state_machine.asl.json\n"
+    assert line in text
+    inlined = tmp_path / "template.yaml"
+    definition = json.dumps(load_definition())
+    inlined.write_text(text.replace(line, f"      Definition: {definition}\n"), encoding="utf-8")
+    result = _cfn_lint(inlined)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(inlined.read_text().replace('"Type": "Choice"', '"Type": "Choise"', 1))
+    assert _cfn_lint(broken).returncode != 0  # the check above can fail
+
+
+def _targets(state: dict[str, Any]) -> list[str]:
+    found = [state[k] for k in ("Next", "Default") if k in state]
+    found += [c["Next"] for c in state.get("Choices", [])]
+    found += [c["Next"] for c in state.get("Catch", [])]
+    return found
+
+
+def _check_graph(machine: dict[str, Any], where: str) -> None:
+    states = machine["States"]
+    assert machine["StartAt"] in states, where
+    for name, state in states.items():
+        for target in _targets(state):
+            assert target in states, f"{where}{name} -> {target}: no such state"
+        for branch in state.get("Branches", []):
+            _check_graph(branch, f"{where}{name}/")
+        if "ItemProcessor" in state:
+            _check_graph(state["ItemProcessor"], f"{where}{name}/")
+    reachable, todo = set(), [machine["StartAt"]]
+    while todo:
+        name = todo.pop()
+        if name not in reachable:
+            reachable.add(name)
+            todo.extend(_targets(states[name]))
+    assert reachable == set(states), f"{where}unreachable: {set(states) - reachable}"
+
+
+def test_every_transition_leads_to_a_state_and_every_state_is_reachable() -> None:
+    """cfn-lint checks the shape of each state but not the graph; this does."""
+    _check_graph(load_definition(), "")
+
+
+def test_definition_placeholders_are_exactly_the_templates_substitutions() -> None:
+    placeholders = set(PLACEHOLDER.findall(DEFINITION_FILE.read_text(encoding="utf-8")))
+    machine = load_template()["Resources"]["StateMachine"]["Properties"]
+    assert placeholders == set(machine["DefinitionSubstitutions"])
+    assert machine["DefinitionS3Location"] == "state_machine.asl.json"
+    assert machine["StateMachineName"] == {"Fn::Sub": "${AWS::StackName}-pipeline"}
+
+
+def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for policy in resource["Properties"].get("Policies", []):
+        statements += policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_iam_is_least_privilege() -> None:
+    resources = load_template()["Resources"]
+    roles = {name: r for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    assert len(roles) >= 5
+    for name, role in roles.items():
+        for statement in _statements(role):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [
+                statement["Action"]
+            ]
+            assert statement["Effect"] == "Allow"
+            for action in actions:
+                assert "*" not in action, f"{name}: wildcard action {action}"
+            if statement["Resource"] == "*":
+                # Only actions that have no resource-level permissions, each named.
+                assert all(a.split(":")[0] in {"logs", "redshift-data", "cloudwatch"}
+                           for a in actions), f"{name}: {actions} on *"
+
+
+def test_the_state_machine_role_grants_what_each_step_calls() -> None:
+    statements = _statements(load_template()["Resources"]["StateMachineRole"])
+    granted = set()
+    for statement in statements:
+        action = statement["Action"]
+        granted |= set(action if isinstance(action, list) else [action])
+    needed = {
+        "dynamodb:UpdateItem", "dynamodb:GetItem", "states:DescribeExecution",
+        "glue:StartJobRun", "glue:GetJobRun", "ecs:RunTask", "ecs:DescribeTasks",
+        "iam:PassRole", "events:PutRule", "events:PutTargets", "events:DescribeRule",
+        "redshift-data:ExecuteStatement", "redshift-data:DescribeStatement",
+        "redshift-data:GetStatementResult", "sns:Publish",
+    }
+    assert needed <= granted, needed - granted
+
+
+def test_glue_job_is_glue5_with_bookmarks_one_run_at_a_time_and_the_agreed_arguments() -> None:
+    job = load_template()["Resources"]["LandingJob"]["Properties"]
+    assert job["GlueVersion"] == "5.0"
+    assert job["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+    arguments = job["DefaultArguments"]
+    assert set(arguments) >= GLUE_ARGUMENTS - {"--run_id"}  # --run_id: the state machine's
+    assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+    assert arguments["--additional-python-modules"] == "redshift_connector"
+    assert arguments["--landing_uri"] == {"Fn::Sub": "s3://${DataBucket}/daily_flights/"}
+    assert arguments["--failed_uri"] == {"Fn::Sub": "s3://${DataBucket}/failed/"}
+    assert arguments["--redshift_secret_arn"] == {"Ref": "RedshiftSecretArn"}
+    land = load_definition()["States"]["Land"]["Parameters"]
+    assert land["Arguments"] == {"--run_id.$": "$.run.run_id"}  # the execution's name
+
+
+def _argv_glue_builds(run_id: str) -> list[str]:
+    """The argv Glue gives the script: the template's DefaultArguments (rendered as a deployed
+    stack would), overridden by the state machine's Arguments, plus --JOB_NAME."""
+    concrete = {
+        "DataBucket": "airline-elt-data-123",
+        "ArtifactBucket": "airline-elt-artifacts",
+        "ArtifactPrefix": "airline-elt/",
+        "RedshiftSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-AbC",
+        "RedshiftCopyRoleArn": "arn:aws:iam::123456789012:role/redshift-copy",
+        "LandingJobLogGroup": "/aws-glue/jobs/airline-elt-landing",
+    }
+
+    def render(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if "Ref" in value:
+            return concrete[value["Ref"]]
+        if "Fn::Sub" in value:
+            return re.sub(r"\$\{(\w+)\}", lambda m: concrete[m.group(1)], value["Fn::Sub"])
+        raise AssertionError(f"unexpected intrinsic {value}")
+
+    job = load_template()["Resources"]["LandingJob"]["Properties"]
+    arguments = {name: render(value) for name, value in job["DefaultArguments"].items()}
+    land = load_definition()["States"]["Land"]["Parameters"]["Arguments"]
+    assert set(land) == {"--run_id.$"}
+    arguments["--run_id"] = run_id
+    argv = ["landing_job.py", "--JOB_NAME", job["Name"]["Fn::Sub"]]
+    for name, value in arguments.items():
+        argv += [name, value]
+    return argv
+
+
+def _resolve(argv: list[str], names: list[str]) -> dict[str, str]:
+    """What awsglue.utils.getResolvedOptions returns for `names` (not installable here)."""
+    resolved = {}
+    for name in names:
+        index = argv.index(f"--{name}")
+        resolved[name] = argv[index + 1]
+    return resolved
+
+
+def test_the_glue_job_shell_accepts_the_arguments_the_stack_passes() -> None:
+    from airline_landing.glue_args import job_arg_names, parse_job_args
+
+    shell = (REPO / "glue" / "landing_job.py").read_text(encoding="utf-8")
+    assert "getResolvedOptions(sys.argv, job_arg_names(sys.argv))" in shell
+    assert "parse_job_args(" in shell
+    argv = _argv_glue_builds("3f1c-execution-name")
+    names = job_arg_names(argv)
+    assert "run_id" in names
+    args = parse_job_args(_resolve(argv, names))
+    assert args.run_id == "3f1c-execution-name"  # what Summarize reads back
+    assert args.landing_uri == "s3://airline-elt-data-123/daily_flights/"
+    assert args.failed_uri == "s3://airline-elt-data-123/failed/"
+    assert args.temp_dir == "s3://airline-elt-data-123/glue-temp/"
+    assert args.redshift_secret_arn.endswith(":secret:redshift-AbC")
+    assert args.redshift_iam_role == "arn:aws:iam::123456789012:role/redshift-copy"
+
+
+def test_every_argument_the_glue_shell_documents_is_in_the_template() -> None:
+    shell = REPO / "glue" / "landing_job.py"
+    docstring = ast.get_docstring(ast.parse(shell.read_text(encoding="utf-8"))) or ""
+    documented = set(re.findall(r"^\s+(--[A-Za-z][\w-]*)", docstring, flags=re.MULTILINE))
+    assert {"--landing_uri", "--run_id", "--TempDir"} <= documented  # the parse found them
+    arguments = set(load_template()["Resources"]["LandingJob"]["Properties"]["DefaultArguments"])
+    # --JOB_NAME comes from Glue, --run_id from the state machine's Arguments.
+    assert documented - {"--JOB_NAME", "--run_id"} <= arguments
+    assert GLUE_ARGUMENTS - {"--run_id"} <= arguments
+
+
+def test_bucket_sends_events_and_expires_failed_files() -> None:
+    bucket = load_template()["Resources"]["DataBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"]
+    rules = {r["Prefix"]: r for r in bucket["LifecycleConfiguration"]["Rules"] if "Prefix" in r}
+    assert rules["failed/"]["Status"] == "Enabled"
+    assert rules["failed/"]["ExpirationInDays"] == {"Ref": "FailedFileRetentionDays"}
+
+
+def test_dbt_task_gets_redshift_credentials_from_secrets_manager_and_logs() -> None:
+    resources = load_template()["Resources"]
+    [container] = resources["DbtTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    assert container["Name"] == "dbt"  # the name the state machine's override targets
+    transform = load_definition()["States"]["Transform"]["Parameters"]
+    assert transform["Overrides"]["ContainerOverrides"][0]["Name"] == container["Name"]
+    secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+    assert secrets["DBT_ENV_SECRET_REDSHIFT_PASSWORD"] == {
+        "Fn::Sub": "${RedshiftSecretArn}:password::"
+    }
+    assert not any("PASSWORD" in e["Name"] for e in container["Environment"])
+    assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": "DbtLogGroup"}
+    log_groups = [n for n, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert {"StateMachineLogGroup", "DbtLogGroup", "LandingJobLogGroup"} <= set(log_groups)
+    for name in log_groups:
+        assert "RetentionInDays" in resources[name]["Properties"]
+
+
+def test_both_rules_start_the_state_machine() -> None:
+    resources = load_template()["Resources"]
+    for rule in ("FileArrivedRule", "DailyScheduleRule"):
+        [target] = resources[rule]["Properties"]["Targets"]
+        assert target["Arn"] == {"Ref": "StateMachine"}
+    assert "ScheduleExpression" in resources["DailyScheduleRule"]["Properties"]
+    assert json.loads(resources["DailyScheduleRule"]["Properties"]["Targets"][0]["Input"]) == {
+        "trigger": "schedule"
+    }
+
+
+# ---------------------------------------------------------------- EventBridge (moto)
+BUCKET = "airline-elt-data-123"
+
+
+def _s3_event(key: str, detail_type: str = "Object Created", bucket: str = BUCKET) -> str:
+    """An S3 event as EventBridge delivers it (shape of the S3 user guide's example)."""
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "17793124-05d4-b198-2fde-7ededc63b103",
+            "detail-type": detail_type,
+            "source": "aws.s3",
+            "account": "123456789012",
+            "time": "2023-11-16T06:00:01Z",
+            "region": "us-east-1",
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {
+                "version": "0",
+                "bucket": {"name": bucket},
+                "object": {
+                    "key": key,
+                    "size": 5242880,
+                    "etag": "b1946ac92492d2347c6235b4d2611184",
+                    "version-id": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
+                    "sequencer": "00617F08299329D189",
+                },
+                "request-id": "N4N7GDK58NMKJ12R",
+                "requester": "123456789012",
+                "source-ip-address": "1.2.3.4",
+                "reason": "PutObject",
+            },
+        }
+    )
+
+
+def _file_arrived_pattern() -> str:
+    pattern = load_template()["Resources"]["FileArrivedRule"]["Properties"]["EventPattern"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "DataBucket"}]
+    pattern["detail"]["bucket"]["name"] = [BUCKET]
+    return json.dumps(pattern)
+
+
+@pytest.mark.parametrize(
+    ("event", "matches"),
+    [
+        (_s3_event("daily_flights/date=2023-11-15/flights.csv"), True),
+        (_s3_event("daily_flights/flights_20231115.csv"), True),
+        (_s3_event("daily_flights/2023-11-15.csv"), True),
+        (_s3_event("failed/daily_flights/date=2023-11-15/flights.csv"), False),
+        (_s3_event("glue-temp/run-1/part-0000.csv"), False),
+        (_s3_event("other/date=2023-11-15/flights.csv"), False),
+        (_s3_event("daily_flights/date=2023-11-15/flights.csv.tmp"), False),
+        (_s3_event("daily_flights/date=2023-11-15/flights.parquet"), False),
+        (_s3_event("daily_flights/date=2023-11-15/"), False),
+        (_s3_event("daily_flights/date=2023-11-15/flights.csv", "Object Deleted"), False),
+        (_s3_event("daily_flights/date=2023-11-15/flights.csv", bucket="someone-else"), False),
+    ],
+)
+def test_file_arrived_rule_matches_only_new_csv_files_under_daily_flights(
+    event: str, matches: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto 5.2.5's TestEventPattern is a stub that returns nothing, so the rule is tested the
+    way EventBridge uses it: PutRule with the template's pattern, an SQS target, PutEvents with a
+    real-shaped S3 event, and whether the event reached the target (moto's own pattern engine)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue_url = sqs.create_queue(QueueName="pipeline-starts")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(Name="file-arrived", EventPattern=_file_arrived_pattern())
+        events.put_targets(Rule="file-arrived", Targets=[{"Id": "q", "Arn": queue_arn}])
+        shaped = json.loads(event)
+        response = events.put_events(
+            Entries=[
+                {
+                    "Source": shaped["source"],
+                    "DetailType": shaped["detail-type"],
+                    "Detail": json.dumps(shaped["detail"]),
+                    "Resources": shaped["resources"],
+                }
+            ]
+        )
+        assert response["FailedEntryCount"] == 0
+        delivered = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages", [])
+    assert bool(delivered) is matches
+    if matches:
+        assert json.loads(delivered[0]["Body"])["detail"]["object"]["key"] == shaped["detail"][
+            "object"
+        ]["key"]
