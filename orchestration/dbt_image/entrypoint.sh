@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Entrypoint of the dbt image (ECS Fargate, Transform step of the state machine).
+#
+#   airline-elt-dbt dbt build --target prod     (the state machine's container override)
+#
+# 1. Runs the given dbt command; its exit code is the task's exit code, which the state
+#    machine checks (a non-zero exit fails the Transform step and sends the failure mail).
+# 2. Then, whatever the build's outcome, generates the docs site as one static page
+#    (`dbt docs generate --static`) and uploads it to $DOCS_S3_URI (index.html) for analysts.
+#    A docs failure is logged, not fatal: the data is what the run is for.
+# Credentials come from the environment the task definition fills from Secrets Manager
+# (REDSHIFT_HOST, REDSHIFT_PORT, REDSHIFT_USER, DBT_ENV_SECRET_REDSHIFT_PASSWORD); none are
+# in the image.
+set -uo pipefail
+
+if [ "$#" -eq 0 ]; then
+  set -- dbt build --target "${DBT_TARGET:-prod}"
+fi
+for required in REDSHIFT_HOST REDSHIFT_USER; do
+  if [ -z "${!required:-}" ]; then
+    echo "airline-elt-dbt: $required is not set (the task definition reads it from the Redshift secret)" >&2
+    exit 64
+  fi
+done
+
+echo "airline-elt-dbt: run ${AIRLINE_ELT_RUN_ID:-manual}: $*"
+"$@"
+status=$?
+echo "airline-elt-dbt: '$*' exited with $status"
+
+if [ -n "${DOCS_S3_URI:-}" ]; then
+  if dbt docs generate --static --target "${DBT_TARGET:-prod}"; then
+    python - "$DOCS_S3_URI" <<'PY' || echo "airline-elt-dbt: WARNING: docs upload failed" >&2
+import sys
+from urllib.parse import urlparse
+
+import boto3
+
+uri = urlparse(sys.argv[1])
+key = uri.path.lstrip("/") + "index.html"
+boto3.client("s3").upload_file(
+    "target/static_index.html", uri.netloc, key, ExtraArgs={"ContentType": "text/html"}
+)
+print(f"airline-elt-dbt: docs published to s3://{uri.netloc}/{key}")
+PY
+  else
+    echo "airline-elt-dbt: WARNING: dbt docs generate failed; docs not published" >&2
+  fi
+fi
+exit "$status"
