@@ -1,0 +1,56 @@
+"""Helpers shared by the landing tests: run the pure pipeline on a text, count warehouse rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from airline_landing import transform
+from airline_landing.columns import resolve_columns, split_header
+from airline_landing.source import LocalFile, inspect_file
+
+HEADER = "FlightDate,Carrier,FlightID,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
+
+
+def parse_file(spark, path: Path, key_date: date | None = None) -> list[dict]:
+    """The parsed rows of a file (line_number order), through the same functions landing uses."""
+    source = LocalFile(path.parent, path.name, path.parent / "failed")
+    facts = inspect_file(source.chunks())
+    assert facts.problem is None, facts.problem
+    columns = resolve_columns(split_header(facts.header_line or ""))
+    lines = transform.read_lines(spark, source.spark_path())
+    stats = transform.line_stats(lines)
+    rows = transform.data_lines(transform.number_lines(lines, stats))
+    parsed = transform.parse_rows(rows, columns, key_date)
+    return [row.asDict() for row in parsed.orderBy("line_number").collect()]
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return path
+
+
+def counts(db, key: str) -> dict[str, int]:
+    """Rows in the three raw tables for one key (landing/rejects: current versions only)."""
+    landed = db.execute(
+        "select count(*) from raw.flights_landing where source_key = %s", (key,)
+    ).fetchone()[0]
+    rejected = db.execute(
+        "select count(*) from raw.flights_rejected where source_key = %s", (key,)
+    ).fetchone()[0]
+    files = db.execute(
+        "select count(*) from raw.landed_files where file_key = %s", (key,)
+    ).fetchone()[0]
+    return {"landed": landed, "rejected": rejected, "files": files}
+
+
+def file_rows(db, key: str) -> list[tuple]:
+    """(status, rows_read, rows_landed, rows_rejected) of a key's landed_files rows, in order."""
+    return db.execute(
+        "select status, rows_read, rows_landed, rows_rejected from raw.landed_files "
+        "where file_key = %s order by file_version_id",
+        (key,),
+    ).fetchall()

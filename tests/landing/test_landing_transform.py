@@ -1,0 +1,257 @@
+"""The pure PySpark functions, on a real local SparkSession."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from airline_landing import transform
+from airline_landing.columns import resolve_columns, split_header
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from landing_helpers import HEADER, parse_file, write
+
+GOOD = "2023-11-15,AA,AA100,10397,12478,75,80"
+
+
+def by_line(rows):
+    return {row["line_number"]: row for row in rows}
+
+
+def test_bom_crlf_blank_lines_and_line_numbers(spark, tmp_path):
+    text = f"\ufeff{HEADER}\r\n{GOOD}\r\n\r\n2023-11-15,DL,DL7,10397,13930,-3,-10\r\n\r\n\r\n"
+    rows = parse_file(spark, write(tmp_path / "f.csv", text))
+    assert [(r["line_number"], r["carrier"], r["reason_code"]) for r in rows] == [
+        (2, "AA", None),
+        (4, "DL", None),
+    ]
+    first = rows[0]
+    assert first["raw_line"] == GOOD
+    assert (first["origin_airport_id"], first["dest_airport_id"]) == (10397, 12478)
+    assert (first["dep_delay"], first["arr_delay"], first["flight_date"]) == (
+        75,
+        80,
+        date(2023, 11, 15),
+    )
+    assert first["flight_id"] == "AA100"
+
+
+def test_header_only_file_parses_to_nothing(spark, tmp_path):
+    assert parse_file(spark, write(tmp_path / "f.csv", HEADER + "\r\n")) == []
+
+
+def test_quoted_fields_with_commas_and_doubled_quotes(spark, tmp_path):
+    text = f'{HEADER}\n"2023-11-15","A""A","id,1","10397","12478","75.00",""\n'
+    (row,) = parse_file(spark, write(tmp_path / "f.csv", text))
+    assert row["reason_code"] is None
+    assert (row["carrier"], row["flight_id"]) == ('A"A', "id,1")
+    assert (row["dep_delay"], row["arr_delay"]) == (75, None)
+
+
+@pytest.mark.parametrize(
+    ("dep", "expected", "reason"),
+    [
+        ("75", 75, None),
+        ("75.00", 75, None),
+        ("-5.0", -5, None),
+        ("+12", 12, None),
+        ("", None, None),  # cancelled flight: lands with a null delay
+        ("75.5", None, "bad_dep_delay"),
+        ("abc", None, "bad_dep_delay"),
+        ("1e3", None, "bad_dep_delay"),
+        ("99999999999", None, "bad_dep_delay"),
+    ],
+)
+def test_delay_typing(spark, tmp_path, dep, expected, reason):
+    text = f"{HEADER}\n2023-11-15,AA,AA1,10397,12478,{dep},1\n"
+    (row,) = parse_file(spark, write(tmp_path / "f.csv", text))
+    assert (row["dep_delay"], row["reason_code"]) == (expected, reason)
+    if reason:
+        assert f"'{dep}'" in row["reason_detail"] and "DepDelay" in row["reason_detail"]
+
+
+def test_reason_codes(spark, tmp_path):
+    lines = [
+        "2023-11-15,AA,AA1,10397,12478,1",  # 2 wrong_field_count (6 fields)
+        "2023-11-15,AA,AA1,10397,12478,1,2,3",  # 3 wrong_field_count (8 fields)
+        "2023-11-15, ,AA1,10397,12478,1,2",  # 4 missing_carrier
+        "2023-11-15,AA,AA1,,12478,1,2",  # 5 missing_origin_airport_id
+        "2023-11-15,AA,AA1,ATL,12478,1,2",  # 6 bad_origin_airport_id
+        "2023-11-15,AA,AA1,10397,,1,2",  # 7 missing_dest_airport_id
+        "2023-11-15,AA,AA1,10397,-4,1,2",  # 8 bad_dest_airport_id
+        "2023-11-15,AA,AA1,10397,12478,1,2.5",  # 9 bad_arr_delay
+        "2023-02-30,AA,AA1,10397,12478,1,2",  # 10 bad_flight_date
+        "11/15/2023,AA,AA1,10397,12478,1,2",  # 11 lands: BTS's old date form
+        '2023-11-15,"AA,AA1,10397,12478,1,2',  # 12 bad_quoting (never closed)
+        "2023-11-15,AMERICANAIR,AA1,10397,12478,1,2",  # 13 bad_carrier (too long)
+        f"2023-11-15,AA,{'X' * 33},10397,12478,1,2",  # 14 bad_flight_id (too long)
+        "2023-11-15,AA,AA1,10397.00,12478,1,2",  # 15 lands
+    ]
+    rows = by_line(parse_file(spark, write(tmp_path / "f.csv", "\n".join([HEADER, *lines]))))
+    assert {n: r["reason_code"] for n, r in rows.items()} == {
+        2: "wrong_field_count",
+        3: "wrong_field_count",
+        4: "missing_carrier",
+        5: "missing_origin_airport_id",
+        6: "bad_origin_airport_id",
+        7: "missing_dest_airport_id",
+        8: "bad_dest_airport_id",
+        9: "bad_arr_delay",
+        10: "bad_flight_date",
+        11: None,
+        12: "bad_quoting",
+        13: "bad_carrier",
+        14: "bad_flight_id",
+        15: None,
+    }
+    assert rows[2]["reason_detail"] == "expected 7 fields, found 6"
+    assert rows[11]["flight_date"] == date(2023, 11, 15)
+    assert rows[15]["origin_airport_id"] == 10397
+    assert all(rows[n]["raw_line"] == line for n, line in enumerate(lines, start=2))
+
+
+def test_flight_date_from_key_when_no_column_or_empty(spark, tmp_path):
+    header = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
+    rows = parse_file(
+        spark, write(tmp_path / "f.csv", f"{header}\nAA,1,2,3,4\n"), key_date=date(2023, 11, 16)
+    )
+    assert rows[0]["flight_date"] == date(2023, 11, 16) and rows[0]["reason_code"] is None
+    rows = parse_file(spark, write(tmp_path / "g.csv", f"{header}\nAA,1,2,3,4\n"))
+    assert rows[0]["reason_code"] == "no_flight_date"
+
+
+def test_bts_aliases_build_flight_id_and_ignore_extra_columns(spark, tmp_path):
+    header = (
+        '"Year","FlightDate","Reporting_Airline","Flight_Number_Reporting_Airline",'
+        '"OriginAirportID","Origin","DestAirportID","DepDelay","ArrDelay",'
+    )
+    line = '2023,2023-11-15,"WN","1234",10397,"ATL",12478,-2.00,5.00,'
+    (row,) = parse_file(spark, write(tmp_path / "f.csv", f"{header}\n{line}\n"))
+    assert row["reason_code"] is None
+    assert (row["carrier"], row["flight_id"], row["dep_delay"], row["arr_delay"]) == (
+        "WN",
+        "WN1234",
+        -2,
+        5,
+    )
+
+
+def test_line_numbers_exact_across_many_file_blocks(spark, tmp_path):
+    """Split the file into many Spark partitions: line numbers stay physical and exact."""
+    lines = [HEADER]
+    for n in range(2, 3002):
+        lines.append("" if n % 500 == 0 else f"2023-11-15,AA,L{n},10397,12478,{n},0")
+    path = write(tmp_path / "f.csv", "\r\n".join(lines) + "\r\n")
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "8192")
+    try:
+        raw = transform.read_lines(spark, f"file://{path}")
+        assert raw.rdd.getNumPartitions() > 5
+        rows = parse_file(spark, path)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+    assert len(rows) == 3000 - 6
+    assert all(row["flight_id"] == f"L{row['line_number']}" for row in rows)
+    assert all(row["dep_delay"] == row["line_number"] for row in rows)
+
+
+def test_copy_lines_are_csv_for_copy(spark, tmp_path):
+    text = f'{HEADER}\n2023-11-15,"A,A",,10397,12478,,\n2023-11-15,AA,X,10397,12478,x,1\n'
+    path = write(tmp_path / "f.csv", text)
+    columns = resolve_columns(split_header(HEADER))
+    lines = transform.read_lines(spark, f"file://{path}")
+    numbered = transform.number_lines(lines, transform.line_stats(lines))
+    parsed = transform.parse_rows(transform.data_lines(numbered), columns, None)
+    out = transform.copy_lines(parsed, 'k"ey', 42, "2024-01-01T00:00:00+00:00").collect()
+    assert [(r["kind"], r["line"]) for r in out] == [
+        ("landed", ',"A,A",10397,12478,,,2023-11-15,"k""ey",2,42,2024-01-01T00:00:00+00:00'),
+        (
+            "rejected",
+            '42,"k""ey",3,"2023-11-15,AA,X,10397,12478,x,1","bad_dep_delay",'
+            "\"DepDelay 'x' is not a whole number of minutes\",2023-11-15,"
+            "2024-01-01T00:00:00+00:00",
+        ),
+    ]
+
+
+# -- property: quoting, line ends, BOM and column order do not change the rows -------------
+
+FIELDS = (
+    "FlightDate",
+    "Carrier",
+    "FlightID",
+    "OriginAirportID",
+    "DestAirportID",
+    "DepDelay",
+    "ArrDelay",
+)
+text_value = st.text(alphabet=st.sampled_from('AZaz09 ,"-'), min_size=1, max_size=6).filter(
+    lambda v: v.strip() == v and v.strip()
+)
+row_strategy = st.fixed_dictionaries(
+    {
+        "FlightDate": st.dates(date(2000, 1, 1), date(2030, 12, 31)).map(date.isoformat),
+        "Carrier": text_value,
+        "FlightID": text_value,
+        "OriginAirportID": st.integers(1, 99999).map(str),
+        "DestAirportID": st.integers(1, 99999).map(str),
+        "DepDelay": st.one_of(st.just(""), st.integers(-99, 999).map(str)),
+        "ArrDelay": st.one_of(st.just(""), st.integers(-99, 999).map(str)),
+    }
+)
+
+
+def _field(value: str, quote: bool) -> str:
+    if quote or any(ch in value for ch in ',"'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(row_strategy, min_size=1, max_size=6),
+    order=st.permutations(FIELDS),
+    quote_all=st.lists(st.booleans(), min_size=7, max_size=7),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+    bom=st.booleans(),
+    trailing_blank=st.booleans(),
+)
+def test_property_same_rows_whatever_the_formatting(
+    spark, tmp_path, rows, order, quote_all, line_end, bom, trailing_blank
+):
+    header = ",".join(_field(name, quote_all[i]) for i, name in enumerate(order))
+    body = [",".join(_field(r[name], quote_all[i]) for i, name in enumerate(order)) for r in rows]
+    text = ("\ufeff" if bom else "") + line_end.join([header, *body]) + line_end
+    if trailing_blank:
+        text += line_end
+    path = write(tmp_path / f"p{abs(hash(text))}.csv", text)
+    parsed = parse_file(spark, path)
+    assert [r["reason_code"] for r in parsed] == [None] * len(rows)
+    assert [r["line_number"] for r in parsed] == list(range(2, len(rows) + 2))
+
+    def expected(r):
+        return (
+            r["Carrier"],
+            r["FlightID"],
+            int(r["OriginAirportID"]),
+            int(r["DestAirportID"]),
+            int(r["DepDelay"]) if r["DepDelay"] else None,
+            int(r["ArrDelay"]) if r["ArrDelay"] else None,
+            date.fromisoformat(r["FlightDate"]),
+        )
+
+    got = [
+        (
+            r["carrier"],
+            r["flight_id"],
+            r["origin_airport_id"],
+            r["dest_airport_id"],
+            r["dep_delay"],
+            r["arr_delay"],
+            r["flight_date"],
+        )
+        for r in parsed
+    ]
+    assert got == [expected(r) for r in rows]
