@@ -1,0 +1,42 @@
+"""profiles.yml.example's Redshift targets: dbt parses the project against each, with the
+credentials the stack provides (no connection is made; real Redshift is not reachable here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+
+@pytest.mark.parametrize(
+    ("target", "env"),
+    [
+        ("prod", {"REDSHIFT_AUTH_METHOD": "database", "DBT_ENV_SECRET_REDSHIFT_PASSWORD": "pw"}),
+        ("dev", {"REDSHIFT_AUTH_METHOD": "iam", "REDSHIFT_CLUSTER_ID": "airline-elt"}),
+    ],
+)
+def test_dbt_parses_the_project_against_the_redshift_targets(
+    target: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    shutil.copy(REPO / "profiles.yml.example", tmp_path / "profiles.yml")
+    full_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("REDSHIFT_", "DBT_"))},
+        "REDSHIFT_HOST": "airline-elt.abc123.us-east-1.redshift.amazonaws.com",
+        "REDSHIFT_USER": "dbt",
+        **env,
+    }
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")), "parse", "--profiles-dir", str(tmp_path),
+            "--target", target, "--target-path", str(tmp_path / "target"),
+            "--log-path", str(tmp_path / "logs"),
+        ],
+        capture_output=True, text=True, check=False, cwd=REPO, env=full_env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "target" / "manifest.json").exists()
