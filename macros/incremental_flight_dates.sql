@@ -37,24 +37,45 @@
 {%- endmacro %}
 
 
+{% macro is_fact_eligible() -%}
+    dep_delay > {{ var('delay_threshold_minutes') }}
+    and has_known_origin
+    and has_known_destination
+{%- endmacro %}
+
+
 {% macro enriched_flight_dates_to_rebuild() -%}
-    {%- if rebuild_all_flight_dates() -%}
+    {%- if not is_incremental() -%}
+    select distinct flight_date from {{ ref('stg_raw__flights') }}
+    {%- elif rebuild_all_flight_dates() -%}
     select flight_date from {{ ref('stg_raw__flights') }}
     union
     select flight_date from {{ this }}
     {%- else -%}
-    select flight_date
+    select changed_file_versions.flight_date
     from (
         (
-            select flight_date, file_version_id from {{ ref('stg_raw__flights') }}
+            select
+                flight_date,
+                file_version_id
+            from {{ ref('stg_raw__flights') }}
             except
-            select flight_date, file_version_id from {{ this }}
+            select
+                flight_date,
+                file_version_id
+            from {{ this }}
         )
         union
         (
-            select flight_date, file_version_id from {{ this }}
+            select
+                flight_date,
+                file_version_id
+            from {{ this }}
             except
-            select flight_date, file_version_id from {{ ref('stg_raw__flights') }}
+            select
+                flight_date,
+                file_version_id
+            from {{ ref('stg_raw__flights') }}
         )
     ) as changed_file_versions
     union
@@ -75,36 +96,40 @@
 {%- endmacro %}
 
 
-{% macro fact_eligible_flights(relation) -%}
-    select *
-    from {{ relation }}
-    where
-        dep_delay > {{ var('delay_threshold_minutes') }}
-        and has_known_origin
-        and has_known_destination
-{%- endmacro %}
-
-
 {% macro fact_flight_dates_to_rebuild() -%}
-    {%- if rebuild_all_flight_dates() -%}
+    {%- if not is_incremental() -%}
+    select distinct flight_date from {{ ref('int_flights_enriched') }}
+    {%- elif rebuild_all_flight_dates() -%}
     select flight_date from {{ ref('int_flights_enriched') }}
     union
     select flight_date from {{ this }}
     {%- else -%}
-    select flight_date
+    select changed_builds.flight_date
     from (
         (
-            select flight_date, enriched_at
-            from ({{ fact_eligible_flights(ref('int_flights_enriched')) }}) as eligible
+            select
+                flight_date,
+                enriched_at
+            from {{ ref('int_flights_enriched') }}
+            where {{ is_fact_eligible() }}
             except
-            select flight_date, enriched_at from {{ this }}
+            select
+                flight_date,
+                enriched_at
+            from {{ this }}
         )
         union
         (
-            select flight_date, enriched_at from {{ this }}
+            select
+                flight_date,
+                enriched_at
+            from {{ this }}
             except
-            select flight_date, enriched_at
-            from ({{ fact_eligible_flights(ref('int_flights_enriched')) }}) as eligible
+            select
+                flight_date,
+                enriched_at
+            from {{ ref('int_flights_enriched') }}
+            where {{ is_fact_eligible() }}
         )
     ) as changed_builds
     {%- endif -%}
@@ -113,9 +138,9 @@
 
 {% macro delete_flight_dates(dates_to_rebuild_sql) -%}
     {%- if is_incremental() -%}
-    delete from {{ this }}
-    where flight_date in ({{ dates_to_rebuild_sql }})
+        delete from {{ this }}
+        where flight_date in ({{ dates_to_rebuild_sql }})
     {%- else -%}
-    select 1 as nothing_to_delete
+        select 1 as nothing_to_delete
     {%- endif -%}
 {%- endmacro %}

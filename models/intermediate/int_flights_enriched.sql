@@ -11,6 +11,8 @@
     )
 }}
 
+{%- set build_started_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") %}
+
 with
 
 flights as (
@@ -25,21 +27,17 @@ airports as (
 
 ),
 
-{% if is_incremental() -%}
 dates_to_rebuild as (
 
     {{ enriched_flight_dates_to_rebuild() }}
 
 ),
 
-{% endif -%}
 flights_to_build as (
 
-    select flights.*
+    select *
     from flights
-    {%- if is_incremental() %}
-    where flights.flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
-    {%- endif %}
+    where flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
 
 ),
 
@@ -65,7 +63,7 @@ final as (
         flights_to_build.source_key,
         flights_to_build.source_line_number,
         flights_to_build.file_version_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as enriched_at
+        cast('{{ build_started_at }}' as timestamp) as enriched_at
 
     from flights_to_build
     left join airports as origin

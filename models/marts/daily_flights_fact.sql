@@ -18,20 +18,19 @@ enriched_flights as (
 
 ),
 
-{% if is_incremental() -%}
 dates_to_rebuild as (
 
     {{ fact_flight_dates_to_rebuild() }}
 
 ),
 
-{% endif -%}
 delayed_flights as (
 
-    {{ fact_eligible_flights('enriched_flights') }}
-        {%- if is_incremental() %}
+    select *
+    from enriched_flights
+    where
+        {{ is_fact_eligible() }}
         and flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
-        {%- endif %}
 
 ),
 

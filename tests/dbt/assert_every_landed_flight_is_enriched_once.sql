@@ -3,13 +3,21 @@ with
 
 landed as (
 
-    select file_version_id, source_line_number from {{ ref('stg_raw__flights') }}
+    select
+        file_version_id,
+        source_line_number
+
+    from {{ ref('stg_raw__flights') }}
 
 ),
 
 enriched as (
 
-    select file_version_id, source_line_number from {{ ref('int_flights_enriched') }}
+    select
+        file_version_id,
+        source_line_number
+
+    from {{ ref('int_flights_enriched') }}
 
 ),
 
@@ -31,10 +39,18 @@ extra as (
 
 final as (
 
-    select 'missing from int_flights_enriched' as problem, * from missing
+    select
+        'missing from int_flights_enriched' as problem,
+        file_version_id,
+        source_line_number
+    from missing
     union all
-    select 'not in raw.flights_landing' as problem, * from extra
+    select
+        'not in raw.flights_landing' as problem,
+        file_version_id,
+        source_line_number
+    from extra
 
 )
 
-select * from final
+select * from final  -- noqa: AM04

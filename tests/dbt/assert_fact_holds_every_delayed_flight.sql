@@ -55,10 +55,16 @@ extra as (
 
 final as (
 
-    select 'missing from the fact' as problem, * from missing
+    select
+        'missing from the fact' as problem,
+        *
+    from missing
     union all
-    select 'stale or extra in the fact' as problem, * from extra
+    select
+        'stale or extra in the fact' as problem,
+        *
+    from extra
 
 )
 
-select * from final
+select * from final  -- noqa: AM04

@@ -64,9 +64,10 @@ def test_fact_names_match_the_seed(golden):
 
 
 def test_second_build_changes_nothing(golden):
-    before = golden.query("select *, ctid::text from airlines.daily_flights_fact order by flight_id")
+    rows_where = "select *, ctid::text from airlines.daily_flights_fact order by flight_id"
+    before = golden.query(rows_where)
     output = golden.run("build")
-    after = golden.query("select *, ctid::text from airlines.daily_flights_fact order by flight_id")
+    after = golden.query(rows_where)
     # Same rows in the same physical places: the date was not deleted and reinserted.
     assert after == before
     assert "ERROR=0" in output

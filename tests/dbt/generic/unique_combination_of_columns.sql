@@ -1,4 +1,7 @@
-{#- No row repeats the combination of these columns (dbt hub packages cannot be downloaded here). -#}
+{#-
+  No row repeats the combination of these columns
+  (dbt hub packages cannot be downloaded here).
+-#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
 with
