@@ -41,7 +41,7 @@ test: setup lint
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/sqlfluff lint models macros tests/dbt analyses --dialect redshift
+	$(BIN)/sqlfluff lint models macros tests/dbt
 
 # dbt build against the local warehouse (starts it if needed).
 build: setup
