@@ -25,6 +25,12 @@ import sys
 
 import boto3
 import redshift_connector
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+from pyspark.sql import functions as F
+
 from airline_landing.ddl import raw_tables_ddl
 from airline_landing.glue_args import (
     job_arg_names,
@@ -35,11 +41,6 @@ from airline_landing.glue_args import (
 from airline_landing.landing import land_files
 from airline_landing.source import S3File, split_s3_uri
 from airline_landing.targets import RedshiftTarget
-from awsglue.context import GlueContext
-from awsglue.job import Job
-from awsglue.utils import getResolvedOptions
-from pyspark.context import SparkContext
-from pyspark.sql import functions as F
 
 resolved = getResolvedOptions(sys.argv, job_arg_names(sys.argv))
 args = parse_job_args(resolved)

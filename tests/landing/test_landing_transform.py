@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from airline_landing import transform
-from airline_landing.columns import resolve_columns, split_header
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from landing_helpers import HEADER, parse_file, write
+
+from airline_landing import transform
+from airline_landing.columns import resolve_columns, split_header
 
 GOOD = "2023-11-15,AA,AA100,10397,12478,75,80"
 

@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import pytest
+
 from airline_landing.columns import MissingColumnsError, resolve_columns, split_header
 from airline_landing.dates import flight_date_from_key
 from airline_landing.glue_args import (
