@@ -74,9 +74,12 @@ def floor_copy(conninfo: str, path: Path) -> tuple[float, int]:
             )
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            with cursor.copy(
-                f"copy raw.flights_landing ({FLOOR_COLUMNS}) from stdin (format csv, header)"
-            ) as copy, path.open("rb") as stream:
+            with (
+                cursor.copy(
+                    f"copy raw.flights_landing ({FLOOR_COLUMNS}) from stdin (format csv, header)"
+                ) as copy,
+                path.open("rb") as stream,
+            ):
                 while chunk := stream.read(1 << 20):
                     copy.write(chunk)
             copied = cursor.rowcount
@@ -122,8 +125,10 @@ def main() -> None:
         started = time.perf_counter()
         generate(csv_path, args.rows, seed=int(run, 16))
         size_mb = csv_path.stat().st_size / 1e6
-        print(f"generated {args.rows:,} rows ({size_mb:.1f} MB) in "
-              f"{time.perf_counter() - started:.1f}s")
+        print(
+            f"generated {args.rows:,} rows ({size_mb:.1f} MB) in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
 
         floor_s, floor_rows = floor_copy(conninfo, csv_path)
         floor_rate = floor_rows / floor_s
@@ -143,7 +148,11 @@ def main() -> None:
             target.hardlink_to(csv_path)
             started = time.perf_counter()
             report = land_folder(
-                spark, method_folder, conninfo, f"benchmark-{run}", copy_method=method,
+                spark,
+                method_folder,
+                conninfo,
+                f"benchmark-{run}",
+                copy_method=method,
                 stage_root=Path(tmp),
             )
             land_s = time.perf_counter() - started
