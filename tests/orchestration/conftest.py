@@ -33,9 +33,9 @@ import boto3
 import psycopg
 import pytest
 import yaml
-from airline_landing.ddl import raw_tables_ddl
 
 from airline_elt.warehouse import Connection
+from airline_landing.ddl import raw_tables_ddl
 
 REPO = Path(__file__).resolve().parents[2]
 ORCHESTRATION = REPO / "orchestration"
