@@ -285,9 +285,10 @@ def cmd_watch(ctx: Context) -> int:
     runs = failures = 0
     ctx.console.print(f"watching {landing_dir} for new *.csv files (Ctrl-C stops)")
     while max_runs is None or runs < max_runs:
-        batch = watcher.wait_for_batch(
-            time.monotonic() if args.once else deadline, should_stop=lambda: False
-        )
+        try:
+            batch = watcher.wait_for_batch(time.monotonic() if args.once else deadline)
+        except KeyboardInterrupt:
+            batch = None  # Ctrl-C (or SIGTERM) while waiting: a clean stop
         if batch is None:
             break
         run_id = new_run_id()
@@ -353,17 +354,25 @@ def cmd_docs(ctx: Context) -> int:
     missing = missing_site_files(site)
     if outcome.returncode != 0 or missing:
         raise AirlineEltError(
-            f"dbt docs generate failed{': ' + outcome.problems[0] if outcome.problems else ''}",
+            f"dbt docs generate failed: {outcome.headline()}".rstrip(": "),
             f"dbt's output: {outcome.log_file}; build the models first: `make run`",
         )
     ctx.ui.step_finished("dbt docs generate", time.monotonic() - started, f"site in {site}")
     if args.no_serve:
         return EXIT_OK
-    server = make_server(site, args.host, args.port)
+    try:
+        server = make_server(site, args.host, args.port)
+    except OSError as error:
+        raise AirlineEltError(
+            f"cannot serve on {args.host}:{args.port}: {error.strerror or error}",
+            "choose another port, e.g. `airline-elt docs --port 8081`",
+        ) from error
     host, port = server.server_address[:2]
     ctx.console.print(f"serving the docs site on http://{host}:{port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        ctx.console.print("stopped serving the docs site")
     finally:
         server.server_close()
     return EXIT_OK

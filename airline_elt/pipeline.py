@@ -211,8 +211,7 @@ class Run:
                 problems = "\n".join(outcome.problems) or f"dbt exited {outcome.returncode}"
                 raise StepFailed(
                     "Transform",
-                    f"dbt build failed ({outcome.describe()}): "
-                    f"{outcome.problems[0] if outcome.problems else ''}".rstrip(": "),
+                    f"dbt build failed ({outcome.describe()}): {outcome.headline()}".rstrip(": "),
                     problems,
                     f"dbt's output: {outcome.log_file}",
                 )

@@ -13,10 +13,11 @@ from airline_elt.dbt import run_dbt
 from airline_elt.warehouse import Connection
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d\s+")
+TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d(\s+|$)")
 DONE_LINE = re.compile(r"Done\.\s+(.*)$")
 COUNT = re.compile(r"([A-Z-]+)=(\d+)")
 PROBLEM_START = re.compile(r"^Completed with \d+ (error|warning)")
+ERROR_START = "Encountered an error"
 
 
 @dataclass
@@ -38,6 +39,15 @@ class DbtOutcome:
     @property
     def errors(self) -> int:
         return self.counts.get("ERROR", 0)
+
+    def headline(self) -> str:
+        """The first problem in one line ("Runtime Error" gets the line that says which)."""
+        if not self.problems:
+            return ""
+        first = self.problems[0]
+        if first.endswith("Error") and len(self.problems) > 1:
+            return f"{first}: {self.problems[1]}"
+        return first
 
     def describe(self) -> str:
         order = ("PASS", "WARN", "ERROR", "SKIP", "NO-OP", "TOTAL")
@@ -83,10 +93,10 @@ def parse_dbt_output(
 
 
 def _problem_lines(lines: list[str]) -> list[str]:
-    """The failures and warnings dbt lists at the end of a run (or its last lines)."""
+    """The failures and warnings dbt lists at the end of a run, what follows its
+    "Encountered an error" (a run that could not start), or else its last lines."""
     for index, line in enumerate(lines):
-        if PROBLEM_START.match(line):
-            tail = [text for text in lines[index + 1 :] if text.strip()]
+        if PROBLEM_START.match(line) or line.startswith(ERROR_START):
+            tail = [text.strip() for text in lines[index + 1 :] if text.strip()]
             return [text for text in tail if not text.startswith("Done.")][:20]
-    errors = [line for line in lines if "error" in line.lower()]
-    return (errors or [line for line in lines if line.strip()])[-10:]
+    return [line.strip() for line in lines if line.strip()][-10:]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,24 +52,21 @@ class Watcher:
             if known.get(key) != state.sha256 and self._handled.get(key) != state.sha256
         }
 
-    def wait_for_batch(self, deadline: float | None, should_stop: Callable[[], bool]) -> (
-        dict[str, FileState] | None
-    ):
+    def wait_for_batch(self, deadline: float | None) -> dict[str, FileState] | None:
         """Block until pending files have been still for the settle window (None: timed out)."""
         batch: dict[str, FileState] = {}
         still_since = time.monotonic()
-        while not should_stop():
+        while True:
             now = time.monotonic()
-            if deadline is not None and now >= deadline and not batch:
-                return None
             found = self.pending()
+            if not found and deadline is not None and now >= deadline:
+                return None
             signature = {key: (s.size, s.mtime_ns) for key, s in found.items()}
             if signature != {key: (s.size, s.mtime_ns) for key, s in batch.items()}:
                 batch, still_since = found, now
             elif batch and now - still_since >= self.settle_seconds:
                 return batch
             time.sleep(self.interval_seconds)
-        return None
 
     def stage(self, batch: dict[str, FileState], staging_dir: Path) -> None:
         """Copy the batch under its keys into `staging_dir` (the run's landing folder)."""

@@ -75,10 +75,21 @@ def test_watch_runs_once_for_files_dropped_together(cli: Cli, watched: Path) -> 
     assert (watched / "failed" / BAD_KEY).read_text().startswith("this is not")
 
 
-def test_watch_once_finds_nothing_new_after_the_run(cli: Cli, watched: Path) -> None:
-    assert (watched / "daily_flights/date=2023-11-15/flights.csv").is_file()
+def test_watch_once_lands_only_the_new_file(cli: Cli, watched: Path) -> None:
+    key = "daily_flights/date=2023-11-17/flights.csv"
+    (watched / key).parent.mkdir(parents=True)
+    shutil.copyfile(SAMPLE_LANDING / key, watched / key)
+    result = cli("watch", str(watched), "--once", "--interval", "0.2", "--settle", "0.5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 new file(s): daily_flights/date=2023-11-17/flights.csv" in result.stdout
+    payload = json.loads((cli.home / "notifications.jsonl").read_text().splitlines()[-1])
+    # Only the new file is landed: the ones already handled are not even seen again.
+    assert [(f["key"], f["status"]) for f in payload["files"]] == [(key, "landed")]
+
+
+def test_watch_once_finds_nothing_new_after_the_runs(cli: Cli, watched: Path) -> None:
     result = cli("watch", str(watched), "--once", "--interval", "0.2", "--settle", "0.5",
                  timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stopped watching after 0 run(s)" in result.stdout
-    assert len((cli.home / "notifications.jsonl").read_text().splitlines()) == 1
+    assert len((cli.home / "notifications.jsonl").read_text().splitlines()) == 2

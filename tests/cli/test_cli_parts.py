@@ -1,0 +1,172 @@
+"""The runner's small parts, each on its own (fast): argument splitting, the airports
+file check, reading dbt's output, notification payloads, the run lock (on the real
+session warehouse)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from airline_elt.cli import split_passthrough
+from airline_elt.errors import AirlineEltError
+from airline_elt.lock import RunLock, current_holder
+from airline_elt.notify import Outbox, failure_payload, success_payload
+from airline_elt.pipeline import csv_files
+from airline_elt.seeds import read_airports
+from airline_elt.transform import parse_dbt_output
+
+
+def test_arguments_after_double_dash_go_to_dbt() -> None:
+    assert split_passthrough(["transform", "--", "--select", "x", "--", "y"]) == (
+        ["transform"], ["--select", "x", "--", "y"]
+    )
+    assert split_passthrough(["status"]) == (["status"], [])
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_airports_file_columns_are_found_by_name(tmp_path: Path) -> None:
+    text = "\ufeffName,STATE,airport_id,city\nAtlanta Intl,GA,10397,Atlanta\n\n"
+    path = write(tmp_path / "a.csv", text)
+    assert read_airports(path) == [["10397", "Atlanta", "GA", "Atlanta Intl"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("airport_id,city,state\n1,a,b\n", "missing column(s) name"),
+        ("airport_id,city,state,name\nATL,a,b,c\n", "line 2: airport_id 'ATL' is not a number"),
+        ("airport_id,city,state,name\n1,a,b,c\n1,d,e,f\n", "line 3: airport_id 1 repeats line 2"),
+        ("airport_id,city,state,name\n", "holds no airports"),
+        ("airport_id,city,state,name\n1,a\n", "line 2: 2 fields, the header has 4"),
+    ],
+)
+def test_bad_airports_files_get_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(AirlineEltError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_airports(write(tmp_path / "a.csv", text))
+
+
+def test_missing_airports_file(tmp_path: Path) -> None:
+    with pytest.raises(AirlineEltError, match="airports file not found"):
+        read_airports(tmp_path / "nope.csv")
+
+
+DBT_FAILED = """\
+\x1b[0m10:01:36  1 of 2 OK created seed airports_dim [\x1b[32mINSERT 65\x1b[0m in 0.1s]
+\x1b[0m10:01:36  Completed with 1 error, 0 partial successes, and 0 warnings:
+\x1b[0m10:01:36
+\x1b[0m10:01:36  \x1b[31mFailure in test not_null_x (models/x.yml)\x1b[0m
+\x1b[0m10:01:36    Got 3 results, configured to fail if != 0
+\x1b[0m10:01:36
+\x1b[0m10:01:36  Done. PASS=1 WARN=0 ERROR=1 SKIP=0 NO-OP=0 TOTAL=2
+"""
+
+
+def test_dbt_output_gives_counts_and_the_failures(tmp_path: Path) -> None:
+    result = subprocess.CompletedProcess(["dbt"], 1, stdout=DBT_FAILED, stderr="")
+    outcome = parse_dbt_output(["build"], result, tmp_path / "dbt.log")
+    assert not outcome.succeeded
+    assert outcome.counts == {"PASS": 1, "WARN": 0, "ERROR": 1, "SKIP": 0, "NO-OP": 0,
+                              "TOTAL": 2}
+    assert outcome.problems == ["Failure in test not_null_x (models/x.yml)",
+                                "Got 3 results, configured to fail if != 0"]
+    assert outcome.describe() == "pass 1, warn 0, error 1, skip 0, no-op 0, total 2"
+    assert outcome.headline() == "Failure in test not_null_x (models/x.yml)"
+
+
+def test_dbt_output_without_a_summary_keeps_its_error_lines(tmp_path: Path) -> None:
+    result = subprocess.CompletedProcess(
+        ["dbt"], 2, stdout="10:00:00  Running with dbt\n10:00:01  Encountered an error:\n"
+        "Runtime Error\n  The profile does not have a target named 'x'\n", stderr="")
+    outcome = parse_dbt_output(["build"], result, tmp_path / "dbt.log")
+    assert outcome.counts == {}
+    assert outcome.problems == ["Runtime Error", "The profile does not have a target named 'x'"]
+    assert outcome.headline() == "Runtime Error: The profile does not have a target named 'x'"
+    assert outcome.describe() == "exit 2"
+
+
+def test_success_payload_has_the_contract_fields() -> None:
+    started = dt.datetime(2023, 11, 15, 12, 0, 0, tzinfo=dt.UTC)
+    payload = success_payload(
+        run_id="r1", trigger="manual", started_at=started,
+        finished_at=started + dt.timedelta(seconds=42.5),
+        files=[{"key": "k", "status": "landed", "rows_read": 3, "rows_landed": 2,
+                "rows_rejected": 1, "error": None}],
+        totals={"files_landed": 1, "files_duplicate": 0, "files_failed": 0, "rows_read": 3,
+                "rows_landed": 2, "rows_rejected": 1, "extra": 9},
+        fact_rows_by_date={"2023-11-16": 0, "2023-11-15": 5},
+    )
+    assert payload == {
+        "pipeline": "airline-elt", "status": "SUCCEEDED", "run_id": "r1", "trigger": "manual",
+        "started_at": "2023-11-15T12:00:00Z", "finished_at": "2023-11-15T12:00:42Z",
+        "duration_seconds": 42.5,
+        "files": [{"key": "k", "status": "landed", "rows_read": 3, "rows_landed": 2,
+                   "rows_rejected": 1}],
+        "totals": {"files_landed": 1, "files_duplicate": 0, "files_failed": 0, "rows_read": 3,
+                   "rows_landed": 2, "rows_rejected": 1},
+        "fact_rows_by_date": {"2023-11-15": 5, "2023-11-16": 0},
+    }
+    assert list(payload["fact_rows_by_date"]) == ["2023-11-15", "2023-11-16"]
+
+
+def test_outbox_appends_one_json_object_a_line(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    now = dt.datetime.now(dt.UTC)
+    first = failure_payload(run_id="a", trigger="watch", step="Land", error="e", cause="c",
+                            started_at=now, finished_at=now)
+    outbox.send(first)
+    outbox.send({**first, "run_id": "b"})
+    assert [p["run_id"] for p in outbox.read()] == ["a", "b"]
+    assert len(outbox.path.read_text().splitlines()) == 2
+
+
+def test_landing_files_skip_the_failed_folder(tmp_path: Path) -> None:
+    for key in ("daily_flights/a.csv", "daily_flights/b.CSV", "failed/daily_flights/c.csv",
+                "daily_flights/notes.txt"):
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_text("x")
+    assert [p.relative_to(tmp_path).as_posix() for p in csv_files(tmp_path)] == [
+        "daily_flights/a.csv", "daily_flights/b.CSV"
+    ]
+
+
+def test_run_lock_makes_a_second_holder_wait(connection) -> None:
+    url = connection.url()
+    first = RunLock(url, "first-run")
+    first.acquire()
+    waited_for: list[str | None] = []
+    acquired = threading.Event()
+    second = RunLock(url, "second-run")
+
+    def take_second() -> None:
+        second.acquire(on_wait=lambda holder: waited_for.append(holder and holder.run_id))
+        acquired.set()
+
+    thread = threading.Thread(target=take_second)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not waited_for and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert waited_for == ["first-run"]
+        assert not acquired.wait(0.5)  # still waiting while the first holds it
+        first.release()
+        assert acquired.wait(10)
+        with psycopg.connect(url, autocommit=True) as conn:
+            holder = current_holder(conn)
+        assert holder is not None and holder.run_id == "second-run"
+    finally:
+        first.release()
+        thread.join(10)
+        second.release()
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert current_holder(conn) is None
