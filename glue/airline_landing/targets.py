@@ -134,9 +134,28 @@ def key_lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
+# Write both kinds in one pass without sorting each task's rows by kind first (Spark's
+# planned write would add that sort; concurrent writers keep one open file per kind).
+_UNSORTED_WRITE = {
+    "spark.sql.optimizer.plannedWrite.enabled": "false",
+    "spark.sql.maxConcurrentOutputFileWriters": "2",
+}
+
+
 def stage_text(lines: DataFrame, folder: str) -> None:
     """Write (kind, line) as text parts: <folder>/kind=landed/part-*, kind=rejected/..."""
-    lines.write.mode("overwrite").partitionBy("kind").text(folder)
+    conf = lines.sparkSession.conf
+    saved = {name: conf.get(name, None) for name in _UNSORTED_WRITE}
+    for name, value in _UNSORTED_WRITE.items():
+        conf.set(name, value)
+    try:
+        lines.write.mode("overwrite").partitionBy("kind").text(folder)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                conf.unset(name)
+            else:
+                conf.set(name, value)
 
 
 class PostgresTarget:
