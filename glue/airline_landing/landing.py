@@ -150,6 +150,8 @@ def _land_in_transaction(
     version = target.insert_file_row(
         FileRow(key, sha256, facts.size, 0, 0, 0, STATUS_LANDED, None, replaces, run_id, landed_at)
     )
+    # Dates the superseded version touched must be rebuilt too: read them before deleting.
+    old_dates = target.flight_dates(replaces) if replaces is not None else []
     if replaces is not None:
         target.supersede(replaces)
 
@@ -174,7 +176,7 @@ def _land_in_transaction(
         counts.rows_landed,
         counts.rows_rejected,
         None,
-        target.flight_dates(version),
+        sorted({*old_dates, *target.flight_dates(version)}),
     )
 
 

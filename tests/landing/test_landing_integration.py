@@ -68,6 +68,16 @@ def test_lands_a_file_and_reports_it(spark, raw, landing, connection):
     assert len(row[4]) == 64 and row[5] == (landing / KEY).stat().st_size
 
 
+def test_redelivery_reports_the_dates_of_both_versions(spark, raw, landing, connection):
+    write(landing / KEY, csv_text(day_rows(2, "2023-11-14")))
+    land(spark, landing, connection)
+    write(landing / KEY, csv_text(day_rows(2, "2023-11-15")))
+    (result,) = land(spark, landing, connection, run_id="run-2").files
+    assert [str(d) for d in result.flight_dates] == ["2023-11-14", "2023-11-15"]
+    assert file_rows(raw, KEY) == [("superseded", 2, 2, 0), ("landed", 2, 2, 0)]
+    assert counts(raw, KEY) == {"landed": 2, "rejected": 0, "files": 2}
+
+
 def test_duplicate_delivery_lands_once(spark, raw, landing, connection):
     write(landing / KEY, csv_text(day_rows(4)))
     land(spark, landing, connection)
