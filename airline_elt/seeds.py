@@ -51,6 +51,9 @@ def _path_inside_project(folder: Path) -> str:
         return folder.relative_to(project).as_posix()
     links = project / ".airline-elt" / "seed-links"
     links.mkdir(parents=True, exist_ok=True)
+    for stale in links.iterdir():  # links to state folders deleted since
+        if stale.is_symlink() and not stale.exists():
+            stale.unlink(missing_ok=True)
     link = links / hashlib.sha256(str(folder).encode()).hexdigest()[:16]
     if not (link.is_symlink() and link.resolve() == folder):
         temporary = link.with_name(link.name + f".{os.getpid()}.tmp")
