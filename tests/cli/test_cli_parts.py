@@ -18,7 +18,8 @@ from airline_elt.errors import AirlineEltError
 from airline_elt.lock import RunLock, current_holder
 from airline_elt.notify import Outbox, failure_payload, success_payload
 from airline_elt.pipeline import csv_files
-from airline_elt.seeds import read_airports
+from airline_elt.seeds import install_airports, read_airports, seed_dir_override
+from airline_elt.state import project_dir
 from airline_elt.transform import parse_dbt_output
 
 
@@ -170,3 +171,18 @@ def test_run_lock_makes_a_second_holder_wait(connection) -> None:
         second.release()
     with psycopg.connect(url, autocommit=True) as conn:
         assert current_holder(conn) is None
+
+
+def test_own_airports_folder_is_reached_through_a_relative_path(tmp_path: Path) -> None:
+    """dbt writes a copy of each seed under <target>/run/<project>/<seed path>: an absolute
+    seed path would make that copy overwrite the seed itself."""
+    assert seed_dir_override(tmp_path) is None
+    bundled = project_dir() / "seeds"
+    install_airports(bundled / "airports_dim.csv", tmp_path)
+    relative = seed_dir_override(tmp_path)
+    assert relative is not None and not Path(relative).is_absolute()
+    assert (project_dir() / relative).resolve() == (tmp_path / "seeds").resolve()
+    for source in bundled.iterdir():  # the YAML with the column types comes along
+        if source.name == "airports_dim.csv":
+            continue
+        assert (tmp_path / "seeds" / source.name).read_bytes() == source.read_bytes()
