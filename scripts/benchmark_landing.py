@@ -2,21 +2,25 @@
 """Landing throughput against the floor: plain COPY of the same CSV into the same table.
 
     .venv/bin/python scripts/benchmark_landing.py [--rows 1000000] [--method files|iterator|both]
-                                                  [--conninfo URL]
+                                                  [--repeat 3] [--conninfo URL]
 
 Generates a flights CSV (BTS-like: a month of dates, ~2% cancelled flights with empty
 delays), then in the same run, against the same warehouse:
 - floor: `COPY raw.flights_landing (...) FROM STDIN (FORMAT csv, HEADER)` of that file
   (the lineage columns get constant defaults inside the transaction, which is rolled back);
 - landing: SparkSession start (shown apart), then `land_folder` on a folder holding the file.
-Prints rows/s for each and landing/floor. Without --conninfo it starts the local warehouse
-($AIRLINE_ELT_HOME). The benchmark's rows are deleted afterwards.
+Prints rows/s for each and landing/floor: medians of --repeat runs (the landing's first
+file of the session, cold JIT, shown apart), with the machine's load average. Without
+--conninfo it starts the local warehouse ($AIRLINE_ELT_HOME). The benchmark's rows are
+deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import statistics
 import tempfile
 import time
 import uuid
@@ -103,26 +107,106 @@ def start_spark(partitions: int):
     )
 
 
+def land_once(
+    spark,
+    tmp: Path,
+    csv_path: Path,
+    conninfo: str,
+    run: str,
+    attempt: int,
+    method: str,
+    server_pid: int | None,
+):
+    """Land the file under a fresh key (so it is never a duplicate); time it; remove its rows."""
+    folder = tmp / f"landing-{attempt}"
+    target = folder / "daily_flights" / f"bench-{run}-{attempt}" / "flights.csv"
+    target.parent.mkdir(parents=True)
+    target.hardlink_to(csv_path)
+    cpu_before = (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(server_pid))
+    started = time.perf_counter()
+    report = land_folder(
+        spark, folder, conninfo, f"benchmark-{run}", copy_method=method, stage_root=tmp
+    )
+    elapsed = time.perf_counter() - started
+    cpu = cpu_note(cpu_before, (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(server_pid)))
+    result = report.files[0]
+    with psycopg.connect(conninfo, autocommit=True) as connection, connection.transaction():
+        for table in ("raw.flights_landing", "raw.flights_rejected", "raw.landed_files"):
+            connection.execute(
+                f"delete from {table} where file_version_id = %s", (result.file_version_id,)
+            )
+    return elapsed, result, cpu
+
+
+def tree_cpu_seconds(root: int | None) -> float | None:
+    """CPU seconds used so far by a process, its live descendants and its reaped children
+    (Linux /proc; None elsewhere). Less disturbed by other work on the machine than
+    wall-clock time: the figure to compare changes by when the machine is busy."""
+    if root is None:
+        return None
+    try:
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    except OSError:
+        return None
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0))[1]
+        todo.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_note(before: tuple, after: tuple) -> str:
+    spent = [
+        b - a if a is not None and b is not None else None
+        for a, b in zip(before, after, strict=True)
+    ]
+    return "cpu " + ", ".join(
+        f"{name} {value:.1f}s"
+        for name, value in zip(("spark+python", "postgres"), spent, strict=True)
+        if value is not None
+    )
+
+
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--method", choices=("files", "iterator", "both"), default="both")
+    parser.add_argument("--method", choices=("files", "iterator", "both"), default="files")
     parser.add_argument("--conninfo", help="libpq URL (default: start the local warehouse)")
     parser.add_argument("--partitions", type=int, default=2, help="spark.sql.shuffle.partitions")
+    parser.add_argument("--repeat", type=int, default=3, help="warm runs (and floor runs)")
     args = parser.parse_args()
 
-    conninfo = args.conninfo
+    conninfo, server_pid = args.conninfo, None
     if conninfo is None:
         from airline_elt.warehouse import Warehouse
 
-        conninfo = Warehouse().start().url()
+        warehouse = Warehouse()
+        conninfo = warehouse.start().url()
+        server_pid = warehouse.server_pid()
     with psycopg.connect(conninfo, autocommit=True) as connection:
         create_raw_tables(connection)
 
-    with tempfile.TemporaryDirectory(prefix="landing-bench-") as tmp:
-        folder = Path(tmp) / "landing"
+    print(f"machine: {load_note()} (other work on the machine slows every figure)")
+    with tempfile.TemporaryDirectory(prefix="landing-bench-") as tmp_name:
+        tmp = Path(tmp_name)
         run = uuid.uuid4().hex[:12]
-        csv_path = folder / "daily_flights" / f"bench-{run}" / "flights.csv"
+        csv_path = tmp / "source" / "flights.csv"
         started = time.perf_counter()
         generate(csv_path, args.rows, seed=int(run, 16))
         size_mb = csv_path.stat().st_size / 1e6
@@ -131,9 +215,19 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f}s"
         )
 
-        floor_s, floor_rows = floor_copy(conninfo, csv_path)
-        floor_rate = floor_rows / floor_s
-        print(f"floor   plain COPY                   {floor_s:7.2f}s  {floor_rate:12,.0f} rows/s")
+        floor_runs = []
+        for _ in range(args.repeat):
+            cpu_before = (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(server_pid))
+            elapsed, copied = floor_copy(conninfo, csv_path)
+            cpu_after = (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(server_pid))
+            floor_runs.append((elapsed, copied, cpu_note(cpu_before, cpu_after)))
+        floor_s = statistics.median(elapsed for elapsed, _, _ in floor_runs)
+        floor_rate = floor_runs[0][1] / floor_s
+        runs = ", ".join(f"{elapsed:.2f}s ({cpu})" for elapsed, _, cpu in floor_runs)
+        print(
+            f"floor   plain COPY (median)          {floor_s:7.2f}s  {floor_rate:12,.0f} rows/s"
+            f"  [runs: {runs}]"
+        )
 
         started = time.perf_counter()
         spark = start_spark(args.partitions)
@@ -141,48 +235,34 @@ def main() -> None:
         spark_s = time.perf_counter() - started
         print(f"spark   session start                {spark_s:7.2f}s  (apart)")
 
-        # The first landing of a run pays the JVM's JIT warm-up; later files do not.
-        if args.method == "both":
-            methods = ("files", "files", "iterator")
-        else:
-            methods = (args.method, args.method)
-        for attempt, method in enumerate(methods):
-            label = f"{method}, {'first file' if attempt == 0 else 'warm JVM'}"
-            # A fresh key per method, so neither is a duplicate of the other.
-            method_folder = Path(tmp) / f"landing-{attempt}"
-            target = method_folder / "daily_flights" / f"bench-{run}-{attempt}" / "flights.csv"
-            target.parent.mkdir(parents=True)
-            target.hardlink_to(csv_path)
-            started = time.perf_counter()
-            report = land_folder(
-                spark,
-                method_folder,
-                conninfo,
-                f"benchmark-{run}",
-                copy_method=method,
-                stage_root=Path(tmp),
-            )
-            land_s = time.perf_counter() - started
-            rate = report.rows_landed / land_s
-            result = report.files[0]
+        methods = ("files", "iterator") if args.method == "both" else (args.method,)
+        attempt = 0
+        for method in methods:
+            # The first landing of a session pays the JVM's JIT warm-up; later files do not.
+            timings = []
+            for round_ in range(args.repeat + 1):
+                elapsed, result, cpu = land_once(
+                    spark, tmp, csv_path, conninfo, run, attempt, method, server_pid
+                )
+                attempt += 1
+                timings.append((elapsed, cpu))
+                if round_ == 0:
+                    rate = result.rows_landed / elapsed
+                    print(
+                        f"landing ({method}, first file)      {elapsed:7.2f}s  {rate:12,.0f} rows/s"
+                        f"  = {rate / floor_rate:5.1%} of floor  [{result.status}: "
+                        f"read {result.rows_read:,}, landed {result.rows_landed:,}, "
+                        f"rejected {result.rows_rejected:,}; {cpu}]"
+                    )
+            warm_s = statistics.median(elapsed for elapsed, _ in timings[1:])
+            rate = result.rows_landed / warm_s
+            runs = ", ".join(f"{elapsed:.2f}s ({cpu})" for elapsed, cpu in timings[1:])
             print(
-                f"landing ({label:<20}) {land_s:7.2f}s  {rate:12,.0f} rows/s  "
-                f"= {rate / floor_rate:5.1%} of floor  "
-                f"[{result.status}: read {result.rows_read:,}, landed {result.rows_landed:,}, "
-                f"rejected {result.rows_rejected:,}]"
+                f"landing ({method}, warm JVM, median) {warm_s:7.2f}s  {rate:12,.0f} rows/s"
+                f"  = {rate / floor_rate:5.1%} of floor  [runs: {runs}]"
             )
-            with psycopg.connect(conninfo, autocommit=True) as connection, connection.transaction():
-                version = result.file_version_id
-                connection.execute(
-                    "delete from raw.flights_landing where file_version_id = %s", (version,)
-                )
-                connection.execute(
-                    "delete from raw.flights_rejected where file_version_id = %s", (version,)
-                )
-                connection.execute(
-                    "delete from raw.landed_files where file_version_id = %s", (version,)
-                )
         spark.stop()
+    print(f"machine: {load_note()}")
 
 
 if __name__ == "__main__":

@@ -136,17 +136,23 @@ def key_lock_id(key: str) -> int:
 
 # Write both kinds in one pass without sorting each task's rows by kind first (Spark's
 # planned write would add that sort; concurrent writers keep one open file per kind).
-_UNSORTED_WRITE = {
+# The parse-and-format stage is one long expression chain: fused into a single
+# whole-stage-codegen method it exceeds the 8,000-byte bytecode limit above which the
+# JVM never JIT-compiles a method (DontCompileHugeMethods), so every row ran
+# interpreted. At that limit Spark falls back to per-expression code instead, which
+# the JIT compiles: measured 2x less CPU for the stage.
+_WRITE_CONF = {
     "spark.sql.optimizer.plannedWrite.enabled": "false",
     "spark.sql.maxConcurrentOutputFileWriters": "2",
+    "spark.sql.codegen.hugeMethodLimit": "8000",
 }
 
 
 def stage_text(lines: DataFrame, folder: str) -> None:
     """Write (kind, line) as text parts: <folder>/kind=landed/part-*, kind=rejected/..."""
     conf = lines.sparkSession.conf
-    saved = {name: conf.get(name, None) for name in _UNSORTED_WRITE}
-    for name, value in _UNSORTED_WRITE.items():
+    saved = {name: conf.get(name, None) for name in _WRITE_CONF}
+    for name, value in _WRITE_CONF.items():
         conf.set(name, value)
     try:
         lines.write.mode("overwrite").partitionBy("kind").text(folder)
