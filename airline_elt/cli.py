@@ -301,6 +301,10 @@ def cmd_watch(ctx: Context) -> int:
         except StepFailed as failure:
             failures += 1
             _print_error(failure, ctx.verbose)
+            ctx.console.print(
+                "  these files are not tried again until they change; once the cause is "
+                f"fixed: airline-elt run --landing {shlex.quote(str(landing_dir))}"
+            )
         finally:
             watcher.finish(batch, staging)
         runs += 1
