@@ -21,7 +21,7 @@ from airline_elt import queries
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
 from airline_elt.notify import Outbox, failure_payload, success_payload
-from airline_elt.seeds import home_seed_dir, install_airports
+from airline_elt.seeds import home_seed_dir, install_airports, seed_dir_override
 from airline_elt.spark import local_spark
 from airline_elt.transform import DbtOutcome, dbt_build
 from airline_elt.warehouse import Connection, Warehouse
@@ -151,8 +151,11 @@ class Run:
     def use_airports(self, airports: Path) -> None:
         """Make a user's airports file this warehouse's seed (under the run lock)."""
         count = install_airports(airports, self.home)
-        self.ui.info(f"airports: {count} from {airports} replace the bundled seed "
-                     f"for this warehouse ({home_seed_dir(self.home)})")
+        if seed_dir_override(self.home) is None:
+            self.ui.info(f"airports: back to the bundled seed ({count} airports)")
+        else:
+            self.ui.info(f"airports: {count} from {airports} replace the bundled seed "
+                         f"for this warehouse ({home_seed_dir(self.home)})")
 
     def land(self, landing_dir: Path) -> LandingSummary:
         with self.step("Land") as detail:

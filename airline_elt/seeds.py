@@ -64,9 +64,16 @@ def _path_inside_project(folder: Path) -> str:
 
 
 def install_airports(csv_path: Path, home: Path) -> int:
-    """Validate the user's airports CSV and make it this warehouse's seed. Returns its rows."""
+    """Validate the user's airports CSV and make it this warehouse's seed. Returns its rows.
+
+    Given the bundled file itself, the warehouse goes back to the bundled seed (and
+    follows its later changes): the state folder's own seeds folder is removed.
+    """
     rows = read_airports(csv_path)
     folder = home_seed_dir(home)
+    if csv_path.resolve() == (project_dir() / "seeds" / AIRPORTS_FILE).resolve():
+        shutil.rmtree(folder, ignore_errors=True)
+        return len(rows)
     folder.mkdir(parents=True, exist_ok=True)
     _refresh_bundled_files(folder)
     buffer = io.StringIO()

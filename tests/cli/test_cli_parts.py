@@ -178,7 +178,8 @@ def test_own_airports_folder_is_reached_through_a_relative_path(tmp_path: Path) 
     seed path would make that copy overwrite the seed itself."""
     assert seed_dir_override(tmp_path) is None
     bundled = project_dir() / "seeds"
-    install_airports(bundled / "airports_dim.csv", tmp_path)
+    mine = write(tmp_path / "mine.csv", (bundled / "airports_dim.csv").read_text())
+    install_airports(mine, tmp_path)
     relative = seed_dir_override(tmp_path)
     assert relative is not None and not Path(relative).is_absolute()
     assert (project_dir() / relative).resolve() == (tmp_path / "seeds").resolve()
@@ -186,3 +187,12 @@ def test_own_airports_folder_is_reached_through_a_relative_path(tmp_path: Path) 
         if source.name == "airports_dim.csv":
             continue
         assert (tmp_path / "seeds" / source.name).read_bytes() == source.read_bytes()
+
+
+def test_the_bundled_airports_file_means_back_to_the_bundled_seed(tmp_path: Path) -> None:
+    mine = write(tmp_path / "mine.csv", "airport_id,city,state,name\n1,A,B,C\n")
+    install_airports(mine, tmp_path)
+    assert seed_dir_override(tmp_path) is not None
+    install_airports(project_dir() / "seeds" / "airports_dim.csv", tmp_path)
+    assert seed_dir_override(tmp_path) is None
+    assert not (tmp_path / "seeds").exists()
