@@ -48,17 +48,8 @@ def db(connection: Connection) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture(scope="session")
 def spark():
-    """One local SparkSession for the whole run (starting one takes seconds)."""
-    from pyspark.sql import SparkSession
+    """One local SparkSession for the whole run (starting one takes seconds): the runner's own."""
+    from airline_elt.spark import local_spark
 
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("airline-elt-tests")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
+    with local_spark() as session:
+        yield session

@@ -14,16 +14,7 @@ import pytest
 from airline_elt.dbt import run_dbt
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
-
-LANDING_COLUMNS = (
-    "flight_id",
-    "carrier",
-    "origin_airport_id",
-    "dest_airport_id",
-    "dep_delay",
-    "arr_delay",
-    "flight_date",
-)
+from airline_landing.transform import LANDING_COLUMNS
 
 
 @dataclasses.dataclass
@@ -68,10 +59,7 @@ class DbtProject:
                 (key, len(rows), len(rows), replaces),
             ).fetchone()[0]
             with conn.cursor().copy(
-                "copy raw.flights_landing ("
-                + ", ".join(LANDING_COLUMNS)
-                + ", source_key, source_line_number, file_version_id, landed_at)"
-                " from stdin"
+                f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin"
             ) as copy:
                 for line_number, row in enumerate(rows, start=2):
                     copy.write_row([*row, key, line_number, version, "now"])
