@@ -3,6 +3,7 @@ credentials the stack provides (no connection is made; real Redshift is not reac
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,16 +14,8 @@ import pytest
 from conftest import REPO
 
 
-@pytest.mark.parametrize(
-    ("target", "env"),
-    [
-        ("prod", {"REDSHIFT_AUTH_METHOD": "database", "DBT_ENV_SECRET_REDSHIFT_PASSWORD": "pw"}),
-        ("dev", {"REDSHIFT_AUTH_METHOD": "iam", "REDSHIFT_CLUSTER_ID": "airline-elt"}),
-    ],
-)
-def test_dbt_parses_the_project_against_the_redshift_targets(
-    target: str, env: dict[str, str], tmp_path: Path
-) -> None:
+def parse(target: str, env: dict[str, str], tmp_path: Path) -> dict:
+    """`dbt parse` against `target` with only `env` for credentials; returns the manifest."""
     shutil.copy(REPO / "profiles.yml.example", tmp_path / "profiles.yml")
     full_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("REDSHIFT_", "DBT_"))},
@@ -39,4 +32,29 @@ def test_dbt_parses_the_project_against_the_redshift_targets(
         capture_output=True, text=True, check=False, cwd=REPO, env=full_env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "target" / "manifest.json").exists()
+    return json.loads((tmp_path / "target" / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("target", "env"),
+    [
+        ("prod", {"REDSHIFT_AUTH_METHOD": "database", "DBT_ENV_SECRET_REDSHIFT_PASSWORD": "pw"}),
+        ("dev", {"REDSHIFT_AUTH_METHOD": "iam", "REDSHIFT_CLUSTER_ID": "airline-elt"}),
+    ],
+)
+def test_dbt_parses_the_project_against_the_redshift_targets(
+    target: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    manifest = parse(target, env, tmp_path)
+    # Redshift-only configs apply on Redshift targets: dist and sort keys on the fact.
+    fact = manifest["nodes"]["model.airline_elt.daily_flights_fact"]["config"]
+    assert fact["dist"] == "flight_date"
+    assert fact["sort"] == ["flight_date", "carrier"]
+
+
+def test_redshift_only_configs_stay_off_the_local_target(tmp_path: Path) -> None:
+    manifest = parse("local", {"DBT_ENV_SECRET_PG_PASSWORD": "pw"}, tmp_path)
+    for name in ("daily_flights_fact", "int_flights_enriched"):
+        config = manifest["nodes"][f"model.airline_elt.{name}"]["config"]
+        assert "dist" not in config
+        assert "sort" not in config
