@@ -10,6 +10,7 @@ copied aside, recorded 'failed', and the caller goes on with the next file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,8 +21,19 @@ from pyspark.sql import SparkSession
 from airline_landing import transform
 from airline_landing.columns import MissingColumnsError, resolve_columns, split_header
 from airline_landing.dates import flight_date_from_key
+from airline_landing.keys import RefusedSource, key_problem
+from airline_landing.lines import split_conf
+from airline_landing.repeats import content_failure
 from airline_landing.source import FileFacts, FileSource, inspect_file
 from airline_landing.targets import FileRow, LandingTarget
+from airline_landing.thresholds import (
+    OVER_THRESHOLD,
+    OverThresholdError,
+    ReasonCount,
+    RejectLimits,
+    dates_off_key,
+    reject_reasons,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +43,7 @@ STATUS_SUPERSEDED = "superseded"
 STATUS_FAILED = "failed"
 ERROR_MAX = 4000
 KEY_MAX = 1024
+NO_CONTENT_SHA256 = hashlib.sha256(b"").hexdigest()  # a refused key: nothing was read
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,10 @@ class FileResult:
     rows_rejected: int
     error: str | None = None
     flight_dates: list[date] = field(default_factory=list)
+    # Why rows were rejected, most frequent first (their counts add up to rows_rejected).
+    reasons: list[ReasonCount] = field(default_factory=list)
+    # Rows landed with a FlightDate other than the key's date (the row's date wins).
+    dates_off_key: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,11 +107,12 @@ def land_files(
     run_id: str,
     *,
     on_file: Callable[[FileResult], None] | None = None,
+    limits: RejectLimits | None = None,
 ) -> LandingReport:
     """Land each file in turn (one transaction each); a failed file never stops the run."""
     report = LandingReport(run_id)
     for source in sources:
-        result = land_file(spark, source, target, run_id)
+        result = land_file(spark, source, target, run_id, limits)
         report.files.append(result)
         log.info("%s: %s (%s rows landed)", result.key, result.status, result.rows_landed)
         if on_file is not None:
@@ -103,20 +121,37 @@ def land_files(
 
 
 def land_file(
-    spark: SparkSession, source: FileSource, target: LandingTarget, run_id: str
+    spark: SparkSession,
+    source: FileSource,
+    target: LandingTarget,
+    run_id: str,
+    limits: RejectLimits | None = None,
 ) -> FileResult:
-    facts = inspect_file(source.chunks())
+    refusal = source.reason if isinstance(source, RefusedSource) else key_problem(source.key)
+    if refusal is not None:  # never read, never copied
+        sha256, size, problem = NO_CONTENT_SHA256, 0, refusal
+    else:
+        facts = inspect_file(source.chunks())
+        sha256, size, problem = facts.sha256, facts.size, facts.problem
     try:
-        if facts.problem is not None:
-            raise UnreadableError(facts.problem)
-        result = _land_in_transaction(spark, source, target, run_id, facts)
+        earlier = content_failure(target, source.key[:KEY_MAX], sha256)
+        if earlier is not None:
+            result = _duplicate_of_failed(source, target, run_id, sha256, size, earlier)
+        elif problem is not None:
+            raise UnreadableError(problem)
+        else:
+            result = _land_in_transaction(
+                spark, source, target, run_id, facts, limits or RejectLimits()
+            )
         target.commit()
         return result
     except Exception as error:
         target.rollback()
         if isinstance(error, CountMismatchError):
             raise
-        return _record_failed(source, target, run_id, facts.sha256, facts.size, error)
+        return _record_failed(
+            source, target, run_id, sha256, size, error, copy_aside=refusal is None
+        )
 
 
 class UnreadableError(ValueError):
@@ -129,6 +164,7 @@ def _land_in_transaction(
     target: LandingTarget,
     run_id: str,
     facts: FileFacts,
+    limits: RejectLimits,
 ) -> FileResult:
     key, sha256 = source.key, facts.sha256
     target.lock_key(key)
@@ -155,19 +191,33 @@ def _land_in_transaction(
     if replaces is not None:
         target.supersede(replaces)
 
-    lines = transform.read_lines(spark, source.spark_path())
-    stats = transform.line_stats(lines)
-    rows = transform.data_lines(transform.number_lines(lines, stats))
-    parsed = transform.parse_rows(rows, columns, flight_date_from_key(key))
-    counts = target.load(transform.copy_lines(parsed, key, version, landed_at), version)
+    # Lines were counted while hashing: Spark reads the file once, in the planned splits.
+    split_bytes = facts.lines.split_bytes(spark.sparkContext.defaultParallelism)
+    with transform.spark_conf(spark, split_conf(split_bytes)):
+        lines = transform.read_lines(spark, source.spark_path())
+        numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))
+        parsed = transform.parse_rows(
+            transform.data_lines(numbered), columns, flight_date_from_key(key)
+        )
+        counts = target.load(transform.copy_lines(parsed, key, version, landed_at), version)
 
-    rows_read = max(stats.nonblank_lines - 1, 0)
+    rows_read = max(facts.lines.nonblank_lines - 1, 0)
     if rows_read != counts.rows_landed + counts.rows_rejected:
         raise CountMismatchError(
             f"{key}: rows read {rows_read} != landed {counts.rows_landed} "
             f"+ rejected {counts.rows_rejected}; nothing committed"
         )
     target.set_counts(version, rows_read, counts.rows_landed, counts.rows_rejected)
+    reasons = reject_reasons(target, version) if counts.rows_rejected else []
+    if limits.exceeded(rows_read, counts.rows_rejected):
+        raise OverThresholdError(key, rows_read, counts.rows_rejected, limits, reasons)
+    new_dates = target.flight_dates(version)
+    key_date = flight_date_from_key(key)
+    off_key = (
+        dates_off_key(target, version, key_date)
+        if key_date is not None and any(day != key_date for day in new_dates)
+        else {}
+    )
     return FileResult(
         key,
         STATUS_LANDED,
@@ -176,8 +226,28 @@ def _land_in_transaction(
         counts.rows_landed,
         counts.rows_rejected,
         None,
-        sorted({*old_dates, *target.flight_dates(version)}),
+        sorted({*old_dates, *new_dates}),
+        reasons,
+        off_key,
     )
+
+
+def _duplicate_of_failed(
+    source: FileSource,
+    target: LandingTarget,
+    run_id: str,
+    sha256: str,
+    size: int,
+    earlier: object,
+) -> FileResult:
+    """Same key, same bytes as a version that failed for its content: fails the same way."""
+    message = earlier.message()[:ERROR_MAX]  # type: ignore[attr-defined]
+    key = source.key[:KEY_MAX]
+    version = target.insert_file_row(
+        FileRow(key, sha256, size, 0, 0, 0, STATUS_DUPLICATE, message, None, run_id, utc_now())
+    )
+    log.info("%s: %s", source.key, message)
+    return FileResult(source.key, STATUS_DUPLICATE, version, 0, 0, 0, message)
 
 
 def _record_failed(
@@ -187,14 +257,20 @@ def _record_failed(
     sha256: str,
     size: int,
     error: Exception,
+    *,
+    copy_aside: bool = True,
 ) -> FileResult:
     message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-    if not isinstance(error, UnreadableError):
+    if not isinstance(error, UnreadableError | OverThresholdError):
         message = f"{type(error).__name__}: {message}"
-    try:
-        message += f" (copied to {source.copy_to_failed()})"
-    except Exception as copy_error:  # OSError locally, botocore errors on S3
-        message += f" (could not copy it aside: {copy_error})"
+    if copy_aside:
+        try:
+            message += f" (copied to {source.copy_to_failed()})"
+        except Exception as copy_error:  # OSError locally, botocore errors on S3
+            message += f" (could not copy it aside: {copy_error})"
+    # A file rejected whole: every row read counts as rejected (read = landed + rejected).
+    rows_read = error.rows_read if isinstance(error, OverThresholdError) else 0
+    reasons = _whole_file_reasons(error) if isinstance(error, OverThresholdError) else []
     message = message[:ERROR_MAX]
     target.lock_key(source.key)
     version = target.insert_file_row(
@@ -202,9 +278,9 @@ def _record_failed(
             source.key[:KEY_MAX],
             sha256,
             size,
+            rows_read,
             0,
-            0,
-            0,
+            rows_read,
             STATUS_FAILED,
             message,
             None,
@@ -214,4 +290,12 @@ def _record_failed(
     )
     target.commit()
     log.warning("%s: failed: %s", source.key, message)
-    return FileResult(source.key, STATUS_FAILED, version, 0, 0, 0, message)
+    return FileResult(
+        source.key, STATUS_FAILED, version, rows_read, 0, rows_read, message, [], reasons
+    )
+
+
+def _whole_file_reasons(error: OverThresholdError) -> list[ReasonCount]:
+    """The bad rows' own reasons, plus the good rows that went down with the file."""
+    good = error.rows_read - error.rows_rejected
+    return [*error.reasons, *([ReasonCount(OVER_THRESHOLD, good, None)] if good else [])]

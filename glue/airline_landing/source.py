@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from airline_landing import lines as line_index
+from airline_landing.lines import LineCounter, LineIndex
+
 CHUNK_BYTES = 1 << 20
 MAX_HEADER_CHARS = 1 << 16
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -109,11 +112,14 @@ class FileFacts:
     size: int
     header_line: str | None
     problem: str | None  # why the file is unreadable, or None
+    lines: LineIndex
 
 
-def inspect_file(chunks: Iterator[bytes]) -> FileFacts:
-    """Hash the bytes and check they are UTF-8 text, streaming (memory stays flat)."""
+def inspect_file(chunks: Iterator[bytes], grain: int | None = None) -> FileFacts:
+    """Hash the bytes, check they are UTF-8 text and count where lines start, streaming
+    (memory stays flat)."""
     digest = hashlib.sha256()
+    counter = LineCounter(grain or line_index.GRAIN_BYTES)
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
     head: list[str] = []
@@ -122,6 +128,7 @@ def inspect_file(chunks: Iterator[bytes]) -> FileFacts:
     problem: str | None = None
     for chunk in chunks:
         digest.update(chunk)
+        counter.update(chunk)
         if problem is None:
             nul = chunk.find(b"\x00")
             if nul >= 0:
@@ -150,4 +157,10 @@ def inspect_file(chunks: Iterator[bytes]) -> FileFacts:
     header_line = _LINE_END.split("".join(head), maxsplit=1)[0].lstrip("\ufeff") if head else ""
     if problem is None and not header_line.strip():
         problem = "no header line: the file is empty or its first line is blank"
-    return FileFacts(digest.hexdigest(), size, header_line if problem is None else None, problem)
+    return FileFacts(
+        digest.hexdigest(),
+        size,
+        header_line if problem is None else None,
+        problem,
+        counter.finish(),
+    )

@@ -30,6 +30,7 @@ from airline_landing.transform import (
     KIND_REJECTED,
     LANDING_COLUMNS,
     REJECTED_COLUMNS,
+    spark_conf,
 )
 
 COPY_CHUNK_BYTES = 1 << 20
@@ -150,18 +151,8 @@ _WRITE_CONF = {
 
 def stage_text(lines: DataFrame, folder: str) -> None:
     """Write (kind, line) as text parts: <folder>/kind=landed/part-*, kind=rejected/..."""
-    conf = lines.sparkSession.conf
-    saved = {name: conf.get(name, None) for name in _WRITE_CONF}
-    for name, value in _WRITE_CONF.items():
-        conf.set(name, value)
-    try:
+    with spark_conf(lines.sparkSession, _WRITE_CONF):
         lines.write.mode("overwrite").partitionBy("kind").text(folder)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                conf.unset(name)
-            else:
-                conf.set(name, value)
 
 
 class PostgresTarget:

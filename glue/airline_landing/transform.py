@@ -4,13 +4,14 @@ A file is read as text lines (so every rejected row keeps its exact raw line and
 its physical line number), then each line is parsed as one CSV record in Spark,
 typed strictly, and split into rows to land and rows to reject with a reason.
 
-Pipeline: `read_lines` -> `line_stats` (one small aggregation) -> `number_lines`
--> `data_lines` -> `parse_rows` -> `copy_lines`.
+Pipeline: `read_lines` -> `number_lines` (split first lines counted while hashing,
+airline_landing.lines) -> `data_lines` -> `parse_rows` -> `copy_lines`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -55,6 +56,23 @@ _ISO_DATE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
 _US_DATE = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})( 12:00:00 AM| 0?0:00(:00)?)?$"
 
 
+@contextmanager
+def spark_conf(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
+    """Runtime SQL settings for the queries run inside the block; the old values after."""
+    conf = spark.conf
+    saved = {name: conf.get(name, None) for name in settings}
+    for name, value in settings.items():
+        conf.set(name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                conf.unset(name)
+            else:
+                conf.set(name, value)
+
+
 def read_lines(spark: SparkSession, path: str) -> DataFrame:
     """A text file as lines: (block_start, row_id, line). Streams; the line ends
     (LF, CRLF, CR) are dropped and a leading UTF-8 BOM is skipped."""
@@ -65,43 +83,34 @@ def read_lines(spark: SparkSession, path: str) -> DataFrame:
     )
 
 
-@dataclass(frozen=True)
-class LineStats:
-    """Per file block: the shift from row_id to 0-based line index; and line totals."""
-
-    shifts: dict[int, int]
-    lines: int
-    nonblank_lines: int
+# monotonically_increasing_id() is (partition index << 33) + the row's place in its partition.
+_ROW_IN_PARTITION = (1 << 33) - 1
 
 
-def line_stats(lines: DataFrame) -> LineStats:
-    """Count the lines of each block (a small aggregation, one row per block)."""
-    per_block = (
-        lines.groupBy("block_start")
-        .agg(
-            F.count(F.lit(1)).alias("lines"),
-            F.min("row_id").alias("first_row_id"),
-            F.sum(F.when(_is_blank(F.col("line")), 0).otherwise(1)).alias("nonblank"),
-        )
-        .orderBy("block_start")
-        .collect()
-    )
-    shifts: dict[int, int] = {}
-    before = 0
-    nonblank = 0
-    for block in per_block:
-        shifts[int(block["block_start"])] = before - int(block["first_row_id"])
-        before += int(block["lines"])
-        nonblank += int(block["nonblank"] or 0)
-    return LineStats(shifts, before, nonblank)
+def number_lines(lines: DataFrame, first_lines: dict[int, int]) -> DataFrame:
+    """(line_number, line): 1-based physical line numbers (the header is line 1).
 
-
-def number_lines(lines: DataFrame, stats: LineStats) -> DataFrame:
-    """(line_number, line): 1-based physical line numbers (the header is line 1)."""
-    if not stats.shifts:
+    `first_lines` maps each split's start offset to the 0-based index of its first line
+    (airline_landing.lines, counted while hashing); Spark must read one split per
+    partition (`lines.split_conf`). A split it does not list fails the job loudly."""
+    if not first_lines:
         return lines.select(F.lit(None).cast("int").alias("line_number"), F.col("line")).limit(0)
-    shift_map = F.create_map(*[F.lit(value) for pair in stats.shifts.items() for value in pair])
-    line_number = (F.col("row_id") + F.element_at(shift_map, F.col("block_start")) + 1).cast("int")
+    first_line = F.element_at(
+        F.create_map(*[F.lit(value) for pair in first_lines.items() for value in pair]),
+        F.col("block_start"),
+    )
+    line_number = (
+        F.when(
+            first_line.isNull(),
+            F.raise_error(
+                F.concat(
+                    F.lit("unplanned file split at byte "), F.col("block_start").cast("string")
+                )
+            ),
+        )
+        .otherwise(first_line + F.col("row_id").bitwiseAND(F.lit(_ROW_IN_PARTITION)) + 1)
+        .cast("int")
+    )
     return lines.select(
         line_number.alias("line_number"),
         F.when(line_number == 1, F.regexp_replace("line", "^\ufeff", ""))

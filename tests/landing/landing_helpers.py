@@ -7,22 +7,41 @@ from pathlib import Path
 
 from airline_landing import transform
 from airline_landing.columns import resolve_columns, split_header
+from airline_landing.lines import split_conf
 from airline_landing.source import LocalFile, inspect_file
 
 HEADER = "FlightDate,Carrier,FlightID,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
 
 
-def parse_file(spark, path: Path, key_date: date | None = None) -> list[dict]:
+def numbered_lines(
+    spark, path: Path, grain: int | None = None, split_bytes: int | None = None
+) -> list[tuple[int, str]]:
+    """(line_number, line) of every physical line, numbered as landing numbers them."""
+    source = LocalFile(path.parent, path.name, path.parent / "failed")
+    facts = inspect_file(source.chunks(), grain)
+    split_bytes = split_bytes or facts.lines.split_bytes(spark.sparkContext.defaultParallelism)
+    with transform.spark_conf(spark, split_conf(split_bytes)):
+        lines = transform.read_lines(spark, source.spark_path())
+        numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))
+        return sorted((row.line_number, row.line) for row in numbered.collect())
+
+
+def parse_file(
+    spark, path: Path, key_date: date | None = None, grain: int | None = None
+) -> list[dict]:
     """The parsed rows of a file (line_number order), through the same functions landing uses."""
     source = LocalFile(path.parent, path.name, path.parent / "failed")
-    facts = inspect_file(source.chunks())
+    facts = inspect_file(source.chunks(), grain)
     assert facts.problem is None, facts.problem
     columns = resolve_columns(split_header(facts.header_line or ""))
-    lines = transform.read_lines(spark, source.spark_path())
-    stats = transform.line_stats(lines)
-    rows = transform.data_lines(transform.number_lines(lines, stats))
-    parsed = transform.parse_rows(rows, columns, key_date)
-    return [row.asDict() for row in parsed.orderBy("line_number").collect()]
+    split_bytes = facts.lines.split_bytes(spark.sparkContext.defaultParallelism)
+    with transform.spark_conf(spark, split_conf(split_bytes)):
+        lines = transform.read_lines(spark, source.spark_path())
+        numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))
+        parsed = transform.parse_rows(transform.data_lines(numbered), columns, key_date)
+        rows = [row.asDict() for row in parsed.orderBy("line_number").collect()]
+    assert len(rows) == max(facts.lines.nonblank_lines - 1, 0)
+    return rows
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from landing_helpers import HEADER, parse_file, write
+from landing_helpers import HEADER, numbered_lines, parse_file, write
 
 from airline_landing import transform
 from airline_landing.columns import resolve_columns, split_header
+from airline_landing.lines import split_conf
+from airline_landing.source import inspect_file
 
 GOOD = "2023-11-15,AA,AA100,10397,12478,75,80"
 
@@ -143,14 +146,9 @@ def test_line_numbers_exact_across_many_file_blocks(spark, tmp_path):
     for n in range(2, 3002):
         lines.append("" if n % 500 == 0 else f"2023-11-15,AA,L{n},10397,12478,{n},0")
     path = write(tmp_path / "f.csv", "\r\n".join(lines) + "\r\n")
-    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
-    spark.conf.set("spark.sql.files.maxPartitionBytes", "8192")
-    try:
-        raw = transform.read_lines(spark, f"file://{path}")
-        assert raw.rdd.getNumPartitions() > 5
-        rows = parse_file(spark, path)
-    finally:
-        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+    with transform.spark_conf(spark, split_conf(8192)):
+        assert transform.read_lines(spark, f"file://{path}").rdd.getNumPartitions() > 5
+    rows = parse_file(spark, path, grain=8192)
     assert len(rows) == 3000 - 6
     assert all(row["flight_id"] == f"L{row['line_number']}" for row in rows)
     assert all(row["dep_delay"] == row["line_number"] for row in rows)
@@ -160,8 +158,7 @@ def test_copy_lines_are_csv_for_copy(spark, tmp_path):
     text = f'{HEADER}\n2023-11-15,"A,A",,10397,12478,,\n2023-11-15,AA,X,10397,12478,x,1\n'
     path = write(tmp_path / "f.csv", text)
     columns = resolve_columns(split_header(HEADER))
-    lines = transform.read_lines(spark, f"file://{path}")
-    numbered = transform.number_lines(lines, transform.line_stats(lines))
+    numbered = spark.createDataFrame(numbered_lines(spark, path), "line_number int, line string")
     parsed = transform.parse_rows(transform.data_lines(numbered), columns, None)
     out = transform.copy_lines(parsed, 'k"ey', 42, "2024-01-01T00:00:00+00:00").collect()
     assert [(r["kind"], r["line"]) for r in out] == [
@@ -173,6 +170,47 @@ def test_copy_lines_are_csv_for_copy(spark, tmp_path):
             "2024-01-01T00:00:00+00:00",
         ),
     ]
+
+
+# -- property: Spark's lines, numbered from counts taken while hashing, are the physical lines
+
+
+def physical_lines(data: bytes) -> list[str]:
+    """The file's lines as Hadoop reads them: LF, CR or CRLF ends; a leading BOM skipped
+    (a file that is only a BOM has no line)."""
+    text = data.decode("utf-8")
+    if text in ("", "\ufeff"):
+        return []
+    text = text.removeprefix("\ufeff")
+    lines = re.split("\r\n|\r|\n", text)
+    if text.endswith(("\r", "\n")):
+        lines.pop()
+    return lines
+
+
+line_text = st.text(alphabet=st.sampled_from("ab ,\r\n"), max_size=60)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=line_text,
+    bom=st.booleans(),
+    grain=st.sampled_from([2, 3, 5, 8]),
+    chunk=st.sampled_from([1, 2, 3, 1 << 20]),
+)
+def test_line_numbers_match_physical_lines_at_any_split(spark, tmp_path, text, bom, grain, chunk):
+    """Splits of a few bytes fall inside CRLFs, at line starts and on blank lines; the
+    counts do not depend on how the bytes were chunked."""
+    data = (("\ufeff" if bom else "") + text).encode()
+    path = write(tmp_path / "lines.csv", data)
+    expected = list(enumerate(physical_lines(data), start=1))
+    assert numbered_lines(spark, path, grain, split_bytes=grain) == expected
+    facts = inspect_file(iter([data[i : i + chunk] for i in range(0, len(data), chunk)]), grain)
+    assert facts.lines == inspect_file(iter([data]), grain).lines
+    assert facts.lines.lines == len(expected)
+    assert facts.lines.nonblank_lines == sum(1 for _, line in expected if line.strip(" "))
 
 
 # -- property: quoting, line ends, BOM and column order do not change the rows -------------
