@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    limits = argparse.ArgumentParser(add_help=False)
+    limits.add_argument(
+        "--max-reject-ratio", type=_ratio, metavar="RATIO",
+        help="fail a file whole when more than this share of its rows is rejected "
+             "(0.05 or 5%%; default $AIRLINE_ELT_MAX_REJECT_RATIO or 0.05) ...")
+    limits.add_argument(
+        "--max-reject-rows", type=_rows, metavar="N",
+        help="... and more than N rows (default $AIRLINE_ELT_MAX_REJECT_ROWS or 10)")
 
     warehouse = commands.add_parser("warehouse", parents=[common],
                                      help="start, stop or inspect the local warehouse",
@@ -72,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help='print export lines for your own dbt commands: '
                             'eval "$(airline-elt warehouse env)"')
 
-    land = commands.add_parser("land", parents=[common],
+    land = commands.add_parser("land", parents=[common, limits],
                                help="land the new files of a landing folder (no dbt)",
                                description="Land every new *.csv under DIR into raw.*")
     land.add_argument("--landing", type=Path, required=True, metavar="DIR",
@@ -88,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "bundled seed for this warehouse")
 
     run = commands.add_parser(
-        "run", parents=[common], help="land, dbt build, summarize and notify",
+        "run", parents=[common, limits], help="land, dbt build, summarize and notify",
         description="The whole pipeline on a landing folder: AcquireLock, Land, Transform, "
         "Summarize, NotifySuccess/NotifyFailure, ReleaseLock. dbt arguments go after `--`.",
     )
@@ -101,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "seed for this warehouse")
 
     watch = commands.add_parser(
-        "watch", parents=[common], help="run the pipeline whenever new files arrive in DIR",
+        "watch", parents=[common, limits],
+        help="run the pipeline whenever new files arrive in DIR",
         description="Poll DIR; new or changed files start a run (files arriving together "
         "make one run). Stop with Ctrl-C.",
     )
@@ -135,6 +144,34 @@ def build_parser() -> argparse.ArgumentParser:
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="ARGS",
                      help="dbt command and arguments")
     return parser
+
+
+def _ratio(text: str) -> float:
+    from airline_landing.thresholds import LimitError, parse_ratio
+
+    try:
+        return parse_ratio(text)
+    except LimitError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _rows(text: str) -> int:
+    from airline_landing.thresholds import LimitError, parse_rows
+
+    try:
+        return parse_rows(text)
+    except LimitError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    """The reject limits: flags first, then the environment, then the defaults."""
+    from airline_landing.thresholds import LimitError, limits_from
+
+    try:
+        return limits_from(args.max_reject_ratio, args.max_reject_rows)
+    except LimitError as error:
+        raise AirlineEltError(str(error), "see `airline-elt run --help`") from error
 
 
 def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -221,7 +258,7 @@ def _validate_airports(path: Path | None) -> Path | None:
 
 def cmd_land(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
-    run = Run(ctx.home, ctx.ui)
+    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
     with run.locked():
         summary = run.land(landing_dir)
     for item in summary.files:
@@ -247,7 +284,7 @@ def cmd_transform(ctx: Context) -> int:
 def cmd_run(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
     airports = _validate_airports(ctx.args.airports)
-    outcome = Run(ctx.home, ctx.ui).run(
+    outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args)).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports
     )
     _report(ctx, outcome)
@@ -269,12 +306,14 @@ def json_summary(outcome: RunOutcome) -> dict[str, Any]:
     summary["top_delayed_carriers"] = [vars(rank) for rank in outcome.top_carriers]
     summary["top_delayed_routes"] = [vars(rank) for rank in outcome.top_routes]
     summary["warnings"] = outcome.warnings
+    summary["warning_notification"] = outcome.warning_payload
     return summary
 
 
 def cmd_watch(ctx: Context) -> int:
     args = ctx.args
     landing_dir = _landing_dir(args.directory)
+    limits = _limits(args)
     warehouse = ctx.warehouse()
     warehouse.start()
     watcher = Watcher(landing_dir, warehouse, settle_seconds=args.settle,
@@ -296,7 +335,7 @@ def cmd_watch(ctx: Context) -> int:
         staging = ctx.home / "watch" / run_id
         watcher.stage(batch, staging)
         try:
-            outcome = Run(ctx.home, ctx.ui, run_id).run(staging, trigger="watch")
+            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits).run(staging, trigger="watch")
             render_run_summary(ctx.console, outcome)
         except StepFailed as failure:
             failures += 1

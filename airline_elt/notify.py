@@ -24,6 +24,7 @@ TOTAL_KEYS = (
     "rows_rejected",
 )
 FILE_KEYS = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
+WARNING_FILE_KEYS = ("error", "reasons", "first_lines", "dates_off_key")
 
 
 def iso(moment: dt.datetime) -> str:
@@ -51,6 +52,33 @@ def success_payload(
         "files": [{key: item[key] for key in FILE_KEYS} for item in files],
         "totals": {key: int(totals[key]) for key in TOTAL_KEYS},
         "fact_rows_by_date": dict(sorted(fact_rows_by_date.items())),
+    }
+
+
+def warning_payload(
+    *,
+    run_id: str,
+    trigger: str,
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
+    files: Sequence[Mapping[str, Any]],
+    totals: Mapping[str, int],
+    limits: Mapping[str, float],
+) -> dict[str, Any]:
+    """Bad input in a run that otherwise went on: the files with rejected rows, failed
+    files (and why), rows dated off their key; sent before the run's SUCCEEDED/FAILED."""
+    return {
+        "pipeline": PIPELINE,
+        "status": "WARNING",
+        "run_id": run_id,
+        "trigger": trigger,
+        "started_at": iso(started_at),
+        "finished_at": iso(finished_at),
+        "files": [
+            {key: item.get(key) for key in (*FILE_KEYS, *WARNING_FILE_KEYS)} for item in files
+        ],
+        "totals": {key: int(totals[key]) for key in TOTAL_KEYS},
+        "limits": dict(limits),
     }
 
 

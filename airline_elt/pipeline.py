@@ -17,10 +17,10 @@ from typing import Any, Protocol, TextIO
 
 import psycopg
 
-from airline_elt import queries
+from airline_elt import alerts, queries
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
-from airline_elt.notify import Outbox, failure_payload, success_payload
+from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
 from airline_elt.seeds import home_seed_dir, install_airports, seed_dir_override
 from airline_elt.spark import local_spark
 from airline_elt.transform import DbtOutcome, dbt_build
@@ -73,6 +73,7 @@ class RunOutcome:
     top_carriers: list[queries.DelayRank] = field(default_factory=list)
     top_routes: list[queries.DelayRank] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    warning_payload: dict[str, Any] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -98,13 +99,24 @@ def csv_files(landing_dir: Path) -> list[Path]:
 class Run:
     """The steps of one run, against the warehouse in `home`."""
 
-    def __init__(self, home: Path, ui: RunUI, run_id: str | None = None) -> None:
+    def __init__(
+        self, home: Path, ui: RunUI, run_id: str | None = None, limits: Any = None
+    ) -> None:
         self.home = home
+        self._limits = limits  # airline_landing.thresholds.RejectLimits; None: from env
         self.ui = ui
         self.run_id = run_id or new_run_id()
         self.log_dir = home / "logs" / self.run_id
         self.warehouse = Warehouse(home)
         self._connection: Connection | None = None
+
+    @property
+    def limits(self) -> Any:
+        if self._limits is None:
+            from airline_landing.thresholds import limits_from
+
+            self._limits = limits_from()
+        return self._limits
 
     @property
     def connection(self) -> Connection:
@@ -173,7 +185,8 @@ class Run:
                     local_spark(self.log_dir / "spark.log") as spark,
                 ):
                     report = land_folder(
-                        spark, landing_dir, self.connection.url(), self.run_id, on_file=on_file
+                        spark, landing_dir, self.connection.url(), self.run_id,
+                        on_file=on_file, limits=self.limits,
                     )
             except Exception as error:
                 raise StepFailed(
@@ -187,12 +200,11 @@ class Run:
                 f"{totals['files_failed']} failed; rows {totals['rows_read']} read, "
                 f"{totals['rows_landed']} landed, {totals['rows_rejected']} rejected"
             )
+        for line in alerts.console_warnings(summary.files, landing_dir / "failed"):
+            self.ui.warn(line)
         for item in summary.files:
-            if item["status"] == "failed":
-                self.ui.warn(
-                    f"{item['key']} could not be landed: {item.get('error') or 'see status'}"
-                    f" (kept in {landing_dir / 'failed' / item['key']})"
-                )
+            if item["status"] == "duplicate" and item.get("error"):
+                self.ui.info(f"{item['key']}: {item['error']}")
         if totals["rows_read"] != totals["rows_landed"] + totals["rows_rejected"]:
             self.ui.warn(
                 f"rows read ({totals['rows_read']}) != landed ({totals['rows_landed']}) + "
@@ -281,6 +293,7 @@ class Run:
     ) -> None:
         assert outcome.landing is not None
         with self.step("NotifySuccess"):
+            self._notify_warning(outbox, outcome, trigger, started_at)
             payload = success_payload(
                 run_id=self.run_id,
                 trigger=trigger,
@@ -299,6 +312,30 @@ class Run:
             outcome.payload = payload
             self.ui.notified(payload, outbox.path)
 
+    def _notify_warning(
+        self, outbox: Outbox, outcome: RunOutcome, trigger: str, started_at: dt.datetime
+    ) -> None:
+        """A WARNING notification when files had rejected rows, failed, or rows dated off
+        their key (before the run's own SUCCEEDED or FAILED one)."""
+        if outcome.landing is None:
+            return
+        files = alerts.warning_files(outcome.landing.files)
+        if not files:
+            return
+        payload = warning_payload(
+            run_id=self.run_id,
+            trigger=trigger,
+            started_at=started_at,
+            finished_at=dt.datetime.now(dt.UTC),
+            files=files,
+            totals=outcome.landing.totals,
+            limits={"max_reject_ratio": self.limits.max_ratio,
+                    "max_reject_rows": self.limits.max_rows},
+        )
+        outbox.send(payload)
+        outcome.warning_payload = payload
+        self.ui.notified(payload, outbox.path)
+
     def _notify_failure(
         self,
         outbox: Outbox,
@@ -308,6 +345,7 @@ class Run:
         started_at: dt.datetime,
     ) -> None:
         with self.step("NotifyFailure"):
+            self._notify_warning(outbox, outcome, trigger, started_at)
             outcome.payload = failure_payload(
                 run_id=self.run_id,
                 trigger=trigger,
@@ -327,16 +365,7 @@ def landing_summary(report: Any) -> LandingSummary:
     files = []
     dates: set[str] = set()
     for result in report.files:
-        files.append(
-            {
-                "key": result.key,
-                "status": result.status,
-                "rows_read": int(result.rows_read),
-                "rows_landed": int(result.rows_landed),
-                "rows_rejected": int(result.rows_rejected),
-                "error": result.error,
-            }
-        )
+        files.append(alerts.file_entry(result))
         if result.status == "landed":
             dates.update(_iso(day) for day in (result.flight_dates or ()))
     totals = {

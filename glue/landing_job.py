@@ -14,6 +14,9 @@ beneath it is tested locally. Job arguments (CloudFormation DefaultArguments use
     --redshift_iam_role    IAM role ARN Redshift assumes for COPY from the temp dir
     --TempDir              s3://<bucket>/glue-temp/       Spark writes COPY input here
     --run_id               optional: the pipeline run id (defaults to the Glue job run id)
+    --max_reject_ratio     optional: fail a file whole when more than this share of its rows
+                           is rejected (default 0.05) ...
+    --max_reject_rows      optional: ... and more than this many rows (default 10)
     --job-bookmark-option  job-bookmark-enable (bookmarks skip objects already seen)
 
 Bookmarks only narrow which objects are looked at; raw.landed_files stays the authority
@@ -83,7 +86,7 @@ target = RedshiftTarget(
     list_prefix=prefix_has_objects,
 )
 sources = [S3File(bucket, key, args.failed_uri, s3) for key in keys]
-report = land_files(spark, sources, target, args.run_id)
+report = land_files(spark, sources, target, args.run_id, limits=args.limits)
 print(
     f"landed {report.files_landed} file(s), {report.files_duplicate} duplicate, "
     f"{report.files_failed} failed; rows read {report.rows_read}, "

@@ -11,6 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from airline_landing.thresholds import (
+    DEFAULT_MAX_RATIO,
+    DEFAULT_MAX_ROWS,
+    LimitError,
+    RejectLimits,
+    limits_from,
+)
+
 REQUIRED_ARGS = (
     "JOB_NAME",
     "landing_uri",
@@ -19,7 +27,7 @@ REQUIRED_ARGS = (
     "redshift_iam_role",
     "TempDir",
 )
-OPTIONAL_ARGS = ("run_id",)
+OPTIONAL_ARGS = ("run_id", "max_reject_ratio", "max_reject_rows")
 
 _S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([^\s]*/)?$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:[0-9]{12}:secret:.+$")
@@ -39,6 +47,13 @@ class LandingJobArgs:
     redshift_iam_role: str
     temp_dir: str  # s3://.../ (Glue's TempDir)
     run_id: str
+    # A file is failed whole when its rejected rows pass both (airline_landing.thresholds).
+    max_reject_ratio: float = DEFAULT_MAX_RATIO
+    max_reject_rows: int = DEFAULT_MAX_ROWS
+
+    @property
+    def limits(self) -> RejectLimits:
+        return RejectLimits(self.max_reject_ratio, self.max_reject_rows)
 
 
 def job_arg_names(argv: list[str]) -> list[str]:
@@ -68,6 +83,12 @@ def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
     if not _ROLE_ARN.match(role):
         raise JobArgumentError(f"--redshift_iam_role is not an IAM role ARN: {role!r}")
     run_id = (resolved.get("run_id") or resolved.get("JOB_RUN_ID") or "").strip()
+    try:
+        limits = limits_from(
+            resolved.get("max_reject_ratio"), resolved.get("max_reject_rows"), environ={}
+        )
+    except LimitError as error:
+        raise JobArgumentError(f"--max_reject_ratio / --max_reject_rows: {error}") from error
     return LandingJobArgs(
         job_name=resolved["JOB_NAME"],
         landing_uri=_s3_prefix("landing_uri", resolved["landing_uri"]),
@@ -76,6 +97,8 @@ def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
         redshift_iam_role=role,
         temp_dir=_s3_prefix("TempDir", resolved["TempDir"]),
         run_id=run_id or "glue",
+        max_reject_ratio=limits.max_ratio,
+        max_reject_rows=limits.max_rows,
     )
 
 

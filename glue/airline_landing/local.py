@@ -4,11 +4,15 @@
 
 `landing_dir` plays the bucket root: keys are paths relative to it
 ('daily_flights/date=2023-11-15/flights.csv'); unreadable files are copied to
-landing_dir/failed/<key>; the failed/ folder itself is never landed.
+landing_dir/failed/<key>; the failed/ folder itself is never landed. A symlink (file or
+folder) leading outside landing_dir is never followed: it is recorded 'failed' with a
+message saying so. `limits` (default: from the environment, see thresholds.py) is when a
+file's rejected rows fail it whole.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,9 +20,11 @@ import psycopg
 from pyspark.sql import SparkSession
 
 from airline_landing.ddl import raw_tables_ddl
+from airline_landing.keys import REFUSED, RefusedSource, outside_symlinks
 from airline_landing.landing import FileResult, LandingReport, land_files
-from airline_landing.source import LocalFile
+from airline_landing.source import FileSource, LocalFile
 from airline_landing.targets import PostgresTarget
+from airline_landing.thresholds import RejectLimits, limits_from
 
 FAILED_FOLDER = "failed"
 
@@ -38,6 +44,27 @@ def landing_keys(landing_dir: Path) -> list[str]:
     return sorted(keys)
 
 
+def landing_sources(landing_dir: Path) -> list[FileSource]:
+    """The files to land, in key order; symlinks leading outside as refused sources."""
+    failed_root = landing_dir / FAILED_FOLDER
+    refused = outside_symlinks(landing_dir, FAILED_FOLDER)
+    sources: list[FileSource] = [
+        LocalFile(landing_dir, key, failed_root)
+        for key in landing_keys(landing_dir)
+        if key not in refused
+    ]
+    for key in refused:
+        target = os.path.realpath(landing_dir / key)
+        sources.append(
+            RefusedSource(
+                key,
+                f"{REFUSED}: {key} is a symlink to {target}, outside the landing folder; "
+                "landing does not follow it (not read, not copied)",
+            )
+        )
+    return sorted(sources, key=lambda source: source.key)
+
+
 def create_raw_tables(connection: psycopg.Connection) -> None:
     """The raw schema and tables (idempotent), from the DDL dbt also runs."""
     with connection.transaction():
@@ -54,15 +81,17 @@ def land_folder(
     on_file: Callable[[FileResult], None] | None = None,
     copy_method: str = "files",
     stage_root: Path | None = None,
+    limits: RejectLimits | None = None,
 ) -> LandingReport:
     """Land every *.csv under landing_dir into the warehouse at conninfo (libpq URL)."""
     landing_dir = Path(landing_dir).resolve()
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder not found: {landing_dir}")
-    failed_root = landing_dir / FAILED_FOLDER
-    sources = [LocalFile(landing_dir, key, failed_root) for key in landing_keys(landing_dir)]
+    sources = landing_sources(landing_dir)
     with psycopg.connect(conninfo, autocommit=True) as ddl_connection:
         create_raw_tables(ddl_connection)
     with psycopg.connect(conninfo) as connection:
         target = PostgresTarget(connection, method=copy_method, stage_root=stage_root)
-        return land_files(spark, sources, target, run_id, on_file=on_file)
+        return land_files(
+            spark, sources, target, run_id, on_file=on_file, limits=limits or limits_from()
+        )

@@ -1,0 +1,46 @@
+"""The same bytes under the same key already failed: record a 'duplicate' of that failed
+version instead of failing (and copying aside) again on every run.
+
+Only failures caused by the file's content count (unreadable, refused key, rejected over
+the threshold): their error text never starts with an exception's name. A failure from
+an error (the warehouse or Spark went away: 'OperationalError: ...') is tried again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from airline_landing.thresholds import fetch_rows
+
+_ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)\b")
+_LAST_FAILED = (
+    "select file_version_id, error_text from raw.landed_files "
+    "where file_key = %s and content_sha256 = %s and status = 'failed' "
+    "order by file_version_id desc limit 1"
+)
+
+
+@dataclass(frozen=True)
+class EarlierFailure:
+    file_version_id: int
+    error_text: str
+
+    def message(self) -> str:
+        return (
+            f"same content as failed version {self.file_version_id}, not tried again "
+            f"(deliver a corrected file to retry): {self.error_text}"
+        )
+
+
+def content_failure(target: Any, key: str, sha256: str) -> EarlierFailure | None:
+    """The latest failed version of (key, sha256) if its content made it fail."""
+    rows = fetch_rows(target, _LAST_FAILED, (key, sha256))
+    if not rows:
+        return None
+    version, error_text = rows[0]
+    text = (error_text or "").strip()
+    if _ERROR_NAME.match(text):
+        return None
+    return EarlierFailure(int(version), text)
