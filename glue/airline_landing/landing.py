@@ -43,6 +43,9 @@ STATUS_SUPERSEDED = "superseded"
 STATUS_FAILED = "failed"
 ERROR_MAX = 4000
 KEY_MAX = 1024
+# Several splits per core: tasks finish one after another, so COPY can start on the first
+# finished parts while Spark still parses the rest.
+SPLITS_PER_CORE = 4
 NO_CONTENT_SHA256 = hashlib.sha256(b"").hexdigest()  # a refused key: nothing was read
 
 
@@ -192,7 +195,7 @@ def _land_in_transaction(
         target.supersede(replaces)
 
     # Lines were counted while hashing: Spark reads the file once, in the planned splits.
-    split_bytes = facts.lines.split_bytes(spark.sparkContext.defaultParallelism)
+    split_bytes = facts.lines.split_bytes(spark.sparkContext.defaultParallelism * SPLITS_PER_CORE)
     with transform.spark_conf(spark, split_conf(split_bytes)):
         lines = transform.read_lines(spark, source.spark_path())
         numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))

@@ -16,6 +16,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from airline_landing.transform import (
 )
 
 COPY_CHUNK_BYTES = 1 << 20
+STAGE_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -193,14 +195,46 @@ class PostgresTarget:
             return self._load_from_iterator(lines)
         folder = Path(tempfile.mkdtemp(prefix=f"landing-{file_version_id}-", dir=self.stage_root))
         try:
-            stage_text(lines, str(folder))
-            landed = self._copy("raw.flights_landing", LANDING_COLUMNS, _parts(folder, KIND_LANDED))
+            landed = self._copy_while_staging(lines, folder)
             rejected = self._copy(
                 "raw.flights_rejected", REJECTED_COLUMNS, _parts(folder, KIND_REJECTED)
             )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return LoadCounts(landed, rejected)
+
+    def _copy_while_staging(self, lines: DataFrame, folder: Path) -> int:
+        """Spark writes the parts in a background thread; each Spark task's landed part
+        goes into COPY as soon as the task has committed it (Hadoop's committer renames a
+        finished task's folder into _temporary/<attempt>/task_*), so PostgreSQL loads while
+        Spark still parses. Parts are sent once each, by name; after the job, any part not
+        yet sent (another committer layout) is sent from the final folder. Nothing is read
+        from an uncommitted task attempt. On any error the transaction is rolled back."""
+        outcome: list[BaseException | None] = []
+
+        def write() -> None:
+            try:
+                stage_text(lines, str(folder))
+                outcome.append(None)
+            except BaseException as error:  # re-raised in the calling thread
+                outcome.append(error)
+
+        writer = threading.Thread(target=write, name="landing-stage-text", daemon=True)
+        writer.start()
+        sent: set[str] = set()
+        statement = (
+            f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin (format csv)"
+        )
+        with self.connection.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                while writer.is_alive():
+                    writer.join(STAGE_POLL_SECONDS)
+                    if not outcome:
+                        _send_parts(copy, _committed_task_parts(folder, KIND_LANDED), sent)
+                if outcome[0] is not None:
+                    raise outcome[0]
+                _send_parts(copy, _parts(folder, KIND_LANDED), sent)
+            return int(cursor.rowcount)
 
     def _copy(self, table: str, columns: Iterable[str], parts: list[Path]) -> int:
         if not parts:
@@ -268,6 +302,24 @@ class PostgresTarget:
 
 def _parts(folder: Path, kind: str) -> list[Path]:
     return sorted((folder / f"kind={kind}").glob("part-*"))
+
+
+def _committed_task_parts(folder: Path, kind: str) -> list[Path]:
+    return sorted(folder.glob(f"_temporary/*/task_*/kind={kind}/part-*"))
+
+
+def _send_parts(copy: Any, parts: list[Path], sent: set[str]) -> None:
+    for part in parts:
+        if part.name in sent:
+            continue
+        try:
+            stream = part.open("rb")
+        except FileNotFoundError:  # moved by the job commit: sent from the final folder
+            continue
+        with stream:
+            while chunk := stream.read(COPY_CHUNK_BYTES):
+                copy.write(chunk)
+        sent.add(part.name)
 
 
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*()/=\-]*)?$")

@@ -285,3 +285,31 @@ def test_iterator_copy_method_lands_the_same(spark, raw, landing, connection):
     (result,) = land(spark, landing, connection, copy_method="iterator").files
     assert (result.rows_read, result.rows_landed, result.rows_rejected) == (6, 5, 1)
     assert counts(raw, KEY) == {"landed": 5, "rejected": 1, "files": 1}
+
+
+def test_many_splits_land_each_row_once_with_its_line_number(
+    spark, raw, landing, connection, monkeypatch
+):
+    """Small grains: 8 Spark tasks, whose parts go into COPY as each task commits (or
+    from the final folder, whichever comes first); every row lands exactly once, with
+    its physical line number, and the rejects of every part are kept."""
+    monkeypatch.setattr("airline_landing.lines.GRAIN_BYTES", 4096)
+    rows = day_rows(3000)
+    for line in range(2, 3002, 250):
+        rows[line - 2] = f"2023-11-15,AA,R{line},10397,12478,late,0"
+    path = write(landing / KEY, "\r\n".join([HEADER, *rows]) + "\r\n")
+    assert path.stat().st_size > 25 * 4096
+    (result,) = land(spark, landing, connection).files
+    assert (result.rows_read, result.rows_landed, result.rows_rejected) == (3000, 2988, 12)
+    landed = raw.execute(
+        "select count(*), count(distinct source_line_number), min(source_line_number), "
+        "max(source_line_number), count(*) filter (where flight_id <> "
+        "'AA' || (source_line_number - 2)) from raw.flights_landing"
+    ).fetchone()
+    assert landed == (2988, 2988, 3, 3001, 0)
+    rejected = raw.execute(
+        "select array_agg(source_line_number order by source_line_number), "
+        "bool_and(raw_line = '2023-11-15,AA,R' || source_line_number || ',10397,12478,late,0') "
+        "from raw.flights_rejected"
+    ).fetchone()
+    assert rejected == (list(range(2, 3002, 250)), True)
