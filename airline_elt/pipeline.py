@@ -25,6 +25,7 @@ from airline_elt.seeds import home_seed_dir, install_airports, seed_dir_override
 from airline_elt.spark import local_spark
 from airline_elt.transform import DbtOutcome, dbt_build
 from airline_elt.warehouse import Connection, Warehouse
+from airline_landing import faults
 
 STEPS = ("AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess", "NotifyFailure",
          "ReleaseLock")
@@ -214,6 +215,7 @@ class Run:
 
     def transform(self, dbt_args: Sequence[str] = ()) -> DbtOutcome:
         with self.step("Transform") as detail:
+            faults.dbt_progress(self.home / "dbt" / "logs" / "dbt.log")  # a test hook, off
             try:
                 outcome = dbt_build(
                     self.connection, self.home, self.log_dir / "dbt.log", dbt_args,

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 from pyspark.sql import SparkSession
 
+from airline_landing import faults
 from airline_landing.ddl import raw_tables_ddl
 from airline_landing.keys import REFUSED, RefusedSource, outside_symlinks
 from airline_landing.landing import FileResult, LandingReport, land_files
@@ -91,7 +92,27 @@ def land_folder(
     with psycopg.connect(conninfo, autocommit=True) as ddl_connection:
         create_raw_tables(ddl_connection)
     with psycopg.connect(conninfo) as connection:
-        target = PostgresTarget(connection, method=copy_method, stage_root=stage_root)
-        return land_files(
-            spark, sources, target, run_id, on_file=on_file, limits=limits or limits_from()
+        target = PostgresTarget(
+            faults.connection(connection), method=copy_method, stage_root=stage_root
         )
+        return land_files(
+            spark,
+            sources,
+            target,
+            run_id,
+            on_file=_then_fault(on_file),
+            limits=limits or limits_from(),
+        )
+
+
+def _then_fault(
+    on_file: Callable[[FileResult], None] | None,
+) -> Callable[[FileResult], None]:
+    """on_file, followed by the test hook's between_files point (see faults.py)."""
+
+    def after_file(result: FileResult) -> None:
+        if on_file is not None:
+            on_file(result)
+        faults.reached("between_files")
+
+    return after_file

@@ -1,0 +1,143 @@
+"""TEST HOOK ONLY: kill this process at a named point, to prove crash safety.
+
+Off unless the environment variable AIRLINE_ELT_FAULT is set (never set it in
+production). Format: `<point>[:<n>]` — SIGKILL the own process the n-th time
+(default 1) the run reaches `<point>`:
+
+- before_copy              a file's COPY statement is about to be sent
+- during_copy              the first chunk of a COPY was sent, the COPY is not finished
+- after_copy_before_commit a file's rows are in (uncommitted), its commit is next
+- after_commit             a file's transaction just committed (landed, duplicate or failed)
+- between_files            a file is done and reported, the next one has not started
+- during_transform         dbt build is running and has finished n nodes (see dbt_progress)
+
+SIGKILL, not an exception: nothing in the process gets a chance to clean up, as
+when the machine loses power or the OOM killer strikes. tests/faults/ uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ENV = "AIRLINE_ELT_FAULT"
+POINTS = (
+    "before_copy",
+    "during_copy",
+    "after_copy_before_commit",
+    "after_commit",
+    "between_files",
+    "during_transform",
+)
+_reached: dict[str, int] = {}
+
+
+def armed() -> tuple[str, int] | None:
+    """(point, n) from AIRLINE_ELT_FAULT, or None when no fault is asked for."""
+    spec = os.environ.get(ENV, "").strip()
+    if not spec:
+        return None
+    point, _, count = spec.partition(":")
+    if point not in POINTS:
+        raise ValueError(f"{ENV}={spec!r}: unknown point (one of {', '.join(POINTS)})")
+    return point, int(count or 1)
+
+
+def reached(point: str) -> None:
+    """Count a pass through `point`; SIGKILL the process on the armed pass."""
+    fault = armed()
+    if fault is None or fault[0] != point:
+        return
+    _reached[point] = _reached.get(point, 0) + 1
+    if _reached[point] == fault[1]:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def connection(conn: Any) -> Any:
+    """`conn` itself, or (when a landing fault is armed) a wrapper that calls `reached`
+    around its COPYs and commits."""
+    fault = armed()
+    if fault is None or fault[0] == "during_transform":
+        return conn
+    return _Connection(conn)
+
+
+class _Connection:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return _Cursor(self._conn.cursor(*args, **kwargs))
+
+    def commit(self) -> None:
+        reached("after_copy_before_commit")
+        self._conn.commit()
+        reached("after_commit")
+
+
+class _Cursor:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __enter__(self) -> _Cursor:
+        self._cursor.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._cursor.__exit__(*exc)
+
+    def copy(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        reached("before_copy")
+        return _Copy(self._cursor.copy(statement, *args, **kwargs))
+
+
+class _Copy:
+    def __init__(self, context: Any) -> None:
+        self._context = context
+        self._copy: Any = None
+
+    def __enter__(self) -> _Copy:
+        self._copy = self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._context.__exit__(*exc)
+
+    def write(self, data: Any) -> None:
+        self._copy.write(data)
+        reached("during_copy")
+
+
+DBT_NODE_DONE = re.compile(r"\b\d+ of \d+ (OK|PASS|WARN|ERROR|SKIP)\b")
+
+
+def dbt_progress(log_file: Path) -> None:
+    """With during_transform:<n> armed: a daemon thread that SIGKILLs the process once
+    dbt's log file shows n more finished nodes than it did when this was called."""
+    fault = armed()
+    if fault is None or fault[0] != "during_transform":
+        return
+    start = log_file.stat().st_size if log_file.exists() else 0
+
+    def watch() -> None:
+        while True:
+            if log_file.exists():
+                with log_file.open("rb") as handle:
+                    handle.seek(start)
+                    text = handle.read().decode(errors="replace")
+                if len(DBT_NODE_DONE.findall(text)) >= fault[1]:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, name="fault-during-transform", daemon=True).start()
