@@ -63,7 +63,13 @@ def normalise(name: str) -> str:
 def split_header(header_line: str) -> list[str]:
     """The header's column names (a CSV line; quoted names allowed; BOM dropped)."""
     line = header_line.lstrip("\ufeff")
-    rows = list(csv.reader([line], strict=False))
+    try:
+        rows = list(csv.reader([line], strict=False))
+    except csv.Error as error:  # e.g. one name longer than the csv module's field limit
+        raise MissingColumnsError(
+            f"the header line cannot be read ({error}; it starts {line[:40]!r}, "
+            f"{len(line):,} characters): required column(s) missing"
+        ) from error
     return rows[0] if rows else []
 
 

@@ -137,7 +137,7 @@ def land_file(
         facts = inspect_file(source.chunks())
         sha256, size, problem = facts.sha256, facts.size, facts.problem
     try:
-        earlier = content_failure(target, source.key[:KEY_MAX], sha256)
+        earlier = content_failure(target, source.key[:KEY_MAX], sha256, limits)
         if earlier is not None:
             result = _duplicate_of_failed(source, target, run_id, sha256, size, earlier)
         elif problem is not None:

@@ -2,7 +2,8 @@
 version instead of failing (and copying aside) again on every run.
 
 Only failures caused by the file's content count (unreadable, refused key, rejected over
-the threshold): their error text never starts with an exception's name. A failure from
+the threshold while the limits still reject it): their error text never starts with an
+exception's name. A failure from
 an error (the warehouse or Spark went away: 'OperationalError: ...') is tried again.
 """
 
@@ -12,8 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from airline_landing.thresholds import fetch_rows
+from airline_landing.thresholds import OVER_THRESHOLD, RejectLimits, fetch_rows
 
+_OVER = re.compile(rf"^rejected whole \({OVER_THRESHOLD}\): (\d+) of (\d+) rows")
 _ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)\b")
 _LAST_FAILED = (
     "select file_version_id, error_text from raw.landed_files "
@@ -34,8 +36,11 @@ class EarlierFailure:
         )
 
 
-def content_failure(target: Any, key: str, sha256: str) -> EarlierFailure | None:
-    """The latest failed version of (key, sha256) if its content made it fail."""
+def content_failure(
+    target: Any, key: str, sha256: str, limits: RejectLimits | None = None
+) -> EarlierFailure | None:
+    """The latest failed version of (key, sha256) if its content made it fail (a file
+    rejected whole only while it would still fail under `limits`)."""
     rows = fetch_rows(target, _LAST_FAILED, (key, sha256))
     if not rows:
         return None
@@ -43,4 +48,7 @@ def content_failure(target: Any, key: str, sha256: str) -> EarlierFailure | None
     text = (error_text or "").strip()
     if _ERROR_NAME.match(text):
         return None
+    over = _OVER.match(text)
+    if over and not (limits or RejectLimits()).exceeded(int(over[2]), int(over[1])):
+        return None  # the limits were raised since: land it now
     return EarlierFailure(int(version), text)
