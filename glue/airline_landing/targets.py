@@ -225,16 +225,19 @@ class PostgresTarget:
         statement = (
             f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin (format csv)"
         )
-        with self.connection.cursor() as cursor:
-            with cursor.copy(statement) as copy:
-                while writer.is_alive():
-                    writer.join(STAGE_POLL_SECONDS)
-                    if not outcome:
-                        _send_parts(copy, _committed_task_parts(folder, KIND_LANDED), sent)
-                if outcome[0] is not None:
-                    raise outcome[0]
-                _send_parts(copy, _parts(folder, KIND_LANDED), sent)
-            return int(cursor.rowcount)
+        try:
+            with self.connection.cursor() as cursor:
+                with cursor.copy(statement) as copy:
+                    while writer.is_alive():
+                        writer.join(STAGE_POLL_SECONDS)
+                        if not outcome:
+                            _send_parts(copy, _committed_task_parts(folder, KIND_LANDED), sent)
+                    if outcome[0] is not None:
+                        raise outcome[0]
+                    _send_parts(copy, _parts(folder, KIND_LANDED), sent)
+                return int(cursor.rowcount)
+        finally:
+            writer.join()  # a failed COPY must not leave Spark writing into a removed folder
 
     def _copy(self, table: str, columns: Iterable[str], parts: list[Path]) -> int:
         if not parts:
