@@ -8,6 +8,7 @@ folder of their own, and every module compares with them."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import signal
@@ -239,24 +240,36 @@ def duplicates(cli: Cli) -> int:
 
 @dataclass
 class Reference:
+    """What uninterrupted runs left: v1, the same folder delivered again, then v2."""
+
     v1: dict[str, Any]
+    again: dict[str, Any]
     v2: dict[str, Any]
     change: dict[str, Any]
+    summaries: list[dict[str, Any]]  # the --json summaries of the three runs
+
+
+def json_run(cli: FaultCli, landing: Path) -> dict[str, Any]:
+    result = cli.run("run", "--landing", str(landing), "--json")
+    assert_ok(result)
+    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
-    """Uninterrupted runs: folder v1, then the same folder corrected to v2."""
+    """Uninterrupted runs: folder v1, v1 again, then the same folder corrected to v2."""
     home = tmp_path_factory.mktemp("elt-reference")
     ref = FaultCli(home)
     landing = landing_v1(tmp_path_factory.mktemp("reference-landing"))
     try:
-        assert_ok(ref.run("run", "--landing", str(landing)))
+        summaries = [json_run(ref, landing)]
         v1 = snapshot(ref)
+        summaries.append(json_run(ref, landing))
+        again = snapshot(ref)
         change = correct_to_v2(landing)
-        assert_ok(ref.run("run", "--landing", str(landing)))
+        summaries.append(json_run(ref, landing))
         v2 = snapshot(ref)
     finally:
         ref("warehouse", "stop", timeout=120)
     shutil.rmtree(home, ignore_errors=True)
-    yield Reference(v1, v2, change)
+    yield Reference(v1, again, v2, change, summaries)
