@@ -9,7 +9,7 @@ import json
 
 import psycopg
 import pytest
-from conftest import DAY, HEADER, csv_bytes, empty_raw, file_row, good_rows, write
+from bad_input_helpers import DAY, HEADER, csv_bytes, empty_raw, file_row, good_rows, write
 
 from airline_landing.local import land_folder
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import DAY, HEADER, KEY, csv_bytes, empty_raw, file_row, good_rows, write
+from bad_input_helpers import DAY, HEADER, KEY, csv_bytes, empty_raw, file_row, good_rows, write
 
 from airline_landing.local import land_folder
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DAY, HEADER, csv_bytes, good_rows, write
+from bad_input_helpers import DAY, HEADER, csv_bytes, good_rows, write
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import DAY, csv_bytes, good_rows, write
+from bad_input_helpers import DAY, csv_bytes, good_rows, write
 
 from airline_landing.keys import key_problem
 from airline_landing.landing import land_files

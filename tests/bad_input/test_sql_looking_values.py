@@ -3,7 +3,7 @@ verbatim or are rejected with the raw line verbatim; no table is dropped."""
 
 from __future__ import annotations
 
-from conftest import DAY, HEADER, csv_bytes, write
+from bad_input_helpers import DAY, HEADER, csv_bytes, write
 
 from airline_landing.local import land_folder
 

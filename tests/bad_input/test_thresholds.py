@@ -5,7 +5,7 @@ raw.landed_files row counts every row read as rejected (read = landed + rejected
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, KEY, csv_bytes, file_row, good_rows, raw_counts, write
+from bad_input_helpers import DAY, KEY, csv_bytes, file_row, good_rows, raw_counts, write
 
 from airline_landing.glue_args import JobArgumentError, parse_job_args
 from airline_landing.local import land_folder

@@ -56,8 +56,10 @@ def test_watch_runs_once_for_files_dropped_together(cli: Cli, watched: Path) -> 
     assert "3 new file(s)" in output
     assert "stopped watching after 1 run(s), 0 failed" in output
 
-    (payload,) = [json.loads(line) for line in
-                  (cli.home / "notifications.jsonl").read_text().splitlines()]
+    warning, payload = [json.loads(line) for line in
+                        (cli.home / "notifications.jsonl").read_text().splitlines()]
+    # The unreadable file also raises a WARNING notification, sent just before (docs/bad_input.md).
+    assert (warning["status"], [f["key"] for f in warning["files"]]) == ("WARNING", [BAD_KEY])
     assert payload["status"] == "SUCCEEDED"
     assert payload["trigger"] == "watch"
     assert payload["totals"]["files_landed"] == 2
@@ -92,4 +94,5 @@ def test_watch_once_finds_nothing_new_after_the_runs(cli: Cli, watched: Path) ->
                  timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stopped watching after 0 run(s)" in result.stdout
-    assert len((cli.home / "notifications.jsonl").read_text().splitlines()) == 2
+    # WARNING + SUCCEEDED of the first run, SUCCEEDED of the second
+    assert len((cli.home / "notifications.jsonl").read_text().splitlines()) == 3
