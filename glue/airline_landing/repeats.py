@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from airline_landing.thresholds import OVER_THRESHOLD, RejectLimits, fetch_rows
+from airline_landing.thresholds import OVER_THRESHOLD, RejectLimits
+
+if TYPE_CHECKING:
+    from airline_landing.targets import LandingTarget
 
 _OVER = re.compile(rf"^rejected whole \({OVER_THRESHOLD}\): (\d+) of (\d+) rows")
 _ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)\b")
@@ -37,11 +40,11 @@ class EarlierFailure:
 
 
 def content_failure(
-    target: Any, key: str, sha256: str, limits: RejectLimits | None = None
+    target: LandingTarget, key: str, sha256: str, limits: RejectLimits | None = None
 ) -> EarlierFailure | None:
     """The latest failed version of (key, sha256) if its content made it fail (a file
     rejected whole only while it would still fail under `limits`)."""
-    rows = fetch_rows(target, _LAST_FAILED, (key, sha256))
+    rows = target.fetch(_LAST_FAILED, (key, sha256))
     if not rows:
         return None
     version, error_text = rows[0]

@@ -86,6 +86,10 @@ class LandingTarget(Protocol):
 
     def flight_dates(self, file_version_id: int) -> list[date]: ...
 
+    def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Rows of a parametrised query inside the open transaction."""
+        ...
+
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
@@ -172,6 +176,9 @@ class PostgresTarget:
         self.connection = connection
         self.method = method
         self.stage_root = stage_root
+
+    def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return list(self.connection.execute(sql, params).fetchall())
 
     def lock_key(self, key: str) -> None:
         self.connection.execute("select pg_advisory_xact_lock(%s)", (key_lock_id(key),))
@@ -366,6 +373,9 @@ class RedshiftTarget:
     def _execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
         self.cursor.execute(statement, params if params else None)
         return self.cursor
+
+    def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return list(self._execute(sql, params).fetchall())
 
     def lock_key(self, key: str) -> None:
         # Redshift has no advisory locks: the table lock serialises landings.

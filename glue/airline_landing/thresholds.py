@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airline_landing.targets import LandingTarget
 
 DEFAULT_MAX_RATIO = 0.05
 DEFAULT_MAX_ROWS = 10
@@ -105,24 +108,15 @@ _DATES_SQL = (
 )
 
 
-def fetch_rows(target: Any, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """Rows of a parametrised query inside the target's open transaction (PostgresTarget
-    holds a psycopg connection; RedshiftTarget a cursor behind `_execute`)."""
-    execute = getattr(target, "_execute", None)
-    if execute is not None:
-        return list(execute(sql, params).fetchall())
-    return list(target.connection.execute(sql, params).fetchall())
-
-
-def reject_reasons(target: Any, file_version_id: int) -> list[ReasonCount]:
+def reject_reasons(target: LandingTarget, file_version_id: int) -> list[ReasonCount]:
     """The reasons a version's rows were rejected, most frequent first."""
-    rows = fetch_rows(target, _REASONS_SQL, (file_version_id,))
+    rows = target.fetch(_REASONS_SQL, (file_version_id,))
     return [ReasonCount(str(code), int(count), first) for code, count, first in rows]
 
 
-def dates_off_key(target: Any, file_version_id: int, key_date: Any) -> dict[str, int]:
+def dates_off_key(target: LandingTarget, file_version_id: int, key_date: Any) -> dict[str, int]:
     """Rows landed with a FlightDate other than the date the key names: date -> rows."""
-    rows = fetch_rows(target, _DATES_SQL, (file_version_id, key_date))
+    rows = target.fetch(_DATES_SQL, (file_version_id, key_date))
     return {day.isoformat(): int(count) for day, count in rows}
 
 
