@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +181,11 @@ class Run:
                     str(error), "reinstall the project: `make setup`",
                 ) from error
             total = len(csv_files(landing_dir))
+            # Spark's staged parts live here while a file lands; a killed run leaves
+            # them behind, and under the run lock nothing else is using them.
+            stage_root = self.home / "staging"
+            shutil.rmtree(stage_root, ignore_errors=True)
+            stage_root.mkdir(parents=True)
             try:
                 with (
                     self.ui.landing_progress(total) as on_file,
@@ -187,7 +193,7 @@ class Run:
                 ):
                     report = land_folder(
                         spark, landing_dir, self.connection.url(), self.run_id,
-                        on_file=on_file, limits=self.limits,
+                        on_file=on_file, limits=self.limits, stage_root=stage_root,
                     )
             except Exception as error:
                 raise StepFailed(
