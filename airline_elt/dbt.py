@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -59,7 +61,11 @@ def run_dbt(
     home: Path | None = None,
     capture: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """`dbt <args>` in the project folder, against the local warehouse."""
+    """`dbt <args>` in the project folder, against the local warehouse.
+
+    dbt dies with the process that started it: a killed run leaves no dbt behind
+    still writing to the warehouse while the next run starts.
+    """
     return subprocess.run(
         [dbt_executable(), *args],
         cwd=project_dir(),
@@ -67,4 +73,11 @@ def run_dbt(
         text=True,
         capture_output=capture,
         check=False,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the parent dies."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
