@@ -35,8 +35,18 @@ def test_success_path_publishes_the_run_summary_read_back_from_the_control_table
     assert [s for s in entered if s in STEPS] == STEPS
     assert "NotifyFailure" not in entered
 
-    [sent] = stack.notifications()
+    # A rejected row and a failed file: a WARNING goes out before the SUCCEEDED summary.
+    [warning, sent] = stack.notifications()
+    assert warning["attributes"]["status"]["Value"] == "WARNING"
+    assert set(warning["message"]) == {
+        "pipeline", "status", "run_id", "trigger", "started_at", "finished_at", "files", "totals",
+    }
+    assert warning["message"]["status"] == "WARNING"
+    assert warning["message"]["run_id"] == "run-success"
+    assert warning["message"]["totals"]["rows_rejected"] == 1
+    assert warning["message"]["totals"]["files_failed"] == 1
     message = sent["message"]
+    assert warning["message"]["files"] == message["files"]
     assert sent["subject"] == "airline-elt run SUCCEEDED"
     assert sent["attributes"]["status"]["Value"] == "SUCCEEDED"
     assert set(message) == {
@@ -77,6 +87,14 @@ def test_success_path_publishes_the_run_summary_read_back_from_the_control_table
     assert ",".join(vpc["subnets"]) == stack.substitutions["DbtSubnetIds"]
     assert vpc["assignPublicIp"] == "DISABLED"
     assert "owner" not in stack.lock_item()  # released
+
+
+def test_a_clean_run_sends_only_the_success_summary(stack: Stack, world: FakeWorld) -> None:
+    world.deliveries = [FileDelivery(NOV16, flights=[("2023-11-16", 75), ("2023-11-16", 3)])]
+    arn = stack.start({"trigger": "s3://landing/" + NOV16}, name="run-clean")
+    assert stack.wait(arn)["status"] == "SUCCEEDED"
+    assert "NotifyWarning" not in stack.entered_states(arn)
+    assert [n["message"]["status"] for n in stack.notifications()] == ["SUCCEEDED"]
 
 
 def test_an_execution_started_without_input_is_a_manual_run(stack: Stack, world: FakeWorld) -> None:
@@ -165,7 +183,8 @@ def test_glue_concurrent_runs_exceeded_is_retried(stack: Stack, world: FakeWorld
     failed = [e for e in stack.history(arn) if e["type"] == "TaskFailed"]
     errors = [e["taskFailedEventDetails"]["error"] for e in failed]
     assert errors == ["Glue.ConcurrentRunsExceededException"]
-    assert stack.notifications()[0]["message"]["status"] == "SUCCEEDED"
+    statuses = [n["message"]["status"] for n in stack.notifications()]
+    assert statuses == ["WARNING", "SUCCEEDED"]
 
 
 def test_the_guard_holds_a_second_execution_until_the_first_ends_and_coalesces_a_third(
@@ -200,7 +219,8 @@ def test_the_guard_holds_a_second_execution_until_the_first_ends_and_coalesces_a
     # The second landed only after the first's job run ended: never two loads at once.
     assert world.events.index("glue-end:first") < world.events.index("glue-start:second")
     assert [run["--run_id"] for run in world.glue_runs] == ["first", "second"]
-    assert [n["message"]["run_id"] for n in stack.notifications()] == ["first", "second"]
+    summaries = [n for n in stack.notifications() if n["message"]["status"] == "SUCCEEDED"]
+    assert [n["message"]["run_id"] for n in summaries] == ["first", "second"]
     assert "owner" not in stack.lock_item() and "waiter" not in stack.lock_item()
 
 
