@@ -159,3 +159,14 @@ def test_full_refresh_rebuilds_in_place_and_keeps_the_marts(project, selection):
     writers_after = set(project.query(xmin))
     assert len(writers_after) == 1
     assert writers_after.isdisjoint(writers_before)
+
+
+def test_a_new_threshold_applies_with_a_full_refresh(project):
+    default = sorted(project.fact())
+    project.run("build", "--full-refresh", "--vars", "{delay_threshold_minutes: 100}")
+    assert sorted(project.fact()) == [row for row in default if row[9] > 100]
+    assert project.query(
+        "select sum(flights_delayed) from airlines.mv_daily_delay_trend"
+    ) == [(len([row for row in default if row[9] > 100]),)]
+    project.run("build", "--full-refresh")
+    assert sorted(project.fact()) == default
