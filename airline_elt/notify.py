@@ -31,6 +31,20 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _envelope(
+    status: str, run_id: str, trigger: str, started_at: dt.datetime, finished_at: dt.datetime
+) -> dict[str, Any]:
+    """The fields every notification starts with."""
+    return {
+        "pipeline": PIPELINE,
+        "status": status,
+        "run_id": run_id,
+        "trigger": trigger,
+        "started_at": iso(started_at),
+        "finished_at": iso(finished_at),
+    }
+
+
 def success_payload(
     *,
     run_id: str,
@@ -42,12 +56,7 @@ def success_payload(
     fact_rows_by_date: Mapping[str, int],
 ) -> dict[str, Any]:
     return {
-        "pipeline": PIPELINE,
-        "status": "SUCCEEDED",
-        "run_id": run_id,
-        "trigger": trigger,
-        "started_at": iso(started_at),
-        "finished_at": iso(finished_at),
+        **_envelope("SUCCEEDED", run_id, trigger, started_at, finished_at),
         "duration_seconds": round((finished_at - started_at).total_seconds(), 3),
         "files": [{key: item[key] for key in FILE_KEYS} for item in files],
         "totals": {key: int(totals[key]) for key in TOTAL_KEYS},
@@ -68,12 +77,7 @@ def warning_payload(
     """Bad input in a run that otherwise went on: the files with rejected rows, failed
     files (and why), rows dated off their key; sent before the run's SUCCEEDED/FAILED."""
     return {
-        "pipeline": PIPELINE,
-        "status": "WARNING",
-        "run_id": run_id,
-        "trigger": trigger,
-        "started_at": iso(started_at),
-        "finished_at": iso(finished_at),
+        **_envelope("WARNING", run_id, trigger, started_at, finished_at),
         "files": [
             {key: item.get(key) for key in (*FILE_KEYS, *WARNING_FILE_KEYS)} for item in files
         ],
@@ -93,15 +97,10 @@ def failure_payload(
     finished_at: dt.datetime,
 ) -> dict[str, Any]:
     return {
-        "pipeline": PIPELINE,
-        "status": "FAILED",
-        "run_id": run_id,
-        "trigger": trigger,
+        **_envelope("FAILED", run_id, trigger, started_at, finished_at),
         "step": step,
         "error": error,
         "cause": cause,
-        "started_at": iso(started_at),
-        "finished_at": iso(finished_at),
     }
 
 
