@@ -20,7 +20,7 @@ image="$account.dkr.ecr.$region.amazonaws.com/$repo:$tag"
 build="$(mktemp -d)"; trap 'rm -rf "$build"' EXIT
 
 echo "1/4 Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$ARTIFACT_PREFIX"
-(cd glue && zip -qr "$build/airline_landing.zip" airline_landing -x '*/__pycache__/*')
+zip -qr "$build/airline_landing.zip" airline_landing -x "*/__pycache__/*"
 aws s3 cp glue/landing_job.py "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/landing_job.py"
 aws s3 cp "$build/airline_landing.zip" "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/airline_landing.zip"
 

@@ -1,6 +1,6 @@
 """Shared helpers for the fault tests: `airline-elt` driven as a user would (a subprocess
 per command, a state folder per test module), a fault injected through the product's test
-hook (AIRLINE_ELT_FAULT, see glue/airline_landing/faults.py), and a snapshot of what the
+hook (AIRLINE_ELT_FAULT, see airline_landing/faults.py), and a snapshot of what the
 warehouse holds, to compare with an uninterrupted reference run.
 
 The reference runs (folder v1, then v2 on top of it) happen once per session, in a state

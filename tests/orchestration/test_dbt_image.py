@@ -60,7 +60,7 @@ def test_the_entrypoint_refuses_to_start_without_redshift_credentials(tmp_path: 
 def test_the_dockerfile_copies_what_the_dbt_project_needs() -> None:
     text = DOCKERFILE.read_text()
     for path in ["dbt_project.yml", "models", "macros", "seeds", "tests/dbt",
-                 "glue/airline_landing/raw_tables.sql", "profiles.yml.example"]:
+                 "airline_landing/raw_tables.sql", "profiles.yml.example"]:
         assert f"COPY {path}" in text
         assert (ORCHESTRATION.parent / path).exists(), path
     assert "dbt-core==1.11.16" in text and "dbt-redshift==1.11.1" in text

@@ -1,5 +1,5 @@
 {#-
-  The raw schema: written only by the landing job (glue/airline_landing), read by dbt.
+  The raw schema: written only by the landing job (airline_landing), read by dbt.
 
   One DDL for both sides. dbt runs it in `on-run-start` (this folder is one of
   the project's macro-paths), and the landing job renders the same file with
