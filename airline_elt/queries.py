@@ -91,7 +91,9 @@ def top_delayed_carriers(conn: psycopg.Connection, limit: int = 5) -> list[Delay
 def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
     rows = conn.execute(
         f"""
-        select dep_city || ' -> ' || arr_city, flights_operated, flights_delayed, delay_rate,
+        select coalesce(dep_city, dep_airport, 'airport ' || origin_airport_id) || ' -> '
+               || coalesce(arr_city, arr_airport, 'airport ' || dest_airport_id),
+               flights_operated, flights_delayed, delay_rate,
                avg_dep_delay_of_delayed_minutes
         from {ROUTE_MART}
         where flights_delayed > 0

@@ -12,9 +12,12 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+import psycopg
 import pytest
 from bts_files import Airport, Flight, month_of_flights, write_airport_lookup
 from cli_helpers import Cli
+
+from airline_elt.queries import top_delayed_routes
 
 pytestmark = pytest.mark.slow
 
@@ -183,6 +186,13 @@ def test_unknown_airports_are_listed_for_the_steward(
     assert f"2 airport id(s) used by {total:,} landed flight(s)" in lines[0]
 
 
+def test_the_summary_names_routes_whose_airports_have_no_city(cli: Cli, first_run) -> None:
+    with psycopg.connect(cli.url(), autocommit=True) as conn:
+        labels = [rank.label for rank in top_delayed_routes(conn, limit=10_000)]
+    assert labels and not [label for label in labels if "None" in label]
+    assert any(label.startswith("Afognak Lake Airport -> ") for label in labels), labels
+
+
 def test_the_bts_lookup_as_downloaded_self_heals_the_unknown_airports(
     cli: Cli, flights: list[Flight], first_run, tmp_path: Path
 ) -> None:
@@ -203,3 +213,4 @@ def test_the_bts_lookup_as_downloaded_self_heals_the_unknown_airports(
     # ... and the two city-less fields the lookup leaves out are the steward's list now.
     assert cli.query("select airport_id from airlines.unknown_airports order by 1") == [
         (10001,), (10003,)]
+
