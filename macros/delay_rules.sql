@@ -3,8 +3,9 @@
 
   A flight is delayed when its departure delay is strictly greater than
   var('delay_threshold_minutes') (default 60). A flight without a departure
-  delay was cancelled or diverted. The fact, the daily aggregate the marts
-  read, rejected_flights and the data tests all use these macros.
+  delay was cancelled or diverted (never delayed). The fact, the daily
+  aggregate the marts read, rejected_flights, unknown_airports and the data
+  tests all use these macros.
 -#}
 {% macro is_delayed(dep_delay='dep_delay') -%}
     ({{ dep_delay }} > {{ var('delay_threshold_minutes') }})
