@@ -29,8 +29,9 @@
 
 
 {% macro create_build_log() -%}
-{%- set is_redshift = target.type == 'redshift' -%}
-{%- set log_schema = var('build_log_schema') -%}
+    {%- set is_redshift = target.type == 'redshift' -%}
+    {%- set log_schema = var('build_log_schema') -%}
+-- noqa: disable=LT02
 create schema if not exists {{ log_schema }};
 
 create table if not exists {{ log_schema }}.flight_date_builds (
@@ -62,7 +63,7 @@ create table if not exists {{ log_schema }}.relation_definitions (
     input_stamp varchar(4096),
     built_at timestamp not null
 ){% if is_redshift %} diststyle all{% endif %};
-{%- if not is_redshift %}
+    {%- if not is_redshift %}
 
 create index if not exists flight_date_builds_model_date_idx
     on {{ log_schema }}.flight_date_builds (model_name, flight_date);
@@ -70,7 +71,8 @@ create index if not exists flight_date_file_versions_date_idx
     on {{ log_schema }}.flight_date_file_versions (flight_date);
 create index if not exists flight_date_airports_date_idx
     on {{ log_schema }}.flight_date_airports (flight_date);
-{%- endif %}
+    {%- endif %}
+-- noqa: enable=LT02
 {%- endmacro %}
 
 

@@ -12,7 +12,9 @@
     its last refresh (the per-date models rebuilt no date, no file version
     landed), the refresh is skipped.
 -#}
-{% macro materialized_view_get_build_sql(existing_relation, target_relation, backup_relation, intermediate_relation) %}
+{% macro materialized_view_get_build_sql(
+    existing_relation, target_relation, backup_relation, intermediate_relation
+) %}
 
     {%- set definition_md5 = local_md5(sql) -%}
     {%- set input_stamp = materialized_view_input_stamp() -%}

@@ -94,9 +94,12 @@ final as (
         cast(sum(case when has_both_delays then 1 else 0 end) as bigint) as paired_flights,
         sum(case when has_both_delays then dep_delay end) as paired_sum_dep_delay,
         sum(case when has_both_delays then arr_delay end) as paired_sum_arr_delay,
-        sum(case when has_both_delays then dep_delay * dep_delay end) as paired_sum_dep_delay_squared,
-        sum(case when has_both_delays then arr_delay * arr_delay end) as paired_sum_arr_delay_squared,
-        sum(case when has_both_delays then dep_delay * arr_delay end) as paired_sum_dep_arr_delay_product,
+        sum(case when has_both_delays then dep_delay * dep_delay end)
+            as paired_sum_dep_delay_squared,
+        sum(case when has_both_delays then arr_delay * arr_delay end)
+            as paired_sum_arr_delay_squared,
+        sum(case when has_both_delays then dep_delay * arr_delay end)
+            as paired_sum_dep_arr_delay_product,
         {{ var('delay_threshold_minutes') }} as delay_threshold_minutes
 
     from flights_to_sum

@@ -43,6 +43,18 @@ extra as (
 
 ),
 
+doubled as (
+
+    select
+        file_version_id,
+        source_line_number
+
+    from enriched
+    group by file_version_id, source_line_number
+    having count(*) > 1
+
+),
+
 final as (
 
     select
@@ -56,6 +68,12 @@ final as (
         file_version_id,
         source_line_number
     from extra
+    union all
+    select
+        'more than once in int_flights_enriched' as problem,
+        file_version_id,
+        source_line_number
+    from doubled
 
 )
 
