@@ -208,7 +208,7 @@ def test_the_glue_job_shell_accepts_the_arguments_the_stack_passes() -> None:
     from airline_landing.glue_args import job_arg_names, parse_job_args
 
     shell = (REPO / "glue" / "landing_job.py").read_text(encoding="utf-8")
-    assert "getResolvedOptions(sys.argv, job_arg_names(sys.argv))" in shell
+    assert "getResolvedOptions(argv, job_arg_names(argv))" in shell  # run: test_glue_job.py
     assert "parse_job_args(" in shell
     argv = _argv_glue_builds("3f1c-execution-name")
     names = job_arg_names(argv)
