@@ -177,10 +177,13 @@ def _to_api_case(value: Any, shape: Any) -> Any:
     if shape is None:
         return value
     if shape.type_name == "structure" and isinstance(value, dict):
-        members = {name.lower(): name for name in shape.members}
+        # Exact, as AWS is: a parameter is the API member's name with its first letter upper-case
+        # (`Cluster` for `cluster`, `TableName` for `TableName`). Anything else is passed on as it
+        # is, and botocore rejects it as an unknown parameter, as the service would.
+        members = {_pascal(name): name for name in shape.members}
         converted = {}
         for key, item in value.items():
-            name = members.get(key.lower(), key)
+            name = members.get(key, key)
             converted[name] = _to_api_case(item, shape.members.get(name))
         return converted
     if shape.type_name == "list" and isinstance(value, list):
@@ -197,14 +200,12 @@ def _to_sfn_case(value: Any, shape: Any) -> Any:
     if shape is None:
         return value
     if shape.type_name == "structure" and isinstance(value, dict):
-        members = {name.lower(): name for name in shape.members}
         converted = {}
         for key, item in value.items():
-            name = members.get(key.lower())
-            if name is None:
+            if key not in shape.members:  # botocore's own extras (ResponseMetadata)
                 converted[key] = item
                 continue
-            converted[name[:1].upper() + name[1:]] = _to_sfn_case(item, shape.members[name])
+            converted[_pascal(key)] = _to_sfn_case(item, shape.members[key])
         return converted
     if shape.type_name == "list" and isinstance(value, list):
         return [_to_sfn_case(item, shape.member) for item in value]
@@ -213,6 +214,10 @@ def _to_sfn_case(value: Any, shape: Any) -> Any:
     if isinstance(value, dt.datetime):  # botocore parsed it; the state data is JSON
         return value.isoformat()
     return value
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 def _data_api_field(value: Any) -> dict[str, Any]:
@@ -626,6 +631,7 @@ def _deploy(world: FakeWorld) -> Stack:
         "RedshiftDatabase": "dev",
         "RedshiftSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-AbCdEf",
         "TopicArn": topic_arn,
+        "DocsS3Uri": "s3://airline-elt-docs/dbt-docs/",
     }
     definition = with_test_timings(render_definition(substitutions))
     state_machine_arn = sfn.create_state_machine(

@@ -57,12 +57,13 @@ def test_success_path_publishes_the_run_summary_read_back_from_the_control_table
     assert message["status"] == "SUCCEEDED"
     assert message["run_id"] == "run-success"
     assert message["trigger"] == "s3://landing/" + NOV15
+    # Files needing attention (rows rejected, failed) first, then the others, in landing order.
     assert message["files"] == [
         {"key": NOV15, "status": "landed", "rows_read": 4, "rows_landed": 3, "rows_rejected": 1},
+        {"key": "daily_flights/broken.csv", "status": "failed", "rows_read": 0,
+         "rows_landed": 0, "rows_rejected": 0},
         {"key": NOV16, "status": "landed", "rows_read": 2, "rows_landed": 2, "rows_rejected": 0},
         {"key": "daily_flights/2023-11-14.csv", "status": "duplicate", "rows_read": 0,
-         "rows_landed": 0, "rows_rejected": 0},
-        {"key": "daily_flights/broken.csv", "status": "failed", "rows_read": 0,
          "rows_landed": 0, "rows_rejected": 0},
     ]
     assert message["totals"] == {
@@ -82,7 +83,12 @@ def test_success_path_publishes_the_run_summary_read_back_from_the_control_table
     assert dbt["launch_type"] == "FARGATE"
     [override] = dbt["overrides"]["containerOverrides"]
     assert override["command"] == ["dbt", "build", "--target", "prod"]
-    assert {"name": "AIRLINE_ELT_RUN_ID", "value": "run-success"} in override["environment"]
+    # An S3 event: the fixed build, no extra dbt arguments, no docs publishing.
+    assert sorted(override["environment"], key=lambda e: e["name"]) == [
+        {"name": "AIRLINE_ELT_RUN_ID", "value": "run-success"},
+        {"name": "DBT_EXTRA_ARGS", "value": "[]"},
+        {"name": "DOCS_S3_URI", "value": ""},
+    ]
     vpc = dbt["network"]["awsvpcConfiguration"]
     assert ",".join(vpc["subnets"]) == stack.substitutions["DbtSubnetIds"]
     assert vpc["assignPublicIp"] == "DISABLED"
