@@ -394,3 +394,27 @@ def test_a_mis_cased_parameter_fails_as_on_aws(
     assert sent["message"]["step"] == "Transform"
     assert f"The field '{wrong}' is not supported by Step Functions" in sent["message"]["cause"]
     assert world.dbt_runs == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "extra", "docs"),
+    [
+        ({"trigger": "manual", "dbt_args": ["--full-refresh", "-s", "marts"]},
+         '["--full-refresh","-s","marts"]', "s3://airline-elt-docs/dbt-docs/"),
+        ({"trigger": "schedule"}, "[]", "s3://airline-elt-docs/dbt-docs/"),
+        # An S3 event never passes dbt arguments (even if its input somehow held some).
+        ({"trigger": "s3://landing/" + NOV15, "dbt_args": ["--full-refresh"]}, "[]", ""),
+    ],
+    ids=["manual-with-args", "schedule", "file-event"],
+)
+def test_dbt_arguments_and_docs_come_from_scheduled_and_manual_starts_only(
+    stack: Stack, world: FakeWorld, payload: dict, extra: str, docs: str
+) -> None:
+    world.deliveries = [FileDelivery(NOV16, flights=[("2023-11-16", 75)])]
+    assert stack.wait(stack.start(payload))["status"] == "SUCCEEDED"
+    [dbt] = world.dbt_runs
+    [override] = dbt["overrides"]["containerOverrides"]
+    assert override["command"] == ["dbt", "build", "--target", "prod"]
+    environment = {e["name"]: e["value"] for e in override["environment"]}
+    assert environment["DBT_EXTRA_ARGS"].replace(" ", "") == extra
+    assert environment["DOCS_S3_URI"] == docs
