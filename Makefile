@@ -2,13 +2,14 @@
 # Both install what is missing first (`make setup`), so they work on a fresh machine.
 
 PYTHON ?= python3.11
+STACK  ?= airline-elt
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.setup-done
 # apt-get needs root; as another user it goes through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages run test lint build docs clean
+.PHONY: setup system-packages run test lint build docs docs-url clean
 
 setup: $(SETUP_STAMP)
 
@@ -49,6 +50,10 @@ build: setup
 
 docs: setup
 	$(BIN)/airline-elt docs
+
+# The AWS stack's dbt docs site: a presigned HTTPS link (orchestration/docs_url.sh).
+docs-url:
+	STACK=$(STACK) orchestration/docs_url.sh
 
 clean:
 	-$(BIN)/airline-elt warehouse stop
