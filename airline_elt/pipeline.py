@@ -259,7 +259,7 @@ class Run:
                     try:
                         outcome.top_carriers = queries.top_delayed_carriers(conn)
                         outcome.top_routes = queries.top_delayed_routes(conn)
-                        unknown = queries.unknown_airports(conn).line()
+                        unknown = queries.unknown_airports_line(queries.unknown_airports(conn))
                         if unknown:
                             outcome.warnings.append(unknown)
                     except psycopg.Error as error:
