@@ -34,6 +34,7 @@ from awsglue.utils import getResolvedOptions
 from pyspark.context import SparkContext
 from pyspark.sql import functions as F
 
+from airline_landing.bucket import land_bucket_keys
 from airline_landing.ddl import raw_tables_ddl
 from airline_landing.glue_args import (
     job_arg_names,
@@ -41,8 +42,7 @@ from airline_landing.glue_args import (
     parse_job_args,
     redshift_connect_params,
 )
-from airline_landing.landing import land_files
-from airline_landing.source import S3File, split_s3_uri
+from airline_landing.source import split_s3_uri
 from airline_landing.targets import RedshiftTarget
 
 resolved = getResolvedOptions(sys.argv, job_arg_names(sys.argv))
@@ -85,8 +85,17 @@ target = RedshiftTarget(
     iam_role=args.redshift_iam_role,
     list_prefix=prefix_has_objects,
 )
-sources = [S3File(bucket, key, args.failed_uri, s3) for key in keys]
-report = land_files(spark, sources, target, args.run_id, limits=args.limits)
+report = land_bucket_keys(
+    spark,
+    keys,
+    bucket=bucket,
+    failed_uri=args.failed_uri,
+    s3_client=s3,
+    target=target,
+    run_id=args.run_id,
+    limits=args.limits,
+    prefix=split_s3_uri(args.landing_uri)[1],
+)
 print(
     f"landed {report.files_landed} file(s), {report.files_duplicate} duplicate, "
     f"{report.files_failed} failed; rows read {report.rows_read}, "

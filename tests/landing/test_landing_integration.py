@@ -6,14 +6,11 @@ the counts in raw.landed_files, raw.flights_landing and raw.flights_rejected.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
-import pytest
 from landing_helpers import HEADER, counts, file_rows, write
 
 from airline_landing.landing import land_file
-from airline_landing.local import create_raw_tables, land_folder, landing_keys
+from airline_landing.local import land_folder, landing_keys
 from airline_landing.source import LocalFile
 from airline_landing.targets import PostgresTarget
 
@@ -24,21 +21,6 @@ def day_rows(n: int, day: str = "2023-11-15", start: int = 0) -> list[str]:
 
 def csv_text(rows: list[str], header: str = HEADER) -> str:
     return "\n".join([header, *rows]) + "\n"
-
-
-@pytest.fixture
-def raw(db):
-    """The raw tables, created and emptied for this test."""
-    create_raw_tables(db)
-    db.execute("truncate raw.flights_landing, raw.flights_rejected, raw.landed_files")
-    return db
-
-
-@pytest.fixture
-def landing(tmp_path) -> Path:
-    folder = tmp_path / "landing"
-    folder.mkdir()
-    return folder
 
 
 def land(spark, landing_dir, connection, run_id="run-1", **kwargs):
