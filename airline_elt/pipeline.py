@@ -19,6 +19,7 @@ from typing import Any, Protocol, TextIO
 import psycopg
 
 from airline_elt import alerts, queries
+from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
 from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
@@ -277,10 +278,19 @@ class Run:
                 )
             detail["text"] = f"dbt build: {outcome.describe()}"
         if outcome.warnings:
-            self.ui.warn(f"dbt reported {outcome.warnings} warning(s); see {outcome.log_file}")
+            self.ui.warn(self.dbt_warning_line(outcome))
         return outcome
 
+    def dbt_warning_line(self, outcome: DbtOutcome) -> str:
+        """What dbt warned about, in one line (the tests and their counts, where to look)."""
+        warned = warned_tests(self.home / "dbt" / "target")
+        return warning_line(warned, outcome.log_file) or (
+            f"dbt reported {outcome.warnings} warning(s); see {outcome.log_file}"
+        )
+
     def summarize(self, outcome: RunOutcome) -> dict[str, int]:
+        if outcome.dbt is not None and outcome.dbt.warnings:
+            outcome.warnings.append(self.dbt_warning_line(outcome.dbt))
         with self.step("Summarize") as detail:
             dates = outcome.landing.landed_dates if outcome.landing else []
             try:
@@ -289,6 +299,9 @@ class Run:
                     try:
                         outcome.top_carriers = queries.top_delayed_carriers(conn)
                         outcome.top_routes = queries.top_delayed_routes(conn)
+                        unknown = queries.unknown_airports(conn).line()
+                        if unknown:
+                            outcome.warnings.append(unknown)
                     except psycopg.Error as error:
                         outcome.warnings.append(f"top delayed lists unavailable: {error}")
             except psycopg.Error as error:

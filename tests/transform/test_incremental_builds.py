@@ -154,6 +154,7 @@ def test_full_refresh_rebuilds_in_place_and_keeps_the_marts(project, selection):
     assert marts == [
         ("mv_carrier_delays",), ("mv_daily_delay_trend",), ("mv_delay_correlation",),
         ("mv_delays_by_origin",), ("mv_route_delays",), ("rejected_flights",),
+        ("unknown_airports",),
     ]
     # Every fact row was rewritten, all by this run's one transaction.
     writers_after = set(project.query(xmin))
