@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -38,6 +38,10 @@ from airline_elt.ui import (
 )
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.watch import Watcher
+
+if TYPE_CHECKING:
+    from airline_landing.bounds import BatchBounds
+    from airline_landing.thresholds import RejectLimits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -168,7 +172,7 @@ def _rows(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def _limits(args: argparse.Namespace) -> Any:
+def _limits(args: argparse.Namespace) -> RejectLimits:
     """The reject limits: flags first, then the environment, then the defaults."""
     from airline_landing.thresholds import LimitError, limits_from
 
@@ -178,7 +182,7 @@ def _limits(args: argparse.Namespace) -> Any:
         raise AirlineEltError(str(error), "see `airline-elt run --help`") from error
 
 
-def _bounds() -> Any:
+def _bounds() -> BatchBounds:
     """How many files and rows one landing batch may hold (airline_landing.bounds):
     $AIRLINE_ELT_BATCH_FILES and $AIRLINE_ELT_BATCH_ROWS, else the defaults."""
     from airline_landing.bounds import BoundsError, bounds_from

@@ -62,7 +62,6 @@ def land_folder(
     run_id: str,
     *,
     on_file: Callable[[FileResult], None] | None = None,
-    copy_method: str = "files",
     stage_root: Path | None = None,
     limits: RejectLimits | None = None,
     prefix: str | None = DEFAULT_PREFIX,
@@ -77,7 +76,7 @@ def land_folder(
         create_raw_tables(ddl_connection)
     with psycopg.connect(conninfo) as connection:
         target = PostgresTarget(
-            connection, method=copy_method, stage_root=stage_root
+            connection, stage_root=stage_root
         )
         return land_files(
             spark,

@@ -2,9 +2,9 @@
 
 `LandingTarget` is what the decision logic (airline_landing.landing) talks to; it
 holds one open transaction. Two implementations:
-- `PostgresTarget` (local): psycopg 3; rows go in with `COPY ... FROM STDIN`, fed
-  either from CSV text parts Spark wrote to a local staging folder ("files", the
-  default: measured faster) or straight from Spark partitions ("iterator").
+- `PostgresTarget` (local): psycopg 3; rows go in with `COPY ... FROM STDIN`, fed from
+  the CSV text parts Spark writes to a local staging folder, each part as soon as its
+  Spark task has committed it.
 - `RedshiftTarget` (AWS): redshift_connector; Spark writes the CSV parts to the S3
   temp dir and Redshift runs `COPY ... FROM 's3://...' IAM_ROLE ... CSV`.
 Every value from a file or key is a bound parameter, never SQL text.
@@ -290,13 +290,9 @@ class PostgresTarget(_NamedQueries):
         self,
         connection: Any,
         *,
-        method: str = "files",
         stage_root: Path | None = None,
     ) -> None:
-        if method not in ("files", "iterator"):
-            raise ValueError(f"unknown copy method {method!r} (files | iterator)")
         self.connection = connection
-        self.method = method
         self.stage_root = stage_root
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -319,8 +315,6 @@ class PostgresTarget(_NamedQueries):
         return int(inserted[0])
 
     def load(self, lines: DataFrame, file_version_id: int) -> LoadCounts:
-        if self.method == "iterator":
-            return self._load_from_iterator(lines)
         folder = Path(tempfile.mkdtemp(prefix=f"landing-{file_version_id}-", dir=self.stage_root))
         try:
             landed = self._copy_while_staging(lines, folder)
@@ -383,39 +377,6 @@ class PostgresTarget(_NamedQueries):
                             copy.write(chunk)
             return int(cursor.rowcount)
 
-    def _load_from_iterator(self, lines: DataFrame) -> LoadCounts:
-        """Stream landed lines from Spark partitions into COPY; spool rejects to a temp file."""
-        with tempfile.TemporaryFile(mode="w+b", dir=self.stage_root) as spool:
-            statement = (
-                f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin (format csv)"
-            )
-            batch: list[str] = []
-            with self.connection.cursor() as cursor:
-                with cursor.copy(statement) as copy:
-                    for row in lines.toLocalIterator(prefetchPartitions=True):
-                        if row[0] == KIND_LANDED:
-                            batch.append(row[1])
-                            if len(batch) >= 10_000:
-                                copy.write("\n".join(batch) + "\n")
-                                batch.clear()
-                        else:
-                            spool.write(row[1].encode() + b"\n")
-                    if batch:
-                        copy.write("\n".join(batch) + "\n")
-                landed = int(cursor.rowcount)
-            rejected = 0
-            if spool.tell():
-                spool.seek(0)
-                statement = (
-                    f"copy raw.flights_rejected ({', '.join(REJECTED_COLUMNS)}) "
-                    "from stdin (format csv)"
-                )
-                with self.connection.cursor() as cursor:
-                    with cursor.copy(statement) as copy:
-                        while chunk := spool.read(COPY_CHUNK_BYTES):
-                            copy.write(chunk)
-                    rejected = int(cursor.rowcount)
-        return LoadCounts(landed, rejected)
 
     def commit(self) -> None:
         self.connection.commit()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Landing throughput against the floor: plain COPY of the same CSV into the same table.
 
-    .venv/bin/python scripts/benchmark_landing.py [--rows 1000000] [--method files|iterator|both]
+    .venv/bin/python scripts/benchmark_landing.py [--rows 1000000]
                                                   [--repeat 3] [--conninfo URL]
     .venv/bin/python scripts/benchmark_landing.py --backfill [--files 365] [--rows-per-file 20000]
     .venv/bin/python scripts/benchmark_landing.py --sample
@@ -103,7 +103,6 @@ def land_once(
     conninfo: str,
     run: str,
     attempt: int,
-    method: str,
     server_pid: int | None,
 ):
     """Land the file under a fresh key (so it is never a duplicate); time it; remove its rows."""
@@ -114,7 +113,7 @@ def land_once(
     cpu_before = (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(server_pid))
     started = time.perf_counter()
     report = land_folder(
-        spark, folder, conninfo, f"benchmark-{run}", copy_method=method, stage_root=tmp
+        spark, folder, conninfo, f"benchmark-{run}", stage_root=tmp
     )
     elapsed = time.perf_counter() - started
     cpu = cpu_note(cpu_before, (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(server_pid)))
@@ -360,7 +359,6 @@ def main() -> None:
     parser.add_argument("--sample", action="store_true",
                         help="the bundled sample's Land step, JVM start included")
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--method", choices=("files", "iterator", "both"), default="files")
     parser.add_argument("--conninfo", help="libpq URL (default: start the local warehouse)")
     parser.add_argument("--partitions", type=int, default=2, help="spark.sql.shuffle.partitions")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs (and floor runs)")
@@ -416,14 +414,14 @@ def main() -> None:
         spark_s = time.perf_counter() - started
         print(f"spark   session start                {spark_s:7.2f}s  (apart)")
 
-        methods = ("files", "iterator") if args.method == "both" else (args.method,)
+        methods = ("files",)
         attempt = 0
         for method in methods:
             # The first landing of a session pays the JVM's JIT warm-up; later files do not.
             timings = []
             for round_ in range(args.repeat + 1):
                 elapsed, result, cpu = land_once(
-                    spark, tmp, csv_path, conninfo, run, attempt, method, server_pid
+                    spark, tmp, csv_path, conninfo, run, attempt, server_pid
                 )
                 attempt += 1
                 timings.append((elapsed, cpu))

@@ -262,13 +262,6 @@ def test_crash_mid_file_leaves_nothing_and_rerun_lands_exactly_once(
     assert counts(raw, KEY) == {"landed": 6, "rejected": 0, "files": 2}
 
 
-def test_iterator_copy_method_lands_the_same(spark, raw, landing, connection):
-    write(landing / KEY, csv_text([*day_rows(5), "2023-11-15,AA,X,1,2,x,1"]))
-    (result,) = land(spark, landing, connection, copy_method="iterator").files
-    assert (result.rows_read, result.rows_landed, result.rows_rejected) == (6, 5, 1)
-    assert counts(raw, KEY) == {"landed": 5, "rejected": 1, "files": 1}
-
-
 def test_many_splits_land_each_row_once_with_its_line_number(
     spark, raw, landing, connection, monkeypatch
 ):
