@@ -43,6 +43,8 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
+	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
+	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros
 
 # dbt build against the local warehouse (starts it if needed).
 build: setup

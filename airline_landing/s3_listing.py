@@ -23,7 +23,7 @@ from typing import Any
 
 from airline_landing.source import split_s3_uri
 
-SEEN_TABLE = "raw.s3_objects_seen"
+SEEN_TABLE = '"raw".s3_objects_seen'  # RAW is a reserved word on Redshift: quoted
 SEEN_DDL = (
     f"create table if not exists {SEEN_TABLE} ("
     " file_key varchar(1024) not null,"
