@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument(
         "--max-reject-rows", type=_rows, metavar="N",
         help="... and more than N rows (default $AIRLINE_ELT_MAX_REJECT_ROWS or 10)")
+    limits.add_argument(
+        "--prefix", default="daily_flights/", metavar="PREFIX",
+        help="land only *.csv keys under DIR/PREFIX (default daily_flights/, the prefix the "
+             "AWS rule listens to); other files in DIR are left alone")
 
     warehouse = commands.add_parser("warehouse", parents=[common],
                                      help="start, stop or inspect the local warehouse",
@@ -82,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     land = commands.add_parser("land", parents=[common, limits],
                                help="land the new files of a landing folder (no dbt)",
-                               description="Land every new *.csv under DIR into raw.*")
+                               description="Land every new *.csv under DIR/PREFIX into raw.*")
     land.add_argument("--landing", type=Path, required=True, metavar="DIR",
                       help="landing folder (plays the S3 bucket root)")
 
@@ -174,6 +178,16 @@ def _limits(args: argparse.Namespace) -> Any:
         raise AirlineEltError(str(error), "see `airline-elt run --help`") from error
 
 
+def _prefix(args: argparse.Namespace) -> str:
+    """The landing prefix, normalised ('daily_flights' -> 'daily_flights/')."""
+    from airline_landing.scan import PrefixError, normalise_prefix
+
+    try:
+        return normalise_prefix(args.prefix)
+    except PrefixError as error:
+        raise AirlineEltError(str(error), "give a folder inside DIR: daily_flights/") from error
+
+
 def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """Our arguments, and dbt's (everything after the first `--`)."""
     argv = list(argv)
@@ -260,7 +274,7 @@ def cmd_land(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
     run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
     with run.locked():
-        summary = run.land(landing_dir)
+        summary = run.land(landing_dir, _prefix(ctx.args))
     for item in summary.files:
         if ctx.verbose or item["status"] != "duplicate":
             ctx.console.print(
@@ -285,7 +299,8 @@ def cmd_run(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
     airports = _validate_airports(ctx.args.airports)
     outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args)).run(
-        landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports
+        landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
+        prefix=_prefix(ctx.args),
     )
     _report(ctx, outcome)
     return EXIT_OK
@@ -314,15 +329,16 @@ def cmd_watch(ctx: Context) -> int:
     args = ctx.args
     landing_dir = _landing_dir(args.directory)
     limits = _limits(args)
+    prefix = _prefix(args)
     warehouse = ctx.warehouse()
     warehouse.start()
     watcher = Watcher(landing_dir, warehouse, settle_seconds=args.settle,
-                      interval_seconds=args.interval)
+                      interval_seconds=args.interval, prefix=prefix)
     started = time.monotonic()
     deadline = started + args.timeout if args.timeout is not None else None
     max_runs = 1 if args.once else args.max_runs
     runs = failures = 0
-    ctx.console.print(f"watching {landing_dir} for new *.csv files (Ctrl-C stops)")
+    ctx.console.print(f"watching {landing_dir / prefix} for new *.csv files (Ctrl-C stops)")
     while max_runs is None or runs < max_runs:
         try:
             batch = watcher.wait_for_batch(time.monotonic() if args.once else deadline)
@@ -335,7 +351,9 @@ def cmd_watch(ctx: Context) -> int:
         staging = ctx.home / "watch" / run_id
         watcher.stage(batch, staging)
         try:
-            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits).run(staging, trigger="watch")
+            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits).run(
+                staging, trigger="watch", prefix=prefix
+            )
             render_run_summary(ctx.console, outcome)
         except StepFailed as failure:
             failures += 1

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TextIO
 import psycopg
 
 from airline_elt import alerts, queries
+from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
 from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
@@ -27,6 +28,8 @@ from airline_elt.spark import local_spark
 from airline_elt.transform import DbtOutcome, dbt_build
 from airline_elt.warehouse import Connection, Warehouse
 from airline_landing import faults
+from airline_landing.results import LandingReport
+from airline_landing.scan import DEFAULT_PREFIX, scan_folder
 
 STEPS = ("AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess", "NotifyFailure",
          "ReleaseLock")
@@ -85,17 +88,6 @@ class RunOutcome:
 def new_run_id() -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"local-{stamp}-{secrets.token_hex(3)}"
-
-
-def csv_files(landing_dir: Path) -> list[Path]:
-    """The files the landing job will look at: every *.csv but those under failed/."""
-    return sorted(
-        path
-        for path in landing_dir.rglob("*")
-        if path.is_file()
-        and path.suffix.lower() == ".csv"
-        and path.relative_to(landing_dir).parts[0] != "failed"
-    )
 
 
 class Run:
@@ -171,7 +163,7 @@ class Run:
             self.ui.info(f"airports: {count} from {airports} replace the bundled seed "
                          f"for this warehouse ({home_seed_dir(self.home)})")
 
-    def land(self, landing_dir: Path) -> LandingSummary:
+    def land(self, landing_dir: Path, prefix: str = DEFAULT_PREFIX) -> LandingSummary:
         with self.step("Land") as detail:
             try:
                 from airline_landing.local import land_folder
@@ -180,7 +172,12 @@ class Run:
                     "Land", "the landing package (airline_landing.local) is not importable",
                     str(error), "reinstall the project: `make setup`",
                 ) from error
-            total = len(csv_files(landing_dir))
+            scan = scan_folder(landing_dir, prefix)
+            if scan.empty:
+                detail["text"] = "nothing to land"
+                self.ui.warn(scan.nothing_to_land())
+                return landing_summary(LandingReport(self.run_id))
+            total = len(scan.keys) + len(scan.refused)
             # Spark's staged parts live here while a file lands; a killed run leaves
             # them behind, and under the run lock nothing else is using them.
             stage_root = self.home / "staging"
@@ -194,6 +191,7 @@ class Run:
                     report = land_folder(
                         spark, landing_dir, self.connection.url(), self.run_id,
                         on_file=on_file, limits=self.limits, stage_root=stage_root,
+                        prefix=scan.prefix,
                     )
             except Exception as error:
                 raise StepFailed(
@@ -240,10 +238,19 @@ class Run:
                 )
             detail["text"] = f"dbt build: {outcome.describe()}"
         if outcome.warnings:
-            self.ui.warn(f"dbt reported {outcome.warnings} warning(s); see {outcome.log_file}")
+            self.ui.warn(self.dbt_warning_line(outcome))
         return outcome
 
+    def dbt_warning_line(self, outcome: DbtOutcome) -> str:
+        """What dbt warned about, in one line (the tests and their counts, where to look)."""
+        warned = warned_tests(self.home / "dbt" / "target")
+        return warning_line(warned, outcome.log_file) or (
+            f"dbt reported {outcome.warnings} warning(s); see {outcome.log_file}"
+        )
+
     def summarize(self, outcome: RunOutcome) -> dict[str, int]:
+        if outcome.dbt is not None and outcome.dbt.warnings:
+            outcome.warnings.append(self.dbt_warning_line(outcome.dbt))
         with self.step("Summarize") as detail:
             dates = outcome.landing.landed_dates if outcome.landing else []
             try:
@@ -252,6 +259,9 @@ class Run:
                     try:
                         outcome.top_carriers = queries.top_delayed_carriers(conn)
                         outcome.top_routes = queries.top_delayed_routes(conn)
+                        unknown = queries.unknown_airports(conn).line()
+                        if unknown:
+                            outcome.warnings.append(unknown)
                     except psycopg.Error as error:
                         outcome.warnings.append(f"top delayed lists unavailable: {error}")
             except psycopg.Error as error:
@@ -269,6 +279,7 @@ class Run:
         trigger: str,
         dbt_args: Sequence[str] = (),
         airports: Path | None = None,
+        prefix: str = DEFAULT_PREFIX,
     ) -> RunOutcome:
         started_at = dt.datetime.now(dt.UTC)
         outbox = Outbox(self.home)
@@ -278,7 +289,7 @@ class Run:
                 if airports is not None:
                     self.use_airports(airports)
                 try:
-                    outcome.landing = self.land(landing_dir)
+                    outcome.landing = self.land(landing_dir, prefix)
                     outcome.dbt = self.transform(dbt_args)
                     by_date = self.summarize(outcome)
                     self._notify_success(outbox, outcome, by_date, trigger, started_at)

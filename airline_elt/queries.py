@@ -12,6 +12,7 @@ import psycopg
 FACT_TABLE = "airlines.daily_flights_fact"
 CARRIER_MART = "airlines.mv_carrier_delays"
 ROUTE_MART = "airlines.mv_route_delays"
+UNKNOWN_AIRPORTS = "airlines.unknown_airports"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,34 @@ def fact_rows_by_date(conn: psycopg.Connection, dates: Iterable[str]) -> dict[st
     return counts
 
 
+@dataclass(frozen=True)
+class UnknownAirports:
+    """Airport ids landed flights use that airports_dim lacks (the unknown_airports model)."""
+
+    airports: int
+    flights: int
+    flights_delayed: int
+
+    def line(self) -> str | None:
+        if not self.airports:
+            return None
+        return (
+            f"{self.airports:,} airport id(s) used by {self.flights:,} landed flight(s) "
+            f"({self.flights_delayed:,} delayed) are not in airports_dim: see "
+            f"{UNKNOWN_AIRPORTS}, add them to your airports list (--airports FILE)"
+        )
+
+
+def unknown_airports(conn: psycopg.Connection) -> UnknownAirports:
+    row = conn.execute(
+        f"select count(*), coalesce(sum(flights), 0), coalesce(sum(flights_delayed), 0) "
+        f"from {UNKNOWN_AIRPORTS}"
+    ).fetchone()
+    airports, flights, delayed = row if row else (0, 0, 0)
+    return UnknownAirports(airports=int(airports), flights=int(flights),
+                           flights_delayed=int(delayed))
+
+
 def top_delayed_carriers(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
     rows = conn.execute(
         f"""
@@ -62,7 +91,9 @@ def top_delayed_carriers(conn: psycopg.Connection, limit: int = 5) -> list[Delay
 def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
     rows = conn.execute(
         f"""
-        select dep_city || ' -> ' || arr_city, flights_operated, flights_delayed, delay_rate,
+        select coalesce(dep_city, dep_airport, 'airport ' || origin_airport_id) || ' -> '
+               || coalesce(arr_city, arr_airport, 'airport ' || dest_airport_id),
+               flights_operated, flights_delayed, delay_rate,
                avg_dep_delay_of_delayed_minutes
         from {ROUTE_MART}
         where flights_delayed > 0

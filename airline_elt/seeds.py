@@ -15,10 +15,13 @@ import hashlib
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+from airline_elt import bts_lookup
 from airline_elt.errors import AirlineEltError
 from airline_elt.state import project_dir
+from airline_landing.separators import wrong_separator_message
 
 SEED_DIR_ENV = "AIRLINE_ELT_SEED_DIR"
 AIRPORTS_FILE = "airports_dim.csv"
@@ -88,7 +91,13 @@ def install_airports(csv_path: Path, home: Path) -> int:
 
 
 def read_airports(csv_path: Path) -> list[list[str]]:
-    """Rows of a user's airports file, columns in seed order; clear errors for bad files."""
+    """Rows of a user's airports file, columns in seed order; clear errors for bad files.
+
+    Two shapes are read: the seed's own header (`airport_id,city,state,name`), and the
+    BTS lookup table `L_AIRPORT_ID.csv` as downloaded (`"Code","Description"`), told
+    apart by the header. `airport_id` must be numeric and unique; the other columns
+    may be empty (they load as NULL).
+    """
     if not csv_path.is_file():
         raise AirlineEltError(f"airports file not found: {csv_path}")
     try:
@@ -96,30 +105,22 @@ def read_airports(csv_path: Path) -> list[list[str]]:
     except UnicodeDecodeError as error:
         raise AirlineEltError(f"{csv_path} is not UTF-8 text: {error}") from error
     reader = csv.reader(io.StringIO(text))
-    header = [name.strip().lower() for name in next(reader, [])]
-    missing = [name for name in AIRPORT_COLUMNS if name not in header]
-    if missing:
-        raise AirlineEltError(
-            f"{csv_path}: missing column(s) {', '.join(missing)} in the header",
-            f"the header must be: {','.join(AIRPORT_COLUMNS)} (as in seeds/{AIRPORTS_FILE})",
-        )
-    positions = [header.index(name) for name in AIRPORT_COLUMNS]
+    raw_header = next(reader, [])
+    header = [name.strip().lower() for name in raw_header]
+    if header == list(bts_lookup.BTS_HEADER):
+        records = _bts_records(csv_path, reader)
+    else:
+        records = _seed_records(csv_path, reader, raw_header, header)
     rows: list[list[str]] = []
     seen: dict[str, int] = {}
-    for line_number, record in enumerate(reader, start=2):
-        if not any(field.strip() for field in record):
-            continue
-        if len(record) < len(header):
-            raise AirlineEltError(
-                f"{csv_path}, line {line_number}: {len(record)} fields, the header has "
-                f"{len(header)}"
-            )
-        row = [record[position].strip() for position in positions]
+    for line_number, row in records:
         airport_id = row[0]
         if not airport_id.isdigit():
             raise AirlineEltError(
                 f"{csv_path}, line {line_number}: airport_id {airport_id!r} is not a number",
-                "airport_id is the numeric US DOT airport id, e.g. 10397 for Atlanta",
+                "airport_id is the numeric US DOT airport id, e.g. 10397 for Atlanta"
+                + (" (BTS: use L_AIRPORT_ID.csv, not L_AIRPORT.csv with 3-letter codes)"
+                   if airport_id.isalpha() else ""),
             )
         if airport_id in seen:
             raise AirlineEltError(
@@ -131,6 +132,46 @@ def read_airports(csv_path: Path) -> list[list[str]]:
     if not rows:
         raise AirlineEltError(f"{csv_path} holds no airports")
     return rows
+
+
+Record = tuple[int, list[str]]
+
+
+def _seed_records(
+    csv_path: Path, reader: Iterator[list[str]], raw_header: list[str], header: list[str]
+) -> Iterator[Record]:
+    missing = [name for name in AIRPORT_COLUMNS if name not in header]
+    if missing:
+        separator_problem = wrong_separator_message(raw_header)
+        raise AirlineEltError(
+            f"{csv_path}: {separator_problem}" if separator_problem
+            else f"{csv_path}: missing column(s) {', '.join(missing)} in the header",
+            f"the header must be: {','.join(AIRPORT_COLUMNS)} (as in seeds/{AIRPORTS_FILE}), "
+            f"or {','.join(bts_lookup.BTS_HEADER)} (the BTS lookup L_AIRPORT_ID.csv)",
+        )
+    positions = [header.index(name) for name in AIRPORT_COLUMNS]
+    for line_number, record in enumerate(reader, start=2):
+        if not any(field.strip() for field in record):
+            continue
+        if len(record) < len(header):
+            raise AirlineEltError(
+                f"{csv_path}, line {line_number}: {len(record)} fields, the header has "
+                f"{len(header)}"
+            )
+        yield line_number, [record[position].strip() for position in positions]
+
+
+def _bts_records(csv_path: Path, reader: Iterator[list[str]]) -> Iterator[Record]:
+    for line_number, record in enumerate(reader, start=2):
+        if not any(field.strip() for field in record):
+            continue
+        if len(record) < len(bts_lookup.BTS_HEADER):
+            raise AirlineEltError(
+                f"{csv_path}, line {line_number}: {len(record)} field(s), the BTS lookup has "
+                f"2 (Code, Description)"
+            )
+        airport = bts_lookup.parse_description(record[1])
+        yield line_number, [record[0].strip(), airport.city, airport.state, airport.name]
 
 
 def _refresh_bundled_files(folder: Path) -> None:

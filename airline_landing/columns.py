@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 
+from airline_landing.separators import wrong_separator_message
+
 # Field -> accepted header names (normalised: lower case, no spaces/underscores), in
 # order of preference when a file holds more than one of them.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -88,6 +90,8 @@ def resolve_columns(header_fields: list[str]) -> ColumnMap:
                 header_names[field] = header_fields[first_position[alias]].strip()
                 break
     missing = [DISPLAY_NAMES[f] for f in REQUIRED_FIELDS if f not in positions]
+    if missing and (separator_problem := wrong_separator_message(header_fields)):
+        raise MissingColumnsError(separator_problem)
     if missing:
         shown = ", ".join(name.strip() for name in header_fields[:12])
         more = ", ..." if len(header_fields) > 12 else ""

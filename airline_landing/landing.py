@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from pyspark.sql import SparkSession
 
@@ -24,6 +23,7 @@ from airline_landing.dates import flight_date_from_key
 from airline_landing.keys import RefusedSource, key_problem
 from airline_landing.lines import split_conf
 from airline_landing.repeats import content_failure
+from airline_landing.results import FileResult, FileStatus, LandingReport
 from airline_landing.source import FileFacts, FileSource, inspect_file
 from airline_landing.targets import FileRow, LandingTarget
 from airline_landing.thresholds import (
@@ -37,62 +37,16 @@ from airline_landing.thresholds import (
 
 log = logging.getLogger(__name__)
 
-STATUS_LANDED = "landed"
-STATUS_DUPLICATE = "duplicate"
-STATUS_SUPERSEDED = "superseded"
-STATUS_FAILED = "failed"
+STATUS_LANDED = FileStatus.LANDED
+STATUS_DUPLICATE = FileStatus.DUPLICATE
+STATUS_SUPERSEDED = FileStatus.SUPERSEDED
+STATUS_FAILED = FileStatus.FAILED
 ERROR_MAX = 4000
 KEY_MAX = 1024
 # Several splits per core: tasks finish one after another, so COPY can start on the first
 # finished parts while Spark still parses the rest.
 SPLITS_PER_CORE = 4
 NO_CONTENT_SHA256 = hashlib.sha256(b"").hexdigest()  # a refused key: nothing was read
-
-
-@dataclass(frozen=True)
-class FileResult:
-    key: str
-    status: str
-    file_version_id: int | None
-    rows_read: int
-    rows_landed: int
-    rows_rejected: int
-    error: str | None = None
-    flight_dates: list[date] = field(default_factory=list)
-    # Why rows were rejected, most frequent first (their counts add up to rows_rejected).
-    reasons: list[ReasonCount] = field(default_factory=list)
-    # Rows landed with a FlightDate other than the key's date (the row's date wins).
-    dates_off_key: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class LandingReport:
-    run_id: str
-    files: list[FileResult] = field(default_factory=list)
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_landed(self) -> int:
-        return sum(f.rows_landed for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    @property
-    def files_landed(self) -> int:
-        return sum(f.status == STATUS_LANDED for f in self.files)
-
-    @property
-    def files_duplicate(self) -> int:
-        return sum(f.status == STATUS_DUPLICATE for f in self.files)
-
-    @property
-    def files_failed(self) -> int:
-        return sum(f.status == STATUS_FAILED for f in self.files)
 
 
 class CountMismatchError(AssertionError):

@@ -33,6 +33,12 @@ CASES = [
      "not a text file: NUL byte at offset 3"),
     ("huge_header_line", "wide.csv", csv_bytes(good_rows(1), header="x" * (1 << 20)),
      "required column(s) missing"),
+    ("semicolon_separated", "semicolons.csv", csv_bytes(good_rows(2)).replace(b",", b";"),
+     "the file is separated by ';', not ','"),
+    ("tab_separated", "tabs.csv", csv_bytes(good_rows(2)).replace(b",", b"\t"),
+     "the file is separated by tabs, not ','"),
+    ("pipe_separated", "pipes.csv", csv_bytes(good_rows(2)).replace(b",", b"|"),
+     "the file is separated by '|', not ','"),
 ]
 GOOD_KEY = f"daily_flights/date={DAY}/flights.csv"
 

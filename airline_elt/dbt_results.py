@@ -1,0 +1,63 @@
+"""What a dbt build warned about, from its run_results.json and manifest.json, in one line.
+
+Data tests on descriptive columns (an airport's city, state or name) warn
+instead of failing the build: real airport lists have gaps. A run that warned
+says, per model, which columns or tests did, with their counts, and where to look.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WarnedTest:
+    name: str  # the test's own name, for `dbt test --select`
+    model: str  # the model or seed it tests ("" when dbt does not say)
+    subject: str  # the column it tests, or the test's name
+    failures: int
+
+
+def warned_tests(target_dir: Path) -> list[WarnedTest]:
+    """The data tests of the last dbt invocation in `target_dir` that ended in `warn`."""
+    results = _read(target_dir / "run_results.json").get("results", [])
+    nodes = _read(target_dir / "manifest.json").get("nodes", {})
+    warned = []
+    for item in results:
+        unique_id = item.get("unique_id", "")
+        if item.get("status") != "warn" or not unique_id.startswith("test."):
+            continue
+        node = nodes.get(unique_id, {})
+        name = unique_id.split(".")[2]
+        warned.append(WarnedTest(
+            name=name,
+            model=(node.get("attached_node") or "").rpartition(".")[2],
+            subject=node.get("column_name") or name,
+            failures=int(item.get("failures") or 0),
+        ))
+    return sorted(warned, key=lambda test: (test.model, test.subject))
+
+
+def warning_line(warned: list[WarnedTest], log_file: Path) -> str | None:
+    """One line naming what warned, grouped by model, and where to look; None when nothing."""
+    if not warned:
+        return None
+    by_model: dict[str, list[str]] = {}
+    for test in warned:
+        by_model.setdefault(test.model or "tests", []).append(f"{test.subject} {test.failures:,}")
+    shown = "; ".join(f"{model}: {', '.join(items)}" for model, items in by_model.items())
+    return (
+        f"dbt warned on {len(warned)} data test(s), rows per test (gaps in descriptive "
+        f"columns, unknown airports; the build went on): {shown}. "
+        f"`airline-elt dbt test --select <model>` lists them; dbt's output: {log_file}"
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
