@@ -21,11 +21,12 @@ $(SETUP_STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# PostgreSQL server binaries (the local warehouse) and Java (PySpark), from apt when missing.
+# PostgreSQL server binaries (the local warehouse) and Java (PySpark; the JDK because the Glue-job
+# test compiles a small Hadoop file system), from apt when missing.
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	command -v javac >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -43,6 +44,8 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
+	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
+	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros
 
 # dbt build against the local warehouse (starts it if needed).
 build: setup

@@ -4,7 +4,8 @@ warehouse both run.
 The state machine (orchestration/state_machine.asl.json, step Summarize) sends these statements
 through the Redshift Data API with named parameters (`:run_id`); a test keeps its copies equal
 to the ones here, and another runs them on the local warehouse after a local landing and
-compares them with what the local run reported. Plain SQL both Redshift and PostgreSQL run.
+compares them with what the local run reported. Plain SQL both Redshift and PostgreSQL run;
+the schema is written "raw" because RAW is a reserved word on Redshift.
 
 - FILES: the run's files, those needing attention (failed, rows rejected) first, at most 100,
   so a notification stays small whatever the run's size (the totals count every file).
@@ -23,7 +24,7 @@ FILES_LIMIT = 100
 FACT_DATES_LIMIT = 62
 
 FILES = (
-    "select file_key, status, rows_read, rows_landed, rows_rejected from raw.landed_files"
+    "select file_key, status, rows_read, rows_landed, rows_rejected from \"raw\".landed_files"
     " where run_id = :run_id"
     " order by case when status = 'failed' or rows_rejected > 0 then 0 else 1 end,"
     f" file_version_id limit {FILES_LIMIT}"
@@ -42,16 +43,16 @@ TOTALS = (
     " cast(extract(epoch from cast(:finished_at as timestamptz))"
     " - extract(epoch from cast(:started_at as timestamptz)) as double precision)"
     " as duration_seconds"
-    " from raw.landed_files where run_id = :run_id"
+    " from \"raw\".landed_files where run_id = :run_id"
 )
 FACT_ROWS_BY_DATE = (
     "select '{\"' || cast(d.flight_date as varchar(10)) || '\": '"
     " || cast(count(f.flight_date) as varchar(20)) || '}' as fact_rows"
-    " from (select l.flight_date from raw.flights_landing l"
-    " join raw.landed_files v on v.file_version_id = l.file_version_id"
+    " from (select l.flight_date from \"raw\".flights_landing l"
+    " join \"raw\".landed_files v on v.file_version_id = l.file_version_id"
     " where v.run_id = :run_id and v.status = 'landed'"
-    " union select r.flight_date from raw.flights_rejected r"
-    " join raw.landed_files v on v.file_version_id = r.file_version_id"
+    " union select r.flight_date from \"raw\".flights_rejected r"
+    " join \"raw\".landed_files v on v.file_version_id = r.file_version_id"
     " where v.run_id = :run_id and v.status = 'landed' and r.flight_date is not null) d"
     " left join airlines.daily_flights_fact f on f.flight_date = d.flight_date"
     f" group by d.flight_date order by d.flight_date desc limit {FACT_DATES_LIMIT}"

@@ -21,9 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from airline_landing.scan import is_landing_key
 from airline_landing.source import split_s3_uri
 
-SEEN_TABLE = "raw.s3_objects_seen"
+SEEN_TABLE = '"raw".s3_objects_seen'  # RAW is a reserved word on Redshift: quoted
 SEEN_DDL = (
     f"create table if not exists {SEEN_TABLE} ("
     " file_key varchar(1024) not null,"
@@ -45,15 +46,6 @@ class S3Object:
     key: str  # decoded, relative to the bucket: daily_flights/date=2023-11-15/flights 1.csv
     etag: str
     size: int
-
-
-def is_landing_key(key: str, landing_prefix: str, failed_prefix: str) -> bool:
-    """A *.csv key (any case) under the landing prefix, and not set aside under failed/."""
-    return (
-        key.startswith(landing_prefix)
-        and not key.startswith(failed_prefix)
-        and key.lower().endswith(".csv")
-    )
 
 
 def list_landing_objects(

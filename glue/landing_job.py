@@ -49,7 +49,8 @@ from airline_landing.glue_args import (
     parse_job_args,
     redshift_connect_params,
 )
-from airline_landing.landing import LandingReport, land_files, utc_now
+from airline_landing.landing import land_files, utc_now
+from airline_landing.results import LandingReport
 from airline_landing.s3_listing import (
     SEEN_DDL,
     SEEN_INSERT,

@@ -409,6 +409,8 @@ def _file_arrived_pattern() -> str:
         (_s3_event("daily_flights/date=2023-11-15/flights.csv"), True),
         (_s3_event("daily_flights/flights_20231115.csv"), True),
         (_s3_event("daily_flights/2023-11-15.csv"), True),
+        (_s3_event("daily_flights/2023-11-15.CSV"), True),
+        (_s3_event("daily_flights/2023-11-15.Csv"), True),
         (_s3_event("failed/daily_flights/date=2023-11-15/flights.csv"), False),
         (_s3_event("glue-temp/run-1/part-0000.csv"), False),
         (_s3_event("other/date=2023-11-15/flights.csv"), False),
@@ -454,3 +456,73 @@ def test_file_arrived_rule_matches_only_new_csv_files_under_daily_flights(
         assert json.loads(delivered[0]["Body"])["detail"]["object"]["key"] == shaped["detail"][
             "object"
         ]["key"]
+
+
+def test_the_glue_job_runs_in_the_vpc_through_a_connection_with_the_network_glue_needs() -> None:
+    resources = load_template()["Resources"]
+    job = resources["LandingJob"]["Properties"]
+    assert job["Connections"] == {"Connections": [{"Ref": "LandingConnection"}]}
+    connection = resources["LandingConnection"]["Properties"]["ConnectionInput"]
+    assert connection["ConnectionType"] == "NETWORK"
+    requirements = connection["PhysicalConnectionRequirements"]
+    assert requirements["SubnetId"] == {"Fn::Select": [0, {"Ref": "SubnetIds"}]}
+    assert requirements["SecurityGroupIdList"] == [{"Ref": "WorkerSecurityGroup"}]
+    assert requirements["AvailabilityZone"] == {"Ref": "GlueAvailabilityZone"}
+    # Self-referencing rules, in and out, on every TCP port (Glue's workers talk to each other).
+    for name, peer in (("WorkerSecurityGroupSelfIngress", "SourceSecurityGroupId"),
+                       ("WorkerSecurityGroupSelfEgress", "DestinationSecurityGroupId")):
+        rule = resources[name]["Properties"]
+        assert rule["GroupId"] == {"Ref": "WorkerSecurityGroup"}
+        assert rule[peer] == {"Ref": "WorkerSecurityGroup"}
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 0, 65535)
+    # S3 through a gateway endpoint on the subnets' route tables, when they are given.
+    endpoint = resources["S3GatewayEndpoint"]
+    assert endpoint["Condition"] == "CreateS3Endpoint"
+    assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+    assert endpoint["Properties"]["RouteTableIds"] == {"Ref": "PrivateRouteTableIds"}
+    # The job's role may create its ENIs (and look the VPC up).
+    granted = set()
+    for statement in _statements(resources, "LandingJobRole"):
+        granted |= set(_as_list(statement["Action"]))
+    assert {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+            "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+            "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables", "glue:GetConnection"} <= granted
+
+
+def test_the_data_bucket_outlives_the_stack_and_both_buckets_refuse_plain_http() -> None:
+    resources = load_template()["Resources"]
+    assert resources["DataBucket"]["DeletionPolicy"] == "Retain"
+    assert resources["DataBucket"]["UpdateReplacePolicy"] == "Retain"
+    pairs = (("DataBucketTlsOnly", "DataBucket"), ("DocsBucketTlsOnly", "DocsBucket"))
+    for policy, bucket in pairs:
+        properties = resources[policy]["Properties"]
+        assert properties["Bucket"] == {"Ref": bucket}
+        [deny] = properties["PolicyDocument"]["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_stack_owns_the_image_repository_and_outputs_what_the_first_deploy_needs() -> None:
+    template = load_template()
+    repository = template["Resources"]["DbtRepository"]["Properties"]
+    assert repository["RepositoryName"] == {"Fn::Sub": "${AWS::StackName}-dbt"}
+    rules = json.loads(repository["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert rules[0]["selection"]["countType"] == "imageCountMoreThan"
+    [container] = template["Resources"]["DbtTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    assert container["Image"] == {"Fn::Sub": "${DbtRepository.RepositoryUri}:${DbtImageTag}"}
+    outputs = template["Outputs"]
+    assert outputs["RedshiftCopyRoleArn"]["Value"] == {"Fn::GetAtt": ["RedshiftCopyRole", "Arn"]}
+    assert outputs["WorkerSecurityGroupId"]["Value"] == {"Ref": "WorkerSecurityGroup"}
+    assert "DocsUrl" not in outputs  # an s3:// URL no browser opens; `make docs-url` instead
+
+
+def test_transform_retries_only_errors_ecs_raises_and_both_long_steps_are_bounded() -> None:
+    states = load_definition()["States"]
+    [retry] = states["Transform"]["Retry"]
+    # Capacity failures surface as ECS.AmazonECSException (AWS Knowledge Center,
+    # "ecs-fargate-runtask-capacity"); the others are ECS API errors.
+    assert retry["ErrorEquals"] == [
+        "ECS.AmazonECSException", "ECS.ServerException", "ECS.ThrottlingException"
+    ]
+    assert 0 < states["Land"]["TimeoutSeconds"] <= 120 * 60 + 30 * 60  # the job's own 120 min
+    assert 0 < states["Transform"]["TimeoutSeconds"] <= 2 * 60 * 60
