@@ -25,7 +25,7 @@ from airline_elt.lock import LockHolder, RunLock
 from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
 from airline_elt.seeds import home_seed_dir, install_airports, seed_dir_override
 from airline_elt.spark import SparkStarter
-from airline_elt.transform import DbtOutcome, dbt_build
+from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
 from airline_landing.bounds import BatchBounds
 from airline_landing.results import LandingReport
@@ -261,7 +261,7 @@ class Run:
     def transform(self, dbt_args: Sequence[str] = ()) -> DbtOutcome:
         with self.step("Transform") as detail:
             try:
-                outcome = dbt_build(
+                outcome = dbt_build_unless_nothing_new(
                     self.connection, self.home, self.log_dir / "dbt.log", dbt_args,
                     stream=self.ui.dbt_stream(),
                 )
@@ -299,7 +299,7 @@ class Run:
                     try:
                         outcome.top_carriers = queries.top_delayed_carriers(conn)
                         outcome.top_routes = queries.top_delayed_routes(conn)
-                        unknown = queries.unknown_airports(conn).line()
+                        unknown = queries.unknown_airports_line(queries.unknown_airports(conn))
                         if unknown:
                             outcome.warnings.append(unknown)
                     except psycopg.Error as error:

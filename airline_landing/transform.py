@@ -18,6 +18,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from airline_landing.columns import ColumnMap
+from airline_landing.raw_line import fit_raw_line
 
 LANDING_COLUMNS = (
     "flight_id",
@@ -387,7 +388,7 @@ def copy_lines(
         ",",
         rejected_head,
         _plain(c("line_number")),
-        _quoted(c("raw_line")),
+        _quoted(fit_raw_line(c("raw_line"))),
         _quoted(c("reason_code")),
         _quoted(c("reason_detail")),
         _plain(c("flight_date")),

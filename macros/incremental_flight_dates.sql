@@ -1,18 +1,23 @@
 {#-
   Which flight dates an incremental run rebuilds.
 
-  `daily_flights_fact` and `int_flights_enriched` are incremental, delete+insert
-  per `flight_date`. Each run rebuilds exactly the dates whose input changed
-  since the last run, found by comparing what is there now with what the model
-  was built from (no watermark to drift):
+  int_flights_enriched, daily_flights_fact and int_flight_delays_daily are
+  incremental, delete+insert per `flight_date`. Each run rebuilds exactly the
+  dates whose input changed since that model last built them, decided from
+  small control data only (no scan of the flights; see build_log.sql):
 
-  * int_flights_enriched: the dates where the set of landed file versions
-    differs between raw.flights_landing and the model (a new file, a file
-    re-delivered with new content, rows moved to another date or removed),
-    plus the dates whose stored airport attributes no longer equal the seed's
-    (an airport added to, removed from or renamed in airports_dim).
-  * daily_flights_fact: the dates where the enriched build stamp of the
-    eligible flights differs between int_flights_enriched and the fact.
+  * int_flights_enriched: the dates where the landed file versions
+    (int_landed_file_dates: which dates each file version touched, joined to
+    the versions raw.landed_files says are landed now) differ from the
+    versions the model holds (the log's flight_date_file_versions): a new
+    file, a file re-delivered with new content (every date either version
+    touched), rows moved to another date or removed. Plus the dates whose
+    logged airport attributes no longer equal the seed's (an airport added
+    to, removed from or changed in airports_dim).
+  * daily_flights_fact and int_flight_delays_daily: the dates
+    int_flights_enriched rebuilt since they last built them, and every date
+    when they were built with another `delay_threshold_minutes` (a changed
+    threshold rebuilds every date on the next plain build, by itself).
 
   A date that loses all its rows produces nothing to insert, so delete+insert
   alone would leave its old rows behind: the pre-hook `delete_flight_dates`
@@ -37,101 +42,111 @@
 {%- endmacro %}
 
 
-{% macro is_fact_eligible() -%}
-    dep_delay > {{ var('delay_threshold_minutes') }}
-    and has_known_origin
-    and has_known_destination
+{#- (flight_date, file_version_id, flights) of the file versions landed now. -#}
+{% macro landed_date_versions() -%}
+    select
+        touched.flight_date,
+        touched.file_version_id,
+        touched.flights
+    from {{ ref('int_landed_file_dates') }} as touched
+    inner join {{ source('raw', 'landed_files') }} as landed_files
+        on touched.file_version_id = landed_files.file_version_id
+    where landed_files.status = 'landed'
 {%- endmacro %}
 
 
 {% macro enriched_flight_dates_to_rebuild() -%}
     {%- if not is_incremental() -%}
-    select distinct flight_date from {{ ref('stg_raw__flights') }}
+    select distinct flight_date from ({{ landed_date_versions() }}) as landed
     {%- elif rebuild_all_flight_dates() -%}
-    select flight_date from {{ ref('stg_raw__flights') }}
+    select landed.flight_date from ({{ landed_date_versions() }}) as landed
     union
-    select flight_date from {{ this }}
+    select built.flight_date from {{ build_log('flight_date_file_versions') }} as built
     {%- else -%}
     select changed_file_versions.flight_date
     from (
         (
             select
                 flight_date,
-                file_version_id
-            from {{ ref('stg_raw__flights') }}
+                file_version_id,
+                flights
+            from ({{ landed_date_versions() }}) as landed
             except
             select
                 flight_date,
-                file_version_id
-            from {{ this }}
+                file_version_id,
+                flights
+            from {{ build_log('flight_date_file_versions') }}
         )
         union
         (
             select
                 flight_date,
-                file_version_id
-            from {{ this }}
+                file_version_id,
+                flights
+            from {{ build_log('flight_date_file_versions') }}
             except
             select
                 flight_date,
-                file_version_id
-            from {{ ref('stg_raw__flights') }}
+                file_version_id,
+                flights
+            from ({{ landed_date_versions() }}) as landed
         )
     ) as changed_file_versions
     union
-    select enriched.flight_date
-    from {{ this }} as enriched
-    left join {{ ref('airports_dim') }} as origin
-        on enriched.origin_airport_id = origin.airport_id
-    left join {{ ref('airports_dim') }} as destination
-        on enriched.dest_airport_id = destination.airport_id
+    select built_airports.flight_date
+    from {{ build_log('flight_date_airports') }} as built_airports
+    left join {{ ref('airports_dim') }} as airports
+        on built_airports.airport_id = airports.airport_id
     where
-        {{ null_safe_differs('enriched.dep_airport', 'origin.name') }}
-        or {{ null_safe_differs('enriched.dep_city', 'origin.city') }}
-        or {{ null_safe_differs('enriched.dep_state', 'origin.state') }}
-        or {{ null_safe_differs('enriched.arr_airport', 'destination.name') }}
-        or {{ null_safe_differs('enriched.arr_city', 'destination.city') }}
-        or {{ null_safe_differs('enriched.arr_state', 'destination.state') }}
+        built_airports.is_known <> (airports.airport_id is not null)
+        or {{ null_safe_differs('built_airports.airport_name', 'airports.name') }}
+        or {{ null_safe_differs('built_airports.city', 'airports.city') }}
+        or {{ null_safe_differs('built_airports.state', 'airports.state') }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{% macro fact_flight_dates_to_rebuild() -%}
+{#-
+  For the models built from int_flights_enriched per date: the dates whose
+  enriched build differs from the one they were built from, or whose
+  threshold differs from today's.
+-#}
+{% macro enriched_dates_rebuilt_since_last_build() -%}
     {%- if not is_incremental() -%}
     select distinct flight_date from {{ ref('int_flights_enriched') }}
-    {%- elif rebuild_all_flight_dates() -%}
-    select flight_date from {{ ref('int_flights_enriched') }}
-    union
-    select flight_date from {{ this }}
     {%- else -%}
-    select changed_builds.flight_date
-    from (
-        (
-            select
-                flight_date,
-                enriched_at
-            from {{ ref('int_flights_enriched') }}
-            where {{ is_fact_eligible() }}
-            except
-            select
-                flight_date,
-                enriched_at
-            from {{ this }}
+    select enriched.flight_date
+    from {{ build_log('flight_date_builds') }} as enriched
+    left join {{ build_log('flight_date_builds') }} as mine
+        on
+            enriched.flight_date = mine.flight_date
+            and mine.model_name = '{{ this.identifier }}'
+    where
+        enriched.model_name = 'int_flights_enriched'
+        {%- if not rebuild_all_flight_dates() %}
+        and (
+            mine.flight_date is null
+            or {{ null_safe_differs('mine.built_from', 'enriched.built_at') }}
+            or {{ null_safe_differs('mine.delay_threshold_minutes', var('delay_threshold_minutes')) }}
         )
-        union
-        (
-            select
-                flight_date,
-                enriched_at
-            from {{ this }}
-            except
-            select
-                flight_date,
-                enriched_at
-            from {{ ref('int_flights_enriched') }}
-            where {{ is_fact_eligible() }}
+        {%- endif %}
+    union
+    select mine.flight_date
+    from {{ build_log('flight_date_builds') }} as mine
+    where
+        mine.model_name = '{{ this.identifier }}'
+        and (
+            {{ rebuild_all_flight_dates() }}
+            or mine.delay_threshold_minutes <> {{ var('delay_threshold_minutes') }}
+            or not exists (
+                select 1
+                from {{ build_log('flight_date_builds') }} as enriched
+                where
+                    enriched.model_name = 'int_flights_enriched'
+                    and enriched.flight_date = mine.flight_date
+            )
         )
-    ) as changed_builds
     {%- endif -%}
 {%- endmacro %}
 

@@ -5,8 +5,17 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_flight_dates(enriched_flight_dates_to_rebuild()) }}",
-        schema='intermediate',
+        pre_hook=[
+            "{{ remember_rebuilt_dates(enriched_flight_dates_to_rebuild()) }}",
+            "{{ delete_flight_dates('select flight_date from ' ~ dates_table()) }}",
+        ],
+        post_hook=[
+            "{{ index_flight_date() }}",
+            "{{ index_unknown_airports() }}",
+            "{{ log_enriched_sources() }}",
+            "{{ log_date_builds() }}",
+            "{{ forget_rebuilt_dates() }}",
+        ],
         **({'dist': 'flight_date', 'sort': ['flight_date']} if target.type == 'redshift' else {})
     )
 }}
@@ -57,7 +66,7 @@ final as (
         destination.state as arr_state,
         flights_to_build.dep_delay,
         flights_to_build.arr_delay,
-        flights_to_build.dep_delay is null as is_cancelled,
+        {{ is_cancelled('flights_to_build.dep_delay') }} as is_cancelled,
         origin.airport_id is not null as has_known_origin,
         destination.airport_id is not null as has_known_destination,
         flights_to_build.source_key,

@@ -5,7 +5,15 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_flight_dates(fact_flight_dates_to_rebuild()) }}",
+        pre_hook=[
+            "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
+            "{{ delete_flight_dates('select flight_date from ' ~ dates_table()) }}",
+        ],
+        post_hook=[
+            "{{ index_flight_date() }}",
+            "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
+            "{{ forget_rebuilt_dates() }}",
+        ],
         **({'dist': 'flight_date', 'sort': ['flight_date', 'carrier']} if target.type == 'redshift' else {})
     )
 }}
@@ -20,7 +28,7 @@ enriched_flights as (
 
 dates_to_rebuild as (
 
-    {{ fact_flight_dates_to_rebuild() }}
+    {{ enriched_dates_rebuilt_since_last_build() }}
 
 ),
 

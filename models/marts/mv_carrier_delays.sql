@@ -1,8 +1,8 @@
 with
 
-enriched_flights as (
+daily_delays as (
 
-    select * from {{ ref('int_flights_enriched') }}
+    select * from {{ ref('int_flight_delays_daily') }}
 
 ),
 
@@ -14,7 +14,7 @@ final as (
         min(flight_date) as first_flight_date,
         max(flight_date) as last_flight_date
 
-    from enriched_flights
+    from daily_delays
     where has_known_origin and has_known_destination
     group by carrier
 

@@ -1,30 +1,21 @@
 {#-
   Pearson correlation of departure and arrival delay, per carrier and over all
-  carriers (carrier = 'ALL'). Redshift has no corr(), so it is computed from
-  portable aggregates, in double precision:
-    r = (avg(x*y) - avg(x)*avg(y)) / (stddev_pop(x) * stddev_pop(y))
+  carriers (carrier = 'ALL'), from the exact sums of int_flight_delays_daily
+  (see delay_correlation_measures in macros/delay_measures.sql).
 -#}
 with
 
-enriched_flights as (
+daily_delays as (
 
-    select * from {{ ref('int_flights_enriched') }}
+    select * from {{ ref('int_flight_delays_daily') }}
 
 ),
 
-operated_flights as (
+known_airports as (
 
-    select
-        carrier,
-        cast(dep_delay as double precision) as dep_delay,
-        cast(arr_delay as double precision) as arr_delay
-
-    from enriched_flights
-    where
-        has_known_origin
-        and has_known_destination
-        and dep_delay is not null
-        and arr_delay is not null
+    select *
+    from daily_delays
+    where has_known_origin and has_known_destination
 
 ),
 
@@ -34,8 +25,9 @@ by_carrier as (
         carrier,
         {{ delay_correlation_measures() }}
 
-    from operated_flights
+    from known_airports
     group by carrier
+    having sum(paired_flights) > 0
 
 ),
 
@@ -45,7 +37,7 @@ overall as (
         cast('ALL' as varchar(10)) as carrier,
         {{ delay_correlation_measures() }}
 
-    from operated_flights
+    from known_airports
 
 ),
 

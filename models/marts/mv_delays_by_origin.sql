@@ -1,8 +1,8 @@
 with
 
-enriched_flights as (
+daily_delays as (
 
-    select * from {{ ref('int_flights_enriched') }}
+    select * from {{ ref('int_flight_delays_daily') }}
 
 ),
 
@@ -13,7 +13,7 @@ final as (
         dep_city,
         {{ delay_measures() }}
 
-    from enriched_flights
+    from daily_delays
     where has_known_origin and has_known_destination
     group by dep_state, dep_city
 

@@ -76,7 +76,7 @@ unknown_airport_flights as (
 
     from enriched_flights
     where
-        dep_delay > {{ var('delay_threshold_minutes') }}
+        {{ is_delayed() }}
         and (not has_known_origin or not has_known_destination)
 
 ),

@@ -2,13 +2,13 @@
   For the data steward: every airport id that landed flights use but
   airports_dim lacks. Add these ids to the airports list and their flights
   reach the fact on the next run. A materialized view over tables (Redshift
-  forbids views under one).
+  forbids views under one), summed from int_flight_delays_daily.
 -#}
 with
 
-enriched_flights as (
+daily_delays as (
 
-    select * from {{ ref('int_flights_enriched') }}
+    select * from {{ ref('int_flight_delays_daily') }}
 
 ),
 
@@ -17,11 +17,12 @@ unknown_origins as (
     select
         origin_airport_id as airport_id,
         flight_date,
-        dep_delay,
-        1 as is_origin,
-        0 as is_destination
+        flights_scheduled as flights,
+        flights_delayed,
+        flights_scheduled as flights_from,
+        0 as flights_to
 
-    from enriched_flights
+    from daily_delays
     where not has_known_origin
 
 ),
@@ -31,11 +32,12 @@ unknown_destinations as (
     select
         dest_airport_id as airport_id,
         flight_date,
-        dep_delay,
-        0 as is_origin,
-        1 as is_destination
+        flights_scheduled as flights,
+        flights_delayed,
+        0 as flights_from,
+        flights_scheduled as flights_to
 
-    from enriched_flights
+    from daily_delays
     where
         not has_known_destination
         -- a flight from and to the same unknown airport counts once
@@ -55,10 +57,10 @@ final as (
 
     select
         airport_id,
-        count(*) as flights,
-        sum(case when {{ is_delayed('dep_delay') }} then 1 else 0 end) as flights_delayed,
-        sum(is_origin) as flights_from,
-        sum(is_destination) as flights_to,
+        cast(sum(flights) as bigint) as flights,
+        cast(sum(flights_delayed) as bigint) as flights_delayed,
+        cast(sum(flights_from) as bigint) as flights_from,
+        cast(sum(flights_to) as bigint) as flights_to,
         min(flight_date) as first_flight_date,
         max(flight_date) as last_flight_date
 

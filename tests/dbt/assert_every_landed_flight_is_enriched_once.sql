@@ -1,4 +1,8 @@
-{#- Nothing lost, nothing doubled between the landing table and int_flights_enriched. -#}
+{#-
+  Nothing lost, nothing doubled between the landing table and
+  int_flights_enriched. Per run on the dates int_flights_enriched rebuilt;
+  on every date with test_all_dates.
+-#}
 with
 
 landed as (
@@ -8,6 +12,7 @@ landed as (
         source_line_number
 
     from {{ ref('stg_raw__flights') }}
+    where {{ in_rebuilt_dates('int_flights_enriched') }}
 
 ),
 
@@ -18,6 +23,7 @@ enriched as (
         source_line_number
 
     from {{ ref('int_flights_enriched') }}
+    where {{ in_rebuilt_dates('int_flights_enriched') }}
 
 ),
 
@@ -37,6 +43,18 @@ extra as (
 
 ),
 
+doubled as (
+
+    select
+        file_version_id,
+        source_line_number
+
+    from enriched
+    group by file_version_id, source_line_number
+    having count(*) > 1
+
+),
+
 final as (
 
     select
@@ -50,6 +68,12 @@ final as (
         file_version_id,
         source_line_number
     from extra
+    union all
+    select
+        'more than once in int_flights_enriched' as problem,
+        file_version_id,
+        source_line_number
+    from doubled
 
 )
 

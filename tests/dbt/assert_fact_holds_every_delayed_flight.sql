@@ -1,6 +1,7 @@
 {#-
   The fact holds exactly the delayed flights with known airports, with the
   seed's current names: no date was left stale by an incremental run.
+  Per run on the dates the fact rebuilt; on every date with test_all_dates.
 -#}
 with
 
@@ -19,7 +20,9 @@ expected as (
         on flights.origin_airport_id = origin.airport_id
     inner join {{ ref('airports_dim') }} as destination
         on flights.dest_airport_id = destination.airport_id
-    where flights.dep_delay > {{ var('delay_threshold_minutes') }}
+    where
+        {{ is_delayed('flights.dep_delay') }}
+        and {{ in_rebuilt_dates('daily_flights_fact', 'flights.flight_date') }}
 
 ),
 
@@ -34,6 +37,7 @@ actual as (
         arr_airport
 
     from {{ ref('daily_flights_fact') }}
+    where {{ in_rebuilt_dates('daily_flights_fact') }}
 
 ),
 

@@ -35,6 +35,10 @@ class DbtProject:
         with psycopg.connect(self.connection.url()) as conn:
             return conn.execute(sql, params).fetchall()
 
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        with psycopg.connect(self.connection.url()) as conn:
+            conn.execute(sql, params)
+
     def land(
         self, key: str, rows: Sequence[Sequence[object]], replaces: int | None = None
     ) -> int:

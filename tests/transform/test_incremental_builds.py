@@ -38,6 +38,26 @@ def enriched_at(project) -> dict[date, object]:
     )
 
 
+def writers(project, table: str) -> dict[date, set[str]]:
+    """The transactions that wrote each date's rows (PostgreSQL's xmin): a rebuilt date
+    gets the new run's, a date left alone keeps its old ones."""
+    by_date: dict[date, set[str]] = {}
+    for day, xmin in project.query(f"select flight_date, xmin::text from {table}"):
+        by_date.setdefault(day, set()).add(xmin)
+    return by_date
+
+
+PER_DATE_TABLES = (
+    "intermediate.int_flights_enriched",
+    "intermediate.int_flight_delays_daily",
+    "airlines.daily_flights_fact",
+)
+
+
+def all_writers(project) -> dict[str, dict[date, set[str]]]:
+    return {table: writers(project, table) for table in PER_DATE_TABLES}
+
+
 def test_first_build_takes_every_date(project):
     project.versions = {
         "nov1": project.land("daily_flights/date=2023-11-01/flights.csv", [
@@ -53,6 +73,7 @@ def test_first_build_takes_every_date(project):
 
 def test_a_new_day_rebuilds_that_day_only(project):
     before = enriched_at(project)
+    written_before = all_writers(project)
     project.land("daily_flights/date=2023-11-03/flights.csv", [flight("UA301", NOV_3, 75)])
     project.run("build")
     after = enriched_at(project)
@@ -60,6 +81,11 @@ def test_a_new_day_rebuilds_that_day_only(project):
     assert after[NOV_2] == before[NOV_2]
     assert after[NOV_3] > before[NOV_1]
     assert fact_ids(project, NOV_3) == ["UA301"]
+    written_after = all_writers(project)
+    for table in PER_DATE_TABLES:
+        for day in written_before[table]:
+            assert written_after[table][day] == written_before[table][day], (table, day)
+        assert written_after[table][NOV_3], table
 
 
 def test_correction_removing_a_days_only_delayed_flight_removes_it_from_the_fact(project):
@@ -126,6 +152,7 @@ def test_unknown_airport_is_rejected_then_reaches_the_fact_once_in_the_seed(proj
         out.write(f"{UNKNOWN},Springfield,IL,Abraham Lincoln Capital\n")
     install_airports(airports, project.home)
     before = enriched_at(project)
+    written_before = all_writers(project)
 
     project.run("build")
     assert project.fact(date(2023, 11, 4)) == [
@@ -135,6 +162,14 @@ def test_unknown_airport_is_rejected_then_reaches_the_fact_once_in_the_seed(proj
     assert project.query("select count(*) from airlines.rejected_flights") == [(0,)]
     after = enriched_at(project)
     assert after[NOV_1] == before[NOV_1], "dates without the new airport are not rebuilt"
+    written_after = all_writers(project)
+    for table in PER_DATE_TABLES:
+        for day in (NOV_1, NOV_2):
+            if day in written_before[table]:
+                assert written_after[table][day] == written_before[table][day], (table, day)
+    assert written_after["intermediate.int_flight_delays_daily"][date(2023, 11, 4)] != (
+        written_before["intermediate.int_flight_delays_daily"][date(2023, 11, 4)]
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,6 +195,36 @@ def test_full_refresh_rebuilds_in_place_and_keeps_the_marts(project, selection):
     writers_after = set(project.query(xmin))
     assert len(writers_after) == 1
     assert writers_after.isdisjoint(writers_before)
+
+
+def test_a_changed_threshold_rebuilds_every_date_by_itself(project):
+    """60 -> 90 -> a plain build (60 again) -> 60: each build's fact and marts are right,
+    with no --full-refresh anywhere."""
+    default = sorted(project.fact())
+    enriched = project.query(
+        "select flight_id, dep_delay from intermediate.int_flights_enriched"
+        " where has_known_origin and has_known_destination and dep_delay is not null"
+    )
+
+    def expected(threshold: int) -> list[tuple]:
+        return sorted(row for row in default if row[9] > threshold)
+
+    def delayed_in_marts() -> int:
+        return project.query("select sum(flights_delayed) from airlines.mv_daily_delay_trend")[0][0]
+
+    project.run("build", "--vars", "{delay_threshold_minutes: 90}")
+    assert sorted(project.fact()) == expected(90)
+    assert delayed_in_marts() == len([1 for _, dep in enriched if dep > 90])
+    project.run("build")
+    assert sorted(project.fact()) == default
+    assert delayed_in_marts() == len([1 for _, dep in enriched if dep > 60])
+    project.run("build", "--vars", "{delay_threshold_minutes: 60}")
+    assert sorted(project.fact()) == default
+    project.run("build", "--vars", "{delay_threshold_minutes: 120}")
+    assert sorted(project.fact()) == expected(120)
+    assert delayed_in_marts() == len([1 for _, dep in enriched if dep > 120])
+    project.run("build")
+    assert sorted(project.fact()) == default
 
 
 def test_a_new_threshold_applies_with_a_full_refresh(project):

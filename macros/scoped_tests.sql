@@ -1,0 +1,57 @@
+{#-
+  Data tests on the large per-date models test the dates the model's last
+  build rebuilt (from the build log), so a run's tests cost what the run
+  changed, not the history. The whole tables are tested when the var
+  `test_all_dates` is true (`--vars '{test_all_dates: true}'`, or
+  AIRLINE_ELT_TEST_ALL_DATES=true: nightly, and in CI).
+
+  `get_where_subquery` is dbt's hook for a generic test's `where` config
+  (global project); overriding it scopes every generic test on those models.
+  Singular tests call `in_rebuilt_dates` themselves.
+-#}
+{% macro per_date_models() -%}
+    {{ return(['int_flights_enriched', 'int_flight_delays_daily', 'daily_flights_fact']) }}
+{%- endmacro %}
+
+
+{% macro test_all_dates() -%}
+    {{ return((var('test_all_dates') | string | lower) in ['true', '1', 'yes']) }}
+{%- endmacro %}
+
+
+{#- A condition on `column`: the dates `model_name` rebuilt in its last build (or true). -#}
+{% macro in_rebuilt_dates(model_name, column='flight_date') -%}
+    {%- if test_all_dates() -%}
+        (1 = 1)
+    {%- else -%}
+        {{ column }} in (
+            select builds.flight_date
+            from {{ build_log('flight_date_builds') }} as builds
+            where
+                builds.model_name = '{{ model_name }}'
+                and builds.built_at = (
+                    select max(latest.built_at)
+                    from {{ build_log('flight_date_builds') }} as latest
+                    where latest.model_name = '{{ model_name }}'
+                )
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set identifier = relation.identifier if relation.identifier is defined else none -%}
+    {%- set conditions = [] -%}
+    {%- if where -%}
+        {%- do conditions.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- if identifier in per_date_models() and not test_all_dates() -%}
+        {%- do conditions.append(in_rebuilt_dates(identifier)) -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ (conditions | join(' and ')) ~ ') as dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,61 @@
+{#-
+  Which flight dates each landed file version touched, and how many flights
+  it holds on each: the control data the incremental models decide from.
+  Append-only: a run reads raw.flights_landing only for the file versions it
+  has not recorded yet (by the index on file_version_id; on Redshift the
+  zone maps of a column that grows with load order), so its cost grows with
+  what landed since the last run, not with the history.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        full_refresh=false,
+        **({'dist': 'all', 'sort': ['file_version_id']} if target.type == 'redshift' else {})
+    )
+}}
+
+with
+
+landed_files as (
+
+    select * from {{ source('raw', 'landed_files') }}
+
+),
+
+flights as (
+
+    select * from {{ source('raw', 'flights_landing') }}
+
+),
+
+versions_to_record as (
+
+    select landed_files.file_version_id
+    from landed_files
+    where landed_files.status = 'landed'
+        {%- if is_incremental() %}
+            and landed_files.file_version_id not in (
+                select recorded.file_version_id from {{ this }} as recorded
+            )
+        {%- endif %}
+
+),
+
+final as (
+
+    select
+        cast(flights.file_version_id as bigint) as file_version_id,
+        cast(flights.flight_date as date) as flight_date,
+        cast(count(*) as bigint) as flights
+
+    from flights
+    where
+        flights.file_version_id in (
+            select versions_to_record.file_version_id from versions_to_record
+        )
+    group by flights.file_version_id, flights.flight_date
+
+)
+
+select * from final
