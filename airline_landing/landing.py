@@ -184,13 +184,17 @@ def _decide(
             columns = resolve_columns(split_header(facts.header_line or ""))
         except MissingColumnsError as error:
             raise UnreadableError(str(error)) from error
-        target.lock_key(source.key)
+        # A look without the key's lock (the batch looks again under it): one round trip
+        # per file, not four, when most files are new.
         current = target.current_version(source.key)
         if current is not None and current.content_sha256 == sha256:
-            result = _record_duplicate(source.key, facts, target, run_id)
-            target.commit()
-            return result
-        target.rollback()  # nothing written: the key's lock is let go until the batch
+            target.lock_key(source.key)
+            current = target.current_version(source.key)
+            if current is not None and current.content_sha256 == sha256:
+                result = _record_duplicate(source.key, facts, target, run_id)
+                target.commit()
+                return result
+            target.rollback()
         return NewVersion(position, source, facts, columns)
     except Exception as error:
         target.rollback()

@@ -259,18 +259,26 @@ def jvm_pid() -> int | None:
     return None
 
 
+SERVER_PID: list[int | None] = [None]  # the warehouse's postmaster, for CPU seconds
+
+
 def land_backfill(spark, folder: Path, conninfo: str, run_id: str, stage: Path):
-    """Land a folder as one run; time it; remove what it landed."""
+    """Land a folder as one run; time it (wall clock, and CPU seconds of this process tree
+    and of PostgreSQL: less disturbed by other work on the machine); remove what it
+    landed. Returns (seconds, report, cpu note, cpu seconds in all)."""
+    before = (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(SERVER_PID[0]))
     started = time.perf_counter()
     report = land_folder(spark, folder, conninfo, run_id, stage_root=stage)
     elapsed = time.perf_counter() - started
+    after = (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(SERVER_PID[0]))
+    cpu_total = sum((b or 0) - (a or 0) for a, b in zip(before, after, strict=True))
     versions = [f.file_version_id for f in report.files]
     with psycopg.connect(conninfo, autocommit=True) as connection, connection.transaction():
         for table in ("raw.flights_landing", "raw.flights_rejected", "raw.landed_files"):
             connection.execute(
                 f"delete from {table} where file_version_id = any(%s)", (versions,)
             )
-    return elapsed, report
+    return elapsed, report, cpu_note(before, after), cpu_total
 
 
 def backfill(args: argparse.Namespace, conninfo: str) -> None:
@@ -286,9 +294,13 @@ def backfill(args: argparse.Namespace, conninfo: str) -> None:
         size_mb = sum(p.stat().st_size for p in paths) / 1e6
         print(f"generated {args.files} files x {args.rows_per_file:,} rows = {rows:,} rows "
               f"({size_mb:.0f} MB) in {time.perf_counter() - started:.1f}s")
+        before = (tree_cpu_seconds(os.getpid()), tree_cpu_seconds(SERVER_PID[0]))
         floor_s, copied = floor_copy_many(conninfo, paths)
+        floor_cpu = cpu_note(before, (tree_cpu_seconds(os.getpid()),
+                                      tree_cpu_seconds(SERVER_PID[0])))
         floor_rate = copied / floor_s
-        print(f"floor   plain COPY of every file      {floor_s:7.2f}s  {floor_rate:12,.0f} rows/s")
+        print(f"floor   plain COPY of every file      {floor_s:7.2f}s  {floor_rate:12,.0f} rows/s"
+              f"  [{floor_cpu}]")
 
         started = time.perf_counter()
         spark = runner_spark(tmp / "spark.log")
@@ -298,11 +310,13 @@ def backfill(args: argparse.Namespace, conninfo: str) -> None:
         warm = generate_days(tmp / "warm", 3, 2000, seed=7)
         land_backfill(spark, warm[0].parents[2], conninfo, f"bench-warm-{run}", tmp)
 
-        elapsed, report = land_backfill(spark, folder, conninfo, f"bench-{run}", tmp)
+        elapsed, report, cpu, cpu_s = land_backfill(
+            spark, folder, conninfo, f"bench-{run}", tmp
+        )
         rate = report.rows_landed / elapsed
         print(f"landing {args.files} files, one run          {elapsed:7.2f}s  {rate:12,.0f} rows/s"
               f"  = {rate / floor_rate:5.1%} of floor  [landed {report.files_landed} files, "
-              f"{report.rows_landed:,} rows, rejected {report.rows_rejected:,}]")
+              f"{report.rows_landed:,} rows, rejected {report.rows_rejected:,}; {cpu}]")
         one = tmp / f"one-{run}" / "daily_flights" / "all.csv"
         one.parent.mkdir(parents=True)
         with one.open("w", encoding="utf-8") as out:
@@ -312,13 +326,16 @@ def backfill(args: argparse.Namespace, conninfo: str) -> None:
                     next(source)
                     for chunk in iter(lambda source=source: source.read(1 << 20), ""):
                         out.write(chunk)
-        one_s, one_report = land_backfill(spark, one.parents[1], conninfo, f"bench1-{run}", tmp)
+        one_s, one_report, one_cpu, one_cpu_s = land_backfill(
+            spark, one.parents[1], conninfo, f"bench1-{run}", tmp
+        )
         fixed_ms = (elapsed - one_s) / args.files * 1000
         print(f"landing the same rows as ONE file      {one_s:7.2f}s  "
               f"{one_report.rows_landed / one_s:12,.0f} rows/s  = "
-              f"{one_report.rows_landed / one_s / floor_rate:5.1%} of floor")
+              f"{one_report.rows_landed / one_s / floor_rate:5.1%} of floor  [{one_cpu}]")
         print(f"fixed cost per file: ({elapsed:.2f}s - {one_s:.2f}s) / {args.files} = "
-              f"{fixed_ms:.1f} ms")
+              f"{fixed_ms:.1f} ms wall, "
+              f"{(cpu_s - one_cpu_s) / args.files * 1000:.1f} ms CPU")
         print(peak_memory_note(jvm_pid()))
         spark.stop()
 
@@ -341,13 +358,13 @@ def sample(conninfo: str) -> None:
         started = time.perf_counter()
         with SparkStarter(tmp / "spark.log") as starter:
             starter.start()
-            elapsed, report = land_backfill(
+            _, report, cpu, _ = land_backfill(
                 starter.session, folder, conninfo, f"bench-sample-{run}", tmp
             )
             elapsed = time.perf_counter() - started
             print(f"sample  Land step incl. JVM start      {elapsed:7.2f}s  "
                   f"[{report.files_landed} files, {report.rows_landed:,} rows landed, "
-                  f"{report.rows_rejected:,} rejected]")
+                  f"{report.rows_rejected:,} rejected; landing alone: {cpu}]")
 
 
 def main() -> None:
@@ -371,6 +388,7 @@ def main() -> None:
         warehouse = Warehouse()
         conninfo = warehouse.start().url()
         server_pid = warehouse.server_pid()
+        SERVER_PID[0] = server_pid
     with psycopg.connect(conninfo, autocommit=True) as connection:
         create_raw_tables(connection)
 
