@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -38,6 +38,10 @@ from airline_elt.ui import (
 )
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.watch import Watcher
+
+if TYPE_CHECKING:
+    from airline_landing.bounds import BatchBounds
+    from airline_landing.thresholds import RejectLimits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -168,7 +172,7 @@ def _rows(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def _limits(args: argparse.Namespace) -> Any:
+def _limits(args: argparse.Namespace) -> RejectLimits:
     """The reject limits: flags first, then the environment, then the defaults."""
     from airline_landing.thresholds import LimitError, limits_from
 
@@ -176,6 +180,17 @@ def _limits(args: argparse.Namespace) -> Any:
         return limits_from(args.max_reject_ratio, args.max_reject_rows)
     except LimitError as error:
         raise AirlineEltError(str(error), "see `airline-elt run --help`") from error
+
+
+def _bounds() -> BatchBounds:
+    """How many files and rows one landing batch may hold (airline_landing.bounds):
+    $AIRLINE_ELT_BATCH_FILES and $AIRLINE_ELT_BATCH_ROWS, else the defaults."""
+    from airline_landing.bounds import BoundsError, bounds_from
+
+    try:
+        return bounds_from()
+    except BoundsError as error:
+        raise AirlineEltError(str(error), "unset it, or give a whole number from 1") from error
 
 
 def _prefix(args: argparse.Namespace) -> str:
@@ -272,9 +287,10 @@ def _validate_airports(path: Path | None) -> Path | None:
 
 def cmd_land(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
-    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
-    with run.locked():
-        summary = run.land(landing_dir, _prefix(ctx.args))
+    prefix = _prefix(ctx.args)
+    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds())
+    with run.start_spark(landing_dir, prefix) as spark, run.locked():
+        summary = run.land(landing_dir, prefix, spark)
     for item in summary.files:
         if ctx.verbose or item["status"] != "duplicate":
             ctx.console.print(
@@ -298,7 +314,7 @@ def cmd_transform(ctx: Context) -> int:
 def cmd_run(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
     airports = _validate_airports(ctx.args.airports)
-    outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args)).run(
+    outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
         prefix=_prefix(ctx.args),
     )
@@ -330,6 +346,7 @@ def cmd_watch(ctx: Context) -> int:
     landing_dir = _landing_dir(args.directory)
     limits = _limits(args)
     prefix = _prefix(args)
+    bounds = _bounds()
     warehouse = ctx.warehouse()
     warehouse.start()
     watcher = Watcher(landing_dir, warehouse, settle_seconds=args.settle,
@@ -351,7 +368,7 @@ def cmd_watch(ctx: Context) -> int:
         staging = ctx.home / "watch" / run_id
         watcher.stage(batch, staging)
         try:
-            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits).run(
+            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits, bounds=bounds).run(
                 staging, trigger="watch", prefix=prefix
             )
             render_run_summary(ctx.console, outcome)

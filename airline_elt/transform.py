@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import psycopg
+
 from airline_elt.dbt import run_dbt
+from airline_elt.seeds import home_seed_dir
+from airline_elt.state import project_dir
 from airline_elt.warehouse import Connection
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -18,6 +25,12 @@ DONE_LINE = re.compile(r"Done\.\s+(.*)$")
 COUNT = re.compile(r"([A-Z-]+)=(\d+)")
 PROBLEM_START = re.compile(r"^Completed with \d+ (error|warning)")
 ERROR_START = "Encountered an error"
+NOTHING_NEW = "nothing new to build"
+LAST_BUILD_FILE = "last_build.json"
+THREADS_ENV = "AIRLINE_ELT_DBT_THREADS"
+# What a build's result depends on besides the warehouse's landed data.
+PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "tests/dbt", "seeds",
+                  "airline_landing/raw_tables.sql")
 
 
 @dataclass
@@ -27,6 +40,7 @@ class DbtOutcome:
     log_file: Path
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    skipped: bool = False  # nothing new: dbt was not started
 
     @property
     def succeeded(self) -> bool:
@@ -50,6 +64,8 @@ class DbtOutcome:
         return first
 
     def describe(self) -> str:
+        if self.skipped:
+            return f"{NOTHING_NEW} (dbt not started)"
         order = ("PASS", "WARN", "ERROR", "SKIP", "NO-OP", "TOTAL")
         shown = [f"{name.lower()} {self.counts[name]}" for name in order if name in self.counts]
         return ", ".join(shown) if shown else f"exit {self.returncode}"
@@ -64,8 +80,12 @@ def dbt_build(
     command: str = "build",
 ) -> DbtOutcome:
     """Run `dbt <command> <extra_args>`; its output goes to `log_file` (and the console if
-    `stream`)."""
+    `stream`). A successful plain build records what it was built from (BuildInputs)."""
     args = [command, *extra_args]
+    plain_build = command == "build" and not extra_args
+    inputs = build_inputs(connection, home) if plain_build else None
+    if command == "build" and "--threads" not in extra_args:
+        args += ["--threads", str(dbt_threads())]
     result = run_dbt(args, connection, home=home, capture=True)
     output = (result.stdout or "") + (result.stderr or "")
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +93,91 @@ def dbt_build(
     if stream is not None:
         stream.write(output)
         stream.flush()
-    return parse_dbt_output(args, result, log_file)
+    outcome = parse_dbt_output(args, result, log_file)
+    if outcome.succeeded and inputs is not None:
+        remember_build_inputs(inputs, home)
+    return outcome
+
+
+def dbt_threads() -> int:
+    """dbt's threads: its nodes mostly wait on the warehouse, so twice the CPUs (at least 2,
+    at most 8), unless AIRLINE_ELT_DBT_THREADS says otherwise."""
+    configured = os.environ.get(THREADS_ENV)
+    if configured:
+        return max(1, int(configured))
+    return min(8, max(2, 2 * (os.cpu_count() or 1)))
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """What a plain `dbt build` would be built from: the landed file versions, the dbt
+    project's files (models, macros, tests, the bundled seed) and the warehouse's own
+    airports file. Equal inputs give an equal warehouse, so the build can be skipped."""
+
+    landed_versions: str
+    project_md5: str
+    own_seeds_md5: str
+
+
+def build_inputs(connection: Connection, home: Path) -> BuildInputs:
+    with psycopg.connect(connection.url(), autocommit=True) as conn:
+        exists = conn.execute("select to_regclass('raw.landed_files') is not null").fetchone()
+        landed = "none"
+        if exists and exists[0]:
+            row = conn.execute(
+                "select count(*), coalesce(max(file_version_id), 0) from raw.landed_files"
+                " where status = 'landed'"
+            ).fetchone()
+            landed = f"{row[0]}:{row[1]}" if row else "none"
+    project = project_dir()
+    return BuildInputs(
+        landed_versions=landed,
+        project_md5=_files_md5(project, [project / name for name in PROJECT_INPUTS]),
+        own_seeds_md5=_files_md5(home, [home_seed_dir(home)]),
+    )
+
+
+def _files_md5(root: Path, paths: Sequence[Path]) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(root)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def last_build_inputs(home: Path) -> BuildInputs | None:
+    try:
+        return BuildInputs(**json.loads((home / "dbt" / LAST_BUILD_FILE).read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def remember_build_inputs(inputs: BuildInputs, home: Path) -> None:
+    target = home / "dbt" / LAST_BUILD_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(asdict(inputs)), encoding="utf-8")
+
+
+def dbt_build_unless_nothing_new(
+    connection: Connection,
+    home: Path,
+    log_file: Path,
+    extra_args: Sequence[str] = (),
+    stream: TextIO | None = None,
+) -> DbtOutcome:
+    """`dbt build`, skipped (dbt not even started) when a plain build's inputs equal those
+    of the last successful plain build: nothing landed, no seed or project file changed.
+    A build with dbt arguments always runs."""
+    if not extra_args and build_inputs(connection, home) == last_build_inputs(home):
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.write_text(f"{NOTHING_NEW}: nothing landed and no seed or project file "
+                            "changed since the last build\n", encoding="utf-8")
+        return DbtOutcome(command=["dbt", "build"], returncode=0, log_file=log_file,
+                          skipped=True)
+    return dbt_build(connection, home, log_file, extra_args, stream=stream)
 
 
 def parse_dbt_output(

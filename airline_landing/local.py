@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from pyspark.sql import SparkSession
 
-from airline_landing import faults
+from airline_landing.bounds import BatchBounds
 from airline_landing.ddl import raw_tables_ddl
 from airline_landing.keys import RefusedSource
 from airline_landing.landing import FileResult, LandingReport, land_files
@@ -56,16 +56,16 @@ def create_raw_tables(connection: psycopg.Connection) -> None:
 
 
 def land_folder(
-    spark: SparkSession,
+    spark: SparkSession | Callable[[], SparkSession],
     landing_dir: Path,
     conninfo: str,
     run_id: str,
     *,
     on_file: Callable[[FileResult], None] | None = None,
-    copy_method: str = "files",
     stage_root: Path | None = None,
     limits: RejectLimits | None = None,
     prefix: str | None = DEFAULT_PREFIX,
+    bounds: BatchBounds | None = None,
 ) -> LandingReport:
     """Land every *.csv under landing_dir/prefix into the warehouse at conninfo (libpq URL)."""
     landing_dir = Path(landing_dir).resolve()
@@ -76,26 +76,15 @@ def land_folder(
         create_raw_tables(ddl_connection)
     with psycopg.connect(conninfo) as connection:
         target = PostgresTarget(
-            faults.connection(connection), method=copy_method, stage_root=stage_root
+            connection, stage_root=stage_root
         )
         return land_files(
             spark,
             sources,
             target,
             run_id,
-            on_file=_then_fault(on_file),
+            on_file=on_file,
             limits=limits or limits_from(),
+            bounds=bounds,
         )
 
-
-def _then_fault(
-    on_file: Callable[[FileResult], None] | None,
-) -> Callable[[FileResult], None]:
-    """on_file, followed by the test hook's between_files point (see faults.py)."""
-
-    def after_file(result: FileResult) -> None:
-        if on_file is not None:
-            on_file(result)
-        faults.reached("between_files")
-
-    return after_file

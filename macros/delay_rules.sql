@@ -37,3 +37,18 @@
         select 1 as sorted_by_flight_date
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+  PostgreSQL: the flights with an unknown airport are few; a partial index
+  lets rejected_flights find them without reading every enriched flight.
+-#}
+{% macro index_unknown_airports() -%}
+    {%- if target.type == 'postgres' -%}
+        create index if not exists {{ this.identifier }}__unknown_airports_idx
+        on {{ this }} (flight_date)
+        where (not has_known_origin or not has_known_destination)
+    {%- else -%}
+        select 1 as no_partial_indexes
+    {%- endif -%}
+{%- endmacro %}

@@ -11,6 +11,7 @@
         ],
         post_hook=[
             "{{ index_flight_date() }}",
+            "{{ index_unknown_airports() }}",
             "{{ log_enriched_sources() }}",
             "{{ log_date_builds() }}",
             "{{ forget_rebuilt_dates() }}",
