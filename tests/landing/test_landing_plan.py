@@ -1,31 +1,13 @@
-"""Unit tests of the batch's plain-Python parts: the S3 keys a Glue run lands, the split
-plan that replays Spark's packing, the listing order it follows. (That Spark packs as
-planned is proven end to end by test_landing_batch: a wrong plan fails the job.)"""
+"""Unit tests of the batch's plain-Python parts: the split plan that replays Spark's
+packing, the listing order it follows. (That Spark packs as planned is proven end to end
+by test_landing_batch: a wrong plan fails the job.)"""
 
 from __future__ import annotations
 
 import pytest
 
 from airline_landing.batch import BatchFile, listed_order, plan_partitions
-from airline_landing.bucket import bucket_keys
 from airline_landing.source import inspect_file
-
-
-def test_the_glue_run_lands_only_csv_keys_under_the_prefix_once_each():
-    keys = ["daily_flights/b.CSV", "daily_flights/a.csv", "daily_flights/a.csv",
-            "airports.csv", "daily_flights/notes.txt", "failed/daily_flights/c.csv",
-            "daily_flights/failed/d.csv"]
-    assert bucket_keys(keys, "bkt", "s3://bkt/failed/") == [
-        "daily_flights/a.csv", "daily_flights/b.CSV", "daily_flights/failed/d.csv"
-    ]
-    # failed/ inside the landing prefix: never landed again.
-    assert bucket_keys(keys, "bkt", "s3://bkt/daily_flights/failed/") == [
-        "daily_flights/a.csv", "daily_flights/b.CSV"
-    ]
-    assert bucket_keys(keys, "bkt", "s3://other/failed/", prefix="") == [
-        "airports.csv", "daily_flights/a.csv", "daily_flights/b.CSV",
-        "daily_flights/failed/d.csv",
-    ]
 
 
 def batch_file(text: str, name: str, grain: int = 64) -> BatchFile:
