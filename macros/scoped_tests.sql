@@ -1,6 +1,7 @@
 {#-
-  Data tests on the large per-date models test the dates the model's last
-  build rebuilt (from the build log), so a run's tests cost what the run
+  Data tests on the large per-date models (and on stg_raw__flights, the view
+  over every landed flight) test the dates the model's last build rebuilt
+  (from the build log), so a run's tests cost what the run
   changed, not the history. The whole tables are tested when the var
   `test_all_dates` is true (`--vars '{test_all_dates: true}'`, or
   AIRLINE_ELT_TEST_ALL_DATES=true: nightly, and in CI).
@@ -9,8 +10,14 @@
   (global project); overriding it scopes every generic test on those models.
   Singular tests call `in_rebuilt_dates` themselves.
 -#}
+{#- Model tested -> the per-date model whose last build's dates its tests look at. -#}
 {% macro per_date_models() -%}
-    {{ return(['int_flights_enriched', 'int_flight_delays_daily', 'daily_flights_fact']) }}
+    {{ return({
+        'stg_raw__flights': 'int_flights_enriched',
+        'int_flights_enriched': 'int_flights_enriched',
+        'int_flight_delays_daily': 'int_flight_delays_daily',
+        'daily_flights_fact': 'daily_flights_fact',
+    }) }}
 {%- endmacro %}
 
 
@@ -47,7 +54,7 @@
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
     {%- if identifier in per_date_models() and not test_all_dates() -%}
-        {%- do conditions.append(in_rebuilt_dates(identifier)) -%}
+        {%- do conditions.append(in_rebuilt_dates(per_date_models()[identifier])) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ (conditions | join(' and ')) ~ ') as dbt_subquery') -%}

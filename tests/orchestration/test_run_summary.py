@@ -11,7 +11,7 @@ import pytest
 from conftest import load_definition
 
 from airline_elt import run_summary
-from airline_elt.pipeline import landing_summary
+from airline_elt.pipeline import LandingSummary
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
 from airline_landing.local import land_folder
@@ -56,7 +56,7 @@ def _compare_right_after(spark, landing: Path, conninfo: str, run_id: str):  # t
     started = dt.datetime.now(dt.UTC).isoformat()
     report = land_folder(spark, landing, conninfo, run_id)
     finished = dt.datetime.now(dt.UTC).isoformat()
-    local = landing_summary(report)
+    local = LandingSummary(report)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         summary = run_summary.run_summary(conn, run_id, started, finished)
     assert summary["totals"] == local.totals
@@ -90,8 +90,8 @@ def test_the_summary_sql_says_what_a_local_run_reported(
            f"{HEADER}\nUA1,UA,12478,10397,61,70,2023-11-17\nUA2,UA,12478,10397,3,3,2023-11-17\n")
     second = _compare_right_after(spark, landing, summary_db, "run-2")
     # What the runs were: so the comparison above is not of two empty summaries.
-    assert landing_summary(first).totals["files_landed"] == 2
-    assert landing_summary(first).totals["rows_rejected"] == 1
-    assert landing_summary(first).totals["files_failed"] == 1
-    assert landing_summary(second).totals["files_duplicate"] >= 1
-    assert landing_summary(second).totals["files_landed"] == 1
+    assert LandingSummary(first).totals["files_landed"] == 2
+    assert LandingSummary(first).totals["rows_rejected"] == 1
+    assert LandingSummary(first).totals["files_failed"] == 1
+    assert LandingSummary(second).totals["files_duplicate"] >= 1
+    assert LandingSummary(second).totals["files_landed"] == 1
