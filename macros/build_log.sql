@@ -94,7 +94,11 @@ create index if not exists flight_date_airports_date_idx
 
 {% macro remember_rebuilt_dates(dates_sql) -%}
     create temporary table {{ dates_table() }} as
-    select distinct flight_date from ({{ dates_sql }}) as dates_to_rebuild
+    select distinct flight_date from ({{ dates_sql }}) as dates_to_rebuild;
+    {%- if target.type == 'postgres' %}
+
+    analyze {{ dates_table() }}
+    {%- endif %}
 {%- endmacro %}
 
 
