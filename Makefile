@@ -2,13 +2,14 @@
 # Both install what is missing first (`make setup`), so they work on a fresh machine.
 
 PYTHON ?= python3.11
+STACK  ?= airline-elt
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.setup-done
 # apt-get needs root; as another user it goes through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages run test lint build docs clean
+.PHONY: setup system-packages run test lint build docs docs-url clean
 
 setup: $(SETUP_STAMP)
 
@@ -20,11 +21,12 @@ $(SETUP_STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# PostgreSQL server binaries (the local warehouse) and Java (PySpark), from apt when missing.
+# PostgreSQL server binaries (the local warehouse) and Java (PySpark; the JDK because the Glue-job
+# test compiles a small Hadoop file system), from apt when missing.
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	command -v javac >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -42,6 +44,8 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
+	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
+	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros
 
 # dbt build against the local warehouse (starts it if needed).
 build: setup
@@ -49,6 +53,10 @@ build: setup
 
 docs: setup
 	$(BIN)/airline-elt docs
+
+# The AWS stack's dbt docs site: a presigned HTTPS link (orchestration/docs_url.sh).
+docs-url:
+	STACK=$(STACK) orchestration/docs_url.sh
 
 clean:
 	-$(BIN)/airline-elt warehouse stop

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airline_landing.results import FileResult
 
-def file_entry(result: Any) -> dict[str, Any]:
+
+def file_entry(result: FileResult) -> dict[str, Any]:
     """A landing FileResult as the notification's file entry (with why, where there is one)."""
-    reasons = list(getattr(result, "reasons", None) or ())
+    reasons = result.reasons
     return {
         "key": result.key,
-        "status": result.status,
+        "status": str(result.status),
         "rows_read": int(result.rows_read),
         "rows_landed": int(result.rows_landed),
         "rows_rejected": int(result.rows_rejected),
@@ -21,7 +23,7 @@ def file_entry(result: Any) -> dict[str, Any]:
         "first_lines": {
             reason.reason_code: reason.first_line for reason in reasons if reason.first_line
         },
-        "dates_off_key": dict(getattr(result, "dates_off_key", None) or {}),
+        "dates_off_key": dict(result.dates_off_key),
     }
 
 

@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -38,6 +38,10 @@ from airline_elt.ui import (
 )
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.watch import Watcher
+
+if TYPE_CHECKING:
+    from airline_landing.bounds import BatchBounds
+    from airline_landing.thresholds import RejectLimits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -66,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument(
         "--max-reject-rows", type=_rows, metavar="N",
         help="... and more than N rows (default $AIRLINE_ELT_MAX_REJECT_ROWS or 10)")
+    limits.add_argument(
+        "--prefix", default="daily_flights/", metavar="PREFIX",
+        help="land only *.csv keys under DIR/PREFIX (default daily_flights/, the prefix the "
+             "AWS rule listens to); other files in DIR are left alone")
 
     warehouse = commands.add_parser("warehouse", parents=[common],
                                      help="start, stop or inspect the local warehouse",
@@ -82,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     land = commands.add_parser("land", parents=[common, limits],
                                help="land the new files of a landing folder (no dbt)",
-                               description="Land every new *.csv under DIR into raw.*")
+                               description="Land every new *.csv under DIR/PREFIX into raw.*")
     land.add_argument("--landing", type=Path, required=True, metavar="DIR",
                       help="landing folder (plays the S3 bucket root)")
 
@@ -164,7 +172,7 @@ def _rows(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def _limits(args: argparse.Namespace) -> Any:
+def _limits(args: argparse.Namespace) -> RejectLimits:
     """The reject limits: flags first, then the environment, then the defaults."""
     from airline_landing.thresholds import LimitError, limits_from
 
@@ -172,6 +180,27 @@ def _limits(args: argparse.Namespace) -> Any:
         return limits_from(args.max_reject_ratio, args.max_reject_rows)
     except LimitError as error:
         raise AirlineEltError(str(error), "see `airline-elt run --help`") from error
+
+
+def _bounds() -> BatchBounds:
+    """How many files and rows one landing batch may hold (airline_landing.bounds):
+    $AIRLINE_ELT_BATCH_FILES and $AIRLINE_ELT_BATCH_ROWS, else the defaults."""
+    from airline_landing.bounds import BoundsError, bounds_from
+
+    try:
+        return bounds_from()
+    except BoundsError as error:
+        raise AirlineEltError(str(error), "unset it, or give a whole number from 1") from error
+
+
+def _prefix(args: argparse.Namespace) -> str:
+    """The landing prefix, normalised ('daily_flights' -> 'daily_flights/')."""
+    from airline_landing.scan import PrefixError, normalise_prefix
+
+    try:
+        return normalise_prefix(args.prefix)
+    except PrefixError as error:
+        raise AirlineEltError(str(error), "give a folder inside DIR: daily_flights/") from error
 
 
 def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -258,9 +287,10 @@ def _validate_airports(path: Path | None) -> Path | None:
 
 def cmd_land(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
-    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
-    with run.locked():
-        summary = run.land(landing_dir)
+    prefix = _prefix(ctx.args)
+    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds())
+    with run.start_spark(landing_dir, prefix) as spark, run.locked():
+        summary = run.land(landing_dir, prefix, spark)
     for item in summary.files:
         if ctx.verbose or item["status"] != "duplicate":
             ctx.console.print(
@@ -284,8 +314,9 @@ def cmd_transform(ctx: Context) -> int:
 def cmd_run(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
     airports = _validate_airports(ctx.args.airports)
-    outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args)).run(
-        landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports
+    outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds()).run(
+        landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
+        prefix=_prefix(ctx.args),
     )
     _report(ctx, outcome)
     return EXIT_OK
@@ -314,15 +345,17 @@ def cmd_watch(ctx: Context) -> int:
     args = ctx.args
     landing_dir = _landing_dir(args.directory)
     limits = _limits(args)
+    prefix = _prefix(args)
+    bounds = _bounds()
     warehouse = ctx.warehouse()
     warehouse.start()
     watcher = Watcher(landing_dir, warehouse, settle_seconds=args.settle,
-                      interval_seconds=args.interval)
+                      interval_seconds=args.interval, prefix=prefix)
     started = time.monotonic()
     deadline = started + args.timeout if args.timeout is not None else None
     max_runs = 1 if args.once else args.max_runs
     runs = failures = 0
-    ctx.console.print(f"watching {landing_dir} for new *.csv files (Ctrl-C stops)")
+    ctx.console.print(f"watching {landing_dir / prefix} for new *.csv files (Ctrl-C stops)")
     while max_runs is None or runs < max_runs:
         try:
             batch = watcher.wait_for_batch(time.monotonic() if args.once else deadline)
@@ -335,7 +368,9 @@ def cmd_watch(ctx: Context) -> int:
         staging = ctx.home / "watch" / run_id
         watcher.stage(batch, staging)
         try:
-            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits).run(staging, trigger="watch")
+            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits, bounds=bounds).run(
+                staging, trigger="watch", prefix=prefix
+            )
             render_run_summary(ctx.console, outcome)
         except StepFailed as failure:
             failures += 1

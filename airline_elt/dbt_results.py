@@ -51,8 +51,8 @@ def warning_line(warned: list[WarnedTest], log_file: Path) -> str | None:
     shown = "; ".join(f"{model}: {', '.join(items)}" for model, items in by_model.items())
     return (
         f"dbt warned on {len(warned)} data test(s), rows per test (gaps in descriptive "
-        f"columns; the build went on): {shown}. `airline-elt dbt test --select <model>` "
-        f"lists them; dbt's output: {log_file}"
+        f"columns, unknown airports; the build went on): {shown}. "
+        f"`airline-elt dbt test --select <model>` lists them; dbt's output: {log_file}"
     )
 
 

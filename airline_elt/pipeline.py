@@ -24,13 +24,13 @@ from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
 from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
 from airline_elt.seeds import home_seed_dir, install_airports, seed_dir_override
-from airline_elt.spark import local_spark
+from airline_elt.spark import SparkStarter
 from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
-from airline_landing import faults
-
-STEPS = ("AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess", "NotifyFailure",
-         "ReleaseLock")
+from airline_landing.bounds import BatchBounds
+from airline_landing.results import LandingReport
+from airline_landing.scan import DEFAULT_PREFIX, scan_folder
+from airline_landing.thresholds import RejectLimits, limits_from
 
 
 class RunUI(Protocol):
@@ -58,13 +58,31 @@ class StepFailed(AirlineEltError):
         self.payload: dict[str, Any] | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class LandingSummary:
-    """What the Land step did, in the notification's terms."""
+    """What the Land step did, in the notification's terms, derived from the report."""
 
-    files: list[dict[str, Any]] = field(default_factory=list)
-    totals: dict[str, int] = field(default_factory=dict)
-    landed_dates: list[str] = field(default_factory=list)
+    report: LandingReport
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return [alerts.file_entry(result) for result in self.report.files]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        report = self.report
+        return {
+            "files_landed": report.files_landed,
+            "files_duplicate": report.files_duplicate,
+            "files_failed": report.files_failed,
+            "rows_read": report.rows_read,
+            "rows_landed": report.rows_landed,
+            "rows_rejected": report.rows_rejected,
+        }
+
+    @property
+    def landed_dates(self) -> list[str]:
+        return [day.isoformat() for day in self.report.landed_dates]
 
 
 @dataclass
@@ -88,25 +106,20 @@ def new_run_id() -> str:
     return f"local-{stamp}-{secrets.token_hex(3)}"
 
 
-def csv_files(landing_dir: Path) -> list[Path]:
-    """The files the landing job will look at: every *.csv but those under failed/."""
-    return sorted(
-        path
-        for path in landing_dir.rglob("*")
-        if path.is_file()
-        and path.suffix.lower() == ".csv"
-        and path.relative_to(landing_dir).parts[0] != "failed"
-    )
-
-
 class Run:
     """The steps of one run, against the warehouse in `home`."""
 
     def __init__(
-        self, home: Path, ui: RunUI, run_id: str | None = None, limits: Any = None
+        self,
+        home: Path,
+        ui: RunUI,
+        run_id: str | None = None,
+        limits: RejectLimits | None = None,
+        bounds: BatchBounds | None = None,
     ) -> None:
         self.home = home
-        self._limits = limits  # airline_landing.thresholds.RejectLimits; None: from env
+        self._limits = limits  # None: from the environment
+        self.bounds = bounds  # None: the defaults (airline_landing.bounds)
         self.ui = ui
         self.run_id = run_id or new_run_id()
         self.log_dir = home / "logs" / self.run_id
@@ -114,10 +127,8 @@ class Run:
         self._connection: Connection | None = None
 
     @property
-    def limits(self) -> Any:
+    def limits(self) -> RejectLimits:
         if self._limits is None:
-            from airline_landing.thresholds import limits_from
-
             self._limits = limits_from()
         return self._limits
 
@@ -172,8 +183,15 @@ class Run:
             self.ui.info(f"airports: {count} from {airports} replace the bundled seed "
                          f"for this warehouse ({home_seed_dir(self.home)})")
 
-    def land(self, landing_dir: Path) -> LandingSummary:
-        with self.step("Land") as detail:
+    def land(
+        self,
+        landing_dir: Path,
+        prefix: str = DEFAULT_PREFIX,
+        spark: SparkStarter | None = None,
+    ) -> LandingSummary:
+        """The Land step. `spark`: a session already coming up (else one is started
+        here); it is stopped when the step ends."""
+        with self.spark_for_land(spark) as starter, self.step("Land") as detail:
             try:
                 from airline_landing.local import land_folder
             except ImportError as error:
@@ -181,27 +199,30 @@ class Run:
                     "Land", "the landing package (airline_landing.local) is not importable",
                     str(error), "reinstall the project: `make setup`",
                 ) from error
-            total = len(csv_files(landing_dir))
+            scan = scan_folder(landing_dir, prefix)
+            if scan.empty:
+                detail["text"] = "nothing to land"
+                self.ui.warn(scan.nothing_to_land())
+                return LandingSummary(LandingReport(self.run_id))
+            total = len(scan.keys) + len(scan.refused)
             # Spark's staged parts live here while a file lands; a killed run leaves
             # them behind, and under the run lock nothing else is using them.
             stage_root = self.home / "staging"
             shutil.rmtree(stage_root, ignore_errors=True)
             stage_root.mkdir(parents=True)
             try:
-                with (
-                    self.ui.landing_progress(total) as on_file,
-                    local_spark(self.log_dir / "spark.log") as spark,
-                ):
+                with self.ui.landing_progress(total) as on_file:
                     report = land_folder(
-                        spark, landing_dir, self.connection.url(), self.run_id,
+                        starter.session, landing_dir, self.connection.url(), self.run_id,
                         on_file=on_file, limits=self.limits, stage_root=stage_root,
+                        prefix=scan.prefix, bounds=self.bounds,
                     )
             except Exception as error:
                 raise StepFailed(
                     "Land", f"{type(error).__name__}: {_first_line(error)}", str(error),
                     f"Spark's log: {self.log_dir / 'spark.log'}",
                 ) from error
-            summary = landing_summary(report)
+            summary = LandingSummary(report)
             totals = summary.totals
             detail["text"] = (
                 f"{totals['files_landed']} landed, {totals['files_duplicate']} duplicate, "
@@ -220,9 +241,25 @@ class Run:
             )
         return summary
 
+    @contextlib.contextmanager
+    def spark_for_land(self, spark: SparkStarter | None) -> Iterator[SparkStarter]:
+        """The given session coming up, or one started when the first batch needs it;
+        stopped at the end."""
+        starter = spark or SparkStarter(self.log_dir / "spark.log")
+        try:
+            yield starter
+        finally:
+            starter.stop()
+
+    def start_spark(self, landing_dir: Path, prefix: str = DEFAULT_PREFIX) -> SparkStarter:
+        """Spark's JVM, started now in the background when there are files to look at (its
+        console output goes to the run's spark.log): it comes up while the lock is taken
+        and the files are hashed. Otherwise started only if a batch needs it."""
+        starter = SparkStarter(self.log_dir / "spark.log")
+        return starter if scan_folder(landing_dir, prefix).empty else starter.start()
+
     def transform(self, dbt_args: Sequence[str] = ()) -> DbtOutcome:
         with self.step("Transform") as detail:
-            faults.dbt_progress(self.home / "dbt" / "logs" / "dbt.log")  # a test hook, off
             try:
                 outcome = dbt_build_unless_nothing_new(
                     self.connection, self.home, self.log_dir / "dbt.log", dbt_args,
@@ -262,7 +299,7 @@ class Run:
                     try:
                         outcome.top_carriers = queries.top_delayed_carriers(conn)
                         outcome.top_routes = queries.top_delayed_routes(conn)
-                        unknown = queries.unknown_airports(conn).line()
+                        unknown = queries.unknown_airports_line(queries.unknown_airports(conn))
                         if unknown:
                             outcome.warnings.append(unknown)
                     except psycopg.Error as error:
@@ -282,16 +319,17 @@ class Run:
         trigger: str,
         dbt_args: Sequence[str] = (),
         airports: Path | None = None,
+        prefix: str = DEFAULT_PREFIX,
     ) -> RunOutcome:
         started_at = dt.datetime.now(dt.UTC)
         outbox = Outbox(self.home)
         outcome = RunOutcome(run_id=self.run_id, payload={})
         try:
-            with self.locked():
+            with self.start_spark(landing_dir, prefix) as spark, self.locked():
                 if airports is not None:
                     self.use_airports(airports)
                 try:
-                    outcome.landing = self.land(landing_dir)
+                    outcome.landing = self.land(landing_dir, prefix, spark)
                     outcome.dbt = self.transform(dbt_args)
                     by_date = self.summarize(outcome)
                     self._notify_success(outbox, outcome, by_date, trigger, started_at)
@@ -379,29 +417,6 @@ class Run:
             outbox.send(outcome.payload)
             self.ui.notified(outcome.payload, outbox.path)
         failure.payload = outcome.payload
-
-
-def landing_summary(report: Any) -> LandingSummary:
-    """The landing report in the notification's terms (files, totals, dates that landed)."""
-    files = []
-    dates: set[str] = set()
-    for result in report.files:
-        files.append(alerts.file_entry(result))
-        if result.status == "landed":
-            dates.update(_iso(day) for day in (result.flight_dates or ()))
-    totals = {
-        "files_landed": int(report.files_landed),
-        "files_duplicate": int(report.files_duplicate),
-        "files_failed": int(report.files_failed),
-        "rows_read": int(report.rows_read),
-        "rows_landed": int(report.rows_landed),
-        "rows_rejected": int(report.rows_rejected),
-    }
-    return LandingSummary(files=files, totals=totals, landed_dates=sorted(dates))
-
-
-def _iso(day: Any) -> str:
-    return day.isoformat() if hasattr(day, "isoformat") else str(day)
 
 
 def _first_line(error: BaseException) -> str:

@@ -46,31 +46,41 @@ def fact_rows_by_date(conn: psycopg.Connection, dates: Iterable[str]) -> dict[st
 
 
 @dataclass(frozen=True)
-class UnknownAirports:
-    """Airport ids landed flights use that airports_dim lacks (the unknown_airports model)."""
+class UnknownAirport:
+    """An airport id landed flights use that airports_dim lacks (a row of unknown_airports)."""
 
-    airports: int
+    airport_id: int
     flights: int
     flights_delayed: int
 
-    def line(self) -> str | None:
-        if not self.airports:
-            return None
-        return (
-            f"{self.airports:,} airport id(s) used by {self.flights:,} landed flight(s) "
-            f"({self.flights_delayed:,} delayed) are not in airports_dim: see "
-            f"{UNKNOWN_AIRPORTS}, add them to your airports list (--airports FILE)"
-        )
+
+SHOWN_UNKNOWN_AIRPORTS = 3
 
 
-def unknown_airports(conn: psycopg.Connection) -> UnknownAirports:
-    row = conn.execute(
-        f"select count(*), coalesce(sum(flights), 0), coalesce(sum(flights_delayed), 0) "
-        f"from {UNKNOWN_AIRPORTS}"
-    ).fetchone()
-    airports, flights, delayed = row if row else (0, 0, 0)
-    return UnknownAirports(airports=int(airports), flights=int(flights),
-                           flights_delayed=int(delayed))
+def unknown_airports(conn: psycopg.Connection) -> list[UnknownAirport]:
+    """Every unknown airport, the most used first."""
+    rows = conn.execute(
+        f"select airport_id, flights, flights_delayed from {UNKNOWN_AIRPORTS} "
+        "order by flights desc, airport_id"
+    ).fetchall()
+    return [UnknownAirport(airport_id=int(airport_id), flights=int(flights),
+                           flights_delayed=int(delayed)) for airport_id, flights, delayed in rows]
+
+
+def unknown_airports_line(airports: list[UnknownAirport]) -> str | None:
+    """One line for the run summary naming the model (and the most used ids); None if none."""
+    if not airports:
+        return None
+    shown = "; ".join(f"{airport.airport_id}: {airport.flights:,} flights, "
+                      f"{airport.flights_delayed:,} delayed"
+                      for airport in airports[:SHOWN_UNKNOWN_AIRPORTS])
+    more = (f"; {len(airports) - SHOWN_UNKNOWN_AIRPORTS:,} more"
+            if len(airports) > SHOWN_UNKNOWN_AIRPORTS else "")
+    return (
+        f"{len(airports):,} airport id(s) used by landed flights are not in airports_dim "
+        f"({shown}{more}): see {UNKNOWN_AIRPORTS}, add them to your airports list "
+        f"(--airports FILE) and their flights reach the fact on the next run"
+    )
 
 
 def top_delayed_carriers(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
@@ -91,7 +101,9 @@ def top_delayed_carriers(conn: psycopg.Connection, limit: int = 5) -> list[Delay
 def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
     rows = conn.execute(
         f"""
-        select dep_city || ' -> ' || arr_city, flights_operated, flights_delayed, delay_rate,
+        select coalesce(dep_city, dep_airport, 'airport ' || origin_airport_id) || ' -> '
+               || coalesce(arr_city, arr_airport, 'airport ' || dest_airport_id),
+               flights_operated, flights_delayed, delay_rate,
                avg_dep_delay_of_delayed_minutes
         from {ROUTE_MART}
         where flights_delayed > 0

@@ -1,55 +1,114 @@
-"""The local SparkSession the landing step runs in (Glue's stand-in on one machine)."""
+"""The local SparkSession the landing step runs in (Glue's stand-in on one machine).
+
+Starting the JVM takes seconds: `SparkStarter` starts it in a background thread, so it
+comes up while the run takes its lock, lists and hashes the files; the landing waits for
+it only when its first batch is ready for Spark.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+SETTINGS = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "2g",
+}
+
+
+def start_spark(log_file: Path | None = None) -> SparkSession:
+    """A local[2] SparkSession. With `log_file`, the JVM's own console output (log4j
+    start-up lines, later warnings) goes to that file instead of the terminal."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+    from pyspark.sql import SparkSession
+
+    conf = SparkConf().setMaster("local[2]").setAppName("airline-elt-landing")
+    for name, value in SETTINGS.items():
+        conf.set(name, value)
+    if log_file is None:
+        context = SparkContext.getOrCreate(conf)
+    else:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_file, "ab") as sink:  # the JVM keeps its own descriptor
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
+        context = SparkContext(conf=conf, gateway=gateway)
+    context.setLogLevel("ERROR")
+    return SparkSession(context)
+
 
 @contextlib.contextmanager
 def local_spark(log_file: Path | None = None) -> Iterator[SparkSession]:
-    """A local[2] SparkSession, stopped on exit.
-
-    With `log_file`, the JVM's own console chatter (log4j start-up lines) goes to
-    that file instead of the terminal.
-    """
-    from pyspark.sql import SparkSession
-
-    with _stderr_to(log_file):
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("airline-elt-landing")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", "2g")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
+    """A local[2] SparkSession, stopped on exit."""
+    session = start_spark(log_file)
     try:
         yield session
     finally:
         session.stop()
 
 
-@contextlib.contextmanager
-def _stderr_to(log_file: Path | None) -> Iterator[None]:
-    """Point file descriptor 2 at `log_file` while the JVM starts (it inherits it)."""
-    if log_file is None:
-        yield
-        return
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    saved = os.dup(2)
-    try:
-        with open(log_file, "ab") as sink:
-            os.dup2(sink.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+class SparkStarter:
+    """A SparkSession coming up in a background thread once `start()` is called (or when
+    `session()` is first called): `session()` waits for it, `stop()` stops it (waiting
+    for the start first). As a context manager, it is stopped on exit."""
+
+    def __init__(self, log_file: Path | None = None) -> None:
+        self.log_file = log_file
+        self._session: SparkSession | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, name="spark-start", daemon=True)
+        self._stopped = False
+
+    def _start(self) -> None:
+        try:
+            self._session = start_spark(self.log_file)
+        except BaseException as error:  # re-raised by session()
+            self._error = error
+
+    def start(self) -> SparkStarter:
+        # Imported here, not in the thread: the landing imports pyspark meanwhile, and
+        # two threads importing one package at once can see it half-initialised.
+        import pyspark.sql  # noqa: F401
+
+        self._thread.start()
+        return self
+
+    def session(self) -> SparkSession:
+        if self._thread.ident is None:  # not started yet
+            self.start()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._session is not None
+        return self._session
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread.ident is None:
+            return  # never started
+        self._thread.join()
+        if self._session is not None:
+            self._session.stop()
+            self._session = None
+
+    def __enter__(self) -> SparkStarter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,6 +1,7 @@
 """`airline-elt watch DIR`: the local stand-in for S3 -> EventBridge -> Step Functions.
 
-The folder is polled. A file whose content the warehouse has not seen under its
+The folder is polled: the *.csv keys under the landing prefix (default daily_flights/,
+the one scanner of airline_landing.scan). A file whose content the warehouse has not seen under its
 key is pending; once the pending files stop changing for a settle window, they
 go into one run together (files copied in at the same time make one run, as a
 burst of S3 events does). A run lands only the pending files: they are staged,
@@ -18,9 +19,9 @@ from pathlib import Path
 
 import psycopg
 
-from airline_elt.pipeline import csv_files
 from airline_elt.queries import latest_hash_by_key
 from airline_elt.warehouse import Warehouse
+from airline_landing.scan import DEFAULT_PREFIX, scan_folder
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Watcher:
     warehouse: Warehouse
     settle_seconds: float = 3.0
     interval_seconds: float = 1.0
+    prefix: str = DEFAULT_PREFIX  # only *.csv keys under it are watched (see scan.py)
     _hashes: dict[str, FileState] = field(default_factory=dict)
     _handled: dict[str, str] = field(default_factory=dict)  # key -> sha this watcher ran
 
@@ -90,8 +92,8 @@ class Watcher:
 
     def _scan(self) -> dict[str, FileState]:
         states: dict[str, FileState] = {}
-        for path in csv_files(self.landing_dir):
-            key = path.relative_to(self.landing_dir).as_posix()
+        for key in scan_folder(self.landing_dir, self.prefix).keys:
+            path = self.landing_dir / key
             try:
                 stat = path.stat()
             except FileNotFoundError:

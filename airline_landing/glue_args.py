@@ -27,7 +27,14 @@ REQUIRED_ARGS = (
     "redshift_iam_role",
     "TempDir",
 )
-OPTIONAL_ARGS = ("run_id", "max_reject_ratio", "max_reject_rows")
+OPTIONAL_ARGS = (
+    "run_id",
+    "max_reject_ratio",
+    "max_reject_rows",
+    "redshift_host",
+    "redshift_port",
+    "redshift_database",
+)
 
 _S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([^\s]*/)?$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:[0-9]{12}:secret:.+$")
@@ -50,6 +57,11 @@ class LandingJobArgs:
     # A file is failed whole when its rejected rows pass both (airline_landing.thresholds).
     max_reject_ratio: float = DEFAULT_MAX_RATIO
     max_reject_rows: int = DEFAULT_MAX_ROWS
+    # The endpoint, when the secret does not hold it (a Redshift-managed secret holds only
+    # username and password); these win over the secret's host, port and dbname.
+    redshift_host: str | None = None
+    redshift_port: int | None = None
+    redshift_database: str | None = None
 
     @property
     def limits(self) -> RejectLimits:
@@ -89,6 +101,9 @@ def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
         )
     except LimitError as error:
         raise JobArgumentError(f"--max_reject_ratio / --max_reject_rows: {error}") from error
+    port = (resolved.get("redshift_port") or "").strip()
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise JobArgumentError(f"--redshift_port is not a port number: {port!r}")
     return LandingJobArgs(
         job_name=resolved["JOB_NAME"],
         landing_uri=_s3_prefix("landing_uri", resolved["landing_uri"]),
@@ -99,44 +114,39 @@ def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
         run_id=run_id or "glue",
         max_reject_ratio=limits.max_ratio,
         max_reject_rows=limits.max_rows,
+        redshift_host=(resolved.get("redshift_host") or "").strip() or None,
+        redshift_port=int(port) if port else None,
+        redshift_database=(resolved.get("redshift_database") or "").strip() or None,
     )
 
 
-def redshift_connect_params(secret_string: str) -> dict[str, Any]:
-    """redshift_connector.connect() keyword arguments from a Secrets Manager secret
-    (the JSON layout RDS/Redshift secrets use: host, port, username, password, dbname)."""
+def redshift_connect_params(
+    secret_string: str, args: LandingJobArgs | None = None
+) -> dict[str, Any]:
+    """redshift_connector.connect() keyword arguments from a Secrets Manager secret.
+
+    Both shapes are accepted: the one a Redshift-managed admin secret has (username and
+    password only) and the "Credentials for Amazon Redshift" one (also host, port, dbname).
+    The endpoint in the job arguments wins; without either, the error says what is missing."""
     try:
         secret = json.loads(secret_string)
     except json.JSONDecodeError as error:
         raise JobArgumentError("the Redshift secret is not JSON") from error
-    missing = [name for name in ("host", "username", "password") if not secret.get(name)]
+    if not isinstance(secret, dict):
+        raise JobArgumentError("the Redshift secret is not a JSON object")
+    missing = [name for name in ("username", "password") if not secret.get(name)]
+    host = (args.redshift_host if args else None) or secret.get("host")
+    if not host:
+        missing.append("host (neither --redshift_host nor the secret's host)")
     if missing:
         raise JobArgumentError(f"the Redshift secret lacks: {', '.join(missing)}")
     return {
-        "host": secret["host"],
-        "port": int(secret.get("port", 5439)),
+        "host": host,
+        "port": int((args.redshift_port if args else None) or secret.get("port") or 5439),
         "user": secret["username"],
         "password": secret["password"],
-        "database": secret.get("dbname") or secret.get("database") or "dev",
+        "database": (args.redshift_database if args else None)
+        or secret.get("dbname")
+        or secret.get("database")
+        or "dev",
     }
-
-
-def keys_from_paths(paths: list[str], landing_uri: str, failed_uri: str) -> list[str]:
-    """Object keys (relative to the bucket) of the *.csv paths a bookmarked read saw,
-    sorted, without anything under the failed/ prefix."""
-    bucket = landing_uri[len("s3://") :].split("/", 1)[0]
-    # failed/ may sit inside the landing prefix: never land what was set aside.
-    failed_prefix = failed_uri[len("s3://") :]
-    keys = set()
-    for path in paths:
-        normalised = re.sub(r"^s3[an]?://", "s3://", path)
-        if (
-            not normalised.startswith(f"s3://{bucket}/")
-            or normalised.startswith(landing_uri) is False
-        ):
-            continue
-        if normalised[len("s3://") :].startswith(failed_prefix):
-            continue
-        if normalised.lower().endswith(".csv"):
-            keys.add(normalised[len(f"s3://{bucket}/") :])
-    return sorted(keys)

@@ -9,11 +9,9 @@ Spaces, unicode and other odd but legal characters are fine.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 REFUSED = "refused"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -32,14 +30,6 @@ def key_problem(key: str) -> str | None:
     return None
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return path != root
-
-
 @dataclass(frozen=True)
 class RefusedSource:
     """A key landing will not read: recorded 'failed' with `reason`, nothing copied."""
@@ -55,20 +45,3 @@ class RefusedSource:
 
     def copy_to_failed(self) -> str:
         raise PermissionError(self.reason)
-
-
-def outside_symlinks(landing_dir: Path, skip_top: str) -> list[str]:
-    """Keys of symlinks under landing_dir (*.csv files or folders, outside `skip_top`/)
-    whose target lies outside it. Folders behind symlinks are never walked."""
-    root = landing_dir.resolve()
-    found = []
-    for dirpath, dirnames, filenames in os.walk(landing_dir):
-        here = Path(dirpath)
-        if here == landing_dir:
-            dirnames[:] = [d for d in dirnames if d != skip_top]
-        for name in [*dirnames, *filenames]:
-            path = here / name
-            candidate = name in dirnames or path.suffix.lower() == ".csv"
-            if candidate and path.is_symlink() and not _inside(Path(os.path.realpath(path)), root):
-                found.append(path.relative_to(landing_dir).as_posix())
-    return sorted(found)

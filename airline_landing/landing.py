@@ -1,46 +1,53 @@
-"""Landing one file version, all-or-nothing and exactly once: the decision logic shared
-by the local run (PostgreSQL) and the Glue job (Redshift).
+"""Landing a run's file versions, all-or-nothing per batch and exactly once per file
+content: the decision logic shared by the local run (PostgreSQL) and the Glue job
+(Redshift).
 
-Per file, in one warehouse transaction: lock the key; compare (key, sha256) with the
-key's current landed version (same content -> a 'duplicate' row, nothing lands);
-record the new version; remove the superseded version's rows; COPY the rows and the
-rejects; check rows read = landed + rejected; commit. A file that cannot be read is
-copied aside, recorded 'failed', and the caller goes on with the next file.
+First, per file, cheaply in Python: hash the bytes and read the header (one streaming
+pass); a key refused, a file unreadable or the same bytes as a version that failed for
+its content is recorded 'failed' / 'duplicate' at once; the same content as the key's
+current landed version is a 'duplicate' (nothing lands). The other files are new
+versions: they go into a batch (bounded by files and rows, see bounds.py).
+
+Per batch, in one warehouse transaction: lock the keys; record each new version; ONE
+Spark job per header layout parses every file of the batch, each row tagged with its
+file version, and the rows and rejects go in with COPY; per file: rows read = landed +
+rejected is checked, a file over its reject limits contributes no rows and is recorded
+failed with its reasons (copied aside), the version it would replace stays; the other
+files supersede their earlier versions; commit. A batch that fails as a whole (Spark or
+the warehouse went away) is rolled back and its files are landed one by one, so a file
+that breaks the job is recorded failed alone and the run goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from airline_landing import transform
-from airline_landing.columns import MissingColumnsError, resolve_columns, split_header
+from airline_landing.batch import BatchFile, read_batch, read_conf, split_bytes_for
+from airline_landing.bounds import BatchBounds
+from airline_landing.columns import ColumnMap, MissingColumnsError, resolve_columns, split_header
 from airline_landing.dates import flight_date_from_key
 from airline_landing.keys import RefusedSource, key_problem
-from airline_landing.lines import split_conf
-from airline_landing.repeats import content_failure
+from airline_landing.repeats import EarlierFailure, content_failure
+from airline_landing.results import FileResult, FileStatus, LandingReport
 from airline_landing.source import FileFacts, FileSource, inspect_file
-from airline_landing.targets import FileRow, LandingTarget
+from airline_landing.targets import FileRow, LandingTarget, LoadCounts
 from airline_landing.thresholds import (
     OVER_THRESHOLD,
     OverThresholdError,
     ReasonCount,
     RejectLimits,
-    dates_off_key,
-    reject_reasons,
 )
 
 log = logging.getLogger(__name__)
 
-STATUS_LANDED = "landed"
-STATUS_DUPLICATE = "duplicate"
-STATUS_SUPERSEDED = "superseded"
-STATUS_FAILED = "failed"
 ERROR_MAX = 4000
 KEY_MAX = 1024
 # Several splits per core: tasks finish one after another, so COPY can start on the first
@@ -49,78 +56,93 @@ SPLITS_PER_CORE = 4
 NO_CONTENT_SHA256 = hashlib.sha256(b"").hexdigest()  # a refused key: nothing was read
 
 
-@dataclass(frozen=True)
-class FileResult:
-    key: str
-    status: str
-    file_version_id: int | None
-    rows_read: int
-    rows_landed: int
-    rows_rejected: int
-    error: str | None = None
-    flight_dates: list[date] = field(default_factory=list)
-    # Why rows were rejected, most frequent first (their counts add up to rows_rejected).
-    reasons: list[ReasonCount] = field(default_factory=list)
-    # Rows landed with a FlightDate other than the key's date (the row's date wins).
-    dates_off_key: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class LandingReport:
-    run_id: str
-    files: list[FileResult] = field(default_factory=list)
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_landed(self) -> int:
-        return sum(f.rows_landed for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    @property
-    def files_landed(self) -> int:
-        return sum(f.status == STATUS_LANDED for f in self.files)
-
-    @property
-    def files_duplicate(self) -> int:
-        return sum(f.status == STATUS_DUPLICATE for f in self.files)
-
-    @property
-    def files_failed(self) -> int:
-        return sum(f.status == STATUS_FAILED for f in self.files)
-
-
 class CountMismatchError(AssertionError):
     """Rows read != rows landed + rows rejected: the transaction is rolled back."""
+
+
+class UnreadableError(ValueError):
+    """The file cannot be landed at all."""
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass(frozen=True)
+class NewVersion:
+    """A file whose content is new under its key: it goes into a batch."""
+
+    position: int  # in the run's list of sources
+    source: FileSource
+    facts: FileFacts
+    columns: ColumnMap
+
+    @property
+    def rows_read(self) -> int:
+        return max(self.facts.lines.nonblank_lines - 1, 0)
+
+
+@dataclass
+class _Batch:
+    bounds: BatchBounds
+    files: list[NewVersion] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    def full(self) -> bool:
+        return self.bounds.full(len(self.files), self.rows)
+
+
 def land_files(
-    spark: SparkSession,
+    spark: SparkSession | Callable[[], SparkSession],
     sources: Iterable[FileSource],
     target: LandingTarget,
     run_id: str,
     *,
+    limits: RejectLimits,
+    bounds: BatchBounds | None = None,
     on_file: Callable[[FileResult], None] | None = None,
-    limits: RejectLimits | None = None,
 ) -> LandingReport:
-    """Land each file in turn (one transaction each); a failed file never stops the run."""
-    report = LandingReport(run_id)
-    for source in sources:
-        result = land_file(spark, source, target, run_id, limits)
-        report.files.append(result)
+    """Land the files in batches; a failed file never stops the run. The report lists
+    the files in the order of `sources`; `on_file` hears of each as it is decided.
+    `spark` may be a callable giving the session: it is called when the first batch is
+    ready (so a JVM can start while the files are hashed) and not at all when nothing
+    new is to be landed."""
+    results: dict[int, FileResult] = {}
+
+    def report(position: int, result: FileResult) -> None:
+        results[position] = result
         log.info("%s: %s (%s rows landed)", result.key, result.status, result.rows_landed)
         if on_file is not None:
             on_file(result)
-    return report
+
+    batch = _Batch(bounds or BatchBounds())
+
+    def flush() -> None:
+        session = spark if isinstance(spark, SparkSession) else spark()
+        for position, result in _land_batch_or_each(
+            session, batch.files, target, run_id, limits
+        ).items():
+            report(position, result)
+        batch.files.clear()
+
+    for position, source in enumerate(sources):
+        decided = _decide(source, target, run_id, limits, position)
+        if isinstance(decided, FileResult):
+            report(position, decided)
+            continue
+        if batch.files and not batch.bounds.fits(
+            len(batch.files) + 1, batch.rows + decided.rows_read
+        ):
+            flush()
+        batch.files.append(decided)
+        if batch.full():
+            flush()
+    if batch.files:
+        flush()
+    return LandingReport(run_id, [results[position] for position in sorted(results)])
 
 
 def land_file(
@@ -130,7 +152,21 @@ def land_file(
     run_id: str,
     limits: RejectLimits | None = None,
 ) -> FileResult:
+    """One file as a batch of its own."""
+    return land_files(spark, [source], target, run_id, limits=limits or RejectLimits()).files[0]
+
+
+def _decide(
+    source: FileSource,
+    target: LandingTarget,
+    run_id: str,
+    limits: RejectLimits,
+    position: int,
+) -> FileResult | NewVersion:
+    """What to do with one file, decided before any Spark work: a result recorded now
+    (refused, unreadable, duplicate), or a new version for the batch."""
     refusal = source.reason if isinstance(source, RefusedSource) else key_problem(source.key)
+    facts: FileFacts | None = None
     if refusal is not None:  # never read, never copied
         sha256, size, problem = NO_CONTENT_SHA256, 0, refusal
     else:
@@ -140,99 +176,271 @@ def land_file(
         earlier = content_failure(target, source.key[:KEY_MAX], sha256, limits)
         if earlier is not None:
             result = _duplicate_of_failed(source, target, run_id, sha256, size, earlier)
-        elif problem is not None:
+            target.commit()
+            return result
+        if problem is not None or facts is None:
             raise UnreadableError(problem)
-        else:
-            result = _land_in_transaction(
-                spark, source, target, run_id, facts, limits or RejectLimits()
-            )
-        target.commit()
-        return result
+        try:
+            columns = resolve_columns(split_header(facts.header_line or ""))
+        except MissingColumnsError as error:
+            raise UnreadableError(str(error)) from error
+        # A look without the key's lock (the batch looks again under it): one round trip
+        # per file, not four, when most files are new.
+        current = target.current_version(source.key)
+        if current is not None and current.content_sha256 == sha256:
+            target.lock_key(source.key)
+            current = target.current_version(source.key)
+            if current is not None and current.content_sha256 == sha256:
+                result = _record_duplicate(source.key, facts, target, run_id)
+                target.commit()
+                return result
+            target.rollback()
+        return NewVersion(position, source, facts, columns)
     except Exception as error:
         target.rollback()
-        if isinstance(error, CountMismatchError):
-            raise
         return _record_failed(
             source, target, run_id, sha256, size, error, copy_aside=refusal is None
         )
 
 
-class UnreadableError(ValueError):
-    """The file cannot be landed at all."""
+def _file_row(
+    key: str,
+    sha256: str,
+    size: int,
+    status: FileStatus,
+    run_id: str,
+    *,
+    error_text: str | None = None,
+    replaces: int | None = None,
+    landed_at: str | None = None,
+) -> FileRow:
+    """A raw.landed_files row with no rows counted yet."""
+    return FileRow(
+        file_key=key[:KEY_MAX],
+        content_sha256=sha256,
+        file_bytes=size,
+        rows_read=0,
+        rows_landed=0,
+        rows_rejected=0,
+        status=status,
+        error_text=error_text,
+        replaces_file_version_id=replaces,
+        run_id=run_id,
+        landed_at=landed_at or utc_now(),
+    )
 
 
-def _land_in_transaction(
+def _record_duplicate(
+    key: str, facts: FileFacts, target: LandingTarget, run_id: str
+) -> FileResult:
+    version = target.insert_file_row(
+        _file_row(key, facts.sha256, facts.size, FileStatus.DUPLICATE, run_id)
+    )
+    return FileResult(key=key, status=FileStatus.DUPLICATE, file_version_id=version)
+
+
+def _land_batch_or_each(
     spark: SparkSession,
-    source: FileSource,
+    files: Sequence[NewVersion],
     target: LandingTarget,
     run_id: str,
-    facts: FileFacts,
     limits: RejectLimits,
-) -> FileResult:
-    key, sha256 = source.key, facts.sha256
-    target.lock_key(key)
-    current = target.current_version(key)
+) -> dict[int, FileResult]:
+    """The batch in one transaction; if it fails as a whole, each file on its own."""
+    try:
+        results = _land_batch(spark, files, target, run_id, limits)
+        target.commit()
+        return results
+    except Exception as error:
+        target.rollback()
+        if isinstance(error, CountMismatchError):
+            raise
+        if len(files) > 1:
+            log.warning("a batch of %d files failed (%s); landing them one by one",
+                        len(files), error)
+            return {
+                position: result
+                for single in files
+                for position, result in _land_batch_or_each(
+                    spark, [single], target, run_id, limits
+                ).items()
+            }
+        (single,) = files
+        return {
+            single.position: _record_failed(
+                single.source, target, run_id, single.facts.sha256, single.facts.size, error
+            )
+        }
+
+
+@dataclass(frozen=True)
+class _Landing:
+    """A new version recorded in the batch's transaction."""
+
+    file: NewVersion
+    file_version_id: int
+    replaces: int | None
+    key_date: date | None
+
+
+def _land_batch(
+    spark: SparkSession,
+    files: Sequence[NewVersion],
+    target: LandingTarget,
+    run_id: str,
+    limits: RejectLimits,
+) -> dict[int, FileResult]:
+    results: dict[int, FileResult] = {}
     landed_at = utc_now()
-    if current is not None and current.content_sha256 == sha256:
+    for key in sorted({f.source.key for f in files}):  # one order: no lock cycles
+        target.lock_key(key)
+    landing: list[_Landing] = []
+    for file in files:
+        key = file.source.key
+        current = target.current_version(key)
+        if current is not None and current.content_sha256 == file.facts.sha256:
+            # Landed by another run since it was looked at.
+            results[file.position] = _record_duplicate(key, file.facts, target, run_id)
+            continue
+        replaces = current.file_version_id if current else None
         version = target.insert_file_row(
-            FileRow(
-                key, sha256, facts.size, 0, 0, 0, STATUS_DUPLICATE, None, None, run_id, landed_at
+            _file_row(
+                key,
+                file.facts.sha256,
+                file.facts.size,
+                FileStatus.LANDED,
+                run_id,
+                replaces=replaces,
+                landed_at=landed_at,
             )
         )
-        return FileResult(key, STATUS_DUPLICATE, version, 0, 0, 0)
-    try:
-        columns = resolve_columns(split_header(facts.header_line or ""))
-    except MissingColumnsError as error:
-        raise UnreadableError(str(error)) from error
+        landing.append(_Landing(file, version, replaces, flight_date_from_key(key)))
+    if not landing:
+        return results
 
-    replaces = current.file_version_id if current else None
-    version = target.insert_file_row(
-        FileRow(key, sha256, facts.size, 0, 0, 0, STATUS_LANDED, None, replaces, run_id, landed_at)
+    for group in _by_layout(landing):
+        _load_group(spark, group, target, landed_at)
+
+    versions = [item.file_version_id for item in landing]
+    counts = target.version_counts(versions)
+    for item in landing:
+        got = counts.get(item.file_version_id, LoadCounts(0, 0))
+        if item.file.rows_read != got.rows_landed + got.rows_rejected:
+            raise CountMismatchError(
+                f"{item.file.source.key}: rows read {item.file.rows_read} != landed "
+                f"{got.rows_landed} + rejected {got.rows_rejected}; nothing committed"
+            )
+    reasons = target.reject_reasons(
+        [v for v in versions if counts.get(v, LoadCounts(0, 0)).rows_rejected]
     )
-    # Dates the superseded version touched must be rebuilt too: read them before deleting.
-    old_dates = target.flight_dates(replaces) if replaces is not None else []
-    if replaces is not None:
-        target.supersede(replaces)
+    kept: list[_Landing] = []
+    for item in landing:
+        got = counts.get(item.file_version_id, LoadCounts(0, 0))
+        if limits.exceeded(item.file.rows_read, got.rows_rejected):
+            error = OverThresholdError(
+                item.file.source.key,
+                item.file.rows_read,
+                got.rows_rejected,
+                limits,
+                reasons.get(item.file_version_id, []),
+            )
+            target.discard(item.file_version_id)
+            message = _failure_message(item.file.source, error, copy_aside=True)
+            target.mark_failed(item.file_version_id, item.file.rows_read, message)
+            log.warning("%s: failed: %s", item.file.source.key, message)
+            results[item.file.position] = FileResult(
+                key=item.file.source.key,
+                status=FileStatus.FAILED,
+                file_version_id=item.file_version_id,
+                rows_read=item.file.rows_read,
+                rows_rejected=item.file.rows_read,
+                error=message,
+                reasons=_whole_file_reasons(error),
+            )
+        else:
+            kept.append(item)
 
-    # Lines were counted while hashing: Spark reads the file once, in the planned splits.
-    split_bytes = facts.lines.split_bytes(spark.sparkContext.defaultParallelism * SPLITS_PER_CORE)
-    with transform.spark_conf(spark, split_conf(split_bytes)):
-        lines = transform.read_lines(spark, source.spark_path())
-        numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))
+    # Dates the superseded versions touched must be rebuilt too: read them before deleting.
+    old_dates = target.flight_dates([i.replaces for i in kept if i.replaces is not None])
+    for item in kept:
+        if item.replaces is not None:
+            target.supersede(item.replaces)
+        got = counts.get(item.file_version_id, LoadCounts(0, 0))
+        target.set_counts(
+            item.file_version_id, item.file.rows_read, got.rows_landed, got.rows_rejected
+        )
+    new_dates = target.flight_dates([item.file_version_id for item in kept])
+    off_key = target.dates_off_key(
+        {
+            item.file_version_id: item.key_date
+            for item in kept
+            if item.key_date is not None
+            and any(day != item.key_date for day in new_dates.get(item.file_version_id, []))
+        }
+    )
+    for item in kept:
+        got = counts.get(item.file_version_id, LoadCounts(0, 0))
+        version = item.file_version_id
+        results[item.file.position] = FileResult(
+            key=item.file.source.key,
+            status=FileStatus.LANDED,
+            file_version_id=version,
+            rows_read=item.file.rows_read,
+            rows_landed=got.rows_landed,
+            rows_rejected=got.rows_rejected,
+            flight_dates=sorted(
+                {*old_dates.get(item.replaces or -1, []), *new_dates.get(version, [])}
+            ),
+            reasons=reasons.get(version, []),
+            dates_off_key=off_key.get(version, {}),
+        )
+    return results
+
+
+def _by_layout(landing: Sequence[_Landing]) -> list[list[_Landing]]:
+    """The batch's files grouped by header layout (one Spark parse per layout)."""
+    groups: dict[tuple[object, ...], list[_Landing]] = {}
+    for item in landing:
+        columns = item.file.columns
+        layout = (
+            columns.field_count,
+            tuple(sorted(columns.positions.items())),
+            tuple(sorted(columns.header_names.items())),
+        )
+        groups.setdefault(layout, []).append(item)
+    return list(groups.values())
+
+
+def _load_group(
+    spark: SparkSession, group: Sequence[_Landing], target: LandingTarget, landed_at: str
+) -> None:
+    """One Spark job over files of one header layout, COPYed into the open transaction."""
+    files = [
+        BatchFile(
+            key=item.file.source.key,
+            spark_path=item.file.source.spark_path(),
+            file_version_id=item.file_version_id,
+            size=item.file.facts.size,
+            lines=item.file.facts.lines,
+            key_date=item.key_date,
+        )
+        for item in group
+    ]
+    split_bytes = split_bytes_for(files, spark.sparkContext.defaultParallelism, SPLITS_PER_CORE)
+    with transform.spark_conf(spark, read_conf(split_bytes)):
+        lines = read_batch(spark, files, split_bytes)
         parsed = transform.parse_rows(
-            transform.data_lines(numbered), columns, flight_date_from_key(key)
+            transform.data_lines(lines),
+            group[0].file.columns,
+            F.col("key_date"),
+            "file_version_id",
+            "source_key",
+            "key_date",
         )
-        counts = target.load(transform.copy_lines(parsed, key, version, landed_at), version)
-
-    rows_read = max(facts.lines.nonblank_lines - 1, 0)
-    if rows_read != counts.rows_landed + counts.rows_rejected:
-        raise CountMismatchError(
-            f"{key}: rows read {rows_read} != landed {counts.rows_landed} "
-            f"+ rejected {counts.rows_rejected}; nothing committed"
+        target.load(
+            transform.copy_lines(parsed, F.col("source_key"), F.col("file_version_id"), landed_at),
+            group[0].file_version_id,
         )
-    target.set_counts(version, rows_read, counts.rows_landed, counts.rows_rejected)
-    reasons = reject_reasons(target, version) if counts.rows_rejected else []
-    if limits.exceeded(rows_read, counts.rows_rejected):
-        raise OverThresholdError(key, rows_read, counts.rows_rejected, limits, reasons)
-    new_dates = target.flight_dates(version)
-    key_date = flight_date_from_key(key)
-    off_key = (
-        dates_off_key(target, version, key_date)
-        if key_date is not None and any(day != key_date for day in new_dates)
-        else {}
-    )
-    return FileResult(
-        key,
-        STATUS_LANDED,
-        version,
-        rows_read,
-        counts.rows_landed,
-        counts.rows_rejected,
-        None,
-        sorted({*old_dates, *new_dates}),
-        reasons,
-        off_key,
-    )
 
 
 def _duplicate_of_failed(
@@ -241,16 +449,31 @@ def _duplicate_of_failed(
     run_id: str,
     sha256: str,
     size: int,
-    earlier: object,
+    earlier: EarlierFailure,
 ) -> FileResult:
     """Same key, same bytes as a version that failed for its content: fails the same way."""
-    message = earlier.message()[:ERROR_MAX]  # type: ignore[attr-defined]
-    key = source.key[:KEY_MAX]
+    message = earlier.message()[:ERROR_MAX]
     version = target.insert_file_row(
-        FileRow(key, sha256, size, 0, 0, 0, STATUS_DUPLICATE, message, None, run_id, utc_now())
+        _file_row(source.key, sha256, size, FileStatus.DUPLICATE, run_id, error_text=message)
     )
     log.info("%s: %s", source.key, message)
-    return FileResult(source.key, STATUS_DUPLICATE, version, 0, 0, 0, message)
+    return FileResult(
+        key=source.key, status=FileStatus.DUPLICATE, file_version_id=version, error=message
+    )
+
+
+def _failure_message(source: FileSource, error: Exception, *, copy_aside: bool) -> str:
+    """The error's first line (with its type when it is not about the file's content),
+    and where the file was copied aside."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+    if not isinstance(error, UnreadableError | OverThresholdError):
+        message = f"{type(error).__name__}: {message}"
+    if copy_aside:
+        try:
+            message += f" (copied to {source.copy_to_failed()})"
+        except Exception as copy_error:  # OSError locally, botocore errors on S3
+            message += f" (could not copy it aside: {copy_error})"
+    return message[:ERROR_MAX]
 
 
 def _record_failed(
@@ -263,38 +486,15 @@ def _record_failed(
     *,
     copy_aside: bool = True,
 ) -> FileResult:
-    message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-    if not isinstance(error, UnreadableError | OverThresholdError):
-        message = f"{type(error).__name__}: {message}"
-    if copy_aside:
-        try:
-            message += f" (copied to {source.copy_to_failed()})"
-        except Exception as copy_error:  # OSError locally, botocore errors on S3
-            message += f" (could not copy it aside: {copy_error})"
-    # A file rejected whole: every row read counts as rejected (read = landed + rejected).
-    rows_read = error.rows_read if isinstance(error, OverThresholdError) else 0
-    reasons = _whole_file_reasons(error) if isinstance(error, OverThresholdError) else []
-    message = message[:ERROR_MAX]
+    message = _failure_message(source, error, copy_aside=copy_aside)
     target.lock_key(source.key)
     version = target.insert_file_row(
-        FileRow(
-            source.key[:KEY_MAX],
-            sha256,
-            size,
-            rows_read,
-            0,
-            rows_read,
-            STATUS_FAILED,
-            message,
-            None,
-            run_id,
-            utc_now(),
-        )
+        _file_row(source.key, sha256, size, FileStatus.FAILED, run_id, error_text=message)
     )
     target.commit()
     log.warning("%s: failed: %s", source.key, message)
     return FileResult(
-        source.key, STATUS_FAILED, version, rows_read, 0, rows_read, message, [], reasons
+        key=source.key, status=FileStatus.FAILED, file_version_id=version, error=message
     )
 
 

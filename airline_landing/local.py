@@ -3,7 +3,8 @@
     land_folder(spark, landing_dir, conninfo, run_id, *, on_file=None) -> LandingReport
 
 `landing_dir` plays the bucket root: keys are paths relative to it
-('daily_flights/date=2023-11-15/flights.csv'); unreadable files are copied to
+('daily_flights/date=2023-11-15/flights.csv'); only *.csv keys under `prefix`
+(default daily_flights/, see scan.py) are landed; unreadable files are copied to
 landing_dir/failed/<key>; the failed/ folder itself is never landed. A symlink (file or
 folder) leading outside landing_dir is never followed: it is recorded 'failed' with a
 message saying so. `limits` (default: from the environment, see thresholds.py) is when a
@@ -12,17 +13,17 @@ file's rejected rows fail it whole.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 from pyspark.sql import SparkSession
 
-from airline_landing import faults
+from airline_landing.bounds import BatchBounds
 from airline_landing.ddl import raw_tables_ddl
-from airline_landing.keys import REFUSED, RefusedSource, outside_symlinks
+from airline_landing.keys import RefusedSource
 from airline_landing.landing import FileResult, LandingReport, land_files
+from airline_landing.scan import DEFAULT_PREFIX, FolderScan, scan_folder
 from airline_landing.source import FileSource, LocalFile
 from airline_landing.targets import PostgresTarget
 from airline_landing.thresholds import RejectLimits, limits_from
@@ -32,37 +33,18 @@ FAILED_FOLDER = "failed"
 __all__ = ["FileResult", "LandingReport", "create_raw_tables", "land_folder", "landing_keys"]
 
 
-def landing_keys(landing_dir: Path) -> list[str]:
-    """Every *.csv under landing_dir (recursively, outside failed/), as sorted keys."""
-    keys = []
-    for path in landing_dir.rglob("*"):
-        if not path.is_file() or path.suffix.lower() != ".csv":
-            continue
-        key = path.relative_to(landing_dir).as_posix()
-        if key.split("/", 1)[0] == FAILED_FOLDER:
-            continue
-        keys.append(key)
-    return sorted(keys)
+def landing_keys(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> list[str]:
+    """The *.csv keys under landing_dir/prefix (outside failed/), sorted."""
+    return scan_folder(landing_dir, prefix).keys
 
 
-def landing_sources(landing_dir: Path) -> list[FileSource]:
+def landing_sources(scan: FolderScan) -> list[FileSource]:
     """The files to land, in key order; symlinks leading outside as refused sources."""
-    failed_root = landing_dir / FAILED_FOLDER
-    refused = outside_symlinks(landing_dir, FAILED_FOLDER)
+    failed_root = scan.landing_dir / FAILED_FOLDER
     sources: list[FileSource] = [
-        LocalFile(landing_dir, key, failed_root)
-        for key in landing_keys(landing_dir)
-        if key not in refused
+        LocalFile(scan.landing_dir, key, failed_root) for key in scan.keys
     ]
-    for key in refused:
-        target = os.path.realpath(landing_dir / key)
-        sources.append(
-            RefusedSource(
-                key,
-                f"{REFUSED}: {key} is a symlink to {target}, outside the landing folder; "
-                "landing does not follow it (not read, not copied)",
-            )
-        )
+    sources += [RefusedSource(key, reason) for key, reason in scan.refused.items()]
     return sorted(sources, key=lambda source: source.key)
 
 
@@ -74,45 +56,35 @@ def create_raw_tables(connection: psycopg.Connection) -> None:
 
 
 def land_folder(
-    spark: SparkSession,
+    spark: SparkSession | Callable[[], SparkSession],
     landing_dir: Path,
     conninfo: str,
     run_id: str,
     *,
     on_file: Callable[[FileResult], None] | None = None,
-    copy_method: str = "files",
     stage_root: Path | None = None,
     limits: RejectLimits | None = None,
+    prefix: str | None = DEFAULT_PREFIX,
+    bounds: BatchBounds | None = None,
 ) -> LandingReport:
-    """Land every *.csv under landing_dir into the warehouse at conninfo (libpq URL)."""
+    """Land every *.csv under landing_dir/prefix into the warehouse at conninfo (libpq URL)."""
     landing_dir = Path(landing_dir).resolve()
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder not found: {landing_dir}")
-    sources = landing_sources(landing_dir)
+    sources = landing_sources(scan_folder(landing_dir, prefix))
     with psycopg.connect(conninfo, autocommit=True) as ddl_connection:
         create_raw_tables(ddl_connection)
     with psycopg.connect(conninfo) as connection:
         target = PostgresTarget(
-            faults.connection(connection), method=copy_method, stage_root=stage_root
+            connection, stage_root=stage_root
         )
         return land_files(
             spark,
             sources,
             target,
             run_id,
-            on_file=_then_fault(on_file),
+            on_file=on_file,
             limits=limits or limits_from(),
+            bounds=bounds,
         )
 
-
-def _then_fault(
-    on_file: Callable[[FileResult], None] | None,
-) -> Callable[[FileResult], None]:
-    """on_file, followed by the test hook's between_files point (see faults.py)."""
-
-    def after_file(result: FileResult) -> None:
-        if on_file is not None:
-            on_file(result)
-        faults.reached("between_files")
-
-    return after_file

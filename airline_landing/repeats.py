@@ -20,11 +20,6 @@ if TYPE_CHECKING:
 
 _OVER = re.compile(rf"^rejected whole \({OVER_THRESHOLD}\): (\d+) of (\d+) rows")
 _ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)\b")
-_LAST_FAILED = (
-    "select file_version_id, error_text from raw.landed_files "
-    "where file_key = %s and content_sha256 = %s and status = 'failed' "
-    "order by file_version_id desc limit 1"
-)
 
 
 @dataclass(frozen=True)
@@ -44,10 +39,10 @@ def content_failure(
 ) -> EarlierFailure | None:
     """The latest failed version of (key, sha256) if its content made it fail (a file
     rejected whole only while it would still fail under `limits`)."""
-    rows = target.fetch(_LAST_FAILED, (key, sha256))
-    if not rows:
+    last = target.last_failure(key, sha256)
+    if last is None:
         return None
-    version, error_text = rows[0]
+    version, error_text = last
     text = (error_text or "").strip()
     if _ERROR_NAME.match(text):
         return None

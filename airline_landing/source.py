@@ -102,10 +102,6 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-class UnreadableFileError(ValueError):
-    """The file cannot be landed at all (not UTF-8 text, binary, no header...)."""
-
-
 @dataclass(frozen=True)
 class FileFacts:
     sha256: str

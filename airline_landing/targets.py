@@ -2,9 +2,9 @@
 
 `LandingTarget` is what the decision logic (airline_landing.landing) talks to; it
 holds one open transaction. Two implementations:
-- `PostgresTarget` (local): psycopg 3; rows go in with `COPY ... FROM STDIN`, fed
-  either from CSV text parts Spark wrote to a local staging folder ("files", the
-  default: measured faster) or straight from Spark partitions ("iterator").
+- `PostgresTarget` (local): psycopg 3; rows go in with `COPY ... FROM STDIN`, fed from
+  the CSV text parts Spark writes to a local staging folder, each part as soon as its
+  Spark task has committed it.
 - `RedshiftTarget` (AWS): redshift_connector; Spark writes the CSV parts to the S3
   temp dir and Redshift runs `COPY ... FROM 's3://...' IAM_ROLE ... CSV`.
 Every value from a file or key is a bound parameter, never SQL text.
@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from pyspark.sql import DataFrame
 
+from airline_landing.thresholds import ReasonCount
 from airline_landing.transform import (
     KIND_LANDED,
     KIND_REJECTED,
@@ -68,11 +69,16 @@ class LoadCounts:
 
 
 class LandingTarget(Protocol):
-    """One transaction on the warehouse, for one file version."""
+    """One transaction on the warehouse, for one batch of file versions. Every raw.* query
+    of the landing is a named method here; the SQL is in this module."""
 
     def lock_key(self, key: str) -> None: ...
 
     def current_version(self, key: str) -> CurrentVersion | None: ...
+
+    def last_failure(self, key: str, sha256: str) -> tuple[int, str] | None:
+        """(file_version_id, error_text) of the latest failed version of (key, sha256)."""
+        ...
 
     def insert_file_row(self, row: FileRow) -> int: ...
 
@@ -80,14 +86,32 @@ class LandingTarget(Protocol):
 
     def load(self, lines: DataFrame, file_version_id: int) -> LoadCounts: ...
 
+    def version_counts(self, versions: Sequence[int]) -> dict[int, LoadCounts]:
+        """Rows landed and rejected per file version (versions without rows are absent)."""
+        ...
+
+    def reject_reasons(self, versions: Sequence[int]) -> dict[int, list[ReasonCount]]:
+        """Why each version's rows were rejected, most frequent first."""
+        ...
+
+    def flight_dates(self, versions: Sequence[int]) -> dict[int, list[date]]:
+        """The dates each version's rows (landed or rejected with a date) touch."""
+        ...
+
+    def dates_off_key(self, key_dates: dict[int, date]) -> dict[int, dict[str, int]]:
+        """Per version: rows landed with a flight date other than its key's, date -> rows."""
+        ...
+
+    def discard(self, file_version_id: int) -> None:
+        """Remove a version's rows (it is failed whole)."""
+        ...
+
     def set_counts(
         self, file_version_id: int, rows_read: int, rows_landed: int, rows_rejected: int
     ) -> None: ...
 
-    def flight_dates(self, file_version_id: int) -> list[date]: ...
-
-    def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        """Rows of a parametrised query inside the open transaction."""
+    def mark_failed(self, file_version_id: int, rows_read: int, error_text: str) -> None:
+        """A version failed whole: every row read counts as rejected, none landed."""
         ...
 
     def commit(self) -> None: ...
@@ -120,16 +144,55 @@ _SET_COUNTS = (
     "update raw.landed_files set rows_read = %s, rows_landed = %s, rows_rejected = %s "
     "where file_version_id = %s"
 )
-_FLIGHT_DATES = (
-    "select flight_date from raw.flights_landing where file_version_id = %s "
-    "union select flight_date from raw.flights_rejected "
-    "where file_version_id = %s and flight_date is not null order by 1"
-)
-_SUPERSEDE = (
+_DISCARD = (
     "delete from raw.flights_landing where file_version_id = %s",
     "delete from raw.flights_rejected where file_version_id = %s",
+)
+_SUPERSEDE = (
+    *_DISCARD,
     "update raw.landed_files set status = 'superseded' where file_version_id = %s",
 )
+_MARK_FAILED = (
+    "update raw.landed_files set status = 'failed', rows_read = %s, rows_landed = 0, "
+    "rows_rejected = %s, error_text = %s, replaces_file_version_id = null "
+    "where file_version_id = %s"
+)
+_LAST_FAILED = (
+    "select file_version_id, error_text from raw.landed_files "
+    "where file_key = %s and content_sha256 = %s and status = 'failed' "
+    "order by file_version_id desc limit 1"
+)
+# Per-batch questions: `{versions}` becomes one placeholder per version (bound values).
+_VERSION_COUNTS = (
+    "select file_version_id, sum(landed), sum(rejected) from ("
+    "select file_version_id, count(*) as landed, 0 as rejected from raw.flights_landing "
+    "where file_version_id in {versions} group by 1 "
+    "union all select file_version_id, 0, count(*) from raw.flights_rejected "
+    "where file_version_id in {versions} group by 1) as counts group by 1"
+)
+_REASONS = (
+    "select file_version_id, reason_code, count(*), min(source_line_number) "
+    "from raw.flights_rejected where file_version_id in {versions} "
+    "group by 1, 2 order by 1, 3 desc, 2"
+)
+_VERSION_DATES = (
+    "select file_version_id, flight_date from raw.flights_landing "
+    "where file_version_id in {versions} "
+    "union select file_version_id, flight_date from raw.flights_rejected "
+    "where file_version_id in {versions} and flight_date is not null order by 1, 2"
+)
+_DATES_OFF_KEY = (
+    "select file_version_id, flight_date, count(*) from raw.flights_landing "
+    "where file_version_id = %s and flight_date <> %s group by 1, 2 order by 2"
+)
+
+
+def _in(sql: str, versions: Sequence[int]) -> tuple[str, tuple[int, ...]]:
+    """`sql` with `{versions}` as a list of placeholders, and the values bound to them
+    (each `{versions}` occurrence binds the list again)."""
+    placeholders = "(" + ", ".join(["%s"] * len(versions)) + ")"
+    occurrences = sql.count("{versions}")
+    return sql.format(versions=placeholders), tuple(versions) * occurrences
 
 
 def _file_row_values(row: FileRow) -> tuple[Any, ...]:
@@ -161,24 +224,82 @@ def stage_text(lines: DataFrame, folder: str) -> None:
         lines.write.mode("overwrite").partitionBy("kind").text(folder)
 
 
-class PostgresTarget:
+class _NamedQueries:
+    """The raw.* questions both targets ask, through `_rows` and `_run`."""
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        raise NotImplementedError
+
+    def last_failure(self, key: str, sha256: str) -> tuple[int, str] | None:
+        rows = self._rows(_LAST_FAILED, (key, sha256))
+        return (int(rows[0][0]), rows[0][1] or "") if rows else None
+
+    def supersede(self, file_version_id: int) -> None:
+        for statement in _SUPERSEDE:
+            self._run(statement, (file_version_id,))
+
+    def discard(self, file_version_id: int) -> None:
+        for statement in _DISCARD:
+            self._run(statement, (file_version_id,))
+
+    def set_counts(
+        self, file_version_id: int, rows_read: int, rows_landed: int, rows_rejected: int
+    ) -> None:
+        self._run(_SET_COUNTS, (rows_read, rows_landed, rows_rejected, file_version_id))
+
+    def mark_failed(self, file_version_id: int, rows_read: int, error_text: str) -> None:
+        self._run(_MARK_FAILED, (rows_read, rows_read, error_text, file_version_id))
+
+    def version_counts(self, versions: Sequence[int]) -> dict[int, LoadCounts]:
+        if not versions:
+            return {}
+        rows = self._rows(*_in(_VERSION_COUNTS, versions))
+        return {int(v): LoadCounts(int(landed), int(rejected)) for v, landed, rejected in rows}
+
+    def reject_reasons(self, versions: Sequence[int]) -> dict[int, list[ReasonCount]]:
+        found: dict[int, list[ReasonCount]] = {}
+        if versions:
+            for version, code, count, first in self._rows(*_in(_REASONS, versions)):
+                found.setdefault(int(version), []).append(
+                    ReasonCount(str(code), int(count), first)
+                )
+        return found
+
+    def flight_dates(self, versions: Sequence[int]) -> dict[int, list[date]]:
+        found: dict[int, list[date]] = {}
+        if versions:
+            for version, day in self._rows(*_in(_VERSION_DATES, versions)):
+                found.setdefault(int(version), []).append(day)
+        return found
+
+    def dates_off_key(self, key_dates: dict[int, date]) -> dict[int, dict[str, int]]:
+        found: dict[int, dict[str, int]] = {}
+        for version, key_date in key_dates.items():
+            for _, day, count in self._rows(_DATES_OFF_KEY, (version, key_date)):
+                found.setdefault(version, {})[day.isoformat()] = int(count)
+        return found
+
+
+class PostgresTarget(_NamedQueries):
     """A psycopg 3 connection in one transaction (autocommit off)."""
 
     def __init__(
         self,
         connection: Any,
         *,
-        method: str = "files",
         stage_root: Path | None = None,
     ) -> None:
-        if method not in ("files", "iterator"):
-            raise ValueError(f"unknown copy method {method!r} (files | iterator)")
         self.connection = connection
-        self.method = method
         self.stage_root = stage_root
 
-    def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return list(self.connection.execute(sql, params).fetchall())
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self.connection.execute(sql, params)
 
     def lock_key(self, key: str) -> None:
         self.connection.execute("select pg_advisory_xact_lock(%s)", (key_lock_id(key),))
@@ -193,13 +314,7 @@ class PostgresTarget:
         ).fetchone()
         return int(inserted[0])
 
-    def supersede(self, file_version_id: int) -> None:
-        for statement in _SUPERSEDE:
-            self.connection.execute(statement, (file_version_id,))
-
     def load(self, lines: DataFrame, file_version_id: int) -> LoadCounts:
-        if self.method == "iterator":
-            return self._load_from_iterator(lines)
         folder = Path(tempfile.mkdtemp(prefix=f"landing-{file_version_id}-", dir=self.stage_root))
         try:
             landed = self._copy_while_staging(lines, folder)
@@ -240,9 +355,13 @@ class PostgresTarget:
                         if not outcome:
                             _send_parts(copy, _committed_task_parts(folder, KIND_LANDED), sent)
                     if outcome[0] is not None:
-                        raise outcome[0]
+                        # Ends the COPY with a short message: the Spark error (its whole
+                        # Java stack trace) would be too long for the server's CopyFail.
+                        raise StagingFailedError("Spark failed while staging the rows")
                     _send_parts(copy, _parts(folder, KIND_LANDED), sent)
                 return int(cursor.rowcount)
+        except StagingFailedError:
+            raise outcome[0] from None  # type: ignore[misc]
         finally:
             writer.join()  # a failed COPY must not leave Spark writing into a removed folder
 
@@ -258,56 +377,16 @@ class PostgresTarget:
                             copy.write(chunk)
             return int(cursor.rowcount)
 
-    def _load_from_iterator(self, lines: DataFrame) -> LoadCounts:
-        """Stream landed lines from Spark partitions into COPY; spool rejects to a temp file."""
-        with tempfile.TemporaryFile(mode="w+b", dir=self.stage_root) as spool:
-            statement = (
-                f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin (format csv)"
-            )
-            batch: list[str] = []
-            with self.connection.cursor() as cursor:
-                with cursor.copy(statement) as copy:
-                    for row in lines.toLocalIterator(prefetchPartitions=True):
-                        if row[0] == KIND_LANDED:
-                            batch.append(row[1])
-                            if len(batch) >= 10_000:
-                                copy.write("\n".join(batch) + "\n")
-                                batch.clear()
-                        else:
-                            spool.write(row[1].encode() + b"\n")
-                    if batch:
-                        copy.write("\n".join(batch) + "\n")
-                landed = int(cursor.rowcount)
-            rejected = 0
-            if spool.tell():
-                spool.seek(0)
-                statement = (
-                    f"copy raw.flights_rejected ({', '.join(REJECTED_COLUMNS)}) "
-                    "from stdin (format csv)"
-                )
-                with self.connection.cursor() as cursor:
-                    with cursor.copy(statement) as copy:
-                        while chunk := spool.read(COPY_CHUNK_BYTES):
-                            copy.write(chunk)
-                    rejected = int(cursor.rowcount)
-        return LoadCounts(landed, rejected)
-
-    def set_counts(
-        self, file_version_id: int, rows_read: int, rows_landed: int, rows_rejected: int
-    ) -> None:
-        self.connection.execute(
-            _SET_COUNTS, (rows_read, rows_landed, rows_rejected, file_version_id)
-        )
-
-    def flight_dates(self, file_version_id: int) -> list[date]:
-        rows = self.connection.execute(_FLIGHT_DATES, (file_version_id, file_version_id))
-        return [row[0] for row in rows.fetchall()]
 
     def commit(self) -> None:
         self.connection.commit()
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+
+class StagingFailedError(RuntimeError):
+    """Spark's staging write failed: the COPY is ended, the Spark error re-raised."""
 
 
 def _parts(folder: Path, kind: str) -> list[Path]:
@@ -349,7 +428,7 @@ def redshift_copy_sql(table: str, columns: Iterable[str], s3_prefix: str, iam_ro
     )
 
 
-class RedshiftTarget:
+class RedshiftTarget(_NamedQueries):
     """A redshift_connector connection in one transaction; COPY from the S3 temp dir.
 
     Not exercised against a real Redshift here (no AWS): its SQL text is unit-tested,
@@ -374,8 +453,11 @@ class RedshiftTarget:
         self.cursor.execute(statement, params if params else None)
         return self.cursor
 
-    def fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return list(self._execute(sql, params).fetchall())
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self._execute(sql, params)
 
     def lock_key(self, key: str) -> None:
         # Redshift has no advisory locks: the table lock serialises landings.
@@ -394,10 +476,6 @@ class RedshiftTarget:
         ).fetchone()
         return int(found[0])
 
-    def supersede(self, file_version_id: int) -> None:
-        for statement in _SUPERSEDE:
-            self._execute(statement, (file_version_id,))
-
     def load(self, lines: DataFrame, file_version_id: int) -> LoadCounts:
         folder = f"{self.temp_uri}landing/{file_version_id}-{uuid.uuid4().hex}"
         stage_text(lines, folder)
@@ -413,15 +491,6 @@ class RedshiftTarget:
             self._execute(redshift_copy_sql(table, columns, prefix, self.iam_role))
             counts.append(int(self._execute("select pg_last_copy_count()").fetchone()[0]))
         return LoadCounts(counts[0], counts[1])
-
-    def set_counts(
-        self, file_version_id: int, rows_read: int, rows_landed: int, rows_rejected: int
-    ) -> None:
-        self._execute(_SET_COUNTS, (rows_read, rows_landed, rows_rejected, file_version_id))
-
-    def flight_dates(self, file_version_id: int) -> list[date]:
-        rows = self._execute(_FLIGHT_DATES, (file_version_id, file_version_id)).fetchall()
-        return [row[0] for row in rows]
 
     def commit(self) -> None:
         self.connection.commit()

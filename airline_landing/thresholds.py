@@ -16,10 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from airline_landing.targets import LandingTarget
 
 DEFAULT_MAX_RATIO = 0.05
 DEFAULT_MAX_ROWS = 10
@@ -96,28 +92,6 @@ class ReasonCount:
     reason_code: str
     rows: int
     first_line: int | None
-
-
-_REASONS_SQL = (
-    "select reason_code, count(*), min(source_line_number) from raw.flights_rejected "
-    "where file_version_id = %s group by reason_code order by 2 desc, 1"
-)
-_DATES_SQL = (
-    "select flight_date, count(*) from raw.flights_landing "
-    "where file_version_id = %s and flight_date <> %s group by flight_date order by 1"
-)
-
-
-def reject_reasons(target: LandingTarget, file_version_id: int) -> list[ReasonCount]:
-    """The reasons a version's rows were rejected, most frequent first."""
-    rows = target.fetch(_REASONS_SQL, (file_version_id,))
-    return [ReasonCount(str(code), int(count), first) for code, count, first in rows]
-
-
-def dates_off_key(target: LandingTarget, file_version_id: int, key_date: Any) -> dict[str, int]:
-    """Rows landed with a FlightDate other than the date the key names: date -> rows."""
-    rows = target.fetch(_DATES_SQL, (file_version_id, key_date))
-    return {day.isoformat(): int(count) for day, count in rows}
 
 
 def format_reasons(reasons: list[ReasonCount], limit: int = 5) -> str:

@@ -18,6 +18,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from airline_landing.columns import ColumnMap
+from airline_landing.raw_line import fit_raw_line
 
 LANDING_COLUMNS = (
     "flight_id",
@@ -156,8 +157,13 @@ def _date(name: str) -> Column:
     )
 
 
-def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> DataFrame:
-    """Parse and type each data line (line_number, line).
+def parse_rows(
+    lines: DataFrame, columns: ColumnMap, key_date: date | Column | None, *keep: str
+) -> DataFrame:
+    """Parse and type each data line (line_number, line, *keep).
+
+    `key_date` is the date the file's key names (a date, or a column when the lines come
+    from several files); `keep` names columns of `lines` passed through unchanged.
 
     Out: line_number, raw_line, flight_id, carrier, origin_airport_id, dest_airport_id,
     dep_delay, arr_delay, flight_date, reason_code, reason_detail. reason_code is null
@@ -170,6 +176,7 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
     line = F.col("line")
     has_quote = F.instr(line, '"') > 0
     staged = lines.select(
+        *keep,
         F.col("line_number"),
         line.alias("raw_line"),
         has_quote.alias("_quoted"),
@@ -199,6 +206,7 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
         flight_id = F.lit(None).cast("string")
 
     fields = staged.select(
+        *keep,
         "line_number",
         "raw_line",
         F.when(c("_quoted"), F.size(F.split(c("_unquoted"), ",", -1)))
@@ -215,7 +223,10 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
         field("arr_delay").alias("_arr"),
         field("flight_date").alias("_date"),
     )
-    key_date_col = F.lit(key_date).cast("date") if key_date else F.lit(None).cast("date")
+    if isinstance(key_date, Column):
+        key_date_col = key_date
+    else:
+        key_date_col = F.lit(key_date).cast("date") if key_date else F.lit(None).cast("date")
     parsed = fields.select(
         "*",
         _integer("_origin", "bigint", signed=False).alias("origin_airport_id"),
@@ -301,6 +312,7 @@ def parse_rows(lines: DataFrame, columns: ColumnMap, key_date: date | None) -> D
     for _, code, detail in reversed(checks):
         reason_detail = F.when(c("reason_code") == code, detail).otherwise(reason_detail)
     return coded.select(
+        *keep,
         "line_number",
         "raw_line",
         "flight_id",
@@ -334,19 +346,31 @@ def _plain(value: Column) -> Column:
     return F.coalesce(value.cast("string"), F.lit(""))
 
 
-def _quote_literal(text: str) -> str:
+def quote_literal(text: str) -> str:
+    """A text as a quoted CSV field."""
     return '"' + text.replace('"', '""') + '"'
 
 
 def copy_lines(
-    parsed: DataFrame, source_key: str, file_version_id: int, landed_at: str
+    parsed: DataFrame,
+    source_key: str | Column,
+    file_version_id: int | Column,
+    landed_at: str,
 ) -> DataFrame:
     """(kind, line): each parsed row as one CSV line for COPY into raw.flights_landing
     (kind 'landed', columns LANDING_COLUMNS) or raw.flights_rejected (kind 'rejected',
-    columns REJECTED_COLUMNS)."""
+    columns REJECTED_COLUMNS). The key and version are literals for one file, or columns
+    (the key already quoted as a CSV field, see `quote_literal`) for a batch of files."""
     c = F.col
-    key = _quote_literal(source_key)
-    version = str(file_version_id)
+    key = source_key if isinstance(source_key, Column) else F.lit(quote_literal(source_key))
+    version = (
+        file_version_id.cast("string")
+        if isinstance(file_version_id, Column)
+        else F.lit(str(file_version_id))
+    )
+    # Literals for one file fold into constants; columns for a batch are looked up per row.
+    landed_tail = F.concat(version, F.lit(f",{landed_at}"))
+    rejected_head = F.concat(version, F.lit(","), key)
     landed = F.concat_ws(
         ",",
         _short_text(c("flight_id")),
@@ -356,15 +380,15 @@ def copy_lines(
         _plain(c("dep_delay")),
         _plain(c("arr_delay")),
         _plain(c("flight_date")),
-        F.lit(key),
+        key,
         _plain(c("line_number")),
-        F.lit(f"{version},{landed_at}"),
+        landed_tail,
     )
     rejected = F.concat_ws(
         ",",
-        F.lit(f"{version},{key}"),
+        rejected_head,
         _plain(c("line_number")),
-        _quoted(c("raw_line")),
+        _quoted(fit_raw_line(c("raw_line"))),
         _quoted(c("reason_code")),
         _quoted(c("reason_detail")),
         _plain(c("flight_date")),

@@ -1,48 +1,118 @@
 #!/usr/bin/env bash
-# Deploy the airline-elt stack in one command (see orchestration/DEPLOY.md for what it needs).
+# Deploy the airline-elt stack in one command (orchestration/DEPLOY.md says what it needs).
 #
 #   STACK=airline-elt ARTIFACT_BUCKET=my-artifacts NOTIFICATION_EMAIL=ops@example.com \
-#   REDSHIFT_CLUSTER_ID=airline-elt REDSHIFT_SECRET_ARN=arn:... REDSHIFT_COPY_ROLE_ARN=arn:... \
-#   VPC_ID=vpc-... SUBNET_IDS=subnet-a,subnet-b  orchestration/deploy.sh
+#   REDSHIFT_CLUSTER_ID=airline-elt REDSHIFT_SECRET_ARN=arn:... \
+#   VPC_ID=vpc-... SUBNET_IDS=subnet-a,subnet-b [ROUTE_TABLE_IDS=rtb-a,rtb-b] \
+#   orchestration/deploy.sh [--dry-run]
+#
+# --dry-run prints every command instead of running it (lookups included; their answers are
+# then placeholders such as <account>), and needs neither AWS credentials nor Docker.
+# Optional: REDSHIFT_HOST (default: looked up from REDSHIFT_CLUSTER_ID), REDSHIFT_PORT,
+# REDSHIFT_DATABASE, ARTIFACT_PREFIX, DBT_TARGET, ALLOW_DIRTY=1 (deploy uncommitted changes,
+# tagged <sha>-dirty-<time>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+dry_run=false
+if [ "${1:-}" = "--dry-run" ]; then dry_run=true; fi
+
+die() { echo "deploy.sh: $*" >&2; exit 64; }
+
+# run CMD...: run it, or print it on a dry run.
+run() {
+  if $dry_run; then printf '+'; printf ' %q' "$@"; printf '\n'; else "$@"; fi
+}
+
+# ask PLACEHOLDER CMD...: a read-only lookup's answer; on a dry run, printed and PLACEHOLDER.
+ask() {
+  local placeholder="$1"; shift
+  if $dry_run; then printf '+' >&2; printf ' %q' "$@" >&2; printf '\n' >&2; echo "$placeholder"
+  else "$@"; fi
+}
+
 : "${STACK:=airline-elt}" "${ARTIFACT_PREFIX:=airline-elt/}" "${DBT_TARGET:=prod}"
+: "${REDSHIFT_DATABASE:=dev}" "${REDSHIFT_PORT:=5439}" "${ROUTE_TABLE_IDS:=}"
 for name in ARTIFACT_BUCKET NOTIFICATION_EMAIL REDSHIFT_CLUSTER_ID REDSHIFT_SECRET_ARN \
-            REDSHIFT_COPY_ROLE_ARN VPC_ID SUBNET_IDS; do
-  [ -n "${!name:-}" ] || { echo "deploy.sh: set $name (see orchestration/DEPLOY.md)" >&2; exit 64; }
+            VPC_ID SUBNET_IDS; do
+  [ -n "${!name:-}" ] || die "set $name (see orchestration/DEPLOY.md)"
 done
-region="$(aws configure get region || true)"; region="${AWS_REGION:-${region:?set AWS_REGION}}"
-account="$(aws sts get-caller-identity --query Account --output text)"
-tag="$(git rev-parse --short HEAD)"
-repo="$STACK-dbt"
-image="$account.dkr.ecr.$region.amazonaws.com/$repo:$tag"
+# The stack names the ECR repository <stack>-dbt, and ECR names are lower-case only.
+[[ "$STACK" =~ ^[a-z][a-z0-9-]{0,62}$ ]] \
+  || die "STACK must be lower-case letters, digits and '-', starting with a letter (ECR repository names are lower-case): got '$STACK'"
+
+# The image tag is the commit; uncommitted changes would ship under a clean commit's name.
+commit="$(git rev-parse --short HEAD)"
+if [ -n "$(git status --porcelain)" ]; then
+  [ "${ALLOW_DIRTY:-}" = 1 ] \
+    || die "the working tree has uncommitted changes: commit them, or set ALLOW_DIRTY=1 to deploy them as $commit-dirty-<time>"
+  tag="$commit-dirty-$(date -u +%Y%m%dT%H%M%SZ)"
+else
+  tag="$commit"
+fi
+
+region="${AWS_REGION:-$(ask '<region>' aws configure get region || true)}"
+[ -n "$region" ] || die "set AWS_REGION"
+account="$(ask '<account>' aws sts get-caller-identity --query Account --output text)"
+redshift_host="${REDSHIFT_HOST:-$(ask '<redshift-host>' aws redshift describe-clusters \
+  --cluster-identifier "$REDSHIFT_CLUSTER_ID" --query 'Clusters[0].Endpoint.Address' --output text)}"
+glue_az="$(ask '<availability-zone>' aws ec2 describe-subnets --subnet-ids "${SUBNET_IDS%%,*}" \
+  --query 'Subnets[0].AvailabilityZone' --output text)"
+registry="$account.dkr.ecr.$region.amazonaws.com"
+image="$registry/$STACK-dbt:$tag"
 build="$(mktemp -d)"; trap 'rm -rf "$build"' EXIT
 
-echo "1/4 Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$ARTIFACT_PREFIX"
-zip -qr "$build/airline_landing.zip" airline_landing -x "*/__pycache__/*"
-aws s3 cp glue/landing_job.py "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/landing_job.py"
-aws s3 cp "$build/airline_landing.zip" "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/airline_landing.zip"
+push_image() {
+  echo "dbt image -> $image (linux/amd64, the task definition's X86_64)"
+  aws_password="$(ask '<ecr-password>' aws ecr get-login-password --region "$region")"
+  if $dry_run; then
+    echo "+ docker login --username AWS --password-stdin $registry"
+  else
+    docker login --username AWS --password-stdin "$registry" <<< "$aws_password"
+  fi
+  run docker build --platform linux/amd64 -f orchestration/dbt_image/Dockerfile -t "$image" .
+  run docker push "$image"
+}
 
-echo "2/4 dbt image -> $image"
-aws ecr describe-repositories --repository-names "$repo" >/dev/null 2>&1 \
-  || aws ecr create-repository --repository-name "$repo" --image-scanning-configuration scanOnPush=true >/dev/null
-aws ecr get-login-password | docker login --username AWS --password-stdin "$account.dkr.ecr.$region.amazonaws.com"
-docker build -f orchestration/dbt_image/Dockerfile -t "$image" .
-docker push "$image"
+deploy_stack() {
+  echo "stack $STACK (image tag $tag)"
+  run aws cloudformation deploy --template-file "$build/packaged.yaml" --stack-name "$STACK" \
+    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+    --parameter-overrides \
+      NotificationEmail="$NOTIFICATION_EMAIL" ArtifactBucket="$ARTIFACT_BUCKET" \
+      ArtifactPrefix="$ARTIFACT_PREFIX" RedshiftClusterIdentifier="$REDSHIFT_CLUSTER_ID" \
+      RedshiftDatabase="$REDSHIFT_DATABASE" RedshiftSecretArn="$REDSHIFT_SECRET_ARN" \
+      RedshiftHost="$redshift_host" RedshiftPort="$REDSHIFT_PORT" \
+      VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" GlueAvailabilityZone="$glue_az" \
+      PrivateRouteTableIds="$ROUTE_TABLE_IDS" DbtImageTag="$tag" DbtTarget="$DBT_TARGET"
+}
 
-echo "3/4 package: upload the state machine definition"
-aws cloudformation package --template-file orchestration/template.yaml \
+echo "Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$ARTIFACT_PREFIX"
+run zip -qr "$build/airline_landing.zip" airline_landing -x "*/__pycache__/*"
+run aws s3 cp glue/landing_job.py "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/landing_job.py"
+run aws s3 cp "$build/airline_landing.zip" "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/airline_landing.zip"
+
+echo "package: upload the state machine definitions"
+run aws cloudformation package --template-file orchestration/template.yaml \
   --s3-bucket "$ARTIFACT_BUCKET" --s3-prefix "${ARTIFACT_PREFIX}cloudformation" \
   --output-template-file "$build/packaged.yaml"
 
-echo "4/4 deploy stack $STACK"
-aws cloudformation deploy --template-file "$build/packaged.yaml" --stack-name "$STACK" \
-  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-  --parameter-overrides \
-    NotificationEmail="$NOTIFICATION_EMAIL" ArtifactBucket="$ARTIFACT_BUCKET" \
-    ArtifactPrefix="$ARTIFACT_PREFIX" RedshiftClusterIdentifier="$REDSHIFT_CLUSTER_ID" \
-    RedshiftDatabase="${REDSHIFT_DATABASE:-dev}" RedshiftSecretArn="$REDSHIFT_SECRET_ARN" \
-    RedshiftCopyRoleArn="$REDSHIFT_COPY_ROLE_ARN" VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" \
-    DbtImageUri="$image" DbtTarget="$DBT_TARGET"
-aws cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs' --output table
+# The repository belongs to the stack. Once it exists, the image is pushed before the stack
+# points the task definition at it; on the first deploy the stack must create it first.
+repo_exists=false
+if $dry_run; then
+  ask yes aws ecr describe-repositories --repository-names "$STACK-dbt" --region "$region" >/dev/null
+  repo_exists=true  # a dry run shows the order of every deploy after the first
+elif aws ecr describe-repositories --repository-names "$STACK-dbt" --region "$region" \
+       >/dev/null 2>&1; then
+  repo_exists=true
+fi
+if $repo_exists; then
+  push_image
+  deploy_stack
+else
+  echo "first deploy: the stack creates the image repository, then the image is pushed"
+  deploy_stack
+  push_image
+fi
+run aws cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs' --output table

@@ -5,12 +5,13 @@
 #
 # 1. Runs the given dbt command; its exit code is the task's exit code, which the state
 #    machine checks (a non-zero exit fails the Transform step and sends the failure mail).
-# 2. Then, whatever the build's outcome, generates the docs site as one static page
+#    DBT_EXTRA_ARGS (scheduled and manual starts only) adds checked flags: dbt_args.py.
+# 2. Then, when DOCS_S3_URI is set (scheduled and manual starts; file events leave the docs
+#    alone), whatever the build's outcome, generates the docs site as one static page
 #    (`dbt docs generate --static`) and uploads it to $DOCS_S3_URI (index.html) for analysts.
 #    A docs failure is logged, not fatal: the data is what the run is for.
-# Credentials come from the environment the task definition fills from Secrets Manager
-# (REDSHIFT_HOST, REDSHIFT_PORT, REDSHIFT_USER, DBT_ENV_SECRET_REDSHIFT_PASSWORD); none are
-# in the image.
+# Credentials: REDSHIFT_USER and DBT_ENV_SECRET_REDSHIFT_PASSWORD come from the Secrets Manager
+# secret, REDSHIFT_HOST and REDSHIFT_PORT from the task definition; none are in the image.
 set -uo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -22,6 +23,16 @@ for required in REDSHIFT_HOST REDSHIFT_USER; do
     exit 64
   fi
 done
+
+# Extra dbt arguments of a scheduled or manual start (DBT_EXTRA_ARGS, a JSON list), checked
+# against an allow-list (dbt_args.py) before anything runs.
+if [ -n "${DBT_EXTRA_ARGS:-}" ] && [ "${DBT_EXTRA_ARGS}" != "[]" ]; then
+  extra_file="$(mktemp)"
+  python3 "${DBT_ARGS_CHECKER:-/opt/airline-elt/dbt_args.py}" "$DBT_EXTRA_ARGS" > "$extra_file" || exit 64
+  mapfile -d '' extra < "$extra_file"
+  rm -f "$extra_file"
+  set -- "$@" "${extra[@]}"
+fi
 
 echo "airline-elt-dbt: run ${AIRLINE_ELT_RUN_ID:-manual}: $*"
 "$@"

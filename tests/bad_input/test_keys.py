@@ -14,6 +14,7 @@ from airline_landing.landing import land_files
 from airline_landing.local import land_folder
 from airline_landing.source import LocalFile
 from airline_landing.targets import PostgresTarget
+from airline_landing.thresholds import RejectLimits
 
 ODD_KEYS = [
     f"daily_flights/date={DAY}/flights with spaces.csv",
@@ -91,7 +92,9 @@ def test_keys_climbing_out_are_refused_before_reading(
 
     with psycopg.connect(connection.url()) as conn:
         source = LocalFile(landing, key, landing / "failed")
-        (result,) = land_files(spark, [source], PostgresTarget(conn), "r").files
+        (result,) = land_files(
+            spark, [source], PostgresTarget(conn), "r", limits=RejectLimits()
+        ).files
     assert result.status == "failed" and words in result.error
     assert result.error.startswith("refused: ")
     assert not (landing / "failed").exists()

@@ -17,10 +17,10 @@ from airline_elt.cli import split_passthrough
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import RunLock, current_holder
 from airline_elt.notify import Outbox, failure_payload, success_payload
-from airline_elt.pipeline import csv_files
 from airline_elt.seeds import install_airports, read_airports, seed_dir_override
 from airline_elt.state import project_dir
 from airline_elt.transform import parse_dbt_output
+from airline_landing.scan import PrefixError, normalise_prefix, scan_folder
 
 
 def test_arguments_after_double_dash_go_to_dbt() -> None:
@@ -135,9 +135,27 @@ def test_landing_files_skip_the_failed_folder(tmp_path: Path) -> None:
                 "daily_flights/notes.txt"):
         (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / key).write_text("x")
-    assert [p.relative_to(tmp_path).as_posix() for p in csv_files(tmp_path)] == [
-        "daily_flights/a.csv", "daily_flights/b.CSV"
+    assert scan_folder(tmp_path, "").keys == ["daily_flights/a.csv", "daily_flights/b.CSV"]
+    assert scan_folder(tmp_path).keys == ["daily_flights/a.csv", "daily_flights/b.CSV"]
+
+
+def test_only_csv_keys_under_the_prefix_are_landing_keys(tmp_path: Path) -> None:
+    for key in ("daily_flights/date=2023-11-15/flights.csv", "airports.csv", "README.md",
+                "other/x.csv", "daily_flights_old/y.csv", "failed/daily_flights/z.csv"):
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_text("x")
+    assert scan_folder(tmp_path).keys == ["daily_flights/date=2023-11-15/flights.csv"]
+    assert scan_folder(tmp_path, "other").keys == ["other/x.csv"]
+    assert scan_folder(tmp_path, "/other/").keys == ["other/x.csv"]
+    assert scan_folder(tmp_path, "nowhere/").empty
+    assert scan_folder(tmp_path, "").keys == [
+        "airports.csv", "daily_flights/date=2023-11-15/flights.csv",
+        "daily_flights_old/y.csv", "other/x.csv",
     ]
+    message = scan_folder(tmp_path, "nowhere").nothing_to_land()
+    assert message.startswith(f"no CSV files under {tmp_path}/nowhere/ — the layout is ")
+    with pytest.raises(PrefixError, match="climbs out"):
+        normalise_prefix("../elsewhere")
 
 
 def test_run_lock_makes_a_second_holder_wait(connection) -> None:

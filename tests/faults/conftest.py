@@ -1,7 +1,7 @@
 """Shared helpers for the fault tests: `airline-elt` driven as a user would (a subprocess
-per command, a state folder per test module), a fault injected through the product's test
-hook (AIRLINE_ELT_FAULT, see airline_landing/faults.py), and a snapshot of what the
-warehouse holds, to compare with an uninterrupted reference run.
+per command, a state folder per test module), a fault injected from outside the product
+(AIRLINE_ELT_FAULT, read by hook/sitecustomize.py, put on the subprocess's PYTHONPATH),
+and a snapshot of what the warehouse holds, to compare with an uninterrupted reference run.
 
 The reference runs (folder v1, then v2 on top of it) happen once per session, in a state
 folder of their own, and every module compares with them."""
@@ -9,6 +9,7 @@ folder of their own, and every module compares with them."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import signal
@@ -28,6 +29,7 @@ from cli_helpers import CLI, REPO, Cli, copy_days
 __all__ = ["CLI", "REPO", "Cli", "copy_days"]
 
 KILLED = -signal.SIGKILL
+HOOK = Path(__file__).with_name("hook")  # sitecustomize.py: the fault hook, from outside
 RUN_TIMEOUT = 300  # a hung run (a lock never released) fails the test instead of CI
 BIG_DAY = "2023-11-13"  # generated: big enough that a COPY sends data before it ends
 SAMPLE_DAYS = ["2023-11-14", "2023-11-15", "2023-11-16"]
@@ -97,12 +99,20 @@ def correct_to_v2(folder: Path) -> dict[str, Any]:
 class FaultCli(Cli):
     """`airline-elt` in its own state folder, optionally with a fault armed."""
 
-    def run(self, *args: str, fault: str | None = None,
-            timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+    def run(self, *args: str, fault: str | None = None, timeout: float = RUN_TIMEOUT,
+            batch_files: int | None = None) -> subprocess.CompletedProcess:
+        """`airline-elt ARGS`, with a fault armed; `batch_files`: at most that many files
+        per landing batch (1: each file in a transaction of its own)."""
         env = self.env()
         env.pop("AIRLINE_ELT_FAULT", None)
+        env.pop("AIRLINE_ELT_BATCH_FILES", None)
         if fault:
             env["AIRLINE_ELT_FAULT"] = fault
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(HOOK), env.get("PYTHONPATH")])
+            )
+        if batch_files is not None:
+            env["AIRLINE_ELT_BATCH_FILES"] = str(batch_files)
         return subprocess.run(
             [CLI, *args], env=env, cwd=REPO, capture_output=True, text=True,
             timeout=timeout, check=False,

@@ -6,7 +6,9 @@ an uninterrupted rerun leaves exactly what the uninterrupted reference run left.
 
 One chain of runs per folder version (each kill costs a Spark start, not a full run):
 v1 (first landing, first dbt build), then v2 (a correction that supersedes a version and
-moves a flight to a new date, an incremental dbt build)."""
+moves a flight to a new date, an incremental dbt build). Each file lands in a batch of its
+own here (AIRLINE_ELT_BATCH_FILES=1), so the kills fall between and inside files; kills
+inside a batch of several files are test_crash_mid_batch's."""
 
 from __future__ import annotations
 
@@ -53,7 +55,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def kill_and_check(cli: FaultCli, landing: Path, fault: str, landed: list[str],
                    dups: int) -> None:
-    result = cli.run("run", "--landing", str(landing), fault=fault)
+    # One file per landing batch: each file commits on its own, so kills fall between
+    # files as the chains above name them (a kill inside a batch: test_crash_mid_batch).
+    result = cli.run("run", "--landing", str(landing), fault=fault, batch_files=1)
     assert_killed(result)
     assert "waiting for run" not in result.stdout, output(result)
     assert cli.lock_holders() == [], f"{fault}: the killed run still holds the lock"

@@ -6,14 +6,11 @@ the counts in raw.landed_files, raw.flights_landing and raw.flights_rejected.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
-import pytest
 from landing_helpers import HEADER, counts, file_rows, write
 
 from airline_landing.landing import land_file
-from airline_landing.local import create_raw_tables, land_folder, landing_keys
+from airline_landing.local import land_folder, landing_keys
 from airline_landing.source import LocalFile
 from airline_landing.targets import PostgresTarget
 
@@ -24,21 +21,6 @@ def day_rows(n: int, day: str = "2023-11-15", start: int = 0) -> list[str]:
 
 def csv_text(rows: list[str], header: str = HEADER) -> str:
     return "\n".join([header, *rows]) + "\n"
-
-
-@pytest.fixture
-def raw(db):
-    """The raw tables, created and emptied for this test."""
-    create_raw_tables(db)
-    db.execute("truncate raw.flights_landing, raw.flights_rejected, raw.landed_files")
-    return db
-
-
-@pytest.fixture
-def landing(tmp_path) -> Path:
-    folder = tmp_path / "landing"
-    folder.mkdir()
-    return folder
 
 
 def land(spark, landing_dir, connection, run_id="run-1", **kwargs):
@@ -278,13 +260,6 @@ def test_crash_mid_file_leaves_nothing_and_rerun_lands_exactly_once(
     assert [(f.status, f.rows_landed) for f in report.files] == [("landed", 6)]
     assert file_rows(raw, KEY) == [("failed", 0, 0, 0), ("landed", 6, 6, 0)]
     assert counts(raw, KEY) == {"landed": 6, "rejected": 0, "files": 2}
-
-
-def test_iterator_copy_method_lands_the_same(spark, raw, landing, connection):
-    write(landing / KEY, csv_text([*day_rows(5), "2023-11-15,AA,X,1,2,x,1"]))
-    (result,) = land(spark, landing, connection, copy_method="iterator").files
-    assert (result.rows_read, result.rows_landed, result.rows_rejected) == (6, 5, 1)
-    assert counts(raw, KEY) == {"landed": 5, "rejected": 1, "files": 1}
 
 
 def test_many_splits_land_each_row_once_with_its_line_number(

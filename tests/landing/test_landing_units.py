@@ -13,7 +13,6 @@ from airline_landing.glue_args import (
     REQUIRED_ARGS,
     JobArgumentError,
     job_arg_names,
-    keys_from_paths,
     parse_job_args,
     redshift_connect_params,
 )
@@ -171,22 +170,6 @@ def test_redshift_connect_params_from_secret():
     assert params == {"host": "h", "port": 5439, "user": "u", "password": "p", "database": "d"}
     with pytest.raises(JobArgumentError, match="lacks: password"):
         redshift_connect_params(json.dumps({"host": "h", "username": "u"}))
-
-
-def test_keys_from_paths_keeps_csv_under_landing_prefix_only():
-    keys = keys_from_paths(
-        [
-            "s3://b/daily_flights/date=2023-11-15/flights.csv",
-            "s3a://b/daily_flights/2023-11-16.csv",
-            "s3://b/daily_flights/date=2023-11-15/flights.csv",
-            "s3://b/daily_flights/readme.txt",
-            "s3://b/failed/daily_flights/2023-11-14.csv",
-            "s3://other/daily_flights/x.csv",
-        ],
-        "s3://b/daily_flights/",
-        "s3://b/failed/",
-    )
-    assert keys == ["daily_flights/2023-11-16.csv", "daily_flights/date=2023-11-15/flights.csv"]
 
 
 def test_redshift_copy_sql_validates_what_it_embeds():

@@ -40,6 +40,7 @@ from airline_landing.ddl import raw_tables_ddl
 REPO = Path(__file__).resolve().parents[2]
 ORCHESTRATION = REPO / "orchestration"
 DEFINITION_FILE = ORCHESTRATION / "state_machine.asl.json"
+SAFETY_NET_FILE = ORCHESTRATION / "safety_net.asl.json"
 TEMPLATE_FILE = ORCHESTRATION / "template.yaml"
 REGION = "us-east-1"
 TEST_DATABASE = "airline_elt_orchestration"
@@ -74,10 +75,14 @@ def moto_gaps(conninfo: str) -> Iterator[None]:
        they do from the Data API, and the SQL casts them.
     4. moto's ECS cannot start an `awsvpc` (Fargate) task: it reads `private_dns_name` from its
        EC2 network interface model, which has no such attribute. We give the class one.
+    5. moto drops a top-level parameter an optimised integration does not know (`cluster` for
+       `Cluster`) and runs the task without it; AWS rejects such a definition. We fail the task
+       with AWS's message instead, so a mis-cased name cannot pass here.
     Nothing else is patched: Glue, ECS, SNS, DynamoDB and the ASL engine are moto's own.
     """
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
     from moto.redshiftdata.models import RedshiftDataAPIServiceBackend, StatementResult
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         resource,
         state_task_service,
@@ -143,6 +148,17 @@ def moto_gaps(conninfo: str) -> Iterator[None]:
         response.clear()
         response.update(converted)
 
+    def eval_parameters(self, env):  # type: ignore[no-untyped-def]
+        parameters = {}
+        if self.parargs is not None:
+            self.parargs.eval(env=env)
+            parameters = env.stack.pop()
+        supported = self._get_supported_parameters()
+        for name in parameters if supported else ():
+            if name not in supported:
+                raise ValueError(f"The field '{name}' is not supported by Step Functions")
+        return parameters
+
     glue_patterns = {resource.ResourceCondition.Sync, resource.ResourceCondition.WaitForTaskToken}
     service = state_task_service.StateTaskService
     with (
@@ -150,6 +166,7 @@ def moto_gaps(conninfo: str) -> Iterator[None]:
             NetworkInterface, "private_dns_name", "ip-10-0-1-10.ec2.internal", create=True
         ),
         mock.patch.object(service, "_normalise_parameters", normalise_parameters),
+        mock.patch.object(state_task.StateTask, "_eval_parameters", eval_parameters),
         mock.patch.object(service, "_normalise_response", normalise_response),
         mock.patch.object(
             state_task_service_glue, "_SUPPORTED_INTEGRATION_PATTERNS", glue_patterns
@@ -177,11 +194,16 @@ def _to_api_case(value: Any, shape: Any) -> Any:
     if shape is None:
         return value
     if shape.type_name == "structure" and isinstance(value, dict):
-        members = {name.lower(): name for name in shape.members}
+        # Exact, as AWS is: a parameter is the API member's name with its first letter upper-case
+        # (`Cluster` for `cluster`, `TableName` for `TableName`); any other spelling fails the
+        # task, as Step Functions rejects a field it does not know.
+        members = {_pascal(name): name for name in shape.members}
         converted = {}
         for key, item in value.items():
-            name = members.get(key.lower(), key)
-            converted[name] = _to_api_case(item, shape.members.get(name))
+            if key not in members:
+                raise ValueError(f"The field '{key}' is not supported by Step Functions")
+            name = members[key]
+            converted[name] = _to_api_case(item, shape.members[name])
         return converted
     if shape.type_name == "list" and isinstance(value, list):
         return [_to_api_case(item, shape.member) for item in value]
@@ -197,14 +219,12 @@ def _to_sfn_case(value: Any, shape: Any) -> Any:
     if shape is None:
         return value
     if shape.type_name == "structure" and isinstance(value, dict):
-        members = {name.lower(): name for name in shape.members}
         converted = {}
         for key, item in value.items():
-            name = members.get(key.lower())
-            if name is None:
+            if key not in shape.members:  # botocore's own extras (ResponseMetadata)
                 converted[key] = item
                 continue
-            converted[name[:1].upper() + name[1:]] = _to_sfn_case(item, shape.members[name])
+            converted[_pascal(key)] = _to_sfn_case(item, shape.members[key])
         return converted
     if shape.type_name == "list" and isinstance(value, list):
         return [_to_sfn_case(item, shape.member) for item in value]
@@ -213,6 +233,10 @@ def _to_sfn_case(value: Any, shape: Any) -> Any:
     if isinstance(value, dt.datetime):  # botocore parsed it; the state data is JSON
         return value.isoformat()
     return value
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 def _data_api_field(value: Any) -> dict[str, Any]:
@@ -261,9 +285,9 @@ def load_definition() -> dict[str, Any]:
     return json.loads(DEFINITION_FILE.read_text(encoding="utf-8"))
 
 
-def render_definition(substitutions: dict[str, str]) -> str:
+def render_definition(substitutions: dict[str, str], file: Path = DEFINITION_FILE) -> str:
     """What CloudFormation's DefinitionSubstitutions do: replace every ${Name} in the file."""
-    text = DEFINITION_FILE.read_text(encoding="utf-8")
+    text = file.read_text(encoding="utf-8")
     missing = set(PLACEHOLDER.findall(text)) - set(substitutions)
     assert not missing, f"no substitution for {sorted(missing)}"
     return PLACEHOLDER.sub(lambda m: substitutions[m.group(1)], text)
@@ -310,7 +334,7 @@ class FakeWorld:
     deliveries: list[FileDelivery] = field(default_factory=list)
     landing_outcome: str = "SUCCEEDED"
     landing_gate: threading.Event | None = None
-    dbt_exit_code: int = 0
+    dbt_exit_code: int | None = 0  # None: the container never started (no ExitCode)
     dbt_writes_fact: bool = True
     glue_runs: list[dict[str, str]] = field(default_factory=list)
     glue_rejections: int = 0
@@ -410,7 +434,10 @@ class FakeWorld:
                 )
         for task in tasks:
             for container in task.containers:
-                container.exitCode = self.dbt_exit_code
+                if self.dbt_exit_code is None:  # as ECS reports a container that never ran
+                    vars(container).pop("exitCode", None)
+                else:
+                    container.exitCode = self.dbt_exit_code
         return tasks
 
 
@@ -458,6 +485,7 @@ class Stack:
     lock_table: str
     job_name: str
     substitutions: dict[str, str]
+    role_arn: str
 
     def start(self, payload: dict[str, Any] | None = None, name: str | None = None) -> str:
         # AWS names an unnamed execution with a UUID (as EventBridge starts do); moto leaves the
@@ -626,9 +654,12 @@ def _deploy(world: FakeWorld) -> Stack:
         "RedshiftDatabase": "dev",
         "RedshiftSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-AbCdEf",
         "TopicArn": topic_arn,
+        "DocsS3Uri": "s3://airline-elt-docs/dbt-docs/",
     }
     definition = with_test_timings(render_definition(substitutions))
     state_machine_arn = sfn.create_state_machine(
         name="airline-elt-pipeline", definition=definition, roleArn=role_arn
     )["stateMachineArn"]
-    return Stack(sfn, glue, state_machine_arn, topic_arn, lock_table, job_name, substitutions)
+    return Stack(
+        sfn, glue, state_machine_arn, topic_arn, lock_table, job_name, substitutions, role_arn
+    )

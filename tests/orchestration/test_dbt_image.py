@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import ORCHESTRATION
 
 ENTRYPOINT = ORCHESTRATION / "dbt_image" / "entrypoint.sh"
@@ -60,8 +63,76 @@ def test_the_entrypoint_refuses_to_start_without_redshift_credentials(tmp_path: 
 def test_the_dockerfile_copies_what_the_dbt_project_needs() -> None:
     text = DOCKERFILE.read_text()
     for path in ["dbt_project.yml", "models", "macros", "seeds", "tests/dbt",
-                 "airline_landing/raw_tables.sql", "profiles.yml.example"]:
+                 "airline_landing/raw_tables.sql", "profiles.yml.example",
+                 "orchestration/dbt_image/dbt_args.py"]:
         assert f"COPY {path}" in text
         assert (ORCHESTRATION.parent / path).exists(), path
     assert "dbt-core==1.11.16" in text and "dbt-redshift==1.11.1" in text
     assert 'ENTRYPOINT ["/usr/local/bin/airline-elt-dbt"]' in text
+
+
+def _load_dbt_args():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = ORCHESTRATION / "dbt_image" / "dbt_args.py"
+    spec = importlib.util.spec_from_file_location("dbt_args", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [
+        ("[]", []),
+        ('["--full-refresh"]', ["--full-refresh"]),
+        ('["-s", "marts", "+daily_flights_fact"]', ["--select", "marts", "+daily_flights_fact"]),
+        ('["--select", "tag:daily", "--exclude", "path:models/staging"]',
+         ["--select", "tag:daily", "--exclude", "path:models/staging"]),
+        ('["--vars", "{delay_threshold_minutes: 45}", "--full-refresh"]',
+         ["--vars", "{delay_threshold_minutes: 45}", "--full-refresh"]),
+        ('["--threads", "8", "--fail-fast"]', ["--threads", "8", "--fail-fast"]),
+    ],
+)
+def test_allowed_dbt_args_pass(given: str, passed: list[str]) -> None:
+    assert _load_dbt_args().checked_dbt_args(given) == passed
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ('["--target", "dev"]', "'--target' is not allowed"),
+        ('["--profiles-dir", "/tmp"]', "'--profiles-dir' is not allowed"),
+        ('["run"]', "'run' is not allowed"),
+        ('["--select"]', "--select needs at least one selector"),
+        ('["--select", "a;rm -rf /"]', "is not a valid value"),
+        ('["--vars", "[1, 2]"]', "--vars must be a mapping"),
+        ('["--threads", "0"]', "not a number from 1 to 32"),
+        ('"--full-refresh"', "must be a list of strings"),
+        ("not json", "not JSON"),
+    ],
+)
+def test_other_dbt_args_are_refused_with_a_reason(given: str, message: str) -> None:
+    module = _load_dbt_args()
+    with pytest.raises(module.DbtArgsError, match=re.escape(message)):
+        module.checked_dbt_args(given)
+
+
+def test_the_entrypoint_adds_checked_dbt_args_and_refuses_others(tmp_path: Path) -> None:
+    shim = tmp_path / "bin" / "python3"
+    shim.parent.mkdir(exist_ok=True)
+    shim.write_text(f'#!/usr/bin/env bash\nexec {sys.executable} "$@"\n')
+    shim.chmod(0o755)
+    env = {**CREDENTIALS, "DBT_ARGS_CHECKER": str(ORCHESTRATION / "dbt_image" / "dbt_args.py")}
+    extra = {**env, "DBT_EXTRA_ARGS": '["--full-refresh", "--select", "marts"]'}
+    result, calls = _run(tmp_path, 0, extra, "dbt", "build", "--target", "prod")
+    assert result.returncode == 0, result.stderr
+    assert calls == ["build --target prod --full-refresh --select marts"]
+
+    (tmp_path / "calls.txt").unlink()
+    refused = {**env, "DBT_EXTRA_ARGS": '["--target", "dev"]'}
+    result, calls = _run(tmp_path, 0, refused, "dbt", "build", "--target", "prod")
+    assert result.returncode == 64
+    assert "'--target' is not allowed" in result.stderr
+    assert calls == []  # nothing ran

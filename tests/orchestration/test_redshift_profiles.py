@@ -58,3 +58,24 @@ def test_redshift_only_configs_stay_off_the_local_target(tmp_path: Path) -> None
         config = manifest["nodes"][f"model.airline_elt.{name}"]["config"]
         assert "dist" not in config
         assert "sort" not in config
+
+
+@pytest.mark.parametrize(
+    ("target", "env", "schema"),
+    [
+        ("prod", {"DBT_ENV_SECRET_REDSHIFT_PASSWORD": "pw"}, "airlines"),
+        ("dev", {"DBT_ENV_SECRET_REDSHIFT_PASSWORD": "pw", "DBT_SCHEMA": "dev_alice"},
+         "dev_alice_airlines"),
+        ("local", {"DBT_ENV_SECRET_PG_PASSWORD": "pw"}, "airlines"),
+    ],
+)
+def test_a_developers_build_never_writes_productions_schemas(
+    target: str, env: dict[str, str], schema: str, tmp_path: Path
+) -> None:
+    manifest = parse(target, env, tmp_path)
+    assert manifest["nodes"]["model.airline_elt.daily_flights_fact"]["schema"] == schema
+    seed = manifest["nodes"]["seed.airline_elt.airports_dim"]["schema"]
+    assert seed == schema
+    # The raw tables are the landing job's: the same on every target.
+    raw = [s for s in manifest["sources"].values() if s["source_name"] == "raw"]
+    assert raw and {s["schema"] for s in raw} == {"raw"}

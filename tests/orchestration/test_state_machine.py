@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 
 import psycopg
+import pytest
 from conftest import BY_HAND, FakeWorld, FileDelivery, Stack, load_definition
 
 STEPS = ["AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess", "ReleaseLock"]
@@ -57,12 +58,13 @@ def test_success_path_publishes_the_run_summary_read_back_from_the_control_table
     assert message["status"] == "SUCCEEDED"
     assert message["run_id"] == "run-success"
     assert message["trigger"] == "s3://landing/" + NOV15
+    # Files needing attention (rows rejected, failed) first, then the others, in landing order.
     assert message["files"] == [
         {"key": NOV15, "status": "landed", "rows_read": 4, "rows_landed": 3, "rows_rejected": 1},
+        {"key": "daily_flights/broken.csv", "status": "failed", "rows_read": 0,
+         "rows_landed": 0, "rows_rejected": 0},
         {"key": NOV16, "status": "landed", "rows_read": 2, "rows_landed": 2, "rows_rejected": 0},
         {"key": "daily_flights/2023-11-14.csv", "status": "duplicate", "rows_read": 0,
-         "rows_landed": 0, "rows_rejected": 0},
-        {"key": "daily_flights/broken.csv", "status": "failed", "rows_read": 0,
          "rows_landed": 0, "rows_rejected": 0},
     ]
     assert message["totals"] == {
@@ -82,7 +84,12 @@ def test_success_path_publishes_the_run_summary_read_back_from_the_control_table
     assert dbt["launch_type"] == "FARGATE"
     [override] = dbt["overrides"]["containerOverrides"]
     assert override["command"] == ["dbt", "build", "--target", "prod"]
-    assert {"name": "AIRLINE_ELT_RUN_ID", "value": "run-success"} in override["environment"]
+    # An S3 event: the fixed build, no extra dbt arguments, no docs publishing.
+    assert sorted(override["environment"], key=lambda e: e["name"]) == [
+        {"name": "AIRLINE_ELT_RUN_ID", "value": "run-success"},
+        {"name": "DBT_EXTRA_ARGS", "value": "[]"},
+        {"name": "DOCS_S3_URI", "value": ""},
+    ]
     vpc = dbt["network"]["awsvpcConfiguration"]
     assert ",".join(vpc["subnets"]) == stack.substitutions["DbtSubnetIds"]
     assert vpc["assignPublicIp"] == "DISABLED"
@@ -247,3 +254,167 @@ def test_production_timings_are_the_ones_the_tests_shorten() -> None:
     for name, state in states.items():
         if state["Type"] == "Task":
             assert any(c["ErrorEquals"] == ["States.ALL"] for c in state.get("Catch", [])), name
+
+
+def _largest_state(stack: Stack, arn: str) -> int:
+    """The largest input or output any state of the execution carried (bytes of JSON)."""
+    largest = 0
+    for event in stack.history(arn):
+        for key, details in event.items():
+            if key.endswith("EventDetails") and isinstance(details, dict):
+                for field in ("input", "output"):
+                    if isinstance(details.get(field), str):
+                        largest = max(largest, len(details[field].encode()))
+    return largest
+
+
+def test_a_run_of_2000_files_keeps_every_state_far_below_the_payload_limit(
+    stack: Stack, world: FakeWorld
+) -> None:
+    # 2,000 files over 2,000 days (a backfill): the summary lists at most 100 files (those
+    # needing attention first) and the 62 latest dates; the totals count everything.
+    first = dt.date(2018, 1, 1)
+    world.deliveries = [
+        FileDelivery(
+            f"daily_flights/date={first + dt.timedelta(days=n)}/flights.csv",
+            flights=[(str(first + dt.timedelta(days=n)), 90)],
+            rows_rejected=1 if n % 500 == 0 else 0,
+        )
+        for n in range(2000)
+    ]
+    arn = stack.start({"trigger": "schedule"}, name="run-backfill")
+    assert stack.wait(arn, timeout=300)["status"] == "SUCCEEDED"
+    assert _largest_state(stack, arn) < 64 * 1024  # the limit is 256 KiB
+    [warning, sent] = stack.notifications()
+    message = sent["message"]
+    assert message["totals"]["files_landed"] == 2000
+    assert message["totals"]["rows_rejected"] == 4
+    assert len(message["files"]) == 100
+    assert [f["rows_rejected"] for f in message["files"][:4]] == [1, 1, 1, 1]
+    assert len(message["fact_rows_by_date"]) == 62
+    assert max(message["fact_rows_by_date"]) == str(first + dt.timedelta(days=1999))
+    assert len(warning["message"]["files"]) == 100
+
+
+def test_a_dbt_container_that_never_started_is_a_transform_failure(
+    stack: Stack, world: FakeWorld
+) -> None:
+    two_days(world)
+    world.dbt_exit_code = None  # no ExitCode: image pull or secret failure, no capacity
+    arn = stack.start({"trigger": "manual"}, name="run-no-container")
+    described = stack.wait(arn)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "AirlineElt.TransformFailed"
+    [sent] = stack.notifications()
+    assert sent["message"]["error"] == "Dbt.NoExitCode"
+    assert "never started" in sent["message"]["cause"]
+    assert "owner" not in stack.lock_item()
+
+
+def test_an_aborted_summary_query_is_reported_not_a_runtime_error(
+    stack: Stack, world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.redshiftdata.models import RedshiftDataAPIServiceBackend
+
+    two_days(world)
+    patched_describe = RedshiftDataAPIServiceBackend.describe_statement
+
+    def aborted(self, statement_id):  # type: ignore[no-untyped-def]
+        described = patched_describe(self, statement_id)  # the moto_gaps() version
+        return {**dict(described), "Status": "ABORTED"}  # ABORTED: no Error member
+
+    monkeypatch.setattr(RedshiftDataAPIServiceBackend, "describe_statement", aborted)
+    arn = stack.start({"trigger": "manual"}, name="run-query-aborted")
+    assert stack.wait(arn)["status"] == "FAILED"
+    [sent] = stack.notifications()
+    assert sent["message"]["step"] == "Summarize"
+    assert sent["message"]["error"] == "RedshiftData.QueryFailed"
+    assert "ended ABORTED without an error message" in sent["message"]["cause"]
+    assert "owner" not in stack.lock_item()
+
+
+@pytest.mark.parametrize("holder_status", ["ABORTED", "TIMED_OUT"])
+def test_a_lock_held_by_a_stopped_execution_is_broken(
+    stack: Stack, world: FakeWorld, holder_status: str
+) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    two_days(world)
+    # A real execution of the same state machine, stopped while it held the lock.
+    world.landing_gate = threading.Event()
+    holder = stack.start({"trigger": "manual"}, name=f"holder-{holder_status.lower()}")
+    stack.wait_until_entered(holder, "Land")
+    stack.sfn.stop_execution(executionArn=holder)  # ABORTED
+    stack.wait(holder)
+    if holder_status == "TIMED_OUT":  # moto never times an execution out: set what AWS would
+        backend = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        [execution] = [e for e in backend._get_executions() if e.exec_arn == holder]
+        execution.exec_status = ExecutionStatus.TIMED_OUT
+    assert stack.sfn.describe_execution(executionArn=holder)["status"] == holder_status
+    assert stack.lock_item()["owner"] == holder  # stopped while holding it
+    world.landing_gate.set()
+    world.landing_gate = None
+
+    arn = stack.start({"trigger": "manual"}, name=f"after-{holder_status.lower()}")
+    assert stack.wait(arn)["status"] == "SUCCEEDED"
+    entered = stack.entered_states(arn)
+    assert "CheckLockHolder" in entered and "BreakStaleLock" in entered
+    assert "owner" not in stack.lock_item()
+
+
+@pytest.mark.parametrize(
+    ("path", "wrong"),
+    [((), "cluster"), (("Overrides",), "containerOverrides")],
+    ids=["top-level", "nested"],
+)
+def test_a_mis_cased_parameter_fails_as_on_aws(
+    stack: Stack, world: FakeWorld, path: tuple[str, ...], wrong: str
+) -> None:
+    """The moto helper converts names exactly (`cluster` is not `Cluster`), as AWS does."""
+    import json
+
+    from conftest import render_definition, with_test_timings
+
+    two_days(world)
+    definition = json.loads(with_test_timings(render_definition(stack.substitutions)))
+    parameters = definition["States"]["Transform"]["Parameters"]
+    for name in path:
+        parameters = parameters[name]
+    parameters[wrong] = parameters.pop(wrong[:1].upper() + wrong[1:])
+    broken = stack.sfn.create_state_machine(
+        name=f"mis-cased-{wrong}", definition=json.dumps(definition), roleArn=stack.role_arn
+    )["stateMachineArn"]
+    arn = stack.sfn.start_execution(stateMachineArn=broken, name=f"mis-cased-{wrong}", input="{}")[
+        "executionArn"
+    ]
+    assert stack.wait(arn)["status"] == "FAILED"
+    [sent] = stack.notifications()
+    assert sent["message"]["step"] == "Transform"
+    assert f"The field '{wrong}' is not supported by Step Functions" in sent["message"]["cause"]
+    assert world.dbt_runs == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "extra", "docs"),
+    [
+        ({"trigger": "manual", "dbt_args": ["--full-refresh", "-s", "marts"]},
+         '["--full-refresh","-s","marts"]', "s3://airline-elt-docs/dbt-docs/"),
+        ({"trigger": "schedule"}, "[]", "s3://airline-elt-docs/dbt-docs/"),
+        # An S3 event never passes dbt arguments (even if its input somehow held some).
+        ({"trigger": "s3://landing/" + NOV15, "dbt_args": ["--full-refresh"]}, "[]", ""),
+    ],
+    ids=["manual-with-args", "schedule", "file-event"],
+)
+def test_dbt_arguments_and_docs_come_from_scheduled_and_manual_starts_only(
+    stack: Stack, world: FakeWorld, payload: dict, extra: str, docs: str
+) -> None:
+    world.deliveries = [FileDelivery(NOV16, flights=[("2023-11-16", 75)])]
+    assert stack.wait(stack.start(payload))["status"] == "SUCCEEDED"
+    [dbt] = world.dbt_runs
+    [override] = dbt["overrides"]["containerOverrides"]
+    assert override["command"] == ["dbt", "build", "--target", "prod"]
+    environment = {e["name"]: e["value"] for e in override["environment"]}
+    assert environment["DBT_EXTRA_ARGS"].replace(" ", "") == extra
+    assert environment["DOCS_S3_URI"] == docs

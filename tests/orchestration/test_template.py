@@ -15,6 +15,7 @@ import boto3
 import pytest
 from conftest import (
     DEFINITION_FILE,
+    ORCHESTRATION,
     PLACEHOLDER,
     REPO,
     TEMPLATE_FILE,
@@ -31,6 +32,9 @@ GLUE_ARGUMENTS = {
     "--redshift_iam_role",
     "--TempDir",
     "--run_id",
+    "--redshift_host",
+    "--redshift_port",
+    "--redshift_database",
     "--job-bookmark-option",
     "--extra-py-files",
     "--additional-python-modules",
@@ -55,11 +59,13 @@ def test_cfn_lint_passes_on_the_template() -> None:
 def test_cfn_lint_validates_the_state_machine_inlined(tmp_path: Path) -> None:
     """What `package` produces, with the definition inline so cfn-lint checks the ASL too."""
     text = TEMPLATE_FILE.read_text(encoding="utf-8")
-    line = "      DefinitionS3Location: state_machine.asl.json\n"
-    assert line in text
+    for name in ("state_machine.asl.json", "safety_net.asl.json"):
+        line = f"      DefinitionS3Location: {name}\n"
+        assert line in text
+        definition = json.dumps(json.loads((ORCHESTRATION / name).read_text(encoding="utf-8")))
+        text = text.replace(line, f"      Definition: {definition}\n")
     inlined = tmp_path / "template.yaml"
-    definition = json.dumps(load_definition())
-    inlined.write_text(text.replace(line, f"      Definition: {definition}\n"), encoding="utf-8")
+    inlined.write_text(text, encoding="utf-8")
     result = _cfn_lint(inlined)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -107,37 +113,110 @@ def test_definition_placeholders_are_exactly_the_templates_substitutions() -> No
     assert machine["StateMachineName"] == {"Fn::Sub": "${AWS::StackName}-pipeline"}
 
 
-def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """Every statement granted to `role`: its inline policies and AWS::IAM::Policy resources."""
     statements = []
-    for policy in resource["Properties"].get("Policies", []):
+    for policy in resources[role]["Properties"].get("Policies", []):
         statements += policy["PolicyDocument"]["Statement"]
+    for resource in resources.values():
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role} in resource["Properties"][
+            "Roles"
+        ]:
+            statements += resource["Properties"]["PolicyDocument"]["Statement"]
     return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# Actions that take no resource-level permission, so "*" is the only resource AWS accepts.
+RESOURCELESS = {
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies", "logs:DescribeLogGroups", "cloudwatch:PutMetricData",
+    "redshift-data:DescribeStatement", "redshift-data:GetStatementResult",
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeRouteTables",
+}
 
 
 def test_iam_is_least_privilege() -> None:
     resources = load_template()["Resources"]
-    roles = {name: r for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
-    assert len(roles) >= 5
-    for name, role in roles.items():
-        for statement in _statements(role):
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [
-                statement["Action"]
-            ]
+    roles = [name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"]
+    assert len(roles) >= 7
+    for name in roles:
+        for statement in _statements(resources, name):
+            actions = _as_list(statement["Action"])
             assert statement["Effect"] == "Allow"
             for action in actions:
                 assert "*" not in action, f"{name}: wildcard action {action}"
             if statement["Resource"] == "*":
-                # Only actions that have no resource-level permissions, each named.
-                assert all(a.split(":")[0] in {"logs", "redshift-data", "cloudwatch"}
-                           for a in actions), f"{name}: {actions} on *"
+                assert set(actions) <= RESOURCELESS, f"{name}: {actions} on *"
+
+
+def _grant(resources: dict[str, Any], role: str, action: str) -> list[dict[str, Any]]:
+    return [s for s in _statements(resources, role) if action in _as_list(s["Action"])]
+
+
+def test_iam_resources_and_conditions_are_the_stacks_own() -> None:
+    """Not only which actions: on which resources, under which conditions."""
+    resources = load_template()["Resources"]
+    # The Data API read-back: only statements this role ran, from any of its sessions.
+    [read] = _grant(resources, "StateMachineRole", "redshift-data:GetStatementResult")
+    assert read["Condition"] == {
+        "StringLike": {
+            "redshift-data:statement-owner-iam-userid": {"Fn::Sub": "${StateMachineRole.RoleId}:*"}
+        }
+    }
+    # ecs:RunTask only for the stack's task family, only on the stack's cluster.
+    [run] = _grant(resources, "StateMachineRole", "ecs:RunTask")
+    assert "task-definition/${AWS::StackName}-dbt:*" in run["Resource"]["Fn::Sub"]
+    assert run["Condition"] == {"ArnEquals": {"ecs:cluster": {"Fn::GetAtt": ["DbtCluster", "Arn"]}}}
+    # PassRole only for the two dbt roles.
+    [pass_role] = _grant(resources, "StateMachineRole", "iam:PassRole")
+    assert pass_role["Resource"] == [
+        {"Fn::GetAtt": ["DbtExecutionRole", "Arn"]}, {"Fn::GetAtt": ["DbtTaskRole", "Arn"]},
+    ]
+    # KMS only through SNS.
+    for role in ("StateMachineRole", "SafetyNetRole"):
+        [kms] = _grant(resources, role, "kms:GenerateDataKey")
+        assert kms["Condition"]["StringEquals"]["kms:ViaService"] == {
+            "Fn::Sub": "sns.${AWS::Region}.amazonaws.com"
+        }
+    # Glue: the data bucket's three prefixes, the secret, ENIs in the connection's subnet/group.
+    [objects] = _grant(resources, "LandingJobRole", "s3:GetObject")[:1]
+    assert objects["Resource"] == [
+        {"Fn::Sub": "${DataBucket.Arn}/daily_flights/*"},
+        {"Fn::Sub": "${DataBucket.Arn}/failed/*"},
+        {"Fn::Sub": "${DataBucket.Arn}/glue-temp/*"},
+    ]
+    [eni] = _grant(resources, "LandingJobRole", "ec2:CreateNetworkInterface")
+    assert any("security-group/${WorkerSecurityGroup}" in str(r) for r in eni["Resource"])
+    assert any("subnet/${Subnet}" in str(r) for r in eni["Resource"])
+    [secret] = _grant(resources, "LandingJobRole", "secretsmanager:GetSecretValue")
+    assert secret["Resource"] == {"Ref": "RedshiftSecretArn"}
+    # The COPY role reads only the staged parts.
+    copy = _statements(resources, "RedshiftCopyRole")
+    assert {json.dumps(s["Resource"]) for s in copy} == {
+        json.dumps({"Fn::Sub": "${DataBucket.Arn}/glue-temp/*"}),
+        json.dumps({"Fn::GetAtt": ["DataBucket", "Arn"]}),
+    }
+    [listing] = [s for s in copy if s["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "glue-temp/*"}}
+    # Roles assumed by Step Functions only from this account.
+    for role in ("StateMachineRole", "SafetyNetRole"):
+        [trust] = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        account = {"Ref": "AWS::AccountId"}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
 
 
 def test_the_state_machine_role_grants_what_each_step_calls() -> None:
-    statements = _statements(load_template()["Resources"]["StateMachineRole"])
+    resources = load_template()["Resources"]
     granted = set()
-    for statement in statements:
-        action = statement["Action"]
-        granted |= set(action if isinstance(action, list) else [action])
+    for statement in _statements(resources, "StateMachineRole"):
+        granted |= set(_as_list(statement["Action"]))
     needed = {
         "dynamodb:UpdateItem", "dynamodb:GetItem", "states:DescribeExecution",
         "glue:StartJobRun", "glue:GetJobRun", "ecs:RunTask", "ecs:DescribeTasks",
@@ -154,7 +233,11 @@ def test_glue_job_is_glue5_with_bookmarks_one_run_at_a_time_and_the_agreed_argum
     assert job["ExecutionProperty"]["MaxConcurrentRuns"] == 1
     arguments = job["DefaultArguments"]
     assert set(arguments) >= GLUE_ARGUMENTS - {"--run_id"}  # --run_id: the state machine's
-    assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+    # New files come from a listing against raw.s3_objects_seen, not from bookmarks.
+    assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
+    # Glue 5 logs to /aws-glue/jobs/*: the Glue 4 continuous-logging arguments are gone.
+    assert not [name for name in arguments if name.startswith("--continuous-log")]
+    assert arguments["--redshift_iam_role"] == {"Fn::GetAtt": ["RedshiftCopyRole", "Arn"]}
     assert arguments["--additional-python-modules"] == "redshift_connector"
     assert arguments["--landing_uri"] == {"Fn::Sub": "s3://${DataBucket}/daily_flights/"}
     assert arguments["--failed_uri"] == {"Fn::Sub": "s3://${DataBucket}/failed/"}
@@ -171,8 +254,10 @@ def _argv_glue_builds(run_id: str) -> list[str]:
         "ArtifactBucket": "airline-elt-artifacts",
         "ArtifactPrefix": "airline-elt/",
         "RedshiftSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-AbC",
-        "RedshiftCopyRoleArn": "arn:aws:iam::123456789012:role/redshift-copy",
-        "LandingJobLogGroup": "/aws-glue/jobs/airline-elt-landing",
+        "RedshiftCopyRole.Arn": "arn:aws:iam::123456789012:role/redshift-copy",
+        "RedshiftHost": "airline-elt.abc123.us-east-1.redshift.amazonaws.com",
+        "RedshiftPort": "5439",
+        "RedshiftDatabase": "dev",
     }
 
     def render(value: Any) -> str:
@@ -180,6 +265,8 @@ def _argv_glue_builds(run_id: str) -> list[str]:
             return value
         if "Ref" in value:
             return concrete[value["Ref"]]
+        if "Fn::GetAtt" in value:
+            return concrete[".".join(value["Fn::GetAtt"])]
         if "Fn::Sub" in value:
             return re.sub(r"\$\{(\w+)\}", lambda m: concrete[m.group(1)], value["Fn::Sub"])
         raise AssertionError(f"unexpected intrinsic {value}")
@@ -208,7 +295,7 @@ def test_the_glue_job_shell_accepts_the_arguments_the_stack_passes() -> None:
     from airline_landing.glue_args import job_arg_names, parse_job_args
 
     shell = (REPO / "glue" / "landing_job.py").read_text(encoding="utf-8")
-    assert "getResolvedOptions(sys.argv, job_arg_names(sys.argv))" in shell
+    assert "getResolvedOptions(argv, job_arg_names(argv))" in shell  # run: test_glue_job.py
     assert "parse_job_args(" in shell
     argv = _argv_glue_builds("3f1c-execution-name")
     names = job_arg_names(argv)
@@ -247,14 +334,18 @@ def test_dbt_task_gets_redshift_credentials_from_secrets_manager_and_logs() -> N
     assert container["Name"] == "dbt"  # the name the state machine's override targets
     transform = load_definition()["States"]["Transform"]["Parameters"]
     assert transform["Overrides"]["ContainerOverrides"][0]["Name"] == container["Name"]
+    # Only the keys both secret shapes hold (a Redshift-managed secret has no host or port).
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
-    assert secrets["DBT_ENV_SECRET_REDSHIFT_PASSWORD"] == {
-        "Fn::Sub": "${RedshiftSecretArn}:password::"
+    assert secrets == {
+        "REDSHIFT_USER": {"Fn::Sub": "${RedshiftSecretArn}:username::"},
+        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": {"Fn::Sub": "${RedshiftSecretArn}:password::"},
     }
-    assert not any("PASSWORD" in e["Name"] for e in container["Environment"])
+    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert environment["REDSHIFT_HOST"] == {"Ref": "RedshiftHost"}
+    assert not any("PASSWORD" in name for name in environment)
     assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": "DbtLogGroup"}
     log_groups = [n for n, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"]
-    assert {"StateMachineLogGroup", "DbtLogGroup", "LandingJobLogGroup"} <= set(log_groups)
+    assert {"StateMachineLogGroup", "DbtLogGroup"} <= set(log_groups)
     for name in log_groups:
         assert "RetentionInDays" in resources[name]["Properties"]
 
@@ -318,6 +409,8 @@ def _file_arrived_pattern() -> str:
         (_s3_event("daily_flights/date=2023-11-15/flights.csv"), True),
         (_s3_event("daily_flights/flights_20231115.csv"), True),
         (_s3_event("daily_flights/2023-11-15.csv"), True),
+        (_s3_event("daily_flights/2023-11-15.CSV"), True),
+        (_s3_event("daily_flights/2023-11-15.Csv"), True),
         (_s3_event("failed/daily_flights/date=2023-11-15/flights.csv"), False),
         (_s3_event("glue-temp/run-1/part-0000.csv"), False),
         (_s3_event("other/date=2023-11-15/flights.csv"), False),
@@ -363,3 +456,73 @@ def test_file_arrived_rule_matches_only_new_csv_files_under_daily_flights(
         assert json.loads(delivered[0]["Body"])["detail"]["object"]["key"] == shaped["detail"][
             "object"
         ]["key"]
+
+
+def test_the_glue_job_runs_in_the_vpc_through_a_connection_with_the_network_glue_needs() -> None:
+    resources = load_template()["Resources"]
+    job = resources["LandingJob"]["Properties"]
+    assert job["Connections"] == {"Connections": [{"Ref": "LandingConnection"}]}
+    connection = resources["LandingConnection"]["Properties"]["ConnectionInput"]
+    assert connection["ConnectionType"] == "NETWORK"
+    requirements = connection["PhysicalConnectionRequirements"]
+    assert requirements["SubnetId"] == {"Fn::Select": [0, {"Ref": "SubnetIds"}]}
+    assert requirements["SecurityGroupIdList"] == [{"Ref": "WorkerSecurityGroup"}]
+    assert requirements["AvailabilityZone"] == {"Ref": "GlueAvailabilityZone"}
+    # Self-referencing rules, in and out, on every TCP port (Glue's workers talk to each other).
+    for name, peer in (("WorkerSecurityGroupSelfIngress", "SourceSecurityGroupId"),
+                       ("WorkerSecurityGroupSelfEgress", "DestinationSecurityGroupId")):
+        rule = resources[name]["Properties"]
+        assert rule["GroupId"] == {"Ref": "WorkerSecurityGroup"}
+        assert rule[peer] == {"Ref": "WorkerSecurityGroup"}
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 0, 65535)
+    # S3 through a gateway endpoint on the subnets' route tables, when they are given.
+    endpoint = resources["S3GatewayEndpoint"]
+    assert endpoint["Condition"] == "CreateS3Endpoint"
+    assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+    assert endpoint["Properties"]["RouteTableIds"] == {"Ref": "PrivateRouteTableIds"}
+    # The job's role may create its ENIs (and look the VPC up).
+    granted = set()
+    for statement in _statements(resources, "LandingJobRole"):
+        granted |= set(_as_list(statement["Action"]))
+    assert {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+            "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+            "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables", "glue:GetConnection"} <= granted
+
+
+def test_the_data_bucket_outlives_the_stack_and_both_buckets_refuse_plain_http() -> None:
+    resources = load_template()["Resources"]
+    assert resources["DataBucket"]["DeletionPolicy"] == "Retain"
+    assert resources["DataBucket"]["UpdateReplacePolicy"] == "Retain"
+    pairs = (("DataBucketTlsOnly", "DataBucket"), ("DocsBucketTlsOnly", "DocsBucket"))
+    for policy, bucket in pairs:
+        properties = resources[policy]["Properties"]
+        assert properties["Bucket"] == {"Ref": bucket}
+        [deny] = properties["PolicyDocument"]["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_stack_owns_the_image_repository_and_outputs_what_the_first_deploy_needs() -> None:
+    template = load_template()
+    repository = template["Resources"]["DbtRepository"]["Properties"]
+    assert repository["RepositoryName"] == {"Fn::Sub": "${AWS::StackName}-dbt"}
+    rules = json.loads(repository["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert rules[0]["selection"]["countType"] == "imageCountMoreThan"
+    [container] = template["Resources"]["DbtTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    assert container["Image"] == {"Fn::Sub": "${DbtRepository.RepositoryUri}:${DbtImageTag}"}
+    outputs = template["Outputs"]
+    assert outputs["RedshiftCopyRoleArn"]["Value"] == {"Fn::GetAtt": ["RedshiftCopyRole", "Arn"]}
+    assert outputs["WorkerSecurityGroupId"]["Value"] == {"Ref": "WorkerSecurityGroup"}
+    assert "DocsUrl" not in outputs  # an s3:// URL no browser opens; `make docs-url` instead
+
+
+def test_transform_retries_only_errors_ecs_raises_and_both_long_steps_are_bounded() -> None:
+    states = load_definition()["States"]
+    [retry] = states["Transform"]["Retry"]
+    # Capacity failures surface as ECS.AmazonECSException (AWS Knowledge Center,
+    # "ecs-fargate-runtask-capacity"); the others are ECS API errors.
+    assert retry["ErrorEquals"] == [
+        "ECS.AmazonECSException", "ECS.ServerException", "ECS.ThrottlingException"
+    ]
+    assert 0 < states["Land"]["TimeoutSeconds"] <= 120 * 60 + 30 * 60  # the job's own 120 min
+    assert 0 < states["Transform"]["TimeoutSeconds"] <= 2 * 60 * 60

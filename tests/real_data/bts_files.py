@@ -55,6 +55,23 @@ class Airport:
         return f"{self.city}, {self.state or self.country}"
 
 
+# Busy US airports (US DOT ids), shared by the real-data tests.
+US_AIRPORTS = (
+    Airport(10397, "ATL", "Atlanta", "GA", "Hartsfield-Jackson Atlanta International"),
+    Airport(11618, "EWR", "Newark", "NJ", "Newark Liberty International"),
+    Airport(12892, "LAX", "Los Angeles", "CA", "Los Angeles International"),
+    Airport(13930, "ORD", "Chicago", "IL", "Chicago O'Hare International"),
+    Airport(11298, "DFW", "Dallas/Fort Worth", "TX", "Dallas/Fort Worth International"),
+    Airport(14747, "SEA", "Seattle", "WA", "Seattle/Tacoma International"),
+    Airport(12478, "JFK", "New York", "NY", "John F. Kennedy International"),
+    Airport(14107, "PHX", "Phoenix", "AZ", "Phoenix Sky Harbor International"),
+    Airport(11292, "DEN", "Denver", "CO", "Denver International"),
+    Airport(13204, "MCO", "Orlando", "FL", "Orlando International"),
+    Airport(14492, "RDU", "Raleigh/Durham", "NC", "Raleigh-Durham International"),
+    Airport(12266, "IAH", "Houston", "TX", "George Bush Intercontinental/Houston"),
+)
+
+
 @dataclass(frozen=True)
 class Flight:
     flight_date: dt.date

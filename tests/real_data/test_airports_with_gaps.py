@@ -12,9 +12,12 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+import psycopg
 import pytest
-from bts_files import Airport, Flight, month_of_flights, write_airport_lookup
+from bts_files import US_AIRPORTS, Airport, Flight, month_of_flights, write_airport_lookup
 from cli_helpers import Cli
+
+from airline_elt.queries import top_delayed_routes
 
 pytestmark = pytest.mark.slow
 
@@ -22,18 +25,7 @@ THRESHOLD = 60
 DAY = dt.date(2024, 3, 5)
 
 KNOWN = [
-    Airport(10397, "ATL", "Atlanta", "GA", "Hartsfield-Jackson Atlanta International"),
-    Airport(11618, "EWR", "Newark", "NJ", "Newark Liberty International"),
-    Airport(12892, "LAX", "Los Angeles", "CA", "Los Angeles International"),
-    Airport(13930, "ORD", "Chicago", "IL", "Chicago O'Hare International"),
-    Airport(11298, "DFW", "Dallas/Fort Worth", "TX", "Dallas/Fort Worth International"),
-    Airport(14747, "SEA", "Seattle", "WA", "Seattle/Tacoma International"),
-    Airport(12478, "JFK", "New York", "NY", "John F. Kennedy International"),
-    Airport(14107, "PHX", "Phoenix", "AZ", "Phoenix Sky Harbor International"),
-    Airport(11292, "DEN", "Denver", "CO", "Denver International"),
-    Airport(13204, "MCO", "Orlando", "FL", "Orlando International"),
-    Airport(14492, "RDU", "Raleigh/Durham", "NC", "Raleigh-Durham International"),
-    Airport(12266, "IAH", "Houston", "TX", "George Bush Intercontinental/Houston"),
+    *US_AIRPORTS,
     # Gaps: foreign airports (no state), a field with no city or state, one with no name.
     Airport(16133, "YYZ", "Toronto", "", "Toronto Pearson International", "Canada"),
     Airport(16271, "YVR", "Vancouver", "", "Vancouver International", "Canada"),
@@ -179,8 +171,16 @@ def test_unknown_airports_are_listed_for_the_steward(
     assert {row[0]: tuple(row[1:]) for row in rows} == expected
     lines = [line for line in first_run.stdout.splitlines() if "airlines.unknown_airports" in line]
     assert len(lines) == 1, first_run.stdout
-    total = sum(count for count, *_ in expected.values())
-    assert f"2 airport id(s) used by {total:,} landed flight(s)" in lines[0]
+    assert "2 airport id(s) used by landed flights are not in airports_dim" in lines[0]
+    for airport_id, (count, late, *_) in expected.items():
+        assert f"{airport_id}: {count:,} flights, {late:,} delayed" in lines[0]
+
+
+def test_the_summary_names_routes_whose_airports_have_no_city(cli: Cli, first_run) -> None:
+    with psycopg.connect(cli.url(), autocommit=True) as conn:
+        labels = [rank.label for rank in top_delayed_routes(conn, limit=10_000)]
+    assert labels and not [label for label in labels if "None" in label]
+    assert any(label.startswith("Afognak Lake Airport -> ") for label in labels), labels
 
 
 def test_the_bts_lookup_as_downloaded_self_heals_the_unknown_airports(
@@ -203,3 +203,4 @@ def test_the_bts_lookup_as_downloaded_self_heals_the_unknown_airports(
     # ... and the two city-less fields the lookup leaves out are the steward's list now.
     assert cli.query("select airport_id from airlines.unknown_airports order by 1") == [
         (10001,), (10003,)]
+

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from bts_files import Airport, Flight, month_of_flights, write_ontime_month
+from bts_files import US_AIRPORTS, Flight, month_of_flights, write_ontime_month
 from cli_helpers import Cli
 
 pytestmark = pytest.mark.slow
@@ -19,16 +19,7 @@ FIRST_DAY = dt.date(2023, 11, 1)
 DAYS = 30
 KEY = "daily_flights/On_Time_Reporting_Carrier_On_Time_Performance_(1987_present)_2023_11.csv"
 MISSING = {dt.date(2023, 11, 7), dt.date(2023, 11, 8), dt.date(2023, 11, 23)}
-AIRPORTS = [
-    Airport(10397, "ATL", "Atlanta", "GA", "Hartsfield-Jackson Atlanta International"),
-    Airport(11618, "EWR", "Newark", "NJ", "Newark Liberty International"),
-    Airport(12892, "LAX", "Los Angeles", "CA", "Los Angeles International"),
-    Airport(13930, "ORD", "Chicago", "IL", "Chicago O'Hare International"),
-    Airport(11298, "DFW", "Dallas/Fort Worth", "TX", "Dallas/Fort Worth International"),
-    Airport(12478, "JFK", "New York", "NY", "John F. Kennedy International"),
-    Airport(14107, "PHX", "Phoenix", "AZ", "Phoenix Sky Harbor International"),
-    Airport(11292, "DEN", "Denver", "CO", "Denver International"),
-]
+AIRPORTS = list(US_AIRPORTS[:8])
 
 
 def delayed(flight: Flight) -> bool:

@@ -1,8 +1,10 @@
-"""TEST HOOK ONLY: kill this process at a named point, to prove crash safety.
+"""The fault hook of tests/faults: kill an `airline-elt` process at a named point.
 
-Off unless the environment variable AIRLINE_ELT_FAULT is set (never set it in
-production). Format: `<point>[:<n>]` — SIGKILL the own process the n-th time
-(default 1) the run reaches `<point>`:
+Not product code: tests/faults puts this folder on the subprocess's PYTHONPATH, so
+Python imports it at start-up (as `sitecustomize`) and, when AIRLINE_ELT_FAULT is set,
+it wraps the product from outside (the landing's PostgreSQL connection, its per-file
+callback, the Transform step) before any command runs. Format: `<point>[:<n>]` —
+SIGKILL the own process the n-th time (default 1) the run reaches `<point>`:
 
 - before_copy              a file's COPY statement is about to be sent
 - during_copy              the first chunk of a COPY was sent, the COPY is not finished
@@ -141,3 +143,45 @@ def dbt_progress(log_file: Path) -> None:
             time.sleep(0.05)
 
     threading.Thread(target=watch, name="fault-during-transform", daemon=True).start()
+
+
+# -- wrapping the product from outside ------------------------------------------------
+
+
+def _install() -> None:
+    fault = armed()
+    if fault is None:
+        return
+    if fault[0] == "during_transform":
+        from airline_elt import pipeline
+
+        transform = pipeline.Run.transform
+
+        def watched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
+            dbt_progress(self.home / "dbt" / "logs" / "dbt.log")
+            return transform(self, *args, **kwargs)
+
+        pipeline.Run.transform = watched_transform  # type: ignore[method-assign]
+        return
+    from airline_landing import local, targets
+
+    init = targets.PostgresTarget.__init__
+
+    def wrapped_init(self: Any, conn: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, connection(conn), *args, **kwargs)
+
+    targets.PostgresTarget.__init__ = wrapped_init  # type: ignore[method-assign]
+    land_files = local.land_files
+
+    def land_files_then_fault(*args: Any, on_file: Any = None, **kwargs: Any) -> Any:
+        def after_file(result: Any) -> None:
+            if on_file is not None:
+                on_file(result)
+            reached("between_files")
+
+        return land_files(*args, on_file=after_file, **kwargs)
+
+    local.land_files = land_files_then_fault  # type: ignore[assignment]
+
+
+_install()

@@ -1,0 +1,114 @@
+"""Which keys are landed: the one scanner of landing keys, for the local folder, the
+runner (run, land, watch) and the Glue shell alike.
+
+A key is landed when it ends in `.csv` (any case), lies under the landing prefix
+(default `daily_flights/`, the prefix the AWS rule listens to) and not under `failed/`
+(where unreadable files are set aside). Anything else in the landing folder or bucket
+(an airports file, a README beside `daily_flights/`) is left alone: not landed, not
+failed, not copied. Locally, a symlink under the prefix whose target lies outside the
+landing folder is not followed: it is listed as refused, with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from airline_landing.keys import REFUSED
+
+DEFAULT_PREFIX = "daily_flights/"
+FAILED_PREFIX = "failed/"
+LAYOUT = (
+    "daily_flights/date=YYYY-MM-DD/flights.csv "
+    "(also daily_flights/flights_YYYYMMDD.csv or daily_flights/YYYY-MM-DD.csv)"
+)
+
+
+class PrefixError(ValueError):
+    """A landing prefix that would leave the landing folder or bucket."""
+
+
+def normalise_prefix(prefix: str | None) -> str:
+    """'daily_flights', '/daily_flights/' or './daily_flights' -> 'daily_flights/';
+    '' or '/' -> '' (the whole folder)."""
+    text = (DEFAULT_PREFIX if prefix is None else prefix).strip().replace("\\", "/")
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise PrefixError(f"the landing prefix {prefix!r} climbs out of the landing folder")
+    return "".join(f"{part}/" for part in parts)
+
+
+def is_landing_key(
+    key: str, prefix: str = DEFAULT_PREFIX, failed_prefix: str = FAILED_PREFIX
+) -> bool:
+    """Whether a key (relative to the landing folder or bucket) is one to land."""
+    return (
+        key.startswith(prefix)
+        and key.lower().endswith(".csv")
+        and not (failed_prefix and key.startswith(failed_prefix))
+    )
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """The keys under a local landing folder's prefix: to land, and refused (key -> why)."""
+
+    landing_dir: Path
+    prefix: str
+    keys: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.keys and not self.refused
+
+    def nothing_to_land(self) -> str:
+        """The one line a run says when it finds no CSV under the prefix."""
+        return (
+            f"no CSV files under {self.landing_dir / self.prefix}"
+            f"{'/' if self.prefix else ''} — the layout is {LAYOUT}"
+            + ("" if self.prefix == DEFAULT_PREFIX else f" under the prefix {self.prefix!r}")
+        )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return path != root
+
+
+def scan_folder(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> FolderScan:
+    """The *.csv keys under landing_dir/prefix (sorted), outside failed/; symlinks (files
+    or folders) under it whose target lies outside landing_dir are refused, never followed;
+    folders behind symlinks are never walked."""
+    prefix = normalise_prefix(prefix)
+    landing_dir = Path(landing_dir)
+    root = landing_dir.resolve()
+    start = landing_dir / prefix
+    keys: list[str] = []
+    refused: dict[str, str] = {}
+    if start.is_dir():
+        for dirpath, dirnames, filenames in os.walk(start):
+            here = Path(dirpath)
+            if here == landing_dir:
+                dirnames[:] = [d for d in dirnames if f"{d}/" != FAILED_PREFIX]
+            for name in [*dirnames, *filenames]:
+                path = here / name
+                key = path.relative_to(landing_dir).as_posix()
+                is_folder = name in dirnames
+                if not is_folder and not is_landing_key(key, prefix):
+                    continue
+                if is_folder and not path.is_symlink():
+                    continue
+                target = os.path.realpath(path)
+                if path.is_symlink() and not _inside(Path(target), root):
+                    refused[key] = (
+                        f"{REFUSED}: {key} is a symlink to {target}, outside the landing "
+                        "folder; landing does not follow it (not read, not copied)"
+                    )
+                elif not is_folder and path.is_file():
+                    keys.append(key)
+    return FolderScan(landing_dir, prefix, sorted(keys), dict(sorted(refused.items())))

@@ -1,0 +1,71 @@
+"""The landing prefix, end to end through `airline-elt`: only *.csv keys under it
+(default daily_flights/, the prefix the AWS rule listens to) are landed; other files in
+the landing folder are left alone; a folder with no CSV under it says so in one line."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from cli_helpers import Cli, copy_days
+
+pytestmark = pytest.mark.slow
+
+DAYS = ["2023-11-14", "2023-11-15"]
+BESIDE = {
+    "airports.csv": "airport_id,city,state,name\n10397,Atlanta,GA,Hartsfield-Jackson\n",
+    "README.md": "# landing folder\nDaily files go under daily_flights/.\n",
+    "reference/carriers.csv": "code,name\nDL,Delta\n",
+}
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*")) if path.is_file()
+    }
+
+
+def one_line(output: str, start: str) -> str:
+    (line,) = [line for line in output.splitlines() if start in line]
+    return line
+
+
+def test_an_empty_landing_folder_says_so_in_one_line(cli: Cli, tmp_path: Path) -> None:
+    result = cli("land", "--landing", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = one_line(result.stdout, "no CSV files under")
+    assert f"no CSV files under {tmp_path.resolve()}/daily_flights/ — the layout is " \
+           "daily_flights/date=YYYY-MM-DD/flights.csv" in line
+    # Nothing was landed or recorded (in this fresh warehouse, no raw table even exists).
+    assert cli.query("select to_regclass('raw.landed_files')") == [(None,)]
+
+
+def test_files_beside_the_prefix_are_left_alone(cli: Cli, tmp_path: Path) -> None:
+    landing = copy_days(DAYS, tmp_path / "landing")
+    for name, text in BESIDE.items():
+        (landing / name).parent.mkdir(parents=True, exist_ok=True)
+        (landing / name).write_text(text)
+    before = digests(landing)
+    result = cli("run", "--landing", str(landing))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert digests(landing) == before  # nothing changed, nothing copied to failed/
+    assert not (landing / "failed").exists()
+    assert cli.query("select file_key, status from raw.landed_files order by 1") == [
+        (f"daily_flights/date={day}/flights.csv", "landed") for day in DAYS
+    ]
+    for name in BESIDE:
+        assert name not in result.stdout
+
+
+def test_prefix_names_another_folder_on_land(cli: Cli, tmp_path: Path) -> None:
+    landing = copy_days(["2023-11-16"], tmp_path / "landing")
+    moved = landing / "flights_in" / "2023-11-16.csv"
+    moved.parent.mkdir()
+    (landing / "daily_flights/date=2023-11-16/flights.csv").rename(moved)
+    result = cli("land", "--landing", str(landing), "--prefix", "flights_in")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "flights_in/2023-11-16.csv: landed" in result.stdout
+    missing = cli("land", "--landing", str(landing))
+    assert "no CSV files under" in missing.stdout

@@ -1,0 +1,109 @@
+"""orchestration/deploy.sh --dry-run, in a throw-away git repository holding the script: every
+command it would run is printed, nothing runs (no AWS, no Docker)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ORCHESTRATION, load_template
+
+ENV = {
+    "STACK": "airline-elt",
+    "ARTIFACT_BUCKET": "artifacts",
+    "NOTIFICATION_EMAIL": "ops@example.com",
+    "REDSHIFT_CLUSTER_ID": "airline-elt",
+    "REDSHIFT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-AbC",
+    "VPC_ID": "vpc-1",
+    "SUBNET_IDS": "subnet-a,subnet-b",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=repo, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "orchestration").mkdir()
+    shutil.copy(ORCHESTRATION / "deploy.sh", tmp_path / "orchestration" / "deploy.sh")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "deploy")
+    return tmp_path
+
+
+def _dry_run(repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "orchestration/deploy.sh", "--dry-run"],
+        cwd=repo, env={"PATH": os.environ["PATH"], "HOME": str(repo), **ENV, **env},
+        capture_output=True, text=True, check=False,
+    )
+
+
+def _commands(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line[2:] for line in (result.stdout + result.stderr).splitlines() if line[:2] == "+ "]
+
+
+def test_a_dry_run_prints_every_command_and_builds_for_the_task_platform(repo: Path) -> None:
+    result = _dry_run(repo)
+    assert result.returncode == 0, result.stderr
+    commands = _commands(result)
+    tag = _git(repo, "rev-parse", "--short", "HEAD")
+    expected = [
+        "zip -qr", "aws s3 cp glue/landing_job.py", "aws s3 cp", "aws cloudformation package",
+        "aws sts get-caller-identity", "aws redshift describe-clusters", "aws ec2 describe-subnets",
+        "aws ecr describe-repositories", "aws ecr get-login-password", "docker login",
+        "docker build --platform linux/amd64", "docker push", "aws cloudformation deploy",
+        "aws cloudformation describe-stacks",
+    ]
+    for start in expected:
+        assert any(c.startswith(start) for c in commands), start
+    [build] = [c for c in commands if c.startswith("docker build")]
+    assert build.endswith(f"airline-elt-dbt:{tag} .")
+    # The image is pushed before the stack points the task definition at it.
+    order = [next(i for i, c in enumerate(commands) if c.startswith(s))
+             for s in ("docker push", "aws cloudformation deploy")]
+    assert order == sorted(order)
+
+
+def test_the_deploy_passes_exactly_the_templates_parameters(repo: Path) -> None:
+    [deploy] = [c for c in _commands(_dry_run(repo)) if c.startswith("aws cloudformation deploy")]
+    passed = set(re.findall(r" (\w+)=", deploy.split("--parameter-overrides", 1)[1]))
+    parameters = load_template()["Parameters"]
+    required = {name for name, p in parameters.items() if "Default" not in p}
+    assert required <= passed, required - passed
+    assert passed <= set(parameters), passed - set(parameters)
+
+
+def test_uncommitted_changes_are_refused_unless_allowed_and_then_tagged_dirty(
+    repo: Path,
+) -> None:
+    (repo / "orchestration" / "deploy.sh").write_text(
+        (repo / "orchestration" / "deploy.sh").read_text() + "\n# edited\n"
+    )
+    refused = _dry_run(repo)
+    assert refused.returncode == 64
+    assert "uncommitted changes" in refused.stderr
+    assert _commands(refused) == []
+
+    allowed = _dry_run(repo, ALLOW_DIRTY="1")
+    assert allowed.returncode == 0, allowed.stderr
+    [build] = [c for c in _commands(allowed) if c.startswith("docker build")]
+    assert re.search(r":[0-9a-f]+-dirty-\d{8}T\d{6}Z \.$", build)
+
+
+@pytest.mark.parametrize("stack", ["Airline-ELT", "airline_elt", "1airline"])
+def test_a_stack_name_ecr_cannot_take_is_refused(repo: Path, stack: str) -> None:
+    result = _dry_run(repo, STACK=stack)
+    assert result.returncode == 64
+    assert "STACK must be lower-case" in result.stderr
+    assert _commands(result) == []

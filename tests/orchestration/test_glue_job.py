@@ -1,0 +1,260 @@
+"""glue/landing_job.py run the way Glue runs it, without an AWS account.
+
+- A fresh Python process runs the script as __main__ with Glue's argv
+  (glue_runtime/run_glue_job.py).
+- The landing package is importable only from a zip on the Python path, built from the repo as
+  deploy.sh builds it (`--extra-py-files`); the test checks the job imported it from the zip.
+- `awsglue` is a test-only stand-in (glue_runtime/awsglue: getResolvedOptions, GlueContext,
+  Job.init/commit recorded).
+- S3 and Secrets Manager are moto (in the job's process). Spark reads and writes `s3://` through a
+  small Hadoop file system over a local mirror folder (glue_runtime/MirrorS3FileSystem.java),
+  standing in for EMRFS; it hands back URL-encoded paths from input_file_name() as EMRFS does.
+- Redshift is a recording stand-in for redshift_connector: every statement is logged and run on
+  the local PostgreSQL (only Redshift-only syntax translated), so the landing's decisions are real.
+
+What this cannot show: EMRFS/S3 consistency and permissions, the real Redshift COPY (its parsing
+of the staged CSV, IAM role), Glue's own launcher and its Python path order, network reachability.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from conftest import REPO
+
+from airline_elt.warehouse import Connection
+
+RUNTIME = Path(__file__).with_name("glue_runtime")
+BUCKET = "airline-elt-data-123"
+DATABASE = "airline_elt_glue_job"
+HEADER = "FlightID,Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay,FlightDate"
+SPACE_KEY = "daily_flights/date=2023-11-15/flights 1.csv"
+ODD_KEY = "daily_flights/date=2023-11-16/a+b%c.CSV"  # '+', '%' and an upper-case extension
+BROKEN_KEY = "daily_flights/broken.csv"
+SECRET = {"username": "landing", "password": "not-a-real-password"}  # Redshift-managed shape
+
+
+def flights(day: str, delays: list[int]) -> bytes:
+    rows = [f"DL{n},DL,10397,12478,{d},{d},{day}" for n, d in enumerate(delays)]
+    return ("\n".join([HEADER, *rows]) + "\n").encode()
+
+
+@pytest.fixture(scope="session")
+def mirror_fs_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """MirrorS3FileSystem compiled against the Hadoop client API pyspark ships."""
+    import pyspark
+
+    out = tmp_path_factory.mktemp("mirror-fs")
+    jars = Path(pyspark.__file__).parent / "jars"
+    subprocess.run(
+        ["javac", "-nowarn", "-d", str(out), "-cp", f"{jars}/*",
+         str(RUNTIME / "MirrorS3FileSystem.java")],
+        check=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def package_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """airline_landing zipped as deploy.sh zips it (the folder at the zip's root)."""
+    path = tmp_path_factory.mktemp("artifacts") / "airline_landing.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for file in sorted((REPO / "airline_landing").rglob("*")):
+            if file.is_file() and "__pycache__" not in file.parts:
+                archive.write(file, file.relative_to(REPO).as_posix())
+    return path
+
+
+@pytest.fixture
+def glue_db(connection: Connection) -> str:
+    """An empty database of its own: the job creates the raw tables itself."""
+    with psycopg.connect(connection.url(), autocommit=True) as admin:
+        admin.execute(f"drop database if exists {DATABASE}")
+        admin.execute(f"create database {DATABASE}")
+    return Connection(
+        connection.host, connection.port, connection.user, connection.password, DATABASE
+    ).url()
+
+
+class GlueRun:
+    """One run of the job: its exit, what it sent to Redshift, what Glue saw, the bucket after."""
+
+    def __init__(self, process: subprocess.CompletedProcess[str], folder: Path) -> None:
+        self.process = process
+        result = json.loads((folder / "result.json").read_text())
+        self.status: int = result["status"]
+        self.objects: dict[str, str] = result["objects"]
+        self.redshift = _json_lines(folder / "redshift.jsonl")
+        self.glue = _json_lines(folder / "glue.jsonl")
+
+    @property
+    def sql(self) -> list[str]:
+        return [entry["sql"] for entry in self.redshift if "sql" in entry]
+
+    @property
+    def committed(self) -> bool:
+        return any(event["event"] == "commit" for event in self.glue)
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def run_job(
+    tmp_path: Path, glue_db: str, mirror_fs_classes: Path, package_zip: Path
+) -> Any:
+    mirror = tmp_path / "s3-mirror"
+    counter = iter(range(100))
+
+    def run(objects: dict[str, bytes], run_id: str, secret: dict[str, Any] = SECRET) -> GlueRun:
+        folder = tmp_path / f"run-{next(counter)}"
+        folder.mkdir()
+        spec = {
+            "bucket": BUCKET,
+            "objects": {k: base64.b64encode(v).decode() for k, v in objects.items()},
+            "secret": secret,
+            "result": str(folder / "result.json"),
+        }
+        (folder / "spec.json").write_text(json.dumps(spec))
+        spark_args = [
+            "--master local[1]",
+            f"--driver-class-path {mirror_fs_classes}",
+            "--conf spark.hadoop.fs.s3.impl=airlinetest.MirrorS3FileSystem",
+            f"--conf spark.hadoop.airline.test.s3.mirror={mirror}",
+            "--conf spark.ui.enabled=false",
+            "--conf spark.sql.session.timeZone=UTC",
+            "pyspark-shell",
+        ]
+        env = {
+            **os.environ,
+            "PYTHONPATH": f"{package_zip}{os.pathsep}{RUNTIME}",
+            "PYSPARK_SUBMIT_ARGS": " ".join(spark_args),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AIRLINE_TEST_S3_MIRROR": str(mirror),
+            "AIRLINE_TEST_REDSHIFT_DSN": glue_db,
+            "AIRLINE_TEST_REDSHIFT_LOG": str(folder / "redshift.jsonl"),
+            "AIRLINE_TEST_GLUE_LOG": str(folder / "glue.jsonl"),
+        }
+        argv = [
+            "--JOB_NAME", "airline-elt-landing",
+            "--JOB_RUN_ID", f"jr_{run_id}",
+            "--landing_uri", f"s3://{BUCKET}/daily_flights/",
+            "--failed_uri", f"s3://{BUCKET}/failed/",
+            "--redshift_secret_arn", "{secret_arn}",
+            "--redshift_host", "airline-elt.abc123.us-east-1.redshift.amazonaws.com",
+            "--redshift_database", "dev",
+            "--redshift_iam_role", "arn:aws:iam::123456789012:role/redshift-copy",
+            "--TempDir", f"s3://{BUCKET}/glue-temp/",
+            "--max_reject_ratio", "0.05",
+            "--max_reject_rows", "10",
+            "--run_id", run_id,
+        ]
+        process = subprocess.run(
+            [sys.executable, str(RUNTIME / "run_glue_job.py"), str(folder / "spec.json"),
+             str(REPO / "glue" / "landing_job.py"), *argv],
+            cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )
+        return GlueRun(process, folder)
+
+    return run
+
+
+def _landed(conninfo: str) -> dict[str, tuple[str, int, int]]:
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "select file_key, status, rows_landed, rows_rejected from raw.landed_files"
+            " where status <> 'superseded'"
+        ).fetchall()
+    return {key: (status, landed, rejected) for key, status, landed, rejected in rows}
+
+
+def test_the_job_lands_new_files_with_odd_keys_from_the_zipped_package(
+    run_job: Any, glue_db: str
+) -> None:
+    objects = {
+        SPACE_KEY: flights("2023-11-15", [90, 5, 61]),
+        ODD_KEY: flights("2023-11-16", [7, 120]),
+        BROKEN_KEY: b"\x00\x01\x02 not text",
+        "daily_flights/readme.txt": b"not a flight file",
+        "failed/daily_flights/old.csv": flights("2023-11-01", [99]),  # set aside earlier
+    }
+    run = run_job(objects, "run-1")
+    assert run.status == 0, run.process.stderr[-3000:]
+    assert run.committed
+
+    [init] = [event for event in run.glue if event["event"] == "init"]
+    assert ".zip" in init["airline_landing"]  # the package came from the zip, not the repo
+
+    # Keys as they are in S3 (no %20), each file's own outcome; the others never looked at.
+    assert _landed(glue_db) == {
+        SPACE_KEY: ("landed", 3, 0),
+        ODD_KEY: ("landed", 2, 0),
+        BROKEN_KEY: ("failed", 0, 0),
+    }
+    assert f"failed/{BROKEN_KEY}" in run.objects  # the unreadable file was copied aside
+
+    # What went to Redshift: the Redshift DDL, COPY with the role, from the temp dir.
+    assert any("diststyle key distkey (flight_date)" in sql for sql in run.sql)
+    copies = [sql for sql in run.sql if sql.startswith("copy raw.flights_landing")]
+    assert len(copies) == 1  # both readable files land as one batch: one Spark job, one COPY
+    assert all(f"from 's3://{BUCKET}/glue-temp/" in sql for sql in copies)
+    assert all("iam_role 'arn:aws:iam::123456789012:role/redshift-copy'" in sql for sql in copies)
+    [connect] = [entry["connect"] for entry in run.redshift if "connect" in entry]
+    assert connect["host"].endswith(".redshift.amazonaws.com")  # from --redshift_host
+    assert connect["user"] == "landing" and connect["database"] == "dev"
+
+    with psycopg.connect(glue_db) as conn:
+        seen = dict(conn.execute("select file_key, etag from raw.s3_objects_seen").fetchall())
+        keys = conn.execute("select distinct source_key from raw.flights_landing").fetchall()
+    assert set(seen) == {SPACE_KEY, ODD_KEY, BROKEN_KEY}
+    assert seen[SPACE_KEY] == hashlib.md5(objects[SPACE_KEY]).hexdigest()
+    assert sorted(k for (k,) in keys) == sorted([SPACE_KEY, ODD_KEY])
+
+
+def test_a_second_run_reads_only_what_changed(run_job: Any, glue_db: str) -> None:
+    objects = {SPACE_KEY: flights("2023-11-15", [90, 5]), ODD_KEY: flights("2023-11-16", [7])}
+    first = run_job(objects, "run-1")
+    assert first.status == 0, first.process.stderr[-3000:]
+
+    # Nothing new: nothing read, nothing copied.
+    again = run_job(objects, "run-2")
+    assert again.status == 0, again.process.stderr[-3000:]
+    assert not [sql for sql in again.sql if sql.startswith("copy ")]
+    assert not [sql for sql in again.sql if "insert into raw.landed_files" in sql]
+
+    # A re-delivery under the same key with new content replaces the earlier version.
+    objects[SPACE_KEY] = flights("2023-11-15", [90, 5, 200, 300])
+    third = run_job(objects, "run-3")
+    assert third.status == 0, third.process.stderr[-3000:]
+    assert _landed(glue_db)[SPACE_KEY] == ("landed", 4, 0)
+    with psycopg.connect(glue_db) as conn:
+        by_run = conn.execute(
+            "select run_id, status from raw.landed_files where file_key = %s order by 1",
+            (SPACE_KEY,),
+        ).fetchall()
+    assert by_run == [("run-1", "superseded"), ("run-3", "landed")]
+
+
+def test_a_job_that_cannot_connect_fails_without_committing_or_marking_anything(
+    run_job: Any, glue_db: str
+) -> None:
+    run = run_job({SPACE_KEY: flights("2023-11-15", [90])}, "run-1", secret={"username": "x"})
+    assert run.status == 1
+    assert "the Redshift secret lacks: password" in run.process.stderr
+    assert not run.committed
+    assert not run.sql  # nothing was sent to Redshift

@@ -1,0 +1,136 @@
+"""The Redshift side of the SQL, parsed here: the raw DDL rendered for Redshift, the Glue shell's
+own table, the Summarize SQL and the landing's COPY, with sqlfluff's Redshift dialect (the models
+and macros are linted rendered for Redshift by `make lint`, orchestration/sqlfluff-redshift.cfg).
+And the one Redshift limit landing meets: raw_line is varchar(65535)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+from pyspark.sql import functions as F
+from sqlfluff.core import FluffConfig, Linter
+
+from airline_elt import run_summary
+from airline_elt.warehouse import Connection
+from airline_landing.ddl import raw_tables_ddl
+from airline_landing.local import land_folder
+from airline_landing.raw_line import (
+    KEEP_CHARS,
+    RAW_LINE_MAX_BYTES,
+    fit_raw_line,
+    fit_raw_line_text,
+)
+from airline_landing.s3_listing import SEEN_DDL, SEEN_INSERT, SEEN_SELECT
+
+REDSHIFT = Linter(config=FluffConfig(overrides={"dialect": "redshift"}))
+
+
+def unparsable(sql: str) -> list[str]:
+    """The parts of `sql` sqlfluff's Redshift dialect cannot parse (empty: it all parses)."""
+    parsed = REDSHIFT.parse_string(sql)
+    assert parsed.tree is not None
+    return [s.raw for s in parsed.tree.recursive_crawl("unparsable")] + [
+        str(v) for v in parsed.violations
+    ]
+
+
+def with_literals(sql: str) -> str:
+    """Data API / driver parameters as literals (the dialect parses SQL, not placeholders)."""
+    return re.sub(r"(?<![:\w]):[A-Za-z_]\w*|%s", "'2023-11-16T00:00:00Z'", sql)
+
+
+def test_the_parser_fails_on_what_redshift_would_refuse() -> None:
+    assert unparsable("create table t (a int) diststyle keyy")
+    assert unparsable("select from where")
+    # RAW is a Redshift reserved word: the schema must be written "raw" in plain SQL.
+    assert unparsable("select file_key from raw.landed_files")
+    assert not unparsable('select file_key from "raw".landed_files')
+
+
+@pytest.mark.parametrize("index", range(len(raw_tables_ddl("redshift"))))
+def test_the_raw_ddl_rendered_for_redshift_parses(index: int) -> None:
+    statement = raw_tables_ddl("redshift")[index]
+    assert unparsable(statement) == [], statement
+
+
+def test_the_raw_ddl_uses_redshift_types_and_keys() -> None:
+    ddl = ";\n".join(raw_tables_ddl("redshift"))
+    assert "bigint identity(1, 1)" in ddl
+    assert "raw_line varchar(65535)" in ddl
+    assert "diststyle key distkey (flight_date) sortkey (flight_date)" in ddl
+    assert "create index" not in ddl  # Redshift has no indexes
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        SEEN_DDL, SEEN_SELECT, SEEN_INSERT,
+        *run_summary.QUERIES.values(),
+    ],
+    ids=["seen-ddl", "seen-select", "seen-insert", "summary-files", "summary-totals",
+         "summary-fact-dates"],
+)
+def test_the_aws_paths_own_sql_parses_as_redshift(sql: str) -> None:
+    assert unparsable(with_literals(sql)) == [], sql
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["DL1,DL,10397", "é" * 40000, "x" * RAW_LINE_MAX_BYTES, "x" * (1 << 20), "ü😀" * 300000],
+    ids=["short", "multibyte-fits", "exactly-the-limit", "1MiB-ascii", "1MiB-multibyte"],
+)
+def test_a_raw_line_is_shortened_to_fit_redshift_with_a_marker(spark, line: str) -> None:  # type: ignore[no-untyped-def]
+    fitted = fit_raw_line_text(line)
+    assert fitted is not None
+    assert len(fitted.encode("utf-8")) <= RAW_LINE_MAX_BYTES
+    if len(line.encode("utf-8")) <= RAW_LINE_MAX_BYTES:
+        assert fitted == line
+    else:
+        assert fitted.startswith(line[:KEEP_CHARS])
+        assert fitted.endswith(f" [truncated: the line was {len(line.encode('utf-8'))} bytes]")
+    # The Spark expression the COPY lines use says the same.
+    [row] = spark.createDataFrame([(line,)], "line string").select(
+        fit_raw_line(F.col("line")).alias("f")
+    ).collect()
+    assert row.f == fitted
+
+
+@pytest.fixture
+def raw_db(connection: Connection) -> str:
+    name = "airline_elt_raw_line"
+    with psycopg.connect(connection.url(), autocommit=True) as admin:
+        admin.execute(f"drop database if exists {name}")
+        admin.execute(f"create database {name}")
+    conninfo = Connection(
+        connection.host, connection.port, connection.user, connection.password, name
+    ).url()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for statement in raw_tables_ddl("postgres"):
+            conn.execute(statement)
+    return conninfo
+
+
+def test_a_1mib_bad_line_lands_as_one_rejected_row_that_redshift_could_hold(
+    spark, raw_db: str, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    key = "daily_flights/date=2023-11-15/flights.csv"
+    long_line = "DL9,DL," + "9" * (1 << 20) + ",12478,5,5,2023-11-15"  # airport id too long
+    path = tmp_path / "landing" / key
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "FlightID,Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay,FlightDate\n"
+        "DL1,DL,10397,12478,90,80,2023-11-15\n" + long_line + "\n",
+        encoding="utf-8",
+    )
+    report = land_folder(spark, tmp_path / "landing", raw_db, "run-1")
+    [result] = report.files
+    assert (result.rows_read, result.rows_landed, result.rows_rejected) == (2, 1, 1)
+    with psycopg.connect(raw_db) as conn:
+        [(raw_line, size)] = conn.execute(
+            "select raw_line, octet_length(raw_line) from raw.flights_rejected"
+        ).fetchall()
+    assert size <= RAW_LINE_MAX_BYTES
+    assert raw_line == fit_raw_line_text(long_line)
