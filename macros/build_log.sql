@@ -18,19 +18,26 @@
     (see materialized_view.sql).
 
   The tables live in the schema var('build_log_schema') (default
-  `intermediate`, beside int_flights_enriched); on-run-start creates them.
+  `intermediate`, beside int_flights_enriched, named by generate_schema_name
+  like every schema); on-run-start creates them.
   A warehouse built before the log existed starts with an empty log: its first
   build rebuilds every date once.
 -#}
 
+{#- The log's schema, named like every other schema (generate_schema_name). -#}
+{% macro build_log_schema() -%}
+    {{ generate_schema_name(var('build_log_schema'), none) | trim }}
+{%- endmacro %}
+
+
 {% macro build_log(name) -%}
-    {{ var('build_log_schema') }}.{{ name }}
+    {{ build_log_schema() }}.{{ name }}
 {%- endmacro %}
 
 
 {% macro create_build_log() -%}
     {%- set is_redshift = target.type == 'redshift' -%}
-    {%- set log_schema = var('build_log_schema') -%}
+    {%- set log_schema = build_log_schema() -%}
 -- noqa: disable=LT02
 create schema if not exists {{ log_schema }};
 
@@ -94,7 +101,11 @@ create index if not exists flight_date_airports_date_idx
 
 {% macro remember_rebuilt_dates(dates_sql) -%}
     create temporary table {{ dates_table() }} as
-    select distinct flight_date from ({{ dates_sql }}) as dates_to_rebuild
+    select distinct flight_date from ({{ dates_sql }}) as dates_to_rebuild;
+    {%- if target.type == 'postgres' %}
+
+    analyze {{ dates_table() }}
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -55,6 +55,37 @@
 {%- endmacro %}
 
 
+{#-
+  For int_landed_file_dates: the landed file versions it has not recorded yet,
+  as a condition on raw.flights_landing. In an incremental run they are
+  written out as constants, so PostgreSQL reads just their rows by the
+  file_version_id index.
+-#}
+{% macro file_versions_to_record() -%}
+    {%- set versions_sql -%}
+        select landed_files.file_version_id
+        from {{ source('raw', 'landed_files') }} as landed_files
+        where
+            landed_files.status = 'landed'
+        {%- if is_incremental() %}
+                and landed_files.file_version_id not in (
+                    select recorded.file_version_id from {{ this }} as recorded
+                )
+        {%- endif %}
+    {%- endset -%}
+    {%- if execute and is_incremental() -%}
+        {%- set versions = run_query(versions_sql).columns[0].values() | sort -%}
+        {%- if versions | length == 0 -%}
+            (1 = 0)
+        {%- else -%}
+            file_version_id in ({{ versions | join(', ') }})
+        {%- endif -%}
+    {%- else -%}
+        file_version_id in ({{ versions_sql }})
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro enriched_flight_dates_to_rebuild() -%}
     {%- if not is_incremental() -%}
     select distinct flight_date from ({{ landed_date_versions() }}) as landed
@@ -151,10 +182,40 @@
 {%- endmacro %}
 
 
+{#-
+  The condition `column in (<the dates>)`. In an incremental run the dates
+  are looked up first and written out as constants, so PostgreSQL reads them
+  by the flight_date index instead of guessing the size of a subquery and
+  scanning the whole table.
+-#}
+{% macro flight_dates_in(dates_sql, column='flight_date') -%}
+    {%- if execute and is_incremental() -%}
+        {{ looked_up_dates_in(dates_sql, column) }}
+    {%- else -%}
+        {{ column }} in ({{ dates_sql }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Run `dates_sql` now and write its dates out as constants: `column in (...)`. -#}
+{% macro looked_up_dates_in(dates_sql, column='flight_date') -%}
+    {%- set dates = run_query(dates_sql).columns[0].values() | sort -%}
+    {%- if dates | length == 0 -%}
+        (1 = 0)
+    {%- else -%}
+        {{ column }} in (
+        {%- for day in dates -%}
+            cast('{{ day }}' as date){{ ', ' if not loop.last }}
+        {%- endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro delete_flight_dates(dates_to_rebuild_sql) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where flight_date in ({{ dates_to_rebuild_sql }})
+        where {{ flight_dates_in(dates_to_rebuild_sql) }}
     {%- else -%}
         select 1 as nothing_to_delete
     {%- endif -%}

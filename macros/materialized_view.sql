@@ -37,9 +37,9 @@
     {%- endif -%}
 
     {%- set record_sql -%}
-        delete from {{ var('build_log_schema') }}.relation_definitions
+        delete from {{ build_log('relation_definitions') }}
         where relation_name = '{{ target_relation.identifier }}';
-        insert into {{ var('build_log_schema') }}.relation_definitions
+        insert into {{ build_log('relation_definitions') }}
             (relation_name, definition_md5, input_stamp, built_at)
         values (
             '{{ target_relation.identifier }}',
@@ -58,7 +58,7 @@
 {% macro materialized_view_recorded(relation) %}
     {%- set query -%}
         select definition_md5, input_stamp
-        from {{ var('build_log_schema') }}.relation_definitions
+        from {{ build_log('relation_definitions') }}
         where relation_name = '{{ relation.identifier }}'
     {%- endset -%}
     {%- set rows = run_query(query).rows -%}
@@ -79,12 +79,12 @@
         {%- if node_id.startswith('source.') -%}
             {%- do parts.append(
                 "(select coalesce(cast(max(file_version_id) as varchar(30)), '-')"
-                ~ " from raw.landed_files)"
+                ~ ' from "raw".landed_files)'
             ) -%}
         {%- elif node.name in ('int_flights_enriched', 'int_flight_delays_daily', 'daily_flights_fact') -%}
             {%- do parts.append(
                 "(select coalesce(cast(max(built_at) as varchar(30)), '-') from "
-                ~ var('build_log_schema') ~ ".flight_date_builds where model_name = '" ~ node.name ~ "')"
+                ~ build_log('flight_date_builds') ~ " where model_name = '" ~ node.name ~ "')"
             ) -%}
         {%- else -%}
             {%- do parts.append("'" ~ invocation_id ~ "'") -%}

@@ -30,8 +30,15 @@
 {% macro in_rebuilt_dates(model_name, column='flight_date') -%}
     {%- if test_all_dates() -%}
         (1 = 1)
+    {%- elif execute -%}
+        {{ looked_up_dates_in(rebuilt_dates_sql(model_name), column) }}
     {%- else -%}
-        {{ column }} in (
+        {{ column }} in ({{ rebuilt_dates_sql(model_name) }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro rebuilt_dates_sql(model_name) -%}
             select builds.flight_date
             from {{ build_log('flight_date_builds') }} as builds
             where
@@ -41,8 +48,6 @@
                     from {{ build_log('flight_date_builds') }} as latest
                     where latest.model_name = '{{ model_name }}'
                 )
-        )
-    {%- endif -%}
 {%- endmacro %}
 
 

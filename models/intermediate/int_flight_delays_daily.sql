@@ -15,7 +15,7 @@
         on_schema_change='append_new_columns',
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
-            "{{ delete_flight_dates('select flight_date from ' ~ dates_table()) }}",
+            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
         ],
         post_hook=[
             "{{ index_flight_date() }}",
@@ -31,12 +31,6 @@ with
 enriched_flights as (
 
     select * from {{ ref('int_flights_enriched') }}
-
-),
-
-dates_to_rebuild as (
-
-    {{ enriched_dates_rebuilt_since_last_build() }}
 
 ),
 
@@ -62,7 +56,7 @@ flights_to_sum as (
         dep_delay is not null and arr_delay is not null as has_both_delays
 
     from enriched_flights
-    where flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
+    where {{ flight_dates_in(enriched_dates_rebuilt_since_last_build()) }}
 
 ),
 

@@ -7,7 +7,7 @@
         on_schema_change='append_new_columns',
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_flight_dates_to_rebuild()) }}",
-            "{{ delete_flight_dates('select flight_date from ' ~ dates_table()) }}",
+            "{{ delete_flight_dates(enriched_flight_dates_to_rebuild()) }}",
         ],
         post_hook=[
             "{{ index_flight_date() }}",
@@ -36,17 +36,11 @@ airports as (
 
 ),
 
-dates_to_rebuild as (
-
-    {{ enriched_flight_dates_to_rebuild() }}
-
-),
-
 flights_to_build as (
 
     select *
     from flights
-    where flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
+    where {{ flight_dates_in(enriched_flight_dates_to_rebuild()) }}
 
 ),
 

@@ -17,28 +17,9 @@
 
 with
 
-landed_files as (
-
-    select * from {{ source('raw', 'landed_files') }}
-
-),
-
 flights as (
 
     select * from {{ source('raw', 'flights_landing') }}
-
-),
-
-versions_to_record as (
-
-    select landed_files.file_version_id
-    from landed_files
-    where landed_files.status = 'landed'
-        {%- if is_incremental() %}
-            and landed_files.file_version_id not in (
-                select recorded.file_version_id from {{ this }} as recorded
-            )
-        {%- endif %}
 
 ),
 
@@ -50,10 +31,7 @@ final as (
         cast(count(*) as bigint) as flights
 
     from flights
-    where
-        flights.file_version_id in (
-            select versions_to_record.file_version_id from versions_to_record
-        )
+    where {{ file_versions_to_record() }}
     group by flights.file_version_id, flights.flight_date
 
 )

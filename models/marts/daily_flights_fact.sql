@@ -7,7 +7,7 @@
         on_schema_change='append_new_columns',
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
-            "{{ delete_flight_dates('select flight_date from ' ~ dates_table()) }}",
+            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
         ],
         post_hook=[
             "{{ index_flight_date() }}",
@@ -26,19 +26,13 @@ enriched_flights as (
 
 ),
 
-dates_to_rebuild as (
-
-    {{ enriched_dates_rebuilt_since_last_build() }}
-
-),
-
 delayed_flights as (
 
     select *
     from enriched_flights
     where
         {{ is_fact_eligible() }}
-        and flight_date in (select dates_to_rebuild.flight_date from dates_to_rebuild)
+        and {{ flight_dates_in(enriched_dates_rebuilt_since_last_build()) }}
 
 ),
 
