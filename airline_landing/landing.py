@@ -170,7 +170,10 @@ def _decide(
     if refusal is not None:  # never read, never copied
         sha256, size, problem = NO_CONTENT_SHA256, 0, refusal
     else:
-        facts = inspect_file(source.chunks())
+        try:
+            facts = inspect_file(source.chunks())
+        except Exception as error:  # gone since it was listed, or unreadable: this file only
+            return _record_failed(source, target, run_id, NO_CONTENT_SHA256, 0, error)
         sha256, size, problem = facts.sha256, facts.size, facts.problem
     try:
         earlier = content_failure(target, source.key[:KEY_MAX], sha256, limits)

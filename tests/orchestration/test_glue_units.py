@@ -1,16 +1,25 @@
-"""The Glue shell's plain-Python parts: which objects are new (S3 listing under moto's S3) and
-the Redshift secret's two shapes."""
+"""The Glue shell's parts: which objects are new (S3 listing under moto's S3), the Redshift
+secret's two shapes, and a listed object that is gone by the time it is read."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
+import psycopg
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from airline_elt.warehouse import Connection
 from airline_landing.glue_args import JobArgumentError, parse_job_args, redshift_connect_params
+from airline_landing.landing import land_files
+from airline_landing.local import create_raw_tables
 from airline_landing.s3_listing import S3Object, list_landing_objects, new_objects, seen_rows
+from airline_landing.source import LocalFile
+from airline_landing.targets import PostgresTarget
+from airline_landing.thresholds import RejectLimits
 
 ARGS = {
     "JOB_NAME": "landing",
@@ -85,3 +94,54 @@ def test_secret_with_the_endpoint_is_used_as_it_is() -> None:
     }
     with pytest.raises(JobArgumentError, match="not a port number"):
         parse_job_args({**ARGS, "redshift_port": "54x"})
+
+
+class VanishedObject:
+    """An S3 object that was listed, then deleted before the landing read it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    @staticmethod
+    def _gone(operation: str) -> ClientError:
+        error = {"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}
+        return ClientError(error, operation)  # type: ignore[arg-type]
+
+    def chunks(self):  # type: ignore[no-untyped-def]
+        raise self._gone("GetObject")
+
+    def spark_path(self) -> str:
+        raise AssertionError("a file that cannot be read is never given to Spark")
+
+    def copy_to_failed(self) -> str:
+        raise self._gone("CopyObject")
+
+
+def test_a_file_gone_between_listing_and_reading_fails_alone(
+    spark, connection: Connection, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    name = "airline_elt_vanished"
+    with psycopg.connect(connection.url(), autocommit=True) as admin:
+        admin.execute(f"drop database if exists {name}")
+        admin.execute(f"create database {name}")
+    conninfo = Connection(
+        connection.host, connection.port, connection.user, connection.password, name
+    ).url()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        create_raw_tables(conn)
+    good = "daily_flights/date=2023-11-15/flights.csv"
+    (tmp_path / good).parent.mkdir(parents=True)
+    (tmp_path / good).write_text(
+        "FlightID,Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay,FlightDate\n"
+        "DL1,DL,10397,12478,90,80,2023-11-15\n"
+    )
+    sources = [
+        VanishedObject("daily_flights/date=2023-11-14/flights.csv"),
+        LocalFile(tmp_path, good, tmp_path / "failed"),
+    ]
+    with psycopg.connect(conninfo) as conn:
+        report = land_files(spark, sources, PostgresTarget(conn), "run-1", limits=RejectLimits())
+    [gone, landed] = report.files
+    assert (landed.key, landed.status, landed.rows_landed) == (good, "landed", 1)
+    assert gone.status == "failed"
+    assert "NoSuchKey" in (gone.error or "") and "could not copy it aside" in (gone.error or "")
