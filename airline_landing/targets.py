@@ -133,56 +133,56 @@ FILE_ROW_COLUMNS = (
     "landed_at",
 )
 _INSERT_FILE_ROW = (
-    f"insert into raw.landed_files ({', '.join(FILE_ROW_COLUMNS)}) "
+    f"insert into \"raw\".landed_files ({', '.join(FILE_ROW_COLUMNS)}) "
     f"values ({', '.join(['%s'] * len(FILE_ROW_COLUMNS))})"
 )
 _CURRENT_VERSION = (
-    "select file_version_id, content_sha256 from raw.landed_files "
+    "select file_version_id, content_sha256 from \"raw\".landed_files "
     "where file_key = %s and status = 'landed' order by file_version_id desc limit 1"
 )
 _SET_COUNTS = (
-    "update raw.landed_files set rows_read = %s, rows_landed = %s, rows_rejected = %s "
+    "update \"raw\".landed_files set rows_read = %s, rows_landed = %s, rows_rejected = %s "
     "where file_version_id = %s"
 )
 _DISCARD = (
-    "delete from raw.flights_landing where file_version_id = %s",
-    "delete from raw.flights_rejected where file_version_id = %s",
+    "delete from \"raw\".flights_landing where file_version_id = %s",
+    "delete from \"raw\".flights_rejected where file_version_id = %s",
 )
 _SUPERSEDE = (
     *_DISCARD,
-    "update raw.landed_files set status = 'superseded' where file_version_id = %s",
+    "update \"raw\".landed_files set status = 'superseded' where file_version_id = %s",
 )
 _MARK_FAILED = (
-    "update raw.landed_files set status = 'failed', rows_read = %s, rows_landed = 0, "
+    "update \"raw\".landed_files set status = 'failed', rows_read = %s, rows_landed = 0, "
     "rows_rejected = %s, error_text = %s, replaces_file_version_id = null "
     "where file_version_id = %s"
 )
 _LAST_FAILED = (
-    "select file_version_id, error_text from raw.landed_files "
+    "select file_version_id, error_text from \"raw\".landed_files "
     "where file_key = %s and content_sha256 = %s and status = 'failed' "
     "order by file_version_id desc limit 1"
 )
 # Per-batch questions: `{versions}` becomes one placeholder per version (bound values).
 _VERSION_COUNTS = (
     "select file_version_id, sum(landed), sum(rejected) from ("
-    "select file_version_id, count(*) as landed, 0 as rejected from raw.flights_landing "
+    "select file_version_id, count(*) as landed, 0 as rejected from \"raw\".flights_landing "
     "where file_version_id in {versions} group by 1 "
-    "union all select file_version_id, 0, count(*) from raw.flights_rejected "
+    "union all select file_version_id, 0, count(*) from \"raw\".flights_rejected "
     "where file_version_id in {versions} group by 1) as counts group by 1"
 )
 _REASONS = (
     "select file_version_id, reason_code, count(*), min(source_line_number) "
-    "from raw.flights_rejected where file_version_id in {versions} "
+    "from \"raw\".flights_rejected where file_version_id in {versions} "
     "group by 1, 2 order by 1, 3 desc, 2"
 )
 _VERSION_DATES = (
-    "select file_version_id, flight_date from raw.flights_landing "
+    "select file_version_id, flight_date from \"raw\".flights_landing "
     "where file_version_id in {versions} "
-    "union select file_version_id, flight_date from raw.flights_rejected "
+    "union select file_version_id, flight_date from \"raw\".flights_rejected "
     "where file_version_id in {versions} and flight_date is not null order by 1, 2"
 )
 _DATES_OFF_KEY = (
-    "select file_version_id, flight_date, count(*) from raw.flights_landing "
+    "select file_version_id, flight_date, count(*) from \"raw\".flights_landing "
     "where file_version_id = %s and flight_date <> %s group by 1, 2 order by 2"
 )
 
@@ -319,7 +319,7 @@ class PostgresTarget(_NamedQueries):
         try:
             landed = self._copy_while_staging(lines, folder)
             rejected = self._copy(
-                "raw.flights_rejected", REJECTED_COLUMNS, _parts(folder, KIND_REJECTED)
+                '"raw".flights_rejected', REJECTED_COLUMNS, _parts(folder, KIND_REJECTED)
             )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -345,7 +345,7 @@ class PostgresTarget(_NamedQueries):
         writer.start()
         sent: set[str] = set()
         statement = (
-            f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin (format csv)"
+            f"copy \"raw\".flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin (format csv)"
         )
         try:
             with self.connection.cursor() as cursor:
@@ -461,7 +461,7 @@ class RedshiftTarget(_NamedQueries):
 
     def lock_key(self, key: str) -> None:
         # Redshift has no advisory locks: the table lock serialises landings.
-        self._execute("lock raw.landed_files")
+        self._execute("lock \"raw\".landed_files")
 
     def current_version(self, key: str) -> CurrentVersion | None:
         row = self._execute(_CURRENT_VERSION, (key,)).fetchone()
@@ -470,7 +470,7 @@ class RedshiftTarget(_NamedQueries):
     def insert_file_row(self, row: FileRow) -> int:
         self._execute(_INSERT_FILE_ROW, _file_row_values(row))
         found = self._execute(
-            "select max(file_version_id) from raw.landed_files "
+            "select max(file_version_id) from \"raw\".landed_files "
             "where file_key = %s and content_sha256 = %s",
             (row.file_key, row.content_sha256),
         ).fetchone()
@@ -481,8 +481,8 @@ class RedshiftTarget(_NamedQueries):
         stage_text(lines, folder)
         counts = []
         for table, columns, kind in (
-            ("raw.flights_landing", LANDING_COLUMNS, KIND_LANDED),
-            ("raw.flights_rejected", REJECTED_COLUMNS, KIND_REJECTED),
+            ('"raw".flights_landing', LANDING_COLUMNS, KIND_LANDED),
+            ('"raw".flights_rejected', REJECTED_COLUMNS, KIND_REJECTED),
         ):
             prefix = f"{folder}/kind={kind}/part-"
             if not self.prefix_has_objects(prefix):

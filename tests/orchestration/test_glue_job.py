@@ -22,6 +22,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -210,7 +211,9 @@ def test_the_job_lands_new_files_with_odd_keys_from_the_zipped_package(
 
     # What went to Redshift: the Redshift DDL, COPY with the role, from the temp dir.
     assert any("diststyle key distkey (flight_date)" in sql for sql in run.sql)
-    copies = [sql for sql in run.sql if sql.startswith("copy raw.flights_landing")]
+    # RAW is a Redshift reserved word: every statement names the schema quoted.
+    assert not [sql for sql in run.sql if re.search(r'(?<!")\braw\.', sql)]
+    copies = [sql for sql in run.sql if sql.startswith('copy "raw".flights_landing')]
     assert len(copies) == 1  # both readable files land as one batch: one Spark job, one COPY
     assert all(f"from 's3://{BUCKET}/glue-temp/" in sql for sql in copies)
     assert all("iam_role 'arn:aws:iam::123456789012:role/redshift-copy'" in sql for sql in copies)

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 _COPY = re.compile(
-    r"^copy (?P<table>[\w.]+) \((?P<columns>[^)]*)\) from '(?P<uri>s3://[^']+)' iam_role '[^']+' "
+    r"^copy (?P<table>[\w.\"]+) \((?P<columns>[^)]*)\) from '(?P<uri>s3://[^']+)' iam_role '[^']+' "
     r"format as csv\b",
     re.IGNORECASE,
 )
