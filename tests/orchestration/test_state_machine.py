@@ -4,11 +4,20 @@ engine (moto plays the AWS control planes; the Summarize SQL runs on the local P
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 
 import psycopg
 import pytest
-from conftest import BY_HAND, FakeWorld, FileDelivery, Stack, load_definition
+from conftest import (
+    BY_HAND,
+    FakeWorld,
+    FileDelivery,
+    Stack,
+    load_definition,
+    render_definition,
+    with_test_timings,
+)
 
 STEPS = ["AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess", "ReleaseLock"]
 NOV15 = "daily_flights/date=2023-11-15/flights.csv"
@@ -373,10 +382,6 @@ def test_a_mis_cased_parameter_fails_as_on_aws(
     stack: Stack, world: FakeWorld, path: tuple[str, ...], wrong: str
 ) -> None:
     """The moto helper converts names exactly (`cluster` is not `Cluster`), as AWS does."""
-    import json
-
-    from conftest import render_definition, with_test_timings
-
     two_days(world)
     definition = json.loads(with_test_timings(render_definition(stack.substitutions)))
     parameters = definition["States"]["Transform"]["Parameters"]
