@@ -394,7 +394,10 @@ def _parts(folder: Path, kind: str) -> list[Path]:
 
 
 def _committed_task_parts(folder: Path, kind: str) -> list[Path]:
-    return sorted(folder.glob(f"_temporary/*/task_*/kind={kind}/part-*"))
+    try:
+        return sorted(folder.glob(f"_temporary/*/task_*/kind={kind}/part-*"))
+    except FileNotFoundError:  # the job commit removed _temporary while we looked: the
+        return []  # parts not sent yet are sent from the final folder after the job
 
 
 def _send_parts(copy: Any, parts: list[Path], sent: set[str]) -> None:
