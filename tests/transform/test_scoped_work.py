@@ -93,6 +93,33 @@ def test_per_run_tests_look_at_the_rebuilt_dates_and_all_dates_when_asked(projec
     project.run("test", *ALL_DATES)
 
 
+def test_staging_tests_in_a_build_look_at_the_newly_landed_versions(project):
+    """stg_raw__flights' tests run before int_flights_enriched is built: they test the file
+    versions it has not taken in yet, not the dates of the previous build."""
+    nov_5, nov_6 = date(2023, 11, 5), date(2023, 11, 6)
+    project.land("daily_flights/date=2023-11-05/flights.csv", [flight("B6501", nov_5, 80)])
+    project.run("build")
+    # A duplicate (file version, line) planted in raw on Nov 5, the previous build's date.
+    project.execute(
+        "insert into raw.flights_landing select * from raw.flights_landing"
+        " where flight_date = %s",
+        (nov_5,),
+    )
+    project.land("daily_flights/date=2023-11-06/flights.csv", [flight("B6601", nov_6, 85)])
+    output = project.run("build")  # stg tests look at the Nov 6 version only: pass
+    assert "ERROR=0" in output
+    output = project.run("test", "--select", "stg_raw__flights", *ALL_DATES,
+                         expect_success=False)
+    assert "Failure in test unique_combination_of_columns_stg_raw__flights" in output
+    project.execute(
+        "delete from raw.flights_landing where ctid in (select max(ctid)"
+        " from raw.flights_landing where flight_date = %s)",
+        (nov_5,),
+    )
+    # With nothing new landed, a `dbt test` looks at the dates of the last build.
+    project.run("test", "--select", "stg_raw__flights")
+
+
 @pytest.mark.parametrize(
     ("test_name", "breakage"),
     [
