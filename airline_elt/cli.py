@@ -76,9 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="land only *.csv keys under DIR/PREFIX (default daily_flights/, the prefix the "
              "AWS rule listens to); other files in DIR are left alone")
 
-    warehouse = commands.add_parser("warehouse", parents=[common],
-                                     help="start, stop or inspect the local warehouse",
-                                     description="The local PostgreSQL warehouse.")
+    warehouse = commands.add_parser(
+        "warehouse", parents=[common], help="start, stop or inspect the local warehouse",
+        description="The local PostgreSQL warehouse: a private cluster in the state folder, "
+        "started on demand.")
     actions = warehouse.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser(
         "start", parents=[common], help="create (first time) and start it",
@@ -196,12 +197,14 @@ def check_folder(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     """One landing folder for the commands that take one, as `args.directory`."""
     if args.command not in FOLDER_COMMANDS:
         return
+    # The command's own parser, so that the usage line shown is the command's.
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    command = commands.choices[args.command]
     given, alias = args.directory, args.landing
     if given is not None and alias is not None and given != alias:
-        parser.error(f"{args.command}: two landing folders given ({given} and --landing "
-                     f"{alias}): give one")
+        command.error(f"two landing folders given ({given} and --landing {alias}): give one")
     if given is None and alias is None:
-        parser.error(f"{args.command}: give the landing folder: airline-elt {args.command} DIR")
+        command.error(f"give the landing folder: airline-elt {args.command} DIR")
     args.directory = given if given is not None else alias
 
 
