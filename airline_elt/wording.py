@@ -25,8 +25,11 @@ def step_label(step: str) -> str:
 
 
 def step_title(step: str) -> str:
-    """The step's label as a console line starts it: "Take the run lock"."""
-    label = step_label(step)
+    """The step's label as a console line starts it: "Take the run lock" (a name that is not
+    a state, such as "dbt docs generate", comes back as it is)."""
+    if step not in STEP_LABELS:
+        return step
+    label = STEP_LABELS[step]
     return label[:1].upper() + label[1:]
 
 
