@@ -15,6 +15,8 @@ import pytest
 from cli_helpers import Cli
 
 from airline_elt.cli import build_parser
+from airline_elt.pipeline import StepFailed
+from airline_elt.wording import STEP_LABELS, plural, step_title
 
 pytestmark = pytest.mark.slow
 
@@ -223,3 +225,15 @@ def test_every_command_has_a_description_in_its_help(cli: Cli) -> None:
         result = ok(cli(*path, "--help"))
         description = dict(commands)[tuple(path)].description
         assert description.split()[:4] == result.stdout.split("\n\n")[1].split()[:4], path
+
+
+def test_wording_of_counts_and_steps() -> None:
+    assert [plural(n, "fact row") for n in (0, 1, 2, 1234)] == [
+        "0 fact rows", "1 fact row", "2 fact rows", "1,234 fact rows"]
+    assert plural(1, "duplicate delivery", "duplicate deliveries") == "1 duplicate delivery"
+    assert plural(3, "duplicate delivery", "duplicate deliveries") == "3 duplicate deliveries"
+    assert set(STEP_LABELS) == {"AcquireLock", "Land", "Transform", "Summarize",
+                                "NotifySuccess", "NotifyFailure", "ReleaseLock"}
+    assert step_title("AcquireLock") == "Take the run lock"
+    assert step_title("dbt docs generate") == "dbt docs generate"
+    assert str(StepFailed("Land", "boom", "cause")) == "could not land new files: boom"
