@@ -186,17 +186,18 @@ def render_landed_files(console: Console, files: Sequence[LandedFile],
     table.add_column("landed at (UTC)", no_wrap=True)
     table.add_column("file key", no_wrap=True, min_width=max(len(f.file_key) for f in files))
     table.add_column("version", justify="right")
-    table.add_column("status")
+    status_texts = [_status_text(item) for item in files]
+    table.add_column("status", no_wrap=True, min_width=max(len(text) for text in status_texts))
     for name in ("read", "landed", "rejected", "duplicates"):
         table.add_column(name, justify="right")
     if show_runs:
         table.add_column("run", no_wrap=True)
-    for item in files:
+    for item, status in zip(files, status_texts, strict=True):
         cells = [
             item.landed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
             item.file_key,
             str(item.version),
-            f"duplicate of v{item.version}" if item.status == "duplicate" else item.status,
+            status,
             f"{item.rows_read:,}",
             f"{item.rows_landed:,}",
             f"{item.rows_rejected:,}",
@@ -216,3 +217,7 @@ def render_landed_files(console: Console, files: Sequence[LandedFile],
         console.print(f"{plural(duplicates, 'duplicate delivery', 'duplicate deliveries')} "
                       "(same key, same content) counted in the duplicates column: "
                       "`airline-elt status --all` lists each")
+
+
+def _status_text(item: LandedFile) -> str:
+    return f"duplicate of v{item.version}" if item.status == "duplicate" else item.status

@@ -143,7 +143,7 @@ def test_status_numbers_versions_per_key_and_folds_duplicates(
 
     every = ok(cli("status", "--all"))
     rows = [line for line in every.stdout.splitlines() if KEY in line]
-    assert [re.search(r"│ (\d) │ (\w[\w ]*?)\s*│", row).groups() for row in rows] == [
+    assert [re.search(r"│\s*(\d) │ (\w[\w ]*?)\s*│", row).groups() for row in rows] == [
         ("2", "duplicate of v2"), ("2", "landed"), ("1", "duplicate of v1"),
         ("1", "superseded"),
     ]
