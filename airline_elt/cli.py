@@ -451,8 +451,10 @@ def cmd_status(ctx: Context) -> int:
         return EXIT_OK
     notifications = Outbox(ctx.home).read()
     last = notifications[-1] if notifications else None
-    if not warehouse.is_running() and not (args.start or _agrees_to_start(ctx)):
-        return _status_of_stopped(ctx, warehouse, last)
+    if not warehouse.is_running() and not args.start:
+        asked = _can_ask(ctx)
+        if not (asked and _agrees_to_start(ctx)):
+            return _status_of_stopped(ctx, warehouse, last, asked)
     connection = warehouse.start()
     with psycopg.connect(connection.url(), autocommit=True) as conn:
         files = queries.landed_files(conn, args.limit, include_duplicates=args.all)
@@ -475,26 +477,35 @@ def cmd_status(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _can_ask(ctx: Context) -> bool:
+    """Whether a person is there to answer a question (a terminal, not --json)."""
+    return not ctx.json and sys.stdin.isatty() and ctx.console.is_terminal
+
+
 def _agrees_to_start(ctx: Context) -> bool:
-    """At a terminal, ask whether to start the stopped warehouse (elsewhere: no)."""
-    if ctx.json or not (sys.stdin.isatty() and ctx.console.is_terminal):
-        return False
-    ctx.console.print(f"the warehouse in {ctx.home} is stopped.")
+    """Ask whether to start the stopped warehouse; no answer is a no."""
     try:
-        answer = input("Start it and show the landed files? [y/N] ")
+        answer = input(f"The warehouse in {ctx.home} is stopped. "
+                       "Start it and list the landed files? [y/N] ")
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")
 
 
-def _status_of_stopped(ctx: Context, warehouse: Warehouse, last: dict[str, Any] | None) -> int:
+def _status_of_stopped(ctx: Context, warehouse: Warehouse, last: dict[str, Any] | None,
+                       asked: bool = False) -> int:
     """What status can say without starting the warehouse: that it is stopped, the last run."""
     if ctx.json:
         print(json.dumps({"warehouse": warehouse.status(), "file_versions_by_status": None,
                           "landed_files": None, "last_run": last}, indent=2, default=str))
         return EXIT_OK
-    ctx.console.print(f"the warehouse is stopped (state folder {ctx.home}); the landed files "
-                      "are in it: `airline-elt status --start` starts it and lists them")
+    if asked:
+        ctx.console.print("left stopped: `airline-elt status --start` starts it and lists the "
+                          "landed files")
+    else:
+        ctx.console.print(f"the warehouse is stopped (state folder {ctx.home}); the landed "
+                          "files are in it: `airline-elt status --start` starts it and lists "
+                          "them")
     _print_last_run(ctx, last)
     return EXIT_OK
 

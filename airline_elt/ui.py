@@ -27,7 +27,7 @@ NEXT_STEPS = (
 def make_console(to_stderr: bool = False) -> Console:
     stream = sys.stderr if to_stderr else sys.stdout
     # Off a terminal (logs, CI, tests) keep lines long enough not to wrap the tables.
-    width = None if stream.isatty() else 120
+    width = None if stream.isatty() else 160
     return Console(file=stream, width=width, highlight=False, soft_wrap=True)
 
 
@@ -183,13 +183,15 @@ def render_landed_files(console: Console, files: Sequence[LandedFile],
         console.print("No files landed yet: `airline-elt run DIR` lands a folder.")
         return
     table = Table(title="Landed files, newest first", title_justify="left")
-    table.add_column("landed at (UTC)", no_wrap=True)
-    table.add_column("file key", no_wrap=True, min_width=max(len(f.file_key) for f in files))
-    table.add_column("version", justify="right")
+    # The counts and the status keep their width; on a narrow terminal the key and the time
+    # wrap instead of a column vanishing.
+    table.add_column("landed at (UTC)", min_width=10)
+    table.add_column("file key", overflow="fold", min_width=20)
+    table.add_column("version", justify="right", no_wrap=True, min_width=7)
     status_texts = [_status_text(item) for item in files]
     table.add_column("status", no_wrap=True, min_width=max(len(text) for text in status_texts))
     for name in ("read", "landed", "rejected", "duplicates"):
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     if show_runs:
         table.add_column("run", no_wrap=True)
     for item, status in zip(files, status_texts, strict=True):

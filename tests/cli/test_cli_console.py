@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import pty
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import Cli
+from cli_helpers import CLI, REPO, Cli
 
 from airline_elt.cli import build_parser
 from airline_elt.pipeline import StepFailed
@@ -72,6 +74,27 @@ def versions(cli: Cli, landing: Path, repeat_run: subprocess.CompletedProcess) -
     assert cli.query("select status, count(*) from raw.landed_files group by 1 order by 1") == [
         ("duplicate", 2), ("landed", 1), ("superseded", 1)
     ]
+
+
+def at_a_terminal(cli: Cli, args: list[str], answer: str) -> str:
+    """`airline-elt ARGS` on a pseudo-terminal, `answer` typed ahead; what the terminal shows."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen([CLI, *args], env=cli.env(), cwd=REPO, stdin=slave,
+                               stdout=slave, stderr=slave)
+    os.close(slave)
+    os.write(master, f"{answer}\n".encode())
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the command closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=120) == 0, output
+    os.close(master)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode())
 
 
 def step_lines(console: str) -> list[str]:
@@ -173,6 +196,17 @@ def test_status_on_a_stopped_warehouse_says_so_and_starts_it_only_when_asked(
     assert as_json["landed_files"] is None
     assert "warehouse stopped" in ok(cli("warehouse", "status")).stdout
 
+    # At a terminal status asks; no is the default, and leaves it stopped.
+    declined = at_a_terminal(cli, ["status"], "n")
+    assert "is stopped. Start it and list the landed files? [y/N]" in declined
+    assert "left stopped" in declined
+    assert "warehouse stopped" in ok(cli("warehouse", "status")).stdout
+    accepted = at_a_terminal(cli, ["status"], "y")
+    assert "warehouse running" in accepted
+    assert "daily_flights/date=2023-12-01" in accepted  # the key may wrap on the terminal
+    assert "warehouse running" in ok(cli("warehouse", "status")).stdout
+
+    ok(cli("warehouse", "stop"))
     started = ok(cli("status", "--start"))
     assert "warehouse running" in started.stdout
     assert KEY in started.stdout
