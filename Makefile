@@ -1,25 +1,43 @@
 # airline-elt: the two commands a newcomer needs are `make run` and `make test`.
-# Both install what is missing first (`make setup`), so they work on a fresh machine.
+# Both install what is missing first, so they work on a fresh machine: `make run` what
+# running needs (setup-run), `make test` also the test tools (setup-test); `make setup`
+# installs both.
 
 PYTHON ?= python3.11
 STACK  ?= airline-elt
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-SETUP_STAMP := $(VENV)/.setup-done
+RUN_STAMP  := $(VENV)/.setup-run-done
+TEST_STAMP := $(VENV)/.setup-test-done
+# setuptools prints an "Editable installation" notice (a warning) on every editable install,
+# whatever the mode: silenced here, and only that one (the packages live in this checkout).
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
 # apt-get needs root; as another user it goes through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages run test lint build docs docs-url clean
+.PHONY: setup setup-run setup-test system-packages run test lint build docs docs-url clean
 
-setup: $(SETUP_STAMP)
+setup: setup-run setup-test
+setup-run: $(RUN_STAMP)
+setup-test: $(TEST_STAMP)
 
-$(SETUP_STAMP): pyproject.toml
-	$(MAKE) system-packages
+$(BIN)/python:
+	$(MAKE) --no-print-directory system-packages
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
-	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+
+# The project and what running it needs.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(MAKE) --no-print-directory system-packages
+	$(PIP_INSTALL) -e .
 	touch $@
+
+# ... and the test tools (pytest, moto, ruff, sqlfluff, cfn-lint).
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(MAKE) --no-print-directory system-packages
+	$(PIP_INSTALL) -e '.[dev]'
+	touch $@ $(RUN_STAMP)
 
 # PostgreSQL server binaries (the local warehouse) and Java (PySpark; the JDK because the Glue-job
 # test compiles a small Hadoop file system), from apt when missing.
@@ -34,24 +52,24 @@ system-packages:
 	fi
 
 # The whole pipeline on the bundled sample data, against the local warehouse.
-run: setup
-	$(BIN)/airline-elt run --landing sample_data/landing
+run: setup-run
+	$(BIN)/airline-elt run sample_data/landing
 
 # Lint (ruff, sqlfluff) and every test: dbt build and tests, landing, runner, AWS path.
-test: setup lint
+test: setup-test lint
 	$(BIN)/pytest
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
 	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
 	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros
 
 # dbt build against the local warehouse (starts it if needed).
-build: setup
+build: setup-run
 	$(BIN)/airline-elt transform
 
-docs: setup
+docs: setup-run
 	$(BIN)/airline-elt docs
 
 # The AWS stack's dbt docs site: a presigned HTTPS link (orchestration/docs_url.sh).

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airline_elt.wording import plural
 from airline_landing.results import FileResult
 
 
@@ -60,7 +61,8 @@ def console_warnings(files: Sequence[Mapping[str, Any]], failed_dir: Any) -> lis
             )
         for day, rows in (entry.get("dates_off_key") or {}).items():
             lines.append(
-                f"{key}: {rows} row(s) have FlightDate {day}, not the date in the file's "
+                f"{key}: {plural(rows, 'row')} {'has' if rows == 1 else 'have'} FlightDate {day}, "
+                "not the date in the file's "
                 "name; they landed under their own FlightDate"
             )
     return lines

@@ -38,6 +38,7 @@ from airline_elt.ui import (
 )
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.watch import Watcher
+from airline_elt.wording import plural, step_label
 
 if TYPE_CHECKING:
     from airline_landing.bounds import BatchBounds
@@ -75,24 +76,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="land only *.csv keys under DIR/PREFIX (default daily_flights/, the prefix the "
              "AWS rule listens to); other files in DIR are left alone")
 
-    warehouse = commands.add_parser("warehouse", parents=[common],
-                                     help="start, stop or inspect the local warehouse",
-                                     description="The local PostgreSQL warehouse.")
+    warehouse = commands.add_parser(
+        "warehouse", parents=[common], help="start, stop or inspect the local warehouse",
+        description="The local PostgreSQL warehouse: a private cluster in the state folder, "
+        "started on demand.")
     actions = warehouse.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("start", parents=[common], help="create (first time) and start it")
-    actions.add_parser("stop", parents=[common], help="stop it (the data stays)")
-    actions.add_parser("status", parents=[common], help="whether it runs, where, on which port")
-    actions.add_parser("url", parents=[common],
-                       help='print its libpq URL: psql "$(airline-elt warehouse url)"')
-    actions.add_parser("env", parents=[common],
-                       help='print export lines for your own dbt commands: '
-                            'eval "$(airline-elt warehouse env)"')
+    actions.add_parser(
+        "start", parents=[common], help="create (first time) and start it",
+        description="Start the local warehouse; the first time, create it (initdb) in the "
+        "state folder. It keeps running until `airline-elt warehouse stop`.")
+    actions.add_parser(
+        "stop", parents=[common], help="stop it (the data stays)",
+        description="Stop the local warehouse. The data stays; `airline-elt warehouse start` "
+        "(or any command that needs it) starts it again.")
+    actions.add_parser(
+        "status", parents=[common], help="whether it runs, where, on which port",
+        description="Whether the local warehouse exists and runs, its port, data folder and "
+        "log. Starts nothing.")
+    actions.add_parser(
+        "url", parents=[common], help='print its libpq URL: psql "$(airline-elt warehouse url)"',
+        description="Print the warehouse's libpq URL, for psql and BI tools: "
+        'psql "$(airline-elt warehouse url)". Warns on stderr when it is stopped.')
+    actions.add_parser(
+        "env", parents=[common],
+        help='print export lines for your own dbt commands: eval "$(airline-elt warehouse env)"',
+        description="Print export lines (DBT_TARGET, DBT_PROFILES_DIR, the connection) so your "
+        'own dbt commands use the local warehouse: eval "$(airline-elt warehouse env)".')
 
     land = commands.add_parser("land", parents=[common, limits],
                                help="land the new files of a landing folder (no dbt)",
-                               description="Land every new *.csv under DIR/PREFIX into raw.*")
-    land.add_argument("--landing", type=Path, required=True, metavar="DIR",
-                      help="landing folder (plays the S3 bucket root)")
+                               description="Land every new *.csv under DIR/PREFIX into raw.* "
+                               "(no dbt build, no notification).")
+    _folder_arguments(land)
 
     transform = commands.add_parser(
         "transform", parents=[common], help="dbt build against the local warehouse",
@@ -105,11 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run", parents=[common, limits], help="land, dbt build, summarize and notify",
-        description="The whole pipeline on a landing folder: AcquireLock, Land, Transform, "
-        "Summarize, NotifySuccess/NotifyFailure, ReleaseLock. dbt arguments go after `--`.",
+        description="The whole pipeline on a landing folder: take the run lock, land the new "
+        "files, build the models with dbt, summarize, notify, release the lock (the steps of "
+        "the AWS state machine). dbt arguments go after `--`.",
     )
-    run.add_argument("--landing", type=Path, required=True, metavar="DIR",
-                     help="landing folder (plays the S3 bucket root)")
+    _folder_arguments(run)
     run.add_argument("--json", action="store_true",
                      help="print a machine-readable summary on stdout (progress goes to stderr)")
     run.add_argument("--airports", type=Path, metavar="FILE",
@@ -122,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Poll DIR; new or changed files start a run (files arriving together "
         "make one run). Stop with Ctrl-C.",
     )
-    watch.add_argument("directory", type=Path, metavar="DIR", help="landing folder to watch")
+    _folder_arguments(watch, "landing folder to watch (plays the S3 bucket root)")
     watch.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
                        help="how often to look (default 1)")
     watch.add_argument("--settle", type=float, default=3.0, metavar="SECONDS",
@@ -133,14 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--timeout", type=float, metavar="SECONDS",
                        help="stop watching after this long (a run under way finishes)")
 
-    status = commands.add_parser("status", parents=[common],
-                                 help="landed files with their counts and status, newest first")
+    status = commands.add_parser(
+        "status", parents=[common],
+        help="landed files with their counts and status, newest first",
+        description="The last run, and the landed file versions newest first: each key's "
+        "version (1, 2, ... as new content arrives), rows read / landed / rejected. "
+        "Re-deliveries of the same content are counted on the version they repeat (--all "
+        "lists each). A stopped warehouse is not started unless you say so (--start).")
     status.add_argument("--limit", type=int, default=30, metavar="N",
                         help="show the newest N file versions (default 30)")
+    status.add_argument("--all", action="store_true",
+                        help="list every duplicate delivery on its own line")
+    status.add_argument("--start", action="store_true",
+                        help="start the warehouse if it is stopped (else status only says so)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
-    docs = commands.add_parser("docs", parents=[common],
-                               help="generate the dbt docs site and serve it on localhost")
+    docs = commands.add_parser(
+        "docs", parents=[common], help="generate the dbt docs site and serve it on localhost",
+        description="`dbt docs generate` against the local warehouse (started if needed), then "
+        "serve the site on localhost until Ctrl-C; it needs no internet.")
     docs.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
     docs.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
     docs.add_argument("--no-serve", action="store_true", help="generate only")
@@ -152,6 +178,34 @@ def build_parser() -> argparse.ArgumentParser:
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="ARGS",
                      help="dbt command and arguments")
     return parser
+
+
+FOLDER_COMMANDS = ("land", "run", "watch")
+
+
+def _folder_arguments(
+    parser: argparse.ArgumentParser, help: str = "landing folder (plays the S3 bucket root)"
+) -> None:
+    """The landing folder, as `run`, `land` and `watch` all take it: positional DIR, with
+    `--landing DIR` kept as an alias (check_folder makes one of them required)."""
+    parser.add_argument("directory", nargs="?", type=Path, metavar="DIR", help=help)
+    parser.add_argument("--landing", type=Path, metavar="DIR",
+                        help="the same as DIR (the older spelling)")
+
+
+def check_folder(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """One landing folder for the commands that take one, as `args.directory`."""
+    if args.command not in FOLDER_COMMANDS:
+        return
+    # The command's own parser, so that the usage line shown is the command's.
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    command = commands.choices[args.command]
+    given, alias = args.directory, args.landing
+    if given is not None and alias is not None and given != alias:
+        command.error(f"two landing folders given ({given} and --landing {alias}): give one")
+    if given is None and alias is None:
+        command.error(f"give the landing folder: airline-elt {args.command} DIR")
+    args.directory = given if given is not None else alias
 
 
 def _ratio(text: str) -> float:
@@ -286,7 +340,7 @@ def _validate_airports(path: Path | None) -> Path | None:
 
 
 def cmd_land(ctx: Context) -> int:
-    landing_dir = _landing_dir(ctx.args.landing)
+    landing_dir = _landing_dir(ctx.args.directory)
     prefix = _prefix(ctx.args)
     run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds())
     with run.start_spark(landing_dir, prefix) as spark, run.locked():
@@ -312,7 +366,7 @@ def cmd_transform(ctx: Context) -> int:
 
 
 def cmd_run(ctx: Context) -> int:
-    landing_dir = _landing_dir(ctx.args.landing)
+    landing_dir = _landing_dir(ctx.args.directory)
     airports = _validate_airports(ctx.args.airports)
     outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
@@ -364,7 +418,7 @@ def cmd_watch(ctx: Context) -> int:
         if batch is None:
             break
         run_id = new_run_id()
-        ctx.console.print(f"{len(batch)} new file(s): {', '.join(sorted(batch))}")
+        ctx.console.print(f"{plural(len(batch), 'new file')}: {', '.join(sorted(batch))}")
         staging = ctx.home / "watch" / run_id
         watcher.stage(batch, staging)
         try:
@@ -377,29 +431,34 @@ def cmd_watch(ctx: Context) -> int:
             _print_error(failure, ctx.verbose)
             ctx.console.print(
                 "  these files are not tried again until they change; once the cause is "
-                f"fixed: airline-elt run --landing {shlex.quote(str(landing_dir))}"
+                f"fixed: airline-elt run {shlex.quote(str(landing_dir))}"
             )
         finally:
             watcher.finish(batch, staging)
         runs += 1
         if deadline is not None and time.monotonic() >= deadline:
             break
-    ctx.console.print(f"stopped watching after {runs} run(s), {failures} failed")
+    ctx.console.print(f"stopped watching after {plural(runs, 'run')}, {failures:,} failed")
     return EXIT_FAILED if failures else EXIT_OK
 
 
 def cmd_status(ctx: Context) -> int:
+    args = ctx.args
     warehouse = ctx.warehouse()
     if not warehouse.exists():
         ctx.console.print(f"no warehouse yet in {warehouse.folder}: `make run` "
-                          "(or `airline-elt run --landing DIR`) creates and fills one")
+                          "(or `airline-elt run DIR`) creates and fills one")
         return EXIT_OK
-    connection = warehouse.start()
-    with psycopg.connect(connection.url(), autocommit=True) as conn:
-        files = queries.landed_files(conn, ctx.args.limit)
-        counts = queries.landed_file_counts(conn)
     notifications = Outbox(ctx.home).read()
     last = notifications[-1] if notifications else None
+    if not warehouse.is_running() and not args.start:
+        asked = _can_ask(ctx)
+        if not (asked and _agrees_to_start(ctx)):
+            return _status_of_stopped(ctx, warehouse, last, asked)
+    connection = warehouse.start()
+    with psycopg.connect(connection.url(), autocommit=True) as conn:
+        files = queries.landed_files(conn, args.limit, include_duplicates=args.all)
+        counts = queries.landed_file_counts(conn)
     if ctx.json:
         print(json.dumps({
             "warehouse": warehouse.status(),
@@ -412,12 +471,52 @@ def cmd_status(ctx: Context) -> int:
         return EXIT_OK
     ctx.console.print(f"warehouse running on 127.0.0.1:{connection.port} "
                       f"(state folder {ctx.home})")
-    if last is not None:
-        where = f" at step {last['step']}: {last['error']}" if last["status"] == "FAILED" else ""
-        ctx.console.print(f"last run: {last['run_id']} {last['status']}{where} "
-                          f"(finished {last['finished_at']}, trigger {last['trigger']})")
-    render_landed_files(ctx.console, files, counts, show_runs=ctx.verbose)
+    _print_last_run(ctx, last)
+    render_landed_files(ctx.console, files, counts, show_runs=ctx.verbose,
+                        show_duplicates=args.all)
     return EXIT_OK
+
+
+def _can_ask(ctx: Context) -> bool:
+    """Whether a person is there to answer a question (a terminal, not --json)."""
+    return not ctx.json and sys.stdin.isatty() and ctx.console.is_terminal
+
+
+def _agrees_to_start(ctx: Context) -> bool:
+    """Ask whether to start the stopped warehouse; no answer is a no."""
+    try:
+        answer = input(f"The warehouse in {ctx.home} is stopped. "
+                       "Start it and list the landed files? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _status_of_stopped(ctx: Context, warehouse: Warehouse, last: dict[str, Any] | None,
+                       asked: bool = False) -> int:
+    """What status can say without starting the warehouse: that it is stopped, the last run."""
+    if ctx.json:
+        print(json.dumps({"warehouse": warehouse.status(), "file_versions_by_status": None,
+                          "landed_files": None, "last_run": last}, indent=2, default=str))
+        return EXIT_OK
+    if asked:
+        ctx.console.print("left stopped: `airline-elt status --start` starts it and lists the "
+                          "landed files")
+    else:
+        ctx.console.print(f"the warehouse is stopped (state folder {ctx.home}); the landed "
+                          "files are in it: `airline-elt status --start` starts it and lists "
+                          "them")
+    _print_last_run(ctx, last)
+    return EXIT_OK
+
+
+def _print_last_run(ctx: Context, last: dict[str, Any] | None) -> None:
+    if last is None:
+        return
+    where = (f": could not {step_label(last['step'])}: {last['error']}"
+             if last["status"] == "FAILED" else "")
+    ctx.console.print(f"last run: {last['run_id']} {last['status']}{where} "
+                      f"(finished {last['finished_at']}, trigger {last['trigger']})")
 
 
 def cmd_docs(ctx: Context) -> int:
@@ -507,7 +606,9 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     own_args, dbt_args = split_passthrough(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(own_args)
+    parser = build_parser()
+    args = parser.parse_args(own_args)
+    check_folder(parser, args)
     signal.signal(signal.SIGTERM, _terminate)
     verbose = getattr(args, "verbose", False)
     try:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from airline_elt.wording import plural
+
 
 @dataclass(frozen=True)
 class WarnedTest:
@@ -50,7 +52,7 @@ def warning_line(warned: list[WarnedTest], log_file: Path) -> str | None:
         by_model.setdefault(test.model or "tests", []).append(f"{test.subject} {test.failures:,}")
     shown = "; ".join(f"{model}: {', '.join(items)}" for model, items in by_model.items())
     return (
-        f"dbt warned on {len(warned)} data test(s), rows per test (gaps in descriptive "
+        f"dbt warned on {plural(len(warned), 'data test')}, rows per test (gaps in descriptive "
         f"columns, unknown airports; the build went on): {shown}. "
         f"`airline-elt dbt test --select <model>` lists them; dbt's output: {log_file}"
     )

@@ -27,6 +27,7 @@ from airline_elt.seeds import home_seed_dir, install_airports, seed_dir_override
 from airline_elt.spark import SparkStarter
 from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
+from airline_elt.wording import plural, step_label
 from airline_landing.bounds import BatchBounds
 from airline_landing.results import LandingReport
 from airline_landing.scan import DEFAULT_PREFIX, scan_folder
@@ -50,8 +51,10 @@ class RunUI(Protocol):
 
 
 class StepFailed(AirlineEltError):
+    """A step failed; `step` is its state name (the payload's), the message says what it does."""
+
     def __init__(self, step: str, error: str, cause: str, hint: str | None = None) -> None:
-        super().__init__(f"{step} failed: {error}", hint)
+        super().__init__(f"could not {step_label(step)}: {error}", hint)
         self.step = step
         self.error = error
         self.cause = cause
@@ -201,7 +204,7 @@ class Run:
                 ) from error
             scan = scan_folder(landing_dir, prefix)
             if scan.empty:
-                detail["text"] = "nothing to land"
+                detail["text"] = "no new data (no files to land)"
                 self.ui.warn(scan.nothing_to_land())
                 return LandingSummary(LandingReport(self.run_id))
             total = len(scan.keys) + len(scan.refused)
@@ -224,11 +227,7 @@ class Run:
                 ) from error
             summary = LandingSummary(report)
             totals = summary.totals
-            detail["text"] = (
-                f"{totals['files_landed']} landed, {totals['files_duplicate']} duplicate, "
-                f"{totals['files_failed']} failed; rows {totals['rows_read']} read, "
-                f"{totals['rows_landed']} landed, {totals['rows_rejected']} rejected"
-            )
+            detail["text"] = landing_detail(totals)
         for line in alerts.console_warnings(summary.files, landing_dir / "failed"):
             self.ui.warn(line)
         for item in summary.files:
@@ -285,7 +284,7 @@ class Run:
         """What dbt warned about, in one line (the tests and their counts, where to look)."""
         warned = warned_tests(self.home / "dbt" / "target")
         return warning_line(warned, outcome.log_file) or (
-            f"dbt reported {outcome.warnings} warning(s); see {outcome.log_file}"
+            f"dbt reported {plural(outcome.warnings, 'warning')}; see {outcome.log_file}"
         )
 
     def summarize(self, outcome: RunOutcome) -> dict[str, int]:
@@ -308,7 +307,10 @@ class Run:
                 raise StepFailed(
                     "Summarize", f"could not read {queries.FACT_TABLE}", str(error)
                 ) from error
-            detail["text"] = f"{sum(by_date.values())} fact rows for {len(by_date)} date(s)"
+            detail["text"] = (
+                f"{plural(sum(by_date.values()), 'fact row')} for {plural(len(by_date), 'date')}"
+                if by_date else "no new data"
+            )
         return by_date
 
     # -- the whole run --------------------------------------------------------
@@ -417,6 +419,19 @@ class Run:
             outbox.send(outcome.payload)
             self.ui.notified(outcome.payload, outbox.path)
         failure.payload = outcome.payload
+
+
+def landing_detail(totals: dict[str, int]) -> str:
+    """What the Land step did, in a line: "no new data (21 files: 21 duplicate)" when no file
+    landed, else the files and the rows."""
+    files = sum(totals[key] for key in ("files_landed", "files_duplicate", "files_failed"))
+    kinds = [f"{totals[f'files_{kind}']:,} {kind}" for kind in ("landed", "duplicate", "failed")
+             if totals[f"files_{kind}"]]
+    if not totals["files_landed"]:
+        return f"no new data ({plural(files, 'file')}: {', '.join(kinds)})"
+    return (f"{plural(files, 'file')}: {', '.join(kinds)}; "
+            f"{plural(totals['rows_read'], 'row')} read, {totals['rows_landed']:,} landed, "
+            f"{totals['rows_rejected']:,} rejected")
 
 
 def _first_line(error: BaseException) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 
 import psycopg
 
+from airline_elt.wording import plural
+
 FACT_TABLE = "airlines.daily_flights_fact"
 CARRIER_MART = "airlines.mv_carrier_delays"
 ROUTE_MART = "airlines.mv_route_delays"
@@ -77,7 +79,8 @@ def unknown_airports_line(airports: list[UnknownAirport]) -> str | None:
     more = (f"; {len(airports) - SHOWN_UNKNOWN_AIRPORTS:,} more"
             if len(airports) > SHOWN_UNKNOWN_AIRPORTS else "")
     return (
-        f"{len(airports):,} airport id(s) used by landed flights are not in airports_dim "
+        f"{plural(len(airports), 'airport id')} used by landed flights "
+        f"{'is' if len(airports) == 1 else 'are'} not in airports_dim "
         f"({shown}{more}): see {UNKNOWN_AIRPORTS}, add them to your airports list "
         f"(--airports FILE) and their flights reach the fact on the next run"
     )
@@ -128,7 +131,9 @@ def _rank(row: tuple[Any, ...]) -> DelayRank:
 
 @dataclass(frozen=True)
 class LandedFile:
-    file_version_id: int
+    """One delivery of a file key (a row of raw.landed_files), with its per-key version."""
+
+    file_version_id: int  # the control table's id: one counter over every key
     file_key: str
     status: str
     rows_read: int
@@ -137,23 +142,51 @@ class LandedFile:
     landed_at: dt.datetime
     run_id: str | None
     error_text: str | None
+    # 1 for a key's first delivery, 2 for its first with other content, ...; a duplicate
+    # has the version it repeats.
+    version: int
+    # Later deliveries of this version's content (0 for a duplicate itself).
+    duplicates: int
 
 
-def landed_files(conn: psycopg.Connection, limit: int | None = None) -> list[LandedFile]:
-    """raw.landed_files, newest first (empty when nothing has landed yet)."""
+def landed_files(
+    conn: psycopg.Connection, limit: int | None = None, include_duplicates: bool = False
+) -> list[LandedFile]:
+    """raw.landed_files, newest first (empty when nothing has landed yet). Duplicates are
+    left out (counted on the version they repeat) unless `include_duplicates`."""
     if not table_exists(conn, "raw.landed_files"):
         return []
     rows = conn.execute(
         """
-        select file_version_id, file_key, status, rows_read, rows_landed, rows_rejected,
-               landed_at, run_id, error_text
-        from raw.landed_files
-        order by landed_at desc, file_version_id desc
-        limit %s
+        with versions as (
+            select
+                file_version_id, file_key, status, rows_read, rows_landed, rows_rejected,
+                landed_at, run_id, error_text,
+                greatest(1, count(*) filter (where status <> 'duplicate') over (
+                    partition by file_key order by file_version_id
+                    rows between unbounded preceding and current row
+                )) as version
+            from raw.landed_files
+        ),
+        repeats as (
+            select file_key, version, count(*) as duplicates
+            from versions
+            where status = 'duplicate'
+            group by file_key, version
+        )
+        select
+            v.file_version_id, v.file_key, v.status, v.rows_read, v.rows_landed,
+            v.rows_rejected, v.landed_at, v.run_id, v.error_text, v.version,
+            case when v.status = 'duplicate' then 0 else coalesce(r.duplicates, 0) end
+        from versions as v
+        left join repeats as r on r.file_key = v.file_key and r.version = v.version
+        where %(all)s or v.status <> 'duplicate'
+        order by v.landed_at desc, v.file_version_id desc
+        limit %(limit)s
         """,
-        (limit,),
+        {"all": include_duplicates, "limit": limit},
     ).fetchall()
-    return [LandedFile(*row) for row in rows]
+    return [LandedFile(*row[:9], version=int(row[9]), duplicates=int(row[10])) for row in rows]
 
 
 def landed_file_counts(conn: psycopg.Connection) -> dict[str, int]:

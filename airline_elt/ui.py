@@ -15,6 +15,7 @@ from rich.table import Table
 
 from airline_elt.lock import LockHolder
 from airline_elt.queries import DelayRank, LandedFile
+from airline_elt.wording import plural, step_title
 
 NEXT_STEPS = (
     ("airline-elt status", "landed files, newest first, with their row counts"),
@@ -26,7 +27,7 @@ NEXT_STEPS = (
 def make_console(to_stderr: bool = False) -> Console:
     stream = sys.stderr if to_stderr else sys.stdout
     # Off a terminal (logs, CI, tests) keep lines long enough not to wrap the tables.
-    width = None if stream.isatty() else 120
+    width = None if stream.isatty() else 160
     return Console(file=stream, width=width, highlight=False, soft_wrap=True)
 
 
@@ -37,15 +38,16 @@ class ConsoleUI:
         self.console = console
         self.verbose = verbose
 
+    # Steps arrive by their state names (AcquireLock, ...); a person reads what they do.
     def step_started(self, step: str) -> None:
-        self.console.print(f"[bold cyan]>[/] {step}")
+        self.console.print(f"[bold cyan]>[/] {step_title(step)}")
 
     def step_finished(self, step: str, seconds: float, detail: str = "") -> None:
         suffix = f"  {detail}" if detail else ""
-        self.console.print(f"[green]✓[/] {step} [dim]({seconds:.1f} s)[/]{suffix}")
+        self.console.print(f"[green]✓[/] {step_title(step)} [dim]({seconds:.1f} s)[/]{suffix}")
 
     def step_failed(self, step: str, seconds: float) -> None:
-        self.console.print(f"[red]✗[/] {step} [dim]({seconds:.1f} s)[/] failed")
+        self.console.print(f"[red]✗[/] {step_title(step)} [dim]({seconds:.1f} s)[/] failed")
 
     def waiting_for_lock(self, holder: LockHolder | None) -> None:
         who = f"run {holder.run_id}" if holder and holder.run_id else "another run"
@@ -106,19 +108,40 @@ def render_run_summary(console: Console, outcome: Any) -> None:
     for key in ("files_landed", "files_duplicate", "files_failed",
                 "rows_read", "rows_landed", "rows_rejected"):
         table.add_row(key.replace("_", " "), f"{totals[key]:,}")
-    table.add_row("fact rows (delayed flights)",
-                  f"{sum(by_date.values()):,} on {len(by_date)} date(s)")
+    table.add_row("fact rows (delayed flights)", fact_rows_text(by_date, totals))
     if outcome.dbt is not None:
         table.add_row("dbt build", outcome.dbt.describe())
     console.print(table)
+    if not totals["files_landed"]:
+        console.print(no_new_data_line(totals))
     if outcome.top_carriers:
-        console.print(_rank_table("Top delayed carriers (all dates)", "carrier",
+        console.print(_rank_table("Top delayed carriers, by delay rate (all dates)", "carrier",
                                   outcome.top_carriers))
     if outcome.top_routes:
-        console.print(_rank_table("Top delayed routes (all dates)", "route", outcome.top_routes))
+        console.print(_rank_table("Top delayed routes, by delay rate (all dates)", "route",
+                                  outcome.top_routes))
     for warning in outcome.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     render_next_steps(console)
+
+
+def fact_rows_text(by_date: dict[str, int], totals: dict[str, int]) -> str:
+    """The fact rows of the dates a run landed: "1 fact row on 1 date"; "no new data" when the
+    run landed no file (which is not an empty fact)."""
+    if not totals["files_landed"]:
+        return "no new data"
+    return f"{plural(sum(by_date.values()), 'fact row')} on {plural(len(by_date), 'date')}"
+
+
+def no_new_data_line(totals: dict[str, int]) -> str:
+    """Why a run landed nothing: its files were already landed, failed, or there were none."""
+    why = []
+    if totals.get("files_duplicate"):
+        why.append(f"{plural(totals['files_duplicate'], 'file')} already landed (duplicates)")
+    if totals.get("files_failed"):
+        why.append(f"{plural(totals['files_failed'], 'file')} failed")
+    reason = "; ".join(why) if why else "no files to land"
+    return f"No new data: {reason}. The fact and the marts are as they were."
 
 
 def render_next_steps(console: Console) -> None:
@@ -129,52 +152,74 @@ def render_next_steps(console: Console) -> None:
 
 
 def _rank_table(title: str, label: str, ranks: Sequence[DelayRank]) -> Table:
+    """Ranks in the order the query gives them (highest delay rate first), the rate beside
+    the volume it is a rate of."""
     table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
     table.add_column(label)
-    table.add_column("delayed", justify="right")
+    table.add_column("delay rate", justify="right")
     table.add_column("flights", justify="right")
-    table.add_column("rate", justify="right")
+    table.add_column("delayed", justify="right")
     table.add_column("avg delay of delayed", justify="right")
-    for rank in ranks:
+    for position, rank in enumerate(ranks, start=1):
         table.add_row(
+            str(position),
             rank.label,
-            f"{rank.flights_delayed:,}",
-            f"{rank.flights_operated:,}",
             "-" if rank.delay_rate is None else f"{rank.delay_rate:.1%}",
+            f"{rank.flights_operated:,}",
+            f"{rank.flights_delayed:,}",
             "-" if rank.avg_delay_of_delayed is None else f"{rank.avg_delay_of_delayed:.0f} min",
         )
     return table
 
 
 def render_landed_files(console: Console, files: Sequence[LandedFile],
-                        counts: dict[str, int], show_runs: bool = False) -> None:
+                        counts: dict[str, int], show_runs: bool = False,
+                        show_duplicates: bool = False) -> None:
+    """Landed file versions, newest first: `version` counts the deliveries of one key with
+    new content (1, 2, ...); re-deliveries of the same content are folded into the
+    `duplicates` count of the version they repeat, unless `show_duplicates` (--all)."""
     if not files:
-        console.print("No files landed yet: `airline-elt run --landing DIR` lands a folder.")
+        console.print("No files landed yet: `airline-elt run DIR` lands a folder.")
         return
     table = Table(title="Landed files, newest first", title_justify="left")
-    table.add_column("landed at (UTC)", no_wrap=True)
-    table.add_column("version", justify="right")
-    table.add_column("file key", no_wrap=True, min_width=max(len(f.file_key) for f in files))
-    table.add_column("status")
-    for name in ("read", "landed", "rejected"):
-        table.add_column(name, justify="right")
+    # The counts and the status keep their width; on a narrow terminal the key and the time
+    # wrap instead of a column vanishing.
+    table.add_column("landed at (UTC)", min_width=10)
+    table.add_column("file key", overflow="fold", min_width=20)
+    table.add_column("version", justify="right", no_wrap=True, min_width=7)
+    status_texts = [_status_text(item) for item in files]
+    table.add_column("status", no_wrap=True, min_width=max(len(text) for text in status_texts))
+    for name in ("read", "landed", "rejected", "duplicates"):
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     if show_runs:
         table.add_column("run", no_wrap=True)
-    for item in files:
+    for item, status in zip(files, status_texts, strict=True):
         cells = [
             item.landed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            str(item.file_version_id),
             item.file_key,
-            item.status,
+            str(item.version),
+            status,
             f"{item.rows_read:,}",
             f"{item.rows_landed:,}",
             f"{item.rows_rejected:,}",
+            "" if item.status == "duplicate" else f"{item.duplicates:,}" if item.duplicates
+            else "-",
         ]
         table.add_row(*cells, *([item.run_id or ""] if show_runs else []))
     console.print(table)
     for item in files:
         if item.error_text:
             console.print(f"[red]{item.status}[/] {item.file_key} (version "
-                          f"{item.file_version_id}): {item.error_text}")
-    console.print("File versions by status: " + ", ".join(
-        f"{status} {count}" for status, count in counts.items()))
+                          f"{item.version}): {item.error_text}")
+    console.print("Deliveries by status: " + ", ".join(
+        f"{status} {count:,}" for status, count in counts.items()))
+    duplicates = counts.get("duplicate", 0)
+    if duplicates and not show_duplicates:
+        console.print(f"{plural(duplicates, 'duplicate delivery', 'duplicate deliveries')} "
+                      "(same key, same content) counted in the duplicates column: "
+                      "`airline-elt status --all` lists each")
+
+
+def _status_text(item: LandedFile) -> str:
+    return f"duplicate of v{item.version}" if item.status == "duplicate" else item.status

@@ -41,14 +41,14 @@ def test_failed_transform_notifies_the_step_and_exits_non_zero(
 ) -> None:
     result = cli("run", "--landing", str(landing), "--", "--target", "no_such_target")
     assert_short_error(result)
-    assert result.stderr.startswith("error: Transform failed: dbt build failed (exit 2): "
-                                    "Runtime Error: ")
+    assert result.stderr.startswith("error: could not build the models with dbt: dbt build "
+                                    "failed (exit 2): Runtime Error: ")
     assert "no_such_target" in result.stderr.splitlines()[0]
     assert "dbt's output:" in result.stderr
     lines = result.stdout.splitlines()
     marks = [line.split(" (")[0] for line in lines if line[:2] in ("✓ ", "✗ ")]
-    assert marks == ["✓ AcquireLock", "✓ Land", "✗ Transform", "✓ NotifyFailure",
-                     "✓ ReleaseLock"]
+    assert marks == ["✓ Take the run lock", "✓ Land new files", "✗ Build the models with dbt",
+                     "✓ Send the failure notification", "✓ Release the run lock"]
 
     (payload,) = outbox(cli)
     assert set(payload) == {"pipeline", "status", "run_id", "trigger", "step", "error",
@@ -59,7 +59,8 @@ def test_failed_transform_notifies_the_step_and_exits_non_zero(
 
     # The lock was released: the next command that takes it does not wait.
     status = cli("status")
-    assert f"last run: {payload['run_id']} FAILED at step Transform" in status.stdout
+    assert (f"last run: {payload['run_id']} FAILED: could not build the models with dbt: "
+            "dbt build failed") in status.stdout
     rerun = cli("transform")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "waiting" not in rerun.stdout

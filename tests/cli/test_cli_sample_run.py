@@ -106,13 +106,14 @@ def test_console_shows_steps_in_state_machine_order_and_a_summary(
     first_run: subprocess.CompletedProcess, summary: dict
 ) -> None:
     console = first_run.stderr  # with --json the console output goes to stderr
-    steps = re.findall(r"^✓ (\w+)", console, flags=re.MULTILINE)
-    assert steps == ["AcquireLock", "Land", "Transform", "Summarize", "NotifySuccess",
-                     "ReleaseLock"]
+    steps = re.findall(r"^✓ (.+?) \(\d+\.\d s\)", console, flags=re.MULTILINE)
+    assert steps == ["Take the run lock", "Land new files", "Build the models with dbt",
+                     "Summarize", "Send the success notification", "Release the run lock"]
     assert re.search(r"files landed\s*│\s*21 │", console)
     assert re.search(r"rows read\s*│\s*4,066 │", console)
     fact_rows = sum(summary["fact_rows_by_date"].values())
-    assert re.search(rf"fact rows \(delayed flights\)\s*│\s*{fact_rows} on 21 date", console)
+    assert re.search(rf"fact rows \(delayed flights\)\s*│\s*{fact_rows:,} fact rows on 21 dates",
+                     console)
     assert "Top delayed carriers" in console
     assert "Top delayed routes" in console
     assert 'psql "$(airline-elt warehouse url)"' in console
@@ -214,6 +215,10 @@ def test_second_run_lands_nothing_new_and_changes_nothing(
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"files duplicate\s*│\s*21 │", result.stdout)
     assert re.search(r"files landed\s*│\s*0 │", result.stdout)
+    # Every file was a duplicate: the console says no new data, not "0 fact rows".
+    assert re.search(r"fact rows \(delayed flights\)\s*│\s*no new data", result.stdout)
+    assert "No new data: 21 files already landed (duplicates)" in result.stdout
+    assert "0 fact rows" not in result.stdout
     assert cli.query(
         "select flight_date, count(*) from airlines.daily_flights_fact group by 1 order by 1"
     ) == fact_before

@@ -53,8 +53,8 @@ def test_watch_runs_once_for_files_dropped_together(cli: Cli, watched: Path) -> 
         if watcher.poll() is None:
             watcher.kill()
     assert watcher.returncode == 0, output
-    assert "3 new file(s)" in output
-    assert "stopped watching after 1 run(s), 0 failed" in output
+    assert "3 new files" in output
+    assert "stopped watching after 1 run, 0 failed" in output
 
     warning, payload = [json.loads(line) for line in
                         (cli.home / "notifications.jsonl").read_text().splitlines()]
@@ -83,7 +83,7 @@ def test_watch_once_lands_only_the_new_file(cli: Cli, watched: Path) -> None:
     shutil.copyfile(SAMPLE_LANDING / key, watched / key)
     result = cli("watch", str(watched), "--once", "--interval", "0.2", "--settle", "0.5")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 new file(s): daily_flights/date=2023-11-17/flights.csv" in result.stdout
+    assert "1 new file: daily_flights/date=2023-11-17/flights.csv" in result.stdout
     payload = json.loads((cli.home / "notifications.jsonl").read_text().splitlines()[-1])
     # Only the new file is landed: the ones already handled are not even seen again.
     assert [(f["key"], f["status"]) for f in payload["files"]] == [(key, "landed")]
@@ -93,6 +93,6 @@ def test_watch_once_finds_nothing_new_after_the_runs(cli: Cli, watched: Path) ->
     result = cli("watch", str(watched), "--once", "--interval", "0.2", "--settle", "0.5",
                  timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "stopped watching after 0 run(s)" in result.stdout
+    assert "stopped watching after 0 runs" in result.stdout
     # WARNING + SUCCEEDED of the first run, SUCCEEDED of the second
     assert len((cli.home / "notifications.jsonl").read_text().splitlines()) == 3

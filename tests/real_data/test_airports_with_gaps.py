@@ -171,7 +171,7 @@ def test_unknown_airports_are_listed_for_the_steward(
     assert {row[0]: tuple(row[1:]) for row in rows} == expected
     lines = [line for line in first_run.stdout.splitlines() if "airlines.unknown_airports" in line]
     assert len(lines) == 1, first_run.stdout
-    assert "2 airport id(s) used by landed flights are not in airports_dim" in lines[0]
+    assert "2 airport ids used by landed flights are not in airports_dim" in lines[0]
     for airport_id, (count, late, *_) in expected.items():
         assert f"{airport_id}: {count:,} flights, {late:,} delayed" in lines[0]
 
