@@ -22,11 +22,6 @@ SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.driver.memory": "2g",
-    # A local run is one short job in a new JVM, where the JIT's optimising (C2) compiler
-    # costs more CPU than it saves: the bundled sample's landing took 21 s of CPU with it and
-    # 12 s with the quick C1 compiler alone; a 328,500-row backfill took the same CPU either
-    # way (scripts/benchmark_landing.py).
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
 }
 
 
