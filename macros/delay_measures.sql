@@ -11,12 +11,15 @@
 
 {#-
   round(numerator * factor / denominator, scale) in exact numeric; null when the
-  denominator is 0.
+  denominator is 0. numeric(18, 0) operands: Redshift gives their quotient
+  scale 19 and precision 37 (p1 - s1 + s2 + max(4, s1 + p2 - s2 + 1), at most
+  38), so it holds up to 18 integer digits; numeric(38, 0) operands would
+  leave no room for any and overflow.
 -#}
 {% macro rounded_ratio(numerator, denominator, factor=1, scale=1) -%}
     cast(round(
-        cast({{ factor }} * ({{ numerator }}) as numeric(38, 0))
-        / cast(nullif({{ denominator }}, 0) as numeric(38, 0)),
+        cast({{ factor }} * ({{ numerator }}) as numeric(18, 0))
+        / cast(nullif({{ denominator }}, 0) as numeric(18, 0)),
         {{ scale }}
     ) as numeric(18, {{ scale }}))
 {%- endmacro %}

@@ -65,6 +65,20 @@ def test_the_fact_and_marts_are_described_for_analysts_first(site):
         assert not missing, (mart, missing)
 
 
+def test_the_fact_says_the_threshold_in_use(site):
+    """A doc block cannot read a var; the fact's description does: docs generated with
+    another threshold say it."""
+    project, folder, _ = site
+    project.run("docs", "generate", "--vars", "{delay_threshold_minutes: 90}")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    fact = manifest["nodes"]["model.airline_elt.daily_flights_fact"]["description"]
+    assert "more than 90 minutes late" in fact
+    project.run("docs", "generate")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    fact = manifest["nodes"]["model.airline_elt.daily_flights_fact"]["description"]
+    assert "more than 60 minutes late" in fact
+
+
 def test_the_report_is_an_exposure_of_the_marts_it_reads(site):
     _, _, manifest = site
     exposure = manifest["exposures"]["exposure.airline_elt.delay_report"]
