@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import SAMPLE_LANDING, Cli, assert_short_error
 
+from airline_elt.queries import MIN_CARRIER_FLIGHTS
+from airline_elt.state import project_dir
+
 pytestmark = pytest.mark.slow
 
 GOLDEN = {
@@ -145,14 +148,62 @@ def test_fact_and_marts_agree_with_the_sample_files(cli: Cli, summary: dict) -> 
     # The route most often late: its rate is delayed over operated (not cancelled) flights.
     (origin, dest, operated, flights_delayed, rate), = cli.query(
         "select origin_airport_id, dest_airport_id, flights_operated, flights_delayed, "
-        "delay_rate from airlines.mv_route_delays "
+        "delay_rate_pct from airlines.mv_route_delays "
         "order by flights_delayed desc, origin_airport_id, dest_airport_id limit 1"
     )
     on_route = [r for r in rows if (int(r["OriginAirportID"]), int(r["DestAirportID"]))
                 == (origin, dest)]
     assert operated == len([r for r in on_route if r["DepDelay"]])
     assert flights_delayed == len([r for r in on_route if r in late])
-    assert rate == pytest.approx(flights_delayed / operated)
+    assert rate == round(rate, 1)  # a percentage, rounded to 1 decimal
+    assert abs(float(rate) - 100 * flights_delayed / operated) <= 0.05
+
+
+def test_the_summary_ranks_carriers_by_rate_with_enough_flights(cli: Cli, summary: dict) -> None:
+    """Carriers by delay rate among those with at least MIN_CARRIER_FLIGHTS flights (the
+    sample's one-flight foreign carriers stay out), named, with their volume; routes from
+    mv_delay_prone_routes by rank."""
+    rows = sample_rows()
+    late = delayed(rows)
+    operated: dict[str, int] = {}
+    for row in rows:
+        if row["DepDelay"]:
+            operated[row["Carrier"]] = operated.get(row["Carrier"], 0) + 1
+    eligible = {c for c, n in operated.items()
+                if n >= MIN_CARRIER_FLIGHTS and any(r["Carrier"] == c for r in late)}
+    rates = {c: round(100 * sum(1 for r in late if r["Carrier"] == c) / operated[c], 1)
+             for c in eligible}
+    expected = sorted(eligible, key=lambda c: -rates[c])[:5]
+    carriers = summary["top_delayed_carriers"]
+    assert [item["label"].rsplit("(", 1)[-1].rstrip(")") for item in carriers] == expected
+    with (project_dir() / "seeds" / "carriers.csv").open(newline="") as handle:
+        names = {row["carrier"]: row["carrier_name"] for row in csv.DictReader(handle)}
+    assert carriers[0]["label"] == f"{names[expected[0]]} ({expected[0]})"
+    for item in carriers:
+        code = item["label"].rsplit("(", 1)[-1].rstrip(")")
+        assert item["flights_operated"] == operated[code] >= MIN_CARRIER_FLIGHTS
+        assert item["delay_rate_pct"] == pytest.approx(rates[code])
+        assert item["delay_rate"] == pytest.approx(rates[code] / 100)
+    ranks = cli.query("select delay_rank from airlines.mv_delay_prone_routes"
+                      " order by delay_rank limit 5")
+    assert len(summary["top_delayed_routes"]) == len(ranks) > 0
+
+
+def test_a_carriers_list_of_ones_own_names_the_carriers(cli: Cli, summary: dict,
+                                                      tmp_path: Path) -> None:
+    lookup = tmp_path / "L_UNIQUE_CARRIERS.csv"
+    lookup.write_text('"Code","Description"\r\n"WN","Southwest (ours)"\r\n'
+                      '"BA","British (ours)"\r\n', encoding="utf-8")
+    result = cli("transform", "--carriers", str(lookup))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "carriers: 2 from" in result.stdout + result.stderr
+    names = dict(cli.query("select carrier, carrier_name from airlines.mv_carrier_delays"))
+    assert names["WN"] == "Southwest (ours)" and names["BA"] == "British (ours)"
+    assert names["DL"] == "DL"  # not in the list: its code
+    back = cli("transform", "--carriers", str(project_dir() / "seeds" / "carriers.csv"))
+    assert back.returncode == 0, back.stdout + back.stderr
+    names = dict(cli.query("select carrier, carrier_name from airlines.mv_carrier_delays"))
+    assert names["DL"] == "Delta Air Lines Inc."
 
 
 def test_status_lists_landed_files_newest_first(cli: Cli, summary: dict) -> None:
@@ -231,6 +282,14 @@ def test_bad_landing_folder_is_a_short_error(cli: Cli) -> None:
     result = cli("run", "--landing", "/nonexistent/landing")
     assert_short_error(result)
     assert "landing folder not found: /nonexistent/landing" in result.stderr
+
+
+def test_bad_carriers_file_is_a_short_error(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "L_UNIQUE_CARRIERS.csv"
+    bad.write_text('"Code","Description"\n"DL","Delta"\n"DL","Delta again"\n')
+    result = cli("transform", "--carriers", str(bad))
+    assert_short_error(result)
+    assert "line 3: carrier DL repeats line 2" in result.stderr
 
 
 def test_bad_airports_file_is_a_short_error(cli: Cli, tmp_path: Path) -> None:
