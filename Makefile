@@ -9,7 +9,7 @@ SETUP_STAMP := $(VENV)/.setup-done
 # apt-get needs root; as another user it goes through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages run test lint build docs docs-url clean
+.PHONY: setup system-packages test-system-packages run report test lint build docs docs-url clean
 
 setup: $(SETUP_STAMP)
 
@@ -33,12 +33,25 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Testing only: Debian's chromium, the headless browser of the report's page test
+# (tests/report/test_report_browser.py), when missing.
+test-system-packages:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  echo "installing: chromium"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
 # The whole pipeline on the bundled sample data, against the local warehouse.
 run: setup
 	$(BIN)/airline-elt run --landing sample_data/landing
 
+# The delay report (charts) of the local warehouse, written to .airline-elt/dbt/target/report.html.
+report: setup
+	$(BIN)/airline-elt report
+
 # Lint (ruff, sqlfluff) and every test: dbt build and tests, landing, runner, AWS path.
-test: setup lint
+test: setup lint test-system-packages
 	$(BIN)/pytest
 
 lint: setup
