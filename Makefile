@@ -67,7 +67,7 @@ build: setup
 docs: setup
 	$(BIN)/airline-elt docs
 
-# The AWS stack's dbt docs site: a presigned HTTPS link (orchestration/docs_url.sh).
+# The AWS stack's dbt docs site and delay report: presigned HTTPS links (orchestration/docs_url.sh).
 docs-url:
 	STACK=$(STACK) orchestration/docs_url.sh
 
