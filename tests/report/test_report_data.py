@@ -5,6 +5,7 @@ grouped in Python."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from typing import Any
 
@@ -123,3 +124,51 @@ def test_the_thresholds_come_from_dbt_project_yml(data: ReportData) -> None:
 def test_a_schema_without_the_marts_is_a_clear_error(sample_db: psycopg.Connection) -> None:
     with pytest.raises(ReportDataError, match=r"not built yet .*mv_daily_delay_trend"):
         load_report_data(sample_db, schema="no_such_schema")
+
+
+class _Recording:
+    """A DB-API connection that keeps every statement run through it (a test's wrapper)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.statements: list[str] = []
+
+    def cursor(self) -> Any:
+        recording = self
+
+        class Cursor:
+            def __init__(self) -> None:
+                self.inner = recording.conn.cursor()
+
+            def execute(self, sql: str, params: Any = None) -> None:
+                recording.statements.append(sql)
+                self.inner.execute(sql, params)
+
+            def fetchall(self) -> list[Any]:
+                return self.inner.fetchall()
+
+            def close(self) -> None:
+                self.inner.close()
+
+        return Cursor()
+
+
+def test_every_statement_the_report_runs_parses_as_redshift_sql(sample_db: Db) -> None:
+    """The dbt image runs the same statements on Redshift: sqlfluff's Redshift dialect parses
+    each (and would refuse an unquoted raw. schema, a Redshift reserved word)."""
+    from sqlfluff.core import FluffConfig, Linter
+
+    recording = _Recording(sample_db)
+    load_report_data(recording, project_dir=REPO)
+    assert len(recording.statements) >= 9
+    redshift = Linter(config=FluffConfig(overrides={"dialect": "redshift"}))
+
+    def problems(sql: str) -> list[str]:
+        parsed = redshift.parse_string(re.sub(r"%s", "'x'", sql))
+        assert parsed.tree is not None, sql
+        return ([segment.raw for segment in parsed.tree.recursive_crawl("unparsable")]
+                + [str(violation) for violation in parsed.violations])
+
+    assert problems("select file_key from raw.landed_files")  # the check can fail
+    for sql in recording.statements:
+        assert problems(sql) == [], sql
