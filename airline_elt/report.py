@@ -125,7 +125,8 @@ def _carriers(data: ReportData) -> Chart:
         y=[_carrier_label(row.carrier, row.carrier_name) for row in rows],
         x=[row.delay_rate_pct for row in rows],
         orientation="h",
-        text=[f"{_pct(row.delay_rate_pct)} of {row.flights_operated:,} flights" for row in rows],
+        text=[f"{_pct(row.delay_rate_pct)} ({row.flights_delayed:,} of {row.flights_operated:,} "
+              "flights)" for row in rows],
         textposition="auto",
         customdata=[[row.flights_operated, row.flights_delayed] for row in rows],
         marker={"color": [row.flights_operated for row in rows], "colorscale": VOLUME_SCALE,
