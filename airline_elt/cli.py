@@ -27,7 +27,7 @@ from airline_elt.docs import docs_site_dir, make_server, missing_site_files, rep
 from airline_elt.errors import AirlineEltError
 from airline_elt.notify import Outbox
 from airline_elt.pipeline import Run, RunOutcome, StepFailed, new_run_id
-from airline_elt.seeds import read_airports
+from airline_elt.seeds import read_airports, read_carriers
 from airline_elt.state import project_dir, state_home
 from airline_elt.transform import dbt_build
 from airline_elt.ui import (
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from airline_landing.thresholds import RejectLimits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+CARRIERS_HELP = ("your carriers CSV (carrier,carrier_name, or the BTS L_UNIQUE_CARRIERS.csv) "
+                 "replaces the bundled carrier names for this warehouse")
 
 
 # -- argument parsing -----------------------------------------------------------
@@ -102,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     transform.add_argument("--airports", type=Path, metavar="FILE",
                            help="your airports CSV (airport_id,city,state,name) replaces the "
                                 "bundled seed for this warehouse")
+    transform.add_argument("--carriers", type=Path, metavar="FILE", help=CARRIERS_HELP)
 
     run = commands.add_parser(
         "run", parents=[common, limits], help="land, dbt build, summarize and notify",
@@ -115,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--airports", type=Path, metavar="FILE",
                      help="your airports CSV (airport_id,city,state,name) replaces the bundled "
                           "seed for this warehouse")
+    run.add_argument("--carriers", type=Path, metavar="FILE", help=CARRIERS_HELP)
 
     watch = commands.add_parser(
         "watch", parents=[common, limits],
@@ -297,6 +301,13 @@ def _validate_airports(path: Path | None) -> Path | None:
     return path.resolve()
 
 
+def _validate_carriers(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    read_carriers(path)  # fails fast, before anything starts, on a bad file
+    return path.resolve()
+
+
 def cmd_land(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
     prefix = _prefix(ctx.args)
@@ -315,10 +326,13 @@ def cmd_land(ctx: Context) -> int:
 
 def cmd_transform(ctx: Context) -> int:
     airports = _validate_airports(ctx.args.airports)
+    carriers = _validate_carriers(ctx.args.carriers)
     run = Run(ctx.home, ctx.ui)
     with run.locked():
         if airports is not None:
             run.use_airports(airports)
+        if carriers is not None:
+            run.use_carriers(carriers)
         run.transform(ctx.dbt_args)
     return EXIT_OK
 
@@ -326,9 +340,10 @@ def cmd_transform(ctx: Context) -> int:
 def cmd_run(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.landing)
     airports = _validate_airports(ctx.args.airports)
+    carriers = _validate_carriers(ctx.args.carriers)
     outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
-        prefix=_prefix(ctx.args),
+        prefix=_prefix(ctx.args), carriers=carriers,
     )
     _report(ctx, outcome)
     return EXIT_OK

@@ -66,10 +66,16 @@ def run_dbt(
     dbt dies with the process that started it: a killed run leaves no dbt behind
     still writing to the warehouse while the next run starts.
     """
+    env = dbt_environment(connection, home)
+    if args and args[0] == "docs":
+        # The docs site shows the seeds under seeds/, not under the state folder's copy
+        # (a project folder named .airline-elt in its tree): the YAML is the same, and
+        # `docs generate` loads no seed.
+        env.pop(SEED_DIR_ENV, None)
     return subprocess.run(
         [dbt_executable(), *args],
         cwd=project_dir(),
-        env=dbt_environment(connection, home),
+        env=env,
         text=True,
         capture_output=capture,
         check=False,

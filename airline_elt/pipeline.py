@@ -23,7 +23,14 @@ from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
 from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
-from airline_elt.seeds import home_seed_dir, install_airports, seed_dir_override
+from airline_elt.seeds import (
+    AIRPORTS_FILE,
+    CARRIERS_FILE,
+    home_seed_dir,
+    install_airports,
+    install_carriers,
+    own_seed_files,
+)
 from airline_elt.spark import SparkStarter
 from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
@@ -177,10 +184,19 @@ class Run:
     def use_airports(self, airports: Path) -> None:
         """Make a user's airports file this warehouse's seed (under the run lock)."""
         count = install_airports(airports, self.home)
-        if seed_dir_override(self.home) is None:
+        if AIRPORTS_FILE not in own_seed_files(home_seed_dir(self.home)):
             self.ui.info(f"airports: back to the bundled seed ({count} airports)")
         else:
             self.ui.info(f"airports: {count} from {airports} replace the bundled seed "
+                         f"for this warehouse ({home_seed_dir(self.home)})")
+
+    def use_carriers(self, carriers: Path) -> None:
+        """Make a user's carriers file this warehouse's seed (under the run lock)."""
+        count = install_carriers(carriers, self.home)
+        if CARRIERS_FILE not in own_seed_files(home_seed_dir(self.home)):
+            self.ui.info(f"carriers: back to the bundled seed ({count} carriers)")
+        else:
+            self.ui.info(f"carriers: {count} from {carriers} replace the bundled seed "
                          f"for this warehouse ({home_seed_dir(self.home)})")
 
     def land(
@@ -320,6 +336,7 @@ class Run:
         dbt_args: Sequence[str] = (),
         airports: Path | None = None,
         prefix: str = DEFAULT_PREFIX,
+        carriers: Path | None = None,
     ) -> RunOutcome:
         started_at = dt.datetime.now(dt.UTC)
         outbox = Outbox(self.home)
@@ -328,6 +345,8 @@ class Run:
             with self.start_spark(landing_dir, prefix) as spark, self.locked():
                 if airports is not None:
                     self.use_airports(airports)
+                if carriers is not None:
+                    self.use_carriers(carriers)
                 try:
                     outcome.landing = self.land(landing_dir, prefix, spark)
                     outcome.dbt = self.transform(dbt_args)

@@ -11,17 +11,23 @@ import psycopg
 
 FACT_TABLE = "airlines.daily_flights_fact"
 CARRIER_MART = "airlines.mv_carrier_delays"
-ROUTE_MART = "airlines.mv_route_delays"
+ROUTE_MART = "airlines.mv_delay_prone_routes"
+# A carrier is ranked by its delay rate only with at least this many operated flights in
+# the warehouse: a carrier that flew three times and was late twice says nothing yet.
+MIN_CARRIER_FLIGHTS = 50
 UNKNOWN_AIRPORTS = "airlines.unknown_airports"
 
 
 @dataclass(frozen=True)
 class DelayRank:
+    """A carrier or route in a delay ranking (a row of a mart)."""
+
     label: str
     flights_operated: int
     flights_delayed: int
-    delay_rate: float | None
+    delay_rate: float | None  # a fraction, delay_rate_pct / 100 (0.051 for 5.1 %)
     avg_delay_of_delayed: float | None
+    delay_rate_pct: float | None = None  # as the mart has it, rounded to 1 decimal: 5.1
 
 
 def table_exists(conn: psycopg.Connection, qualified_name: str) -> bool:
@@ -83,31 +89,39 @@ def unknown_airports_line(airports: list[UnknownAirport]) -> str | None:
     )
 
 
-def top_delayed_carriers(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
+def top_delayed_carriers(
+    conn: psycopg.Connection, limit: int = 5, min_flights: int = MIN_CARRIER_FLIGHTS
+) -> list[DelayRank]:
+    """The carriers with the highest delay rate among those with at least `min_flights`
+    operated flights (ties: more delayed flights first); volume beside each."""
     rows = conn.execute(
         f"""
-        select carrier, flights_operated, flights_delayed, delay_rate,
+        select case when carrier_name = carrier then carrier
+                    else carrier_name || ' (' || carrier || ')' end,
+               flights_operated, flights_delayed, delay_rate_pct,
                avg_dep_delay_of_delayed_minutes
         from {CARRIER_MART}
-        where flights_delayed > 0
-        order by flights_delayed desc, delay_rate desc, carrier
+        where flights_delayed > 0 and flights_operated >= %s
+        order by delay_rate_pct desc, flights_delayed desc, carrier
         limit %s
         """,
-        (limit,),
+        (min_flights, limit),
     ).fetchall()
     return [_rank(row) for row in rows]
 
 
 def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
+    """The most delay-prone routes: mv_delay_prone_routes (routes with at least the dbt var
+    `min_route_flights` operated flights) by its delay_rank."""
     rows = conn.execute(
         f"""
-        select coalesce(dep_city, dep_airport, 'airport ' || origin_airport_id) || ' -> '
-               || coalesce(arr_city, arr_airport, 'airport ' || dest_airport_id),
-               flights_operated, flights_delayed, delay_rate,
+        select coalesce(origin_city, origin_airport, 'airport ' || origin_airport_id) || ' -> '
+               || coalesce(dest_city, dest_airport, 'airport ' || dest_airport_id),
+               flights_operated, flights_delayed, delay_rate_pct,
                avg_dep_delay_of_delayed_minutes
         from {ROUTE_MART}
         where flights_delayed > 0
-        order by flights_delayed desc, delay_rate desc, 1
+        order by delay_rank, 1
         limit %s
         """,
         (limit,),
@@ -116,13 +130,14 @@ def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRa
 
 
 def _rank(row: tuple[Any, ...]) -> DelayRank:
-    label, operated, delayed, rate, avg_delay = row
+    label, operated, delayed, rate_pct, avg_delay = row
     return DelayRank(
         label=str(label),
         flights_operated=int(operated or 0),
         flights_delayed=int(delayed or 0),
-        delay_rate=None if rate is None else float(rate),
+        delay_rate=None if rate_pct is None else float(rate_pct) / 100,
         avg_delay_of_delayed=None if avg_delay is None else float(avg_delay),
+        delay_rate_pct=None if rate_pct is None else float(rate_pct),
     )
 
 

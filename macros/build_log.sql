@@ -15,7 +15,9 @@
     for each date (`is_known` false: the airport was not in airports_dim).
   * relation_definitions: for each materialized view, the md5 of the SQL it
     was created from and the inputs it was last refreshed from
-    (see materialized_view.sql).
+    (see materialized_view.sql); for each per-date model with a
+    `definition_version` in its meta, the version its dates were built with
+    (`input_stamp` = `definition_version N`, see record_definition_version).
 
   The tables live in the schema var('build_log_schema') (default
   `intermediate`, beside int_flights_enriched, named by generate_schema_name
@@ -180,4 +182,51 @@ create index if not exists flight_date_airports_date_idx
         arr_state
     from {{ this }}
     where flight_date in (select rebuilt.flight_date from {{ dates_table() }} as rebuilt)
+{%- endmacro %}
+
+
+{#-
+  A per-date model's definition version: `meta: {definition_version: N}` in its
+  config, raised when its columns change. When it differs from the version
+  the log recorded (or none was recorded: a table built before versions
+  existed), the next build rebuilds every date, like a changed threshold.
+-#}
+{% macro definition_version_stamp() -%}
+    {%- set version = (config.get('meta') or {}).get('definition_version') -%}
+    {{- return(none if version is none else 'definition_version ' ~ version) -}}
+{%- endmacro %}
+
+
+{% macro definition_version_changed() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set stamp = definition_version_stamp() -%}
+    {%- if stamp is none -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select input_stamp
+        from {{ build_log('relation_definitions') }}
+        where relation_name = '{{ this.identifier }}'
+    {%- endset -%}
+    {%- set rows = run_query(query).rows -%}
+    {{- return(rows | length == 0 or rows[0][0] != stamp) -}}
+{%- endmacro %}
+
+
+{#- Post-hook: the version this build built its dates with (same transaction as its rows). -#}
+{% macro record_definition_version() -%}
+    {%- set stamp = definition_version_stamp() -%}
+    delete from {{ build_log('relation_definitions') }}
+    where relation_name = '{{ this.identifier }}';
+
+    insert into {{ build_log('relation_definitions') }}
+        (relation_name, definition_md5, input_stamp, built_at)
+    values (
+        '{{ this.identifier }}',
+        '{{ local_md5(stamp) }}',
+        '{{ stamp }}',
+        {{ build_stamp() }}
+    )
 {%- endmacro %}

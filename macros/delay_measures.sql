@@ -1,14 +1,27 @@
 {#-
-  The delay measures every mart reports for its group of flights, summed from
-  int_flight_delays_daily (where "delayed" and "cancelled" are decided by the
-  macros of delay_rules.sql). A rate is delayed flights over operated (not
-  cancelled or diverted) flights. Averages are sums over counts in double
-  precision, so that Redshift, which divides integers as integers, agrees
-  with PostgreSQL.
+  The measures every mart reports for its group of flights, summed from
+  int_flight_delays_daily (where "delayed", "cancelled", "diverted" and "on
+  time" are decided by the macros of delay_rules.sql).
+
+  Rates are percentages rounded to 1 decimal (5.1 means 5.1 %), averages are
+  minutes rounded to 1 decimal. Both are computed from the exact integer sums
+  in numeric, then rounded once (half away from zero), so PostgreSQL and
+  Redshift give the same digits and analysts need no rounding of their own.
 -#}
-{% macro ratio(numerator, denominator) -%}
-    cast({{ numerator }} as double precision)
-    / nullif(cast({{ denominator }} as double precision), 0)
+
+{#- round(numerator * factor / denominator, scale) in exact numeric; null when the denominator is 0. -#}
+{% macro rounded_ratio(numerator, denominator, factor=1, scale=1) -%}
+    cast(round(
+        cast({{ factor }} * ({{ numerator }}) as numeric(38, 0))
+        / cast(nullif({{ denominator }}, 0) as numeric(38, 0)),
+        {{ scale }}
+    ) as numeric(18, {{ scale }}))
+{%- endmacro %}
+
+
+{#- A percentage of two counts, rounded to 1 decimal: 0.0 to 100.0. -#}
+{% macro percentage(numerator, denominator) -%}
+    {{ rounded_ratio(numerator, denominator, factor=100, scale=1) }}
 {%- endmacro %}
 
 
@@ -17,13 +30,43 @@
     cast(sum(flights_operated) as bigint) as flights_operated,
     cast(sum(flights_cancelled) as bigint) as flights_cancelled,
     cast(sum(flights_delayed) as bigint) as flights_delayed,
-    {{ ratio('sum(flights_delayed)', 'sum(flights_operated)') }} as delay_rate,
-    {{ ratio('sum(sum_dep_delay)', 'sum(flights_operated)') }} as avg_dep_delay_minutes,
-    {{ ratio('sum(sum_dep_delay_of_delayed)', 'sum(flights_delayed)') }}
+    {{ percentage('sum(flights_delayed)', 'sum(flights_operated)') }} as delay_rate_pct,
+    {{ rounded_ratio('sum(sum_dep_delay)', 'sum(flights_operated)') }} as avg_dep_delay_minutes,
+    {{ rounded_ratio('sum(sum_dep_delay_of_delayed)', 'sum(flights_delayed)') }}
     as avg_dep_delay_of_delayed_minutes,
-    {{ ratio('sum(sum_arr_delay_of_delayed)', 'sum(flights_delayed_with_arr_delay)') }}
+    {{ rounded_ratio('sum(sum_arr_delay_of_delayed)', 'sum(flights_delayed_with_arr_delay)') }}
     as avg_arr_delay_of_delayed_minutes,
     cast(max(max_dep_delay) as bigint) as max_dep_delay_minutes
+{%- endmacro %}
+
+
+{#- The DOT on-time measures: on time over scheduled flights (cancelled and diverted count as not on time). -#}
+{% macro on_time_measures() -%}
+    cast(sum(flights_on_time) as bigint) as flights_on_time,
+    cast(sum(flights_diverted) as bigint) as flights_diverted,
+    {{ percentage('sum(flights_on_time)', 'sum(flights_scheduled)') }} as on_time_pct
+{%- endmacro %}
+
+
+{#- Every scheduled flight as exactly one of on time, arrived late, cancelled, diverted. -#}
+{% macro on_time_breakdown() -%}
+    cast(sum(flights_scheduled) as bigint) as flights_scheduled,
+    cast(sum(flights_on_time) as bigint) as flights_on_time,
+    cast(sum(flights_arrived_late) as bigint) as flights_arrived_late,
+    cast(sum(flights_cancelled) as bigint) as flights_cancelled,
+    cast(sum(flights_diverted) as bigint) as flights_diverted,
+    {{ percentage('sum(flights_on_time)', 'sum(flights_scheduled)') }} as on_time_pct
+{%- endmacro %}
+
+
+{#- Arrival delays of the flights that arrived (an arrival delay recorded). -#}
+{% macro arrival_measures() -%}
+    cast(sum(flights_arrived) as bigint) as flights_arrived,
+    cast(sum(flights_arrived_late) as bigint) as flights_arrived_late,
+    {{ percentage('sum(flights_arrived_late)', 'sum(flights_arrived)') }} as late_arrival_pct,
+    {{ rounded_ratio('sum(sum_arr_delay)', 'sum(flights_arrived)') }} as avg_arr_delay_minutes,
+    {{ rounded_ratio('sum(sum_arr_delay_of_late)', 'sum(flights_arrived_late)') }}
+    as avg_arr_delay_of_late_minutes
 {%- endmacro %}
 
 
@@ -31,8 +74,8 @@
   Pearson correlation of departure (x) and arrival (y) delay over the flights
   with both, from exact integer sums (Redshift has no corr()):
     r = (n*Sxy - Sx*Sy) / sqrt((n*Sxx - Sx^2) * (n*Syy - Sy^2))
-  The products are taken in numeric(38, 0), exact on both engines, and only
-  the final ratio in double precision.
+  The products are taken in numeric(38, 0), exact on both engines, the ratio
+  in double precision, rounded to 3 decimals.
 -#}
 {% macro delay_correlation_measures() -%}
     {%- set n = 'cast(sum(paired_flights) as numeric(38, 0))' -%}
@@ -42,12 +85,14 @@
     {%- set syy = 'cast(sum(paired_sum_arr_delay_squared) as numeric(38, 0))' -%}
     {%- set sxy = 'cast(sum(paired_sum_dep_arr_delay_product) as numeric(38, 0))' -%}
     cast(sum(paired_flights) as bigint) as flights_operated,
-    {{ ratio('sum(paired_sum_dep_delay)', 'sum(paired_flights)') }} as avg_dep_delay_minutes,
-    {{ ratio('sum(paired_sum_arr_delay)', 'sum(paired_flights)') }} as avg_arr_delay_minutes,
-    cast({{ n }} * {{ sxy }} - {{ sx }} * {{ sy }} as double precision)
-    / nullif(
-        sqrt(cast({{ n }} * {{ sxx }} - {{ sx }} * {{ sx }} as double precision))
-        * sqrt(cast({{ n }} * {{ syy }} - {{ sy }} * {{ sy }} as double precision)),
-        0
-    ) as dep_arr_delay_correlation
+    {{ rounded_ratio('sum(paired_sum_dep_delay)', 'sum(paired_flights)') }} as avg_dep_delay_minutes,
+    {{ rounded_ratio('sum(paired_sum_arr_delay)', 'sum(paired_flights)') }} as avg_arr_delay_minutes,
+    cast(round(cast(
+        cast({{ n }} * {{ sxy }} - {{ sx }} * {{ sy }} as double precision)
+        / nullif(
+            sqrt(cast({{ n }} * {{ sxx }} - {{ sx }} * {{ sx }} as double precision))
+            * sqrt(cast({{ n }} * {{ syy }} - {{ sy }} * {{ sy }} as double precision)),
+            0
+        ) as numeric(38, 15)
+    ), 3) as numeric(5, 3)) as dep_arr_delay_correlation
 {%- endmacro %}

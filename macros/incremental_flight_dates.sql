@@ -17,7 +17,10 @@
   * daily_flights_fact and int_flight_delays_daily: the dates
     int_flights_enriched rebuilt since they last built them, and every date
     when they were built with another `delay_threshold_minutes` (a changed
-    threshold rebuilds every date on the next plain build, by itself).
+    threshold rebuilds every date on the next plain build, by itself); and
+    every date when the model's definition version changed (new columns to
+    fill on an existing warehouse: definition_version_changed in
+    build_log.sql).
 
   A date that loses all its rows produces nothing to insert, so delete+insert
   alone would leave its old rows behind: the pre-hook `delete_flight_dates`
@@ -28,8 +31,9 @@
   cascade-drop the materialized views that read it).
 -#}
 
+{#- Every date: a full refresh, or a new definition version of the model (build_log.sql). -#}
 {% macro rebuild_all_flight_dates() -%}
-    {{ return(flags.FULL_REFRESH) }}
+    {{ return(flags.FULL_REFRESH or definition_version_changed()) }}
 {%- endmacro %}
 
 

@@ -69,8 +69,10 @@
 {#-
   What the view's inputs look like now, as one string: for each per-date model
   it reads, when that model last rebuilt a date (from the build log); for the
-  raw tables, the newest file version. An input with neither (another model,
-  a seed) makes the stamp unique to this run, so the view is refreshed.
+  raw tables, the newest file version; for a seed (the carriers), the hash of
+  its file, which dbt loads into the table in the same build. Any other input
+  (another model, a seed too large for dbt to hash) makes the stamp unique to
+  this run, so the view is refreshed.
 -#}
 {% macro materialized_view_input_stamp() %}
     {%- set parts = [] -%}
@@ -86,6 +88,8 @@
                 "(select coalesce(cast(max(built_at) as varchar(30)), '-') from "
                 ~ build_log('flight_date_builds') ~ " where model_name = '" ~ node.name ~ "')"
             ) -%}
+        {%- elif node.resource_type == 'seed' and node.checksum.name == 'sha256' -%}
+            {%- do parts.append("'" ~ node.name ~ ':' ~ node.checksum.checksum[:16] ~ "'") -%}
         {%- else -%}
             {%- do parts.append("'" ~ invocation_id ~ "'") -%}
         {%- endif -%}

@@ -4,7 +4,12 @@
   Counts and sums only (sums of squares and products too), so that the marts
   derive rates, averages and the Pearson correlation exactly. Incremental,
   delete+insert per flight_date, rebuilt on the dates int_flights_enriched
-  rebuilt and on every date when delay_threshold_minutes changes.
+  rebuilt, and on every date when delay_threshold_minutes changes or when
+  this model's `definition_version` (below) differs from the one the build
+  log recorded: raise it whenever a column is added or a sum changes meaning,
+  so an existing warehouse fills the new column on every date (dbt's
+  append_new_columns alone would leave it null on the dates not rebuilt).
+  Version 2: the on-time and arrival columns.
 -#}
 {{
     config(
@@ -13,6 +18,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
+        meta={'definition_version': 2},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
             "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
@@ -20,6 +26,7 @@
         post_hook=[
             "{{ index_flight_date() }}",
             "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
+            "{{ record_definition_version() }}",
             "{{ forget_rebuilt_dates() }}",
         ],
         **({'dist': 'all', 'sort': ['flight_date']} if target.type == 'redshift' else {})
@@ -51,6 +58,10 @@ flights_to_sum as (
         has_known_destination,
         is_cancelled,
         {{ is_delayed() }} as is_delayed,
+        {{ is_on_time() }} as is_on_time,
+        {{ is_arrived_late() }} as is_arrived_late,
+        {{ is_diverted() }} as is_diverted,
+        {{ has_arrived() }} as has_arrived,
         cast(dep_delay as bigint) as dep_delay,
         cast(arr_delay as bigint) as arr_delay,
         dep_delay is not null and arr_delay is not null as has_both_delays
@@ -94,7 +105,13 @@ final as (
             as paired_sum_arr_delay_squared,
         sum(case when has_both_delays then dep_delay * arr_delay end)
             as paired_sum_dep_arr_delay_product,
-        {{ var('delay_threshold_minutes') }} as delay_threshold_minutes
+        {{ var('delay_threshold_minutes') }} as delay_threshold_minutes,
+        cast(sum(case when is_on_time then 1 else 0 end) as bigint) as flights_on_time,
+        cast(sum(case when is_arrived_late then 1 else 0 end) as bigint) as flights_arrived_late,
+        cast(sum(case when is_diverted then 1 else 0 end) as bigint) as flights_diverted,
+        cast(sum(case when has_arrived then 1 else 0 end) as bigint) as flights_arrived,
+        sum(case when has_arrived then arr_delay end) as sum_arr_delay,
+        sum(case when is_arrived_late then arr_delay end) as sum_arr_delay_of_late
 
     from flights_to_sum
     group by

@@ -10,7 +10,8 @@ final as (
 
     select
         flight_date,
-        {{ delay_measures() }}
+        {{ delay_measures() }},
+        {{ on_time_measures() }}
 
     from daily_delays
     where has_known_origin and has_known_destination

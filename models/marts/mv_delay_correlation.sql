@@ -11,6 +11,12 @@ daily_delays as (
 
 ),
 
+carriers as (
+
+    select * from {{ ref('carriers') }}
+
+),
+
 known_airports as (
 
     select *
@@ -41,11 +47,41 @@ overall as (
 
 ),
 
+named_carriers as (
+
+    select
+        by_carrier.carrier,
+        {{ carrier_name('carriers.carrier_name', 'by_carrier.carrier') }} as carrier_name,
+        by_carrier.flights_operated,
+        by_carrier.avg_dep_delay_minutes,
+        by_carrier.avg_arr_delay_minutes,
+        by_carrier.dep_arr_delay_correlation
+
+    from by_carrier
+    left join carriers
+        on by_carrier.carrier = carriers.carrier
+
+),
+
+all_carriers as (
+
+    select
+        carrier,
+        cast('All carriers' as varchar(256)) as carrier_name,
+        flights_operated,
+        avg_dep_delay_minutes,
+        avg_arr_delay_minutes,
+        dep_arr_delay_correlation
+
+    from overall
+
+),
+
 final as (
 
-    select * from by_carrier
+    select * from named_carriers
     union all
-    select * from overall
+    select * from all_carriers
 
 )
 

@@ -9,13 +9,13 @@ daily_delays as (
 final as (
 
     select
-        dep_state,
-        dep_city,
+        dep_city as origin_city,
+        dep_state as origin_state,
         {{ delay_measures() }}
 
     from daily_delays
     where has_known_origin and has_known_destination
-    group by dep_state, dep_city
+    group by dep_city, dep_state
 
 )
 

@@ -10,25 +10,25 @@ final as (
 
     select
         origin_airport_id,
+        dep_airport as origin_airport,
+        dep_city as origin_city,
+        dep_state as origin_state,
         dest_airport_id,
-        dep_airport,
-        arr_airport,
-        dep_city,
-        arr_city,
-        dep_state,
-        arr_state,
+        arr_airport as dest_airport,
+        arr_city as dest_city,
+        arr_state as dest_state,
         {{ delay_measures() }}
 
     from daily_delays
     where has_known_origin and has_known_destination
     group by
         origin_airport_id,
-        dest_airport_id,
         dep_airport,
-        arr_airport,
         dep_city,
-        arr_city,
         dep_state,
+        dest_airport_id,
+        arr_airport,
+        arr_city,
         arr_state
 
 )

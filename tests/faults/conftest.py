@@ -155,8 +155,11 @@ FACT_COLUMNS = (
     "dep_state, arr_state, dep_delay, arr_delay, origin_airport_id, dest_airport_id, "
     "source_key, source_line_number"
 )
-MARTS = ("mv_carrier_delays", "mv_route_delays", "mv_delays_by_origin",
-         "mv_daily_delay_trend", "mv_delay_correlation")
+MARTS = ("mv_carrier_delays", "mv_on_time_by_carrier", "mv_on_time_by_airport",
+         "mv_route_delays", "mv_delay_prone_routes", "mv_delays_by_origin",
+         "mv_delays_by_origin_state", "mv_delays_by_origin_airport",
+         "mv_arrival_delays_by_destination", "mv_daily_delay_trend", "mv_delays_by_month",
+         "mv_delays_by_weekday", "mv_delay_correlation")
 
 
 def _rounded(rows: list[tuple]) -> list[tuple]:

@@ -151,8 +151,8 @@ def test_the_marts_count_flights_at_airports_with_gaps(
     cli: Cli, flights: list[Flight], first_run
 ) -> None:
     assert carrier_delays(cli) == expected_carrier_delays(flights, KNOWN)
-    by_origin = cli.query("select dep_city, flights_scheduled from airlines.mv_delays_by_origin "
-                          "where dep_state is null and dep_city = 'Toronto'")
+    by_origin = cli.query("select origin_city, flights_scheduled from airlines.mv_delays_by_origin "
+                          "where origin_state is null and origin_city = 'Toronto'")
     from_toronto = sum(1 for f in flights if f.origin.airport_id == 16133
                        and f.dest.airport_id in {a.airport_id for a in KNOWN})
     assert by_origin == [("Toronto", from_toronto)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -79,6 +80,22 @@ class DbtProject:
         )
 
 
+@contextlib.contextmanager
+def fresh_project(connection: Connection, dbname: str, home: Path) -> Iterator[DbtProject]:
+    """A database of its own (dropped afterwards) with empty raw tables."""
+    admin = dataclasses.replace(connection, dbname="postgres")
+    with psycopg.connect(admin.url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{dbname}" with (force)')
+        conn.execute(f'create database "{dbname}"')
+    project = DbtProject(dataclasses.replace(connection, dbname=dbname), home)
+    with psycopg.connect(project.connection.url()) as conn:
+        for statement in raw_tables_ddl("postgres"):
+            conn.execute(statement)
+    yield project
+    with psycopg.connect(admin.url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{dbname}" with (force)')
+
+
 @pytest.fixture(scope="module")
 def dbt_project(
     request: pytest.FixtureRequest,
@@ -87,19 +104,8 @@ def dbt_project(
 ) -> Iterator[DbtProject]:
     """A database and a state folder of this test module's own, with empty raw tables."""
     dbname = "t_" + re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1])[:50]
-    admin = dataclasses.replace(connection, dbname="postgres")
-    with psycopg.connect(admin.url(), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{dbname}" with (force)')
-        conn.execute(f'create database "{dbname}"')
-    project = DbtProject(
-        dataclasses.replace(connection, dbname=dbname), tmp_path_factory.mktemp(dbname)
-    )
-    with psycopg.connect(project.connection.url()) as conn:
-        for statement in raw_tables_ddl("postgres"):
-            conn.execute(statement)
-    yield project
-    with psycopg.connect(admin.url(), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{dbname}" with (force)')
+    with fresh_project(connection, dbname, tmp_path_factory.mktemp(dbname)) as project:
+        yield project
 
 
 @pytest.fixture

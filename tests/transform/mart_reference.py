@@ -7,6 +7,8 @@ import csv
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +27,117 @@ def bundled_airports() -> dict[int, tuple[str, str, str]]:
                 for row in csv.DictReader(src)}
 
 
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+def bundled_carriers() -> dict[str, str]:
+    """carrier -> carrier_name of seeds/carriers.csv."""
+    with (Path(project_dir()) / "seeds" / "carriers.csv").open(encoding="utf-8") as src:
+        return {row["carrier"]: row["carrier_name"] for row in csv.DictReader(src)}
+
+
+# The dbt var min_route_flights' default (dbt_project.yml).
+MIN_ROUTE_FLIGHTS = 10
+LATE_ARRIVAL_MINUTES = 15
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Near:
+    """A value the warehouse rounds to `places` decimals from its own floating-point
+    computation: equal to the exact value within half a unit of the last place."""
+
+    value: float
+    places: int
+
+    def matches(self, got: Any) -> bool:
+        if got is None:
+            return False
+        step = Decimal(1).scaleb(-self.places)
+        return (Decimal(got) == Decimal(got).quantize(step)
+                and abs(float(got) - self.value) <= float(step) / 2 + 1e-9)
+
+
+def rounded(numerator: int, denominator: int, factor: int = 1, places: int = 1) -> Decimal | None:
+    """numerator * factor / denominator rounded half away from zero, as PostgreSQL's
+    round(numeric) does; None when the denominator is 0."""
+    if denominator == 0:
+        return None
+    with localcontext() as exact:
+        exact.prec = 60
+        value = Decimal(numerator * factor) / Decimal(denominator)
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def percentage(part: int, whole: int) -> Decimal | None:
+    return rounded(part, whole, factor=100)
+
+
+def _is_delayed(f: Flight, threshold: int) -> bool:
+    return f[4] is not None and f[4] > threshold
+
+
+def _is_diverted(f: Flight) -> bool:
+    return f[4] is not None and f[5] is None
+
+
+def _has_arrived(f: Flight) -> bool:
+    return f[4] is not None and f[5] is not None
+
+
+def _is_on_time(f: Flight) -> bool:
+    return _has_arrived(f) and f[5] < LATE_ARRIVAL_MINUTES
+
+
+def _is_arrived_late(f: Flight) -> bool:
+    return _has_arrived(f) and f[5] >= LATE_ARRIVAL_MINUTES
 
 
 def delay_measures(group: list[Flight], threshold: int) -> dict[str, Any]:
     operated = [f for f in group if f[4] is not None]
-    delayed = [f for f in operated if f[4] > threshold]
+    delayed = [f for f in operated if _is_delayed(f, threshold)]
+    delayed_arrivals = [f[5] for f in delayed if f[5] is not None]
     return {
         "flights_scheduled": len(group),
         "flights_operated": len(operated),
         "flights_cancelled": len(group) - len(operated),
         "flights_delayed": len(delayed),
-        "delay_rate": len(delayed) / len(operated) if operated else None,
-        "avg_dep_delay_minutes": _mean([f[4] for f in operated]),
-        "avg_dep_delay_of_delayed_minutes": _mean([f[4] for f in delayed]),
-        "avg_arr_delay_of_delayed_minutes": _mean([f[5] for f in delayed if f[5] is not None]),
+        "delay_rate_pct": percentage(len(delayed), len(operated)),
+        "avg_dep_delay_minutes": rounded(sum(f[4] for f in operated), len(operated)),
+        "avg_dep_delay_of_delayed_minutes": rounded(sum(f[4] for f in delayed), len(delayed)),
+        "avg_arr_delay_of_delayed_minutes": rounded(sum(delayed_arrivals),
+                                                    len(delayed_arrivals)),
         "max_dep_delay_minutes": max((f[4] for f in operated), default=None),
+    }
+
+
+def on_time_measures(group: list[Flight]) -> dict[str, Any]:
+    on_time = sum(1 for f in group if _is_on_time(f))
+    return {
+        "flights_on_time": on_time,
+        "flights_diverted": sum(1 for f in group if _is_diverted(f)),
+        "on_time_pct": percentage(on_time, len(group)),
+    }
+
+
+def on_time_breakdown(group: list[Flight]) -> dict[str, Any]:
+    on_time = sum(1 for f in group if _is_on_time(f))
+    return {
+        "flights_scheduled": len(group),
+        "flights_on_time": on_time,
+        "flights_arrived_late": sum(1 for f in group if _is_arrived_late(f)),
+        "flights_cancelled": sum(1 for f in group if f[4] is None),
+        "flights_diverted": sum(1 for f in group if _is_diverted(f)),
+        "on_time_pct": percentage(on_time, len(group)),
+    }
+
+
+def arrival_measures(group: list[Flight]) -> dict[str, Any]:
+    arrived = [f for f in group if _has_arrived(f)]
+    late = [f for f in arrived if _is_arrived_late(f)]
+    return {
+        "flights_arrived": len(arrived),
+        "flights_arrived_late": len(late),
+        "late_arrival_pct": percentage(len(late), len(arrived)),
+        "avg_arr_delay_minutes": rounded(sum(f[5] for f in arrived), len(arrived)),
+        "avg_arr_delay_of_late_minutes": rounded(sum(f[5] for f in late), len(late)),
     }
 
 
@@ -66,46 +162,99 @@ def _grouped(flights: Iterable[Flight], key: Callable[[Flight], Any]) -> dict[An
     return groups
 
 
+def _origin(airports: dict, airport_id: int) -> dict[str, Any]:
+    name, city, state = airports[airport_id]
+    return {"origin_airport": name, "origin_city": city, "origin_state": state}
+
+
+def _dest(airports: dict, airport_id: int) -> dict[str, Any]:
+    name, city, state = airports[airport_id]
+    return {"dest_airport": name, "dest_city": city, "dest_state": state}
+
+
+def delay_ranks(routes: dict[Any, dict[str, Any]]) -> dict[Any, int]:
+    """SQL's rank() over (order by delay_rate_pct desc, flights_delayed desc)."""
+    def order(key: Any) -> tuple:
+        return (routes[key]["delay_rate_pct"], routes[key]["flights_delayed"])
+    return {key: 1 + sum(1 for other in routes if order(other) > order(key)) for key in routes}
+
+
 def expected_marts(
-    flights: Sequence[Flight], airports: dict[int, tuple[str, str, str]], threshold: int = 60
+    flights: Sequence[Flight], airports: dict[int, tuple[str, str, str]], threshold: int = 60,
+    carriers: dict[str, str] | None = None, min_route_flights: int = MIN_ROUTE_FLIGHTS,
 ) -> dict[str, dict[Any, dict[str, Any]]]:
     """mart -> key -> column -> value, for flights between known airports."""
+    names = bundled_carriers() if carriers is None else carriers
     known = [f for f in flights if f[2] in airports and f[3] in airports]
     marts: dict[str, dict[Any, dict[str, Any]]] = {}
     marts["mv_carrier_delays"] = {
-        carrier: {**delay_measures(group, threshold),
+        carrier: {"carrier_name": names.get(carrier, carrier),
+                  **delay_measures(group, threshold), **on_time_measures(group),
                   "first_flight_date": min(f[6] for f in group),
                   "last_flight_date": max(f[6] for f in group)}
         for carrier, group in _grouped(known, lambda f: f[1]).items()
     }
-    marts["mv_route_delays"] = {
-        (origin, dest): {
-            "dep_airport": airports[origin][0], "arr_airport": airports[dest][0],
-            "dep_city": airports[origin][1], "arr_city": airports[dest][1],
-            "dep_state": airports[origin][2], "arr_state": airports[dest][2],
-            **delay_measures(group, threshold),
-        }
+    marts["mv_on_time_by_carrier"] = {
+        carrier: {"carrier_name": names.get(carrier, carrier), **on_time_breakdown(group)}
+        for carrier, group in _grouped(known, lambda f: f[1]).items()
+    }
+    marts["mv_on_time_by_airport"] = {
+        origin: {**_origin(airports, origin), **on_time_breakdown(group)}
+        for origin, group in _grouped(known, lambda f: f[2]).items()
+    }
+    routes = {
+        (origin, dest): {**_origin(airports, origin), **_dest(airports, dest),
+                         **delay_measures(group, threshold)}
         for (origin, dest), group in _grouped(known, lambda f: (f[2], f[3])).items()
     }
+    marts["mv_route_delays"] = routes
+    prone = {key: row for key, row in routes.items()
+             if row["flights_operated"] >= min_route_flights}
+    ranks = delay_ranks(prone)
+    marts["mv_delay_prone_routes"] = {key: {**row, "delay_rank": ranks[key]}
+                                      for key, row in prone.items()}
     marts["mv_delays_by_origin"] = {
         key: delay_measures(group, threshold)
         for key, group in _grouped(
-            known, lambda f: (airports[f[2]][2], airports[f[2]][1])
+            known, lambda f: (airports[f[2]][1], airports[f[2]][2])
         ).items()
     }
+    marts["mv_delays_by_origin_state"] = {
+        state: delay_measures(group, threshold)
+        for state, group in _grouped(known, lambda f: airports[f[2]][2]).items()
+    }
+    marts["mv_delays_by_origin_airport"] = {
+        origin: {**_origin(airports, origin), **delay_measures(group, threshold)}
+        for origin, group in _grouped(known, lambda f: f[2]).items()
+    }
+    marts["mv_arrival_delays_by_destination"] = {
+        dest: {**_dest(airports, dest), **arrival_measures(group)}
+        for dest, group in _grouped(known, lambda f: f[3]).items()
+    }
     marts["mv_daily_delay_trend"] = {
-        day: delay_measures(group, threshold)
+        day: {**delay_measures(group, threshold), **on_time_measures(group)}
         for day, group in _grouped(known, lambda f: f[6]).items()
+    }
+    marts["mv_delays_by_month"] = {
+        month: {**delay_measures(group, threshold), **on_time_measures(group)}
+        for month, group in _grouped(known, lambda f: f[6].replace(day=1)).items()
+    }
+    marts["mv_delays_by_weekday"] = {
+        weekday: {"day_name": DAY_NAMES[weekday - 1], **delay_measures(group, threshold),
+                  **on_time_measures(group)}
+        for weekday, group in _grouped(known, lambda f: f[6].isoweekday()).items()
     }
     paired = [f for f in known if f[4] is not None and f[5] is not None]
     correlation = {}
     for carrier, group in [*_grouped(paired, lambda f: f[1]).items(), ("ALL", paired)]:
         pairs = [(f[4], f[5]) for f in group]
+        r = pearson(pairs)
         correlation[carrier] = {
+            "carrier_name": "All carriers" if carrier == "ALL" else names.get(carrier, carrier),
             "flights_operated": len(pairs),
-            "avg_dep_delay_minutes": _mean([x for x, _ in pairs]),
-            "avg_arr_delay_minutes": _mean([y for _, y in pairs]),
-            "dep_arr_delay_correlation": pearson(pairs),
+            "avg_dep_delay_minutes": rounded(sum(x for x, _ in pairs), len(pairs)),
+            "avg_arr_delay_minutes": rounded(sum(y for _, y in pairs), len(pairs)),
+            "dep_arr_delay_correlation": None if r is None else Near(r, 3),
         }
     marts["mv_delay_correlation"] = correlation
     return marts
@@ -113,9 +262,17 @@ def expected_marts(
 
 MART_KEYS = {
     "mv_carrier_delays": ["carrier"],
+    "mv_on_time_by_carrier": ["carrier"],
+    "mv_on_time_by_airport": ["origin_airport_id"],
     "mv_route_delays": ["origin_airport_id", "dest_airport_id"],
-    "mv_delays_by_origin": ["dep_state", "dep_city"],
+    "mv_delay_prone_routes": ["origin_airport_id", "dest_airport_id"],
+    "mv_delays_by_origin": ["origin_city", "origin_state"],
+    "mv_delays_by_origin_state": ["origin_state"],
+    "mv_delays_by_origin_airport": ["origin_airport_id"],
+    "mv_arrival_delays_by_destination": ["dest_airport_id"],
     "mv_daily_delay_trend": ["flight_date"],
+    "mv_delays_by_month": ["flight_month"],
+    "mv_delays_by_weekday": ["day_of_week"],
     "mv_delay_correlation": ["carrier"],
 }
 
@@ -130,16 +287,31 @@ def actual_mart(query: Callable[[str], list[tuple]], mart: str, columns: list[st
     return actual
 
 
+def mart_columns(query: Callable[[str], list[tuple]], mart: str) -> list[str]:
+    """The mart's columns, from the catalog (materialized views included)."""
+    return [name for (name,) in query(
+        "select attname from pg_attribute where attrelid = to_regclass('airlines." + mart
+        + "') and attnum > 0 and not attisdropped order by attnum"
+    )]
+
+
 def assert_marts_equal(query: Callable[[str], list[tuple]], expected: dict) -> None:
-    """Every mart, every row, every column equals the reference (floats to 1e-9)."""
+    """Every mart, every row, every column equals the reference: counts, rounded rates and
+    averages exactly (numeric), the correlation to its 3 decimals; and no mart has a column
+    the reference does not check."""
+    assert set(expected) == set(MART_KEYS)
     for mart, rows in expected.items():
+        assert rows, f"{mart}: the test data gives it no rows"
         columns = list(next(iter(rows.values())).keys())
+        assert sorted(mart_columns(query, mart)) == sorted([*MART_KEYS[mart], *columns]), mart
         actual = actual_mart(query, mart, columns)
         assert set(actual) == set(rows), mart
         for key, values in rows.items():
             for column, value in values.items():
                 got = actual[key][column]
-                if isinstance(value, float):
+                if isinstance(value, Near):
+                    assert value.matches(got), (mart, key, column, got, value)
+                elif isinstance(value, float):
                     assert got == pytest.approx(value, rel=1e-9, abs=1e-9), (mart, key, column)
                 else:
-                    assert got == value, (mart, key, column)
+                    assert got == value, (mart, key, column, got, value)

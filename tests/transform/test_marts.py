@@ -1,17 +1,29 @@
 """The marts answer the business questions: every mart, column by column, equals the same
 numbers computed in plain Python (tests/transform/mart_reference.py), after a first build,
-after an incremental one and after a changed threshold."""
+after an incremental one, after a changed threshold or minimum of route flights, and with a
+carriers list of the warehouse's own."""
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
-from mart_reference import assert_marts_equal, bundled_airports, expected_marts
+from mart_reference import (
+    MIN_ROUTE_FLIGHTS,
+    assert_marts_equal,
+    bundled_airports,
+    bundled_carriers,
+    expected_marts,
+)
 
-CARRIERS = ["AA", "DL", "UA", "WN"]
+from airline_elt.seeds import install_carriers
+from airline_elt.state import project_dir
+
+# ZZ is in no carriers list: the marts show its code as its name.
+CARRIERS = ["AA", "DL", "UA", "WN", "ZZ"]
 AIRPORTS = [10397, 11292, 11298, 12892, 13930, 14107, 14869]
 UNKNOWN_AIRPORT = 19999
 
@@ -54,7 +66,42 @@ def built(dbt_project):
 
 def test_every_mart_column_equals_python(built):
     project, flights = built
-    assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
+    expected = expected_marts(flights, bundled_airports())
+    # The data reaches every case: routes on both sides of the minimum, every outcome.
+    routes = expected["mv_route_delays"].values()
+    assert {row["flights_operated"] >= MIN_ROUTE_FLIGHTS for row in routes} == {True, False}
+    outcomes = expected["mv_on_time_by_carrier"].values()
+    for column in ("flights_on_time", "flights_arrived_late", "flights_cancelled",
+                   "flights_diverted"):
+        assert sum(row[column] for row in outcomes) > 0, column
+    assert "ZZ" not in bundled_carriers()
+    assert expected["mv_carrier_delays"]["ZZ"]["carrier_name"] == "ZZ"
+    assert_marts_equal(project.query, expected)
+
+
+def test_rates_are_percentages_rounded_to_one_decimal(built):
+    project, _ = built
+    rows = project.query(
+        "select flights_delayed, flights_operated, delay_rate_pct, on_time_pct,"
+        " avg_dep_delay_minutes from airlines.mv_carrier_delays"
+    )
+    for delayed, operated, rate_pct, on_time_pct, avg_delay in rows:
+        assert rate_pct == round(rate_pct, 1) and on_time_pct == round(on_time_pct, 1)
+        assert avg_delay == round(avg_delay, 1)
+        assert abs(float(rate_pct) - 100 * delayed / operated) <= 0.05
+        assert 0 <= on_time_pct <= 100
+
+
+def test_delay_prone_routes_rank_by_rate_above_the_minimum(built):
+    project, _ = built
+    rows = project.query(
+        "select delay_rank, delay_rate_pct, flights_delayed, flights_operated"
+        " from airlines.mv_delay_prone_routes order by delay_rank, flights_delayed desc"
+    )
+    assert rows and rows[0][0] == 1
+    assert all(row[3] >= MIN_ROUTE_FLIGHTS for row in rows)
+    ordering = [(-row[1], -row[2]) for row in rows]
+    assert ordering == sorted(ordering)
 
 
 def test_a_new_day_keeps_every_mart_exact(built):
@@ -70,6 +117,37 @@ def test_another_threshold_gives_every_mart_its_numbers(built):
     project, flights = built
     project.run("build", "--vars", "{delay_threshold_minutes: 30}")
     assert_marts_equal(project.query, expected_marts(flights, bundled_airports(), threshold=30))
+    project.run("build")
+    assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
+
+
+def test_another_minimum_of_route_flights_gives_its_routes(built):
+    project, flights = built
+    project.run("build", "--vars", "{min_route_flights: 20}")
+    expected = expected_marts(flights, bundled_airports(), min_route_flights=20)
+    assert len(expected["mv_delay_prone_routes"]) < len(
+        expected_marts(flights, bundled_airports())["mv_delay_prone_routes"])
+    assert_marts_equal(project.query, expected)
+    project.run("build")
+    assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
+
+
+def test_a_carriers_list_of_its_own_names_the_carriers(built, tmp_path):
+    project, flights = built
+    own = tmp_path / "L_UNIQUE_CARRIERS.csv"
+    own.write_text('"Code","Description"\n"AA","Our American"\n"ZZ","Zed Air"\n',
+                   encoding="utf-8")
+    install_carriers(own, project.home)
+    try:
+        project.run("build")  # nothing landed: the carriers alone refresh the marts
+        names = {"AA": "Our American", "ZZ": "Zed Air"}
+        assert_marts_equal(project.query,
+                           expected_marts(flights, bundled_airports(), carriers=names))
+        assert dict(project.query(
+            "select carrier, carrier_name from airlines.mv_on_time_by_carrier"
+        )) == {"AA": "Our American", "DL": "DL", "UA": "UA", "WN": "WN", "ZZ": "Zed Air"}
+    finally:
+        install_carriers(Path(project_dir()) / "seeds" / "carriers.csv", project.home)
     project.run("build")
     assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
 

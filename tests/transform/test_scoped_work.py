@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from mart_reference import MART_KEYS
 
 NOV_1, NOV_2, NOV_3 = date(2023, 11, 1), date(2023, 11, 2), date(2023, 11, 3)
 ATL, DEN, SLC = 10397, 11292, 14869
 ALL_DATES = ("--vars", "{test_all_dates: true}")
-MARTS = ("mv_carrier_delays", "mv_daily_delay_trend", "mv_delay_correlation",
-         "mv_delays_by_origin", "mv_route_delays", "rejected_flights", "unknown_airports")
+MARTS = (*MART_KEYS, "rejected_flights", "unknown_airports")
 
 
 def flight(flight_id: str, day: date, dep: int | None, origin: int = ATL, dest: int = DEN):

@@ -1,6 +1,8 @@
-"""A warehouse built by the previous main (marts over int_flights_enriched, no build log)
-takes this version on its next plain build: every materialized view gets its new SQL
-(dbt alone would only refresh it, dbt-core#8862), the marts are exact, the fact is kept."""
+"""A warehouse built by an earlier main takes this version on its next plain build: every
+materialized view gets its new SQL (dbt alone would only refresh it, dbt-core#8862), the
+marts are exact, the fact is kept. Two earlier mains: one whose marts read
+int_flights_enriched (no build log), and the last before issue 13, whose daily aggregate
+lacks the on-time columns: its every date is rebuilt so that none is left null."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from mart_reference import assert_marts_equal, bundled_airports, expected_marts
+from conftest import fresh_project
+from mart_reference import MART_KEYS, assert_marts_equal, bundled_airports, expected_marts
 from test_marts import land_by_day, make_flights
 
 from airline_elt.dbt import dbt_environment, dbt_executable
@@ -18,11 +21,15 @@ from airline_elt.state import project_dir
 
 # The last main before the marts read int_flight_delays_daily.
 PREVIOUS_MAIN = "090ad254b7f22b7e961bb9c8afbb5a0b3c340f1c"
+# The last main before issue 13 (int_flight_delays_daily without the on-time columns).
+BEFORE_ON_TIME_MAIN = "34c96c23488ad729064cdb1b4f76c2e443095da9"
+NEW_AGGREGATE_COLUMNS = ("flights_on_time", "flights_arrived_late", "flights_diverted",
+                         "flights_arrived", "sum_arr_delay", "sum_arr_delay_of_late")
 
 
-def previous_main_checkout(into: Path) -> Path:
+def previous_main_checkout(into: Path, commit: str = PREVIOUS_MAIN) -> Path:
     archive = subprocess.run(
-        ["git", "-C", str(project_dir()), "archive", "--format=tar", PREVIOUS_MAIN],
+        ["git", "-C", str(project_dir()), "archive", "--format=tar", commit],
         capture_output=True, check=True,
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
@@ -30,18 +37,33 @@ def previous_main_checkout(into: Path) -> Path:
     return into
 
 
-@pytest.fixture(scope="module")
-def old_warehouse(dbt_project, tmp_path_factory):
-    old_project = previous_main_checkout(tmp_path_factory.mktemp("previous-main"))
+def build_with(project, commit: str, tmp_path_factory) -> None:
+    """`dbt build` of an earlier main's checkout against the project's database."""
+    old_project = previous_main_checkout(tmp_path_factory.mktemp("previous-main"), commit)
     old_home = tmp_path_factory.mktemp("previous-main-home")
-    flights = make_flights(400, seed=11)
-    land_by_day(dbt_project, flights)
     result = subprocess.run(
         [dbt_executable(), "build"], cwd=old_project,
-        env=dbt_environment(dbt_project.connection, old_home), capture_output=True, text=True,
+        env=dbt_environment(project.connection, old_home), capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.fixture(scope="module")
+def old_warehouse(dbt_project, tmp_path_factory):
+    flights = make_flights(400, seed=11)
+    land_by_day(dbt_project, flights)
+    build_with(dbt_project, PREVIOUS_MAIN, tmp_path_factory)
     return dbt_project, flights
+
+
+@pytest.fixture(scope="module")
+def before_on_time_warehouse(connection, tmp_path_factory):
+    name = "t_upgrade_before_on_time"
+    with fresh_project(connection, name, tmp_path_factory.mktemp(name)) as project:
+        flights = make_flights(400, seed=13)
+        land_by_day(project, flights)
+        build_with(project, BEFORE_ON_TIME_MAIN, tmp_path_factory)
+        yield project, flights
 
 
 def definitions(project) -> dict[str, str]:
@@ -59,8 +81,7 @@ def test_a_plain_build_upgrades_every_mart_in_place(old_warehouse):
     project, flights = old_warehouse
     fact_before = sorted(project.fact())
     project.run("build")
-    for name in ("mv_carrier_delays", "mv_route_delays", "mv_delays_by_origin",
-                 "mv_daily_delay_trend", "mv_delay_correlation"):
+    for name in MART_KEYS:
         assert "int_flight_delays_daily" in definitions(project)[name], name
     assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
     assert sorted(project.fact()) == fact_before
@@ -69,3 +90,47 @@ def test_a_plain_build_upgrades_every_mart_in_place(old_warehouse):
     land_by_day(project, more)
     project.run("build")
     assert_marts_equal(project.query, expected_marts(flights + more, bundled_airports()))
+
+
+def aggregate_columns(project) -> list[str]:
+    return [name for (name,) in project.query(
+        "select column_name from information_schema.columns"
+        " where table_schema = 'intermediate' and table_name = 'int_flight_delays_daily'"
+    )]
+
+
+def test_the_main_before_on_time_had_no_on_time_columns(before_on_time_warehouse):
+    project, _ = before_on_time_warehouse
+    assert not set(NEW_AGGREGATE_COLUMNS) & set(aggregate_columns(project))
+    assert "delay_rate" in definitions(project)["mv_carrier_delays"]
+
+
+def test_a_plain_build_fills_the_new_columns_on_every_date(before_on_time_warehouse):
+    project, flights = before_on_time_warehouse
+    fact_before = sorted(project.fact())
+    project.run("build")
+    assert set(NEW_AGGREGATE_COLUMNS) <= set(aggregate_columns(project))
+    (rows, dates), = project.query(
+        "select count(*), count(distinct flight_date) from intermediate.int_flight_delays_daily"
+    )
+    assert dates == len({f[6] for f in flights}) and rows > dates
+    counted = " + ".join(f"count({column})" for column in NEW_AGGREGATE_COLUMNS[:4])
+    assert project.query(
+        f"select {counted} from intermediate.int_flight_delays_daily"
+    ) == [(4 * rows,)]
+    # The renamed columns reached every old view (replaced, not only refreshed).
+    old_definitions = definitions(project)
+    assert "delay_rate_pct" in old_definitions["mv_carrier_delays"]
+    assert "origin_state" in old_definitions["mv_delays_by_origin"]
+    assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
+    assert sorted(project.fact()) == fact_before
+    # The version is recorded: the next build rebuilds nothing.
+    built_at = project.query(
+        "select max(built_at) from intermediate.flight_date_builds"
+        " where model_name = 'int_flight_delays_daily'"
+    )
+    project.run("build")
+    assert project.query(
+        "select max(built_at) from intermediate.flight_date_builds"
+        " where model_name = 'int_flight_delays_daily'"
+    ) == built_at

@@ -1,0 +1,28 @@
+with
+
+daily_delays as (
+
+    select * from {{ ref('int_flight_delays_daily') }}
+
+),
+
+final as (
+
+    select
+        origin_airport_id,
+        dep_airport as origin_airport,
+        dep_city as origin_city,
+        dep_state as origin_state,
+        {{ delay_measures() }}
+
+    from daily_delays
+    where has_known_origin and has_known_destination
+    group by
+        origin_airport_id,
+        dep_airport,
+        dep_city,
+        dep_state
+
+)
+
+select * from final

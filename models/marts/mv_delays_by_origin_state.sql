@@ -1,0 +1,21 @@
+with
+
+daily_delays as (
+
+    select * from {{ ref('int_flight_delays_daily') }}
+
+),
+
+final as (
+
+    select
+        dep_state as origin_state,
+        {{ delay_measures() }}
+
+    from daily_delays
+    where has_known_origin and has_known_destination
+    group by dep_state
+
+)
+
+select * from final
