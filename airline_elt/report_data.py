@@ -160,8 +160,11 @@ class ReportData:
 
 
 def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: str = "raw",
+                     intermediate_schema: str = "intermediate",
                      project_dir: Path | None = None) -> ReportData:
-    """Every row the report shows. `project_dir` (the dbt project) gives the thresholds."""
+    """Every row the report shows. The delay threshold is the one the marts were built with
+    (int_flight_delays_daily records it); `project_dir` (the dbt project) gives the defaults
+    of dbt_project.yml: min_route_flights, and the threshold when none is recorded."""
     reader = _Reader(conn)
     missing = sorted(set(REPORT_MARTS) - reader.relations(schema))
     if missing:
@@ -231,7 +234,8 @@ def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: s
             order by on_time_pct desc, flights_scheduled desc, carrier""")],
         last_run=_last_run(reader, raw_schema),
         unknown_airports=_unknown_airports(reader, schema),
-        delay_threshold_minutes=_int_or_none(project_vars.get("delay_threshold_minutes")),
+        delay_threshold_minutes=_threshold_in_use(reader, intermediate_schema)
+        or _int_or_none(project_vars.get("delay_threshold_minutes")),
         min_route_flights=_int_or_none(project_vars.get("min_route_flights")),
     )
 
@@ -277,6 +281,16 @@ def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
         rows_landed=sum(_int(row[3]) for row in by_status),
         rows_rejected=sum(_int(row[4]) for row in by_status),
     )
+
+
+def _threshold_in_use(reader: _Reader, intermediate_schema: str) -> int | None:
+    """The delay threshold every date of the daily aggregate was built with (a build that
+    changes it rebuilds every date); None when not recorded or not one value."""
+    if "int_flight_delays_daily" not in reader.relations(intermediate_schema):
+        return None
+    values = reader.rows(f"select distinct delay_threshold_minutes "
+                         f"from {intermediate_schema}.int_flight_delays_daily")
+    return _int_or_none(values[0][0]) if len(values) == 1 else None
 
 
 def _unknown_airports(reader: _Reader, schema: str) -> UnknownAirports:

@@ -24,14 +24,15 @@ from airline_elt.report_data import DbConnection, load_report_data
 PROJECT_DIR = Path(__file__).resolve().parent  # /opt/airline-elt: dbt_project.yml beside it
 
 
-def marts_schema(env: Mapping[str, str]) -> str:
-    """Where the target built the marts (macros/generate_schema_name.sql): `airlines` on prod,
-    `<DBT_SCHEMA>_airlines` on dev (profiles.yml.example's default schema for dev)."""
+def built_schema(env: Mapping[str, str], name: str = "airlines") -> str:
+    """Where the target built the models of custom schema `name` (macros/
+    generate_schema_name.sql): `name` on prod, `<DBT_SCHEMA>_<name>` on dev (with
+    profiles.yml.example's default schema for dev)."""
     target = env.get("DBT_TARGET", "prod")
     if target in ("prod", "local"):
-        return "airlines"
+        return name
     schema = env.get("DBT_SCHEMA") or f"dev_{env.get('USER', 'shared')}"
-    return f"{schema}_airlines"
+    return f"{schema}_{name}"
 
 
 def report_location(docs_uri: str) -> tuple[str, str]:
@@ -45,11 +46,13 @@ def report_location(docs_uri: str) -> tuple[str, str]:
     return parsed.netloc, prefix + REPORT_FILE
 
 
-def publish(conn: DbConnection, docs_uri: str, s3: Any, schema: str = "airlines",
+def publish(conn: DbConnection, docs_uri: str, s3: Any, env: Mapping[str, str],
             project_dir: Path = PROJECT_DIR) -> str:
     """Write the report from `conn`'s marts and upload it; returns its s3:// URI."""
     bucket, key = report_location(docs_uri)
-    data = load_report_data(conn, schema=schema, project_dir=project_dir)
+    data = load_report_data(conn, schema=built_schema(env, "airlines"),
+                            intermediate_schema=built_schema(env, "intermediate"),
+                            project_dir=project_dir)
     with tempfile.TemporaryDirectory() as folder:
         path = write_report(data, Path(folder) / REPORT_FILE)
         s3.upload_file(str(path), bucket, key,
@@ -78,7 +81,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         conn = connect_redshift(os.environ)
         try:
-            uri = publish(conn, argv[0], boto3.client("s3"), schema=marts_schema(os.environ))
+            uri = publish(conn, argv[0], boto3.client("s3"), os.environ)
         finally:
             conn.close()
     except Exception as error:

@@ -30,7 +30,8 @@ def test_the_report_is_uploaded_beside_the_docs_site(sample_cli: Cli) -> None:
     with mock_aws(), psycopg.connect(sample_cli.url(), autocommit=True) as conn:
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="docs-bucket")
-        uri = module.publish(conn, "s3://docs-bucket/dbt-docs/", s3, project_dir=REPO)
+        uri = module.publish(conn, "s3://docs-bucket/dbt-docs/", s3, {"DBT_TARGET": "prod"},
+                             project_dir=REPO)
         assert uri == "s3://docs-bucket/dbt-docs/report.html"
         stored = s3.get_object(Bucket="docs-bucket", Key="dbt-docs/report.html")
         body = stored["Body"].read().decode("utf-8")
@@ -61,8 +62,10 @@ def test_a_docs_uri_that_is_not_s3_is_refused() -> None:
      ({"DBT_TARGET": "dev", "DBT_SCHEMA": "dev_alice"}, "dev_alice_airlines"),
      ({"DBT_TARGET": "dev", "USER": "bob"}, "dev_bob_airlines")],
 )
-def test_the_marts_schema_follows_generate_schema_name(env: dict[str, str], schema: str) -> None:
-    assert _publish_report().marts_schema(env) == schema
+def test_the_schemas_follow_generate_schema_name(env: dict[str, str], schema: str) -> None:
+    module = _publish_report()
+    assert module.built_schema(env) == schema
+    assert module.built_schema(env, "intermediate") == schema.replace("airlines", "intermediate")
 
 
 def test_the_entrypoint_runs_this_script_in_the_image() -> None:

@@ -117,8 +117,12 @@ def test_unknown_airports_count_the_unknown_airports_mart(data: ReportData, samp
     assert data.unknown_airports.flights == sum(row["flights"] for row in rows)
 
 
-def test_the_thresholds_come_from_dbt_project_yml(data: ReportData) -> None:
-    assert data.delay_threshold_minutes == 60  # vars: delay_threshold_minutes in dbt_project.yml
+def test_the_threshold_is_the_one_the_marts_were_built_with(data: ReportData,
+                                                            sample_db: Db) -> None:
+    built = sample_db.execute("select distinct delay_threshold_minutes "
+                              "from intermediate.int_flight_delays_daily").fetchall()
+    assert built == [(60,)]  # the default of dbt_project.yml
+    assert data.delay_threshold_minutes == 60
 
 
 def test_a_schema_without_the_marts_is_a_clear_error(sample_db: psycopg.Connection) -> None:
