@@ -67,15 +67,35 @@ class ProxyRecorder:
                     self.requests.append("(connection, no request)")
 
 
+# Chromium's own services (network time, sign-in, variations, the search engine's preconnect)
+# would call Google on their own; they are switched off or pointed at a closed local port, so
+# that whatever reaches the recorder came from the page.
+CLOSED = "http://127.0.0.1:1"
+CHROMIUM_OWN_TRAFFIC_OFF = [
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-domain-reliability", "--disable-breakpad",
+    "--disable-client-side-phishing-detection", "--metrics-recording-only", "--no-pings",
+    "--disable-field-trial-config", "--disable-variations-seed-fetch", "--dns-prefetch-disable",
+    "--disable-search-engine-choice-screen", "--disable-signin-promo",
+    "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,"
+    "OptimizationGuideModelDownloading,MediaRouter,Translate,AutofillServerCommunication,"
+    "CertificateTransparencyComponentUpdater,PreconnectToSearch,NetworkPrediction",
+    f"--variations-server-url={CLOSED}", f"--gaia-url={CLOSED}", f"--google-url={CLOSED}",
+    f"--lso-url={CLOSED}", f"--google-apis-url={CLOSED}", f"--google-base-url={CLOSED}",
+    f"--gcm-checkin-url={CLOSED}", f"--gcm-registration-url={CLOSED}",
+    f"--gcm-mcs-endpoint={CLOSED}",
+]
+
+
 def _offline_flags(proxy_port: int, profile: Path) -> list[str]:
     return [
         "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
         "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-default-apps", "--disable-domain-reliability", "--disable-breakpad",
-        "--disable-client-side-phishing-detection", "--metrics-recording-only",
+        *CHROMIUM_OWN_TRAFFIC_OFF,
+        # Every request to another host goes to the recorder; no name resolves (but the
+        # recorder's address, so that what tries to leave is seen rather than lost).
         f"--proxy-server=http://127.0.0.1:{proxy_port}", "--proxy-bypass-list=<-loopback>",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         f"--user-data-dir={profile}",
         "--virtual-time-budget=20000",
     ]
