@@ -501,6 +501,9 @@ def cmd_report(ctx: Context) -> int:
     if not warehouse.exists():
         raise AirlineEltError(f"no warehouse yet in {warehouse.folder}",
                               "`make run` (or `airline-elt run --landing DIR`) fills one first")
+    if not warehouse.is_running():
+        ctx.console.print("starting the warehouse to read the marts "
+                          "(`airline-elt warehouse stop` stops it again)")
     connection = warehouse.start()
     with psycopg.connect(connection.url(), autocommit=True) as conn:
         try:
