@@ -69,9 +69,9 @@ def delayed_means(threshold_minutes: int | None) -> str:
     threshold = (f"more than {threshold_minutes} minutes" if threshold_minutes is not None
                  else "more than the threshold of the dbt var delay_threshold_minutes")
     return (f"A flight is delayed when it departs {threshold} late. The delay rate is the "
-            "share of operated flights (not cancelled or diverted) that were delayed. A flight "
-            "is on time (the DOT rule) when it arrives less than 15 minutes late; cancelled "
-            "and diverted flights are not on time.")
+            "share of the flights that took off (operated: cancelled flights left out) that "
+            "were delayed. A flight is on time (the US DOT's rule) when it arrives less than "
+            "15 minutes late; cancelled and diverted flights are not on time.")
 
 
 def charts(data: ReportData) -> list[Chart]:
@@ -111,7 +111,7 @@ def _daily_trend(data: ReportData) -> Chart:
     figure.update_xaxes(title_text="Flight date", tickformat="%d %b")
     figure.update_yaxes(title_text="Flights", tickformat=",", secondary_y=False)
     figure.update_yaxes(title_text="Delay rate (%)", ticksuffix=" %", rangemode="tozero",
-                        tickformat=".1f",
+                        tickformat=".1f", tickmode="auto", nticks=6,
                         showgrid=False, secondary_y=True)
     _style(figure, 420)
     return Chart("daily-trend", "Daily trend",
