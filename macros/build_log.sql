@@ -218,6 +218,9 @@ create index if not exists flight_date_airports_date_idx
 {#- Post-hook: the version this build built its dates with (same transaction as its rows). -#}
 {% macro record_definition_version() -%}
     {%- set stamp = definition_version_stamp() -%}
+    {%- if stamp is none -%}
+    select 1 as no_definition_version
+    {%- else -%}
     delete from {{ build_log('relation_definitions') }}
     where relation_name = '{{ this.identifier }}';
 
@@ -229,4 +232,5 @@ create index if not exists flight_date_airports_date_idx
         '{{ stamp }}',
         {{ build_stamp() }}
     )
+    {%- endif -%}
 {%- endmacro %}

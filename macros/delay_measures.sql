@@ -9,7 +9,10 @@
   Redshift give the same digits and analysts need no rounding of their own.
 -#}
 
-{#- round(numerator * factor / denominator, scale) in exact numeric; null when the denominator is 0. -#}
+{#-
+  round(numerator * factor / denominator, scale) in exact numeric; null when the
+  denominator is 0.
+-#}
 {% macro rounded_ratio(numerator, denominator, factor=1, scale=1) -%}
     cast(round(
         cast({{ factor }} * ({{ numerator }}) as numeric(38, 0))
@@ -40,7 +43,10 @@
 {%- endmacro %}
 
 
-{#- The DOT on-time measures: on time over scheduled flights (cancelled and diverted count as not on time). -#}
+{#-
+  The DOT on-time measures: on time over scheduled flights (cancelled and diverted
+  flights count as not on time).
+-#}
 {% macro on_time_measures() -%}
     cast(sum(flights_on_time) as bigint) as flights_on_time,
     cast(sum(flights_diverted) as bigint) as flights_diverted,

@@ -229,6 +229,14 @@ def test_bad_landing_folder_is_a_short_error(cli: Cli) -> None:
     assert "landing folder not found: /nonexistent/landing" in result.stderr
 
 
+def test_bad_carriers_file_is_a_short_error(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "L_UNIQUE_CARRIERS.csv"
+    bad.write_text('"Code","Description"\n"DL","Delta"\n"DL","Delta again"\n')
+    result = cli("transform", "--carriers", str(bad))
+    assert_short_error(result)
+    assert "line 3: carrier DL repeats line 2" in result.stderr
+
+
 def test_bad_airports_file_is_a_short_error(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "airports.csv"
     bad.write_text("id,town\n1,Nowhere\n")
