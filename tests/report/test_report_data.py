@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -25,7 +26,8 @@ def _mart(db: psycopg.Connection, name: str) -> list[dict[str, Any]]:
 
 
 def _as_float(value: Any) -> Any:
-    return float(value) if value is not None and not isinstance(value, str | int) else value
+    """Numeric (Decimal) columns as the floats of the typed rows; anything else as it is."""
+    return float(value) if isinstance(value, Decimal | float) else value
 
 
 def _matches(rows: list[Any], mart: list[dict[str, Any]], key: tuple[str, ...],
