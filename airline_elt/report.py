@@ -20,6 +20,10 @@ from plotly.subplots import make_subplots
 from airline_elt.report_data import OVERALL_CARRIER, ReportData
 
 REPORT_FILE = "report.html"
+# A carrier's rate is charted from this many operated (scheduled, for on time) flights on: one
+# flight, delayed once, is not a 100 % carrier. The run summary's floor
+# (queries.MIN_CARRIER_FLIGHTS; not imported: the dbt image carries no database driver).
+MIN_CARRIER_FLIGHTS = 50
 TOP_ROUTES = 15
 SCATTER_ROUTES = 300  # the most delay-prone routes in the departure/arrival scatter
 
@@ -120,7 +124,9 @@ def _daily_trend(data: ReportData) -> Chart:
 
 
 def _carriers(data: ReportData) -> Chart:
-    rows = data.carriers  # highest delay rate first
+    rows = [row for row in data.carriers  # highest delay rate first
+            if row.flights_operated >= MIN_CARRIER_FLIGHTS]
+    left_out = len(data.carriers) - len(rows)
     figure = go.Figure(go.Bar(
         y=[_carrier_label(row.carrier, row.carrier_name) for row in rows],
         x=[row.delay_rate_pct for row in rows],
@@ -141,8 +147,9 @@ def _carriers(data: ReportData) -> Chart:
                         rangemode="tozero")
     _style(figure, _bar_height(len(rows)))
     return Chart("carriers", "Carriers by delay rate",
-                 "Each carrier's delay rate, highest first; the colour shows how many flights "
-                 "it operated, so a high rate on few flights stands out as a pale bar.", figure)
+                 "Each carrier's delay rate, highest first, with its delayed and operated "
+                 "flights; the colour shows its volume (pale: few flights)."
+                 + _left_out(left_out, "operated"), figure)
 
 
 def _routes(data: ReportData) -> Chart:
@@ -230,38 +237,45 @@ def _dep_vs_arr(data: ReportData) -> Chart:
 
 
 def _correlation_by_carrier(data: ReportData) -> Chart:
-    rows = [row for row in data.correlations
-            if row.carrier != OVERALL_CARRIER and row.dep_arr_delay_correlation is not None]
+    carriers = [row for row in data.correlations if row.carrier != OVERALL_CARRIER
+                and row.dep_arr_delay_correlation is not None]
+    rows = [row for row in carriers if row.flights_operated >= MIN_CARRIER_FLIGHTS]
     rows.sort(key=lambda row: (-(row.dep_arr_delay_correlation or 0.0), row.carrier))
-    figure = go.Figure(go.Bar(
-        x=[_carrier_label(row.carrier, row.carrier_name) for row in rows],
-        y=[row.dep_arr_delay_correlation for row in rows],
-        marker_color=RATE,
+    values = [row.dep_arr_delay_correlation or 0.0 for row in rows]
+    figure = go.Figure(go.Scatter(
+        y=[_carrier_label(row.carrier, row.carrier_name) for row in rows], x=values,
+        mode="markers", name="a carrier",
+        marker={"color": RATE, "size": _sizes([row.flights_operated for row in rows])},
         customdata=[[row.flights_operated, row.avg_dep_delay_minutes or 0.0,
                      row.avg_arr_delay_minutes or 0.0] for row in rows],
-        hovertemplate="%{x}: r = %{y:.3f} over %{customdata[0]:,} flights (average "
+        hovertemplate="%{y}: r = %{x:.3f} over %{customdata[0]:,} flights (average "
                       "departure delay %{customdata[1]:.1f} min, arrival %{customdata[2]:.1f} "
                       "min)<extra></extra>",
     ))
     overall = data.overall_correlation
     if overall is not None and overall.dep_arr_delay_correlation is not None:
-        figure.add_hline(y=overall.dep_arr_delay_correlation, line_dash="dash",
+        values.append(overall.dep_arr_delay_correlation)
+        figure.add_vline(x=overall.dep_arr_delay_correlation, line_dash="dash",
                          line_color=DELAYED,
                          annotation_text=f"all carriers: r = "
                                          f"{overall.dep_arr_delay_correlation:.3f}",
-                         annotation_position="top left")
-    figure.update_xaxes(title_text="Carrier", type="category")
-    figure.update_yaxes(title_text="Correlation of departure and arrival delay (r)",
-                        range=[min(0.0, *(row.dep_arr_delay_correlation or 0.0 for row in rows)),
-                               1.05])
-    _style(figure, 400)
+                         annotation_position="bottom left")
+    low = max(-1.0, min([*values, 1.0]) - 0.05)
+    figure.update_yaxes(title_text="Carrier", autorange="reversed")
+    figure.update_xaxes(title_text="Correlation of departure and arrival delay (Pearson's r)",
+                        range=[low, 1.0])
+    _style(figure, _bar_height(len(rows)))
     return Chart("correlation", "Departure vs arrival delay, by carrier",
                  "Pearson's r of departure and arrival delay over each carrier's flights with "
-                 "both (1: a late departure means an equally late arrival).", figure)
+                 "both (1: a late departure means an equally late arrival); the dot's size is "
+                 "the carrier's volume." + _left_out(len(carriers) - len(rows), "operated"),
+                 figure)
 
 
 def _on_time_by_carrier(data: ReportData) -> Chart:
-    rows = data.on_time_by_carrier  # best on-time rate first
+    rows = [row for row in data.on_time_by_carrier  # best on-time rate first
+            if row.flights_scheduled >= MIN_CARRIER_FLIGHTS]
+    left_out = len(data.on_time_by_carrier) - len(rows)
     labels = [_carrier_label(row.carrier, row.carrier_name) for row in rows]
     figure = go.Figure()
     parts = [("On time", ON_TIME, [row.flights_on_time for row in rows]),
@@ -286,8 +300,8 @@ def _on_time_by_carrier(data: ReportData) -> Chart:
                         range=[0, 100])
     _style(figure, _bar_height(len(rows)))
     return Chart("on-time", "On-time performance by carrier",
-                 "What became of each carrier's scheduled flights, best on-time rate first.",
-                 figure)
+                 "What became of each carrier's scheduled flights, best on-time rate first."
+                 + _left_out(left_out, "scheduled"), figure)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -302,6 +316,13 @@ def _style(figure: go.Figure, height: int) -> None:
     )
     figure.update_yaxes(automargin=True)
     figure.update_xaxes(automargin=True)
+
+
+def _left_out(carriers: int, counted: str) -> str:
+    if not carriers:
+        return ""
+    return (f" Not shown: {carriers} carrier{'s' if carriers != 1 else ''} with fewer than "
+            f"{MIN_CARRIER_FLIGHTS} {counted} flights.")
 
 
 def _bar_height(bars: int) -> int:

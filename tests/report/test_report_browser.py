@@ -12,6 +12,9 @@ import pytest
 from chromium import PageVisit, rendered_charts, visit
 from conftest import ARTIFACTS, Cli
 
+from airline_elt import queries
+from airline_elt.report import MIN_CARRIER_FLIGHTS
+
 SCREENSHOT = ARTIFACTS / "report-screenshot.png"
 CHART_IDS = ["daily-trend", "carriers", "routes", "origin-states", "dep-vs-arr", "correlation",
              "on-time"]
@@ -57,20 +60,35 @@ def test_every_chart_is_drawn_with_data_and_labelled_axes(page: PageVisit) -> No
 
 
 def test_the_charts_show_every_row_of_their_marts(page: PageVisit, sample_cli: Cli) -> None:
+    """Carriers with enough flights (MIN_CARRIER_FLIGHTS: a carrier flown once is no 100 %
+    carrier), the top 15 delay-prone routes, every day; the carriers left out are named."""
     charts = {chart.div_id: chart for chart in rendered_charts(page.dom)}
     with psycopg.connect(sample_cli.url(), autocommit=True) as conn:
-        carriers = conn.execute("select count(*) from airlines.mv_carrier_delays "
-                                "where flights_operated > 0").fetchone()[0]
+        carriers, few = conn.execute(
+            "select count(*) filter (where flights_operated >= %s), "
+            "count(*) filter (where flights_operated between 1 and %s - 1) "
+            "from airlines.mv_carrier_delays", (MIN_CARRIER_FLIGHTS, MIN_CARRIER_FLIGHTS),
+        ).fetchone()
         routes = conn.execute("select count(*) from airlines.mv_delay_prone_routes").fetchone()[0]
         days = conn.execute("select count(*) from airlines.mv_daily_delay_trend").fetchone()[0]
+    assert carriers >= 5 and few >= 1  # the sample has both kinds
     assert charts["carriers"].marks == carriers
+    assert charts["correlation"].marks == carriers
+    assert f"Not shown: {few} carrier" in _text(page)
     assert charts["routes"].marks == min(routes, 15)
     assert charts["daily-trend"].marks >= 2 * days  # a bar per day for operated and delayed
 
 
+def test_the_carrier_floor_is_the_run_summarys() -> None:
+    assert MIN_CARRIER_FLIGHTS == queries.MIN_CARRIER_FLIGHTS
+
+
+def _text(page: PageVisit) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.dom))
+
+
 def test_the_page_says_what_delayed_means_and_shows_the_last_run(page: PageVisit) -> None:
-    text = re.sub(r"<[^>]+>", " ", page.dom)
-    text = re.sub(r"\s+", " ", text)
+    text = _text(page)
     assert "departs more than 60 minutes late" in text
     assert "files landed 21" in text
     assert "rows rejected" in text and "unknown airports" in text
