@@ -219,18 +219,18 @@ create index if not exists flight_date_airports_date_idx
 {% macro record_definition_version() -%}
     {%- set stamp = definition_version_stamp() -%}
     {%- if stamp is none -%}
-    select 1 as no_definition_version
+        select 1 as no_definition_version
     {%- else -%}
-    delete from {{ build_log('relation_definitions') }}
-    where relation_name = '{{ this.identifier }}';
+        delete from {{ build_log('relation_definitions') }}
+        where relation_name = '{{ this.identifier }}';
 
-    insert into {{ build_log('relation_definitions') }}
-        (relation_name, definition_md5, input_stamp, built_at)
-    values (
-        '{{ this.identifier }}',
-        '{{ local_md5(stamp) }}',
-        '{{ stamp }}',
-        {{ build_stamp() }}
-    )
+        insert into {{ build_log('relation_definitions') }}
+            (relation_name, definition_md5, input_stamp, built_at)
+        values (
+            '{{ this.identifier }}',
+            '{{ local_md5(stamp) }}',
+            '{{ stamp }}',
+            {{ build_stamp() }}
+        )
     {%- endif -%}
 {%- endmacro %}

@@ -1,13 +1,18 @@
 {#-
-  Column comments (persist_docs) on every relation kind. dbt-postgres looks a
+  persist_docs on PostgreSQL for every relation kind. dbt's default looks a
   relation's columns up in information_schema.columns, which lists no
-  materialized views, so the marts' column descriptions would be skipped
-  silently. On PostgreSQL the columns are read from pg_attribute instead
-  (tables, views and materialized views alike); other targets keep the
-  adapter's lookup. dbt-redshift's alter_column_comment calls this macro too.
+  materialized views, so the marts' column descriptions were dropped (with a
+  warning that the columns are "not present in the database"). Here the
+  columns are read from pg_attribute (tables, views and materialized views
+  alike) and commented here (the adapter's alter_column_comment filters by
+  information_schema again); the rest is dbt's default__persist_docs.
+  Redshift keeps its adapter's own macro.
 -#}
-{% macro postgres__alter_column_comment(relation, column_dict) %}
-    {%- if target.type == 'postgres' -%}
+{% macro postgres__persist_docs(relation, model, for_relation, for_columns) -%}
+    {%- if for_relation and config.persist_relation_docs() and model.description -%}
+        {%- do run_query(alter_relation_comment(relation, model.description)) -%}
+    {%- endif -%}
+    {%- if for_columns and config.persist_column_docs() and model.columns -%}
         {%- set columns_query -%}
             select attribute.attname
             from pg_catalog.pg_attribute as attribute
@@ -17,11 +22,17 @@
                 and not attribute.attisdropped
         {%- endset -%}
         {%- set existing_columns = run_query(columns_query).columns[0].values() | list -%}
-    {%- else -%}
-        {%- set existing_columns = adapter.get_columns_in_relation(relation) | map(attribute="name") | list -%}
+        {%- set documented = validate_doc_columns(relation, model.columns, existing_columns) -%}
+        {%- set statements = [] -%}
+        {%- for column_name, column in documented.items() -%}
+            {%- do statements.append(
+                'comment on column ' ~ relation ~ '.'
+                ~ (adapter.quote(column_name) if column['quote'] else column_name)
+                ~ ' is ' ~ postgres_escape_comment(column['description'])
+            ) -%}
+        {%- endfor -%}
+        {%- if statements -%}
+            {%- do run_query(statements | join(';\n')) -%}
+        {%- endif -%}
     {%- endif -%}
-    {%- for column_name in column_dict if (column_name in existing_columns) %}
-        {%- set comment = column_dict[column_name]['description'] %}
-    comment on column {{ relation }}.{{ adapter.quote(column_name) if column_dict[column_name]['quote'] else column_name }} is {{ postgres_escape_comment(comment) }};
-    {%- endfor %}
-{% endmacro %}
+{%- endmacro %}
