@@ -15,7 +15,7 @@ PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install 
 # apt-get needs root; as another user it goes through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-run setup-test system-packages run test lint build docs docs-url clean
+.PHONY: setup setup-run setup-test system-packages test-system-packages run report test lint build docs docs-url clean
 
 setup: setup-run setup-test
 setup-run: $(RUN_STAMP)
@@ -51,12 +51,25 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Testing only: Debian's chromium, the headless browser of the report's page test
+# (tests/report/test_report_browser.py), when missing.
+test-system-packages:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  echo "installing: chromium"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
 # The whole pipeline on the bundled sample data, against the local warehouse.
 run: setup-run
 	$(BIN)/airline-elt run sample_data/landing
 
+# The delay report (charts) of the local warehouse, written to .airline-elt/dbt/target/report.html.
+report: setup-run
+	$(BIN)/airline-elt report
+
 # Lint (ruff, sqlfluff) and every test: dbt build and tests, landing, runner, AWS path.
-test: setup-test lint
+test: setup-test lint test-system-packages
 	$(BIN)/pytest
 
 lint: setup-test
@@ -72,7 +85,7 @@ build: setup-run
 docs: setup-run
 	$(BIN)/airline-elt docs
 
-# The AWS stack's dbt docs site: a presigned HTTPS link (orchestration/docs_url.sh).
+# The AWS stack's dbt docs site and delay report: presigned HTTPS links (orchestration/docs_url.sh).
 docs-url:
 	STACK=$(STACK) orchestration/docs_url.sh
 

@@ -23,12 +23,12 @@ import psycopg
 
 from airline_elt import queries
 from airline_elt.dbt import dbt_environment, run_dbt
-from airline_elt.docs import docs_site_dir, make_server, missing_site_files
+from airline_elt.docs import docs_site_dir, make_server, missing_site_files, report_path
 from airline_elt.errors import AirlineEltError
 from airline_elt.notify import Outbox
 from airline_elt.pipeline import Run, RunOutcome, StepFailed, new_run_id
 from airline_elt.seeds import read_airports, read_carriers
-from airline_elt.state import state_home
+from airline_elt.state import project_dir, state_home
 from airline_elt.transform import dbt_build
 from airline_elt.ui import (
     ConsoleUI,
@@ -174,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
     docs.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
     docs.add_argument("--no-serve", action="store_true", help="generate only")
+
+    report = commands.add_parser(
+        "report", parents=[common],
+        help="write the delay report: one HTML page of charts from the marts",
+        description="Write the delay report (daily trend, carriers, delay-prone routes, origin "
+        "states, departure vs arrival delay, on-time performance, the last run's counts) as "
+        "one self-contained HTML file: it needs no network, open it from disk or attach it "
+        "to an e-mail.",
+    )
+    report.add_argument("--output", type=Path, metavar="FILE",
+                        help="where to write it (default: report.html beside the docs site, "
+                             "in $AIRLINE_ELT_HOME/dbt/target/)")
 
     dbt = commands.add_parser(
         "dbt", parents=[common], help="any dbt command against the local warehouse",
@@ -550,7 +562,9 @@ def cmd_docs(ctx: Context) -> int:
             f"dbt's output: {outcome.log_file}; build the models first: `make run`",
         )
     ctx.ui.step_finished("dbt docs generate", time.monotonic() - started, f"site in {site}")
+    report = report_path(ctx.home)
     if args.no_serve:
+        ctx.console.print(_report_line(report, report.as_uri()))
         return EXIT_OK
     try:
         server = make_server(site, args.host, args.port)
@@ -561,12 +575,48 @@ def cmd_docs(ctx: Context) -> int:
         ) from error
     host, port = server.server_address[:2]
     ctx.console.print(f"serving the docs site on http://{host}:{port}/ (Ctrl-C stops)")
+    ctx.console.print(_report_line(report, f"http://{host}:{port}/{report.name}"))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         ctx.console.print("stopped serving the docs site")
     finally:
         server.server_close()
+    return EXIT_OK
+
+
+def _report_line(report: Path, url: str) -> str:
+    if report.is_file():
+        return f"the delay report: {url} (file {report}; `airline-elt report` refreshes it)"
+    return f"no delay report yet: `airline-elt report` writes it to {report}"
+
+
+def cmd_report(ctx: Context) -> int:
+    from airline_elt.report import write_report
+    from airline_elt.report_data import ReportDataError, load_report_data
+
+    output = (ctx.args.output or report_path(ctx.home)).expanduser().resolve()
+    warehouse = ctx.warehouse()
+    if not warehouse.exists():
+        raise AirlineEltError(f"no warehouse yet in {warehouse.folder}",
+                              "`make run` (or `airline-elt run --landing DIR`) fills one first")
+    if not warehouse.is_running():
+        ctx.console.print("starting the warehouse to read the marts "
+                          "(`airline-elt warehouse stop` stops it again)")
+    connection = warehouse.start()
+    with psycopg.connect(connection.url(), autocommit=True) as conn:
+        try:
+            data = load_report_data(conn, project_dir=project_dir())
+        except ReportDataError as error:
+            raise AirlineEltError(str(error), "build them first: `make run` or "
+                                  "`airline-elt transform`") from error
+    try:
+        write_report(data, output)
+    except OSError as error:
+        raise AirlineEltError(f"cannot write the report to {output}: "
+                              f"{error.strerror or error}", "give another --output FILE") from error
+    ctx.console.print(f"delay report written: {output}")
+    ctx.console.print(f"open it in a browser: {output.as_uri()}")
     return EXIT_OK
 
 
@@ -588,6 +638,7 @@ COMMANDS = {
     "watch": cmd_watch,
     "status": cmd_status,
     "docs": cmd_docs,
+    "report": cmd_report,
     "dbt": cmd_dbt,
 }
 

@@ -14,6 +14,12 @@ def docs_site_dir(home: Path) -> Path:
     return home / "dbt" / "target"
 
 
+def report_path(home: Path) -> Path:
+    """The delay report's default file (`airline-elt report`): beside the docs site, so the
+    docs server serves it too (/report.html), as the AWS stack publishes it beside index.html."""
+    return docs_site_dir(home) / "report.html"
+
+
 def missing_site_files(site: Path) -> list[str]:
     return [name for name in SITE_FILES if not (site / name).is_file()]
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Print an HTTPS link to the stack's dbt docs site (valid for an hour): `make docs-url STACK=...`.
+# Print HTTPS links to the stack's dbt docs site and, beside it, the delay report (valid for an
+# hour): `make docs-url STACK=...`.
 #
 # The site is one static page (dbt docs generate --static: manifest and catalog inlined), so one
 # presigned URL opens all of it. The docs bucket stays private (public access blocked, TLS only):
@@ -8,4 +9,5 @@ set -euo pipefail
 : "${STACK:=airline-elt}"
 bucket="$(aws cloudformation describe-stacks --stack-name "$STACK" \
   --query "Stacks[0].Outputs[?OutputKey=='DocsBucketName'].OutputValue" --output text)"
-aws s3 presign "s3://$bucket/dbt-docs/index.html" --expires-in "${EXPIRES_IN:-3600}"
+echo "docs site:    $(aws s3 presign "s3://$bucket/dbt-docs/index.html" --expires-in "${EXPIRES_IN:-3600}")"
+echo "delay report: $(aws s3 presign "s3://$bucket/dbt-docs/report.html" --expires-in "${EXPIRES_IN:-3600}")"

@@ -9,7 +9,9 @@
 # 2. Then, when DOCS_S3_URI is set (scheduled and manual starts; file events leave the docs
 #    alone), whatever the build's outcome, generates the docs site as one static page
 #    (`dbt docs generate --static`) and uploads it to $DOCS_S3_URI (index.html) for analysts.
-#    A docs failure is logged, not fatal: the data is what the run is for.
+#    Then writes the delay report (publish_report.py: the charts of `airline-elt report`, from
+#    the marts) and uploads it beside the site ($DOCS_S3_URI report.html).
+#    A docs or report failure is logged, not fatal: the data is what the run is for.
 # Credentials: REDSHIFT_USER and DBT_ENV_SECRET_REDSHIFT_PASSWORD come from the Secrets Manager
 # secret, REDSHIFT_HOST and REDSHIFT_PORT from the task definition; none are in the image.
 set -uo pipefail
@@ -57,5 +59,7 @@ PY
   else
     echo "airline-elt-dbt: WARNING: dbt docs generate failed; docs not published" >&2
   fi
+  python3 "${REPORT_PUBLISHER:-/opt/airline-elt/publish_report.py}" "$DOCS_S3_URI" \
+    || echo "airline-elt-dbt: WARNING: delay report not published" >&2
 fi
 exit "$status"

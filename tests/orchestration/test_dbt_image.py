@@ -45,12 +45,43 @@ def test_the_entrypoint_runs_the_given_command_and_exits_with_its_code(tmp_path:
     assert calls == ["build --target prod"]  # no DOCS_S3_URI: no docs step
 
 
+def _report_publisher(tmp_path: Path, exit_code: int) -> dict[str, str]:
+    """A stand-in for publish_report.py (which needs Redshift and S3): records its arguments
+    in calls.txt, as the stand-in dbt does, and exits with `exit_code`."""
+    publisher = tmp_path / "publish_report.py"
+    publisher.write_text(
+        "import sys\n"
+        f"with open({str(tmp_path / 'calls.txt')!r}, 'a') as calls:\n"
+        "    calls.write('publish_report ' + ' '.join(sys.argv[1:]) + '\\n')\n"
+        f"sys.exit({exit_code})\n"
+    )
+    return {"REPORT_PUBLISHER": str(publisher)}
+
+
 def test_the_entrypoint_generates_static_docs_even_after_a_failed_build(tmp_path: Path) -> None:
-    env = {**CREDENTIALS, "DOCS_S3_URI": "s3://docs-bucket/dbt-docs/", "DBT_TARGET": "prod"}
+    env = {**CREDENTIALS, "DOCS_S3_URI": "s3://docs-bucket/dbt-docs/", "DBT_TARGET": "prod",
+           **_report_publisher(tmp_path, 0)}
     result, calls = _run(tmp_path, 2, env, "dbt", "build", "--target", "prod")
-    assert calls == ["build --target prod", "docs generate --static --target prod"]
+    assert calls == ["build --target prod", "docs generate --static --target prod",
+                     "publish_report s3://docs-bucket/dbt-docs/"]
     assert result.returncode == 2  # the build's code, not the docs upload's
     assert "docs upload failed" in result.stderr  # no static_index.html / no AWS here
+
+
+def test_the_entrypoint_publishes_the_report_beside_the_docs_and_survives_its_failure(
+    tmp_path: Path,
+) -> None:
+    env = {**CREDENTIALS, "DOCS_S3_URI": "s3://docs-bucket/dbt-docs/",
+           **_report_publisher(tmp_path, 1)}
+    result, calls = _run(tmp_path, 0, env, "dbt", "build", "--target", "prod")
+    assert calls[-1] == "publish_report s3://docs-bucket/dbt-docs/"
+    assert "delay report not published" in result.stderr
+    assert result.returncode == 0  # a report failure does not fail the run
+
+    (tmp_path / "calls.txt").unlink()
+    result, calls = _run(tmp_path, 0, {**CREDENTIALS, **_report_publisher(tmp_path, 0)},
+                         "dbt", "build", "--target", "prod")
+    assert calls == ["build --target prod"]  # file events (no DOCS_S3_URI): no docs, no report
 
 
 def test_the_entrypoint_refuses_to_start_without_redshift_credentials(tmp_path: Path) -> None:
@@ -64,11 +95,41 @@ def test_the_dockerfile_copies_what_the_dbt_project_needs() -> None:
     text = DOCKERFILE.read_text()
     for path in ["dbt_project.yml", "models", "macros", "seeds", "tests/dbt",
                  "airline_landing/raw_tables.sql", "profiles.yml.example",
-                 "orchestration/dbt_image/dbt_args.py"]:
+                 "orchestration/dbt_image/dbt_args.py",
+                 "orchestration/dbt_image/publish_report.py"]:
         assert f"COPY {path}" in text
         assert (ORCHESTRATION.parent / path).exists(), path
     assert "dbt-core==1.11.16" in text and "dbt-redshift==1.11.1" in text
+    report_files = re.search(r"^COPY (airline_elt/\S+(?: airline_elt/\S+)*) \./airline_elt/$",
+                             text, re.MULTILINE)
+    assert report_files, "the Dockerfile copies the report's modules into ./airline_elt/"
+    copied = report_files.group(1).split()
+    for path in copied:
+        assert (ORCHESTRATION.parent / path).is_file(), path
+    assert sorted(copied) == sorted(_report_modules_publish_report_imports())
+    pyproject = (ORCHESTRATION.parent / "pyproject.toml").read_text()
+    plotly_pin = re.search(r'"(plotly==[0-9.]+)"', pyproject)
+    assert plotly_pin and plotly_pin.group(1) in text  # the image draws with the same plotly
     assert 'ENTRYPOINT ["/usr/local/bin/airline-elt-dbt"]' in text
+
+
+def _report_modules_publish_report_imports() -> list[str]:
+    """The airline_elt files publish_report.py needs, found by importing it in a fresh Python:
+    the modules it loads, plus the report's template; and it loads no driver or Spark."""
+    probe = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(ORCHESTRATION / 'dbt_image')!r})\n"
+        "import publish_report\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, cwd=ORCHESTRATION.parent)
+    modules = result.stdout.split()
+    for heavy in ["psycopg", "pyspark", "rich", "airline_landing"]:
+        assert heavy not in modules, f"publish_report.py imports {heavy}: not in the image"
+    ours = [name for name in modules if name.startswith("airline_elt.")]
+    assert ours == ["airline_elt.report", "airline_elt.report_data"]
+    return [f"{name.replace('.', '/')}.py" for name in ours] + ["airline_elt/report_template.html"]
 
 
 def _load_dbt_args():  # type: ignore[no-untyped-def]

@@ -1,0 +1,64 @@
+"""One warehouse filled by `airline-elt run` on the bundled sample, shared by the report's
+tests (a state folder of their own), and the report written from it by `airline-elt report`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_LANDING = REPO / "sample_data" / "landing"
+CLI = str(Path(sys.executable).with_name("airline-elt"))
+ARTIFACTS = REPO / "tests" / "artifacts"
+RUN_TIMEOUT = 900
+
+
+@dataclass
+class Cli:
+    """`airline-elt` bound to one state folder, run as a user would (a subprocess)."""
+
+    home: Path
+
+    def __call__(self, *args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+        env = {**os.environ, "AIRLINE_ELT_HOME": str(self.home), "COLUMNS": "200"}
+        env.pop("AIRLINE_ELT_SEED_DIR", None)
+        return subprocess.run([CLI, *args], env=env, cwd=REPO, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+
+    def url(self) -> str:
+        result = self("warehouse", "url")
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def sample_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """A warehouse holding the whole bundled sample, built by `airline-elt run`."""
+    cli = Cli(tmp_path_factory.mktemp("report-home"))
+    result = cli("run", "--landing", str(SAMPLE_LANDING))
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield cli
+    cli("warehouse", "stop", timeout=120)
+
+
+@pytest.fixture
+def sample_db(sample_cli: Cli) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(sample_cli.url(), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def sample_report(sample_cli: Cli) -> Path:
+    """The report `airline-elt report` writes to its default path, from the sample."""
+    result = sample_cli("report")
+    assert result.returncode == 0, result.stdout + result.stderr
+    path = sample_cli.home / "dbt" / "target" / "report.html"
+    assert str(path) in result.stdout, result.stdout
+    return path
