@@ -29,7 +29,7 @@ from airline_elt.notify import Outbox
 from airline_elt.pipeline import Run, RunOutcome, StepFailed, new_run_id
 from airline_elt.seeds import read_airports, read_carriers
 from airline_elt.state import project_dir, state_home
-from airline_elt.transform import dbt_build
+from airline_elt.transform import dbt_build, forget_build_inputs
 from airline_elt.ui import (
     ConsoleUI,
     make_console,
@@ -627,6 +627,7 @@ def cmd_dbt(ctx: Context) -> int:
     if not args:
         raise AirlineEltError("give a dbt command, e.g. `airline-elt dbt test`")
     connection = ctx.warehouse().start()
+    forget_build_inputs(ctx.home)
     return run_dbt(args, connection, home=ctx.home).returncode
 
 

@@ -84,6 +84,8 @@ def dbt_build(
     args = [command, *extra_args]
     plain_build = command == "build" and not extra_args
     inputs = build_inputs(connection, home) if plain_build else None
+    if not plain_build:
+        forget_build_inputs(home)  # other vars or a selection: the next plain build must run
     if command == "build" and "--threads" not in extra_args:
         args += ["--threads", str(dbt_threads())]
     result = run_dbt(args, connection, home=home, capture=True)
@@ -159,6 +161,12 @@ def remember_build_inputs(inputs: BuildInputs, home: Path) -> None:
     target = home / "dbt" / LAST_BUILD_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(asdict(inputs)), encoding="utf-8")
+
+
+def forget_build_inputs(home: Path) -> None:
+    """After any dbt command other than a plain build (other vars, a full refresh, a
+    selection), the warehouse is no longer what the last plain build left."""
+    (home / "dbt" / LAST_BUILD_FILE).unlink(missing_ok=True)
 
 
 def dbt_build_unless_nothing_new(

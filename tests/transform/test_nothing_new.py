@@ -60,6 +60,19 @@ def test_dbt_arguments_always_build(project, tmp_path):
     assert not build(project, tmp_path, "--select", "daily_flights_fact").skipped
 
 
+def test_a_plain_build_after_one_with_other_vars_runs(project, tmp_path):
+    """A build with other vars leaves another warehouse than the last plain build: the next
+    plain build must put it back, not be skipped as nothing new."""
+    assert build(project, tmp_path).succeeded
+    other = build(project, tmp_path, "--vars", "{delay_threshold_minutes: 95}")
+    assert other.succeeded and not other.skipped
+    assert project.fact() == []  # AA1's 90 minutes are not over 95
+    again = build(project, tmp_path)
+    assert again.succeeded and not again.skipped
+    assert "AA1" in [row[0] for row in project.fact()]
+    assert build(project, tmp_path).skipped
+
+
 def test_a_failed_build_is_not_remembered(project, tmp_path, monkeypatch):
     project.land("daily_flights/date=2023-11-03/flights.csv",
                  [("AA3", "AA", 10397, 11292, 99, 85, date(2023, 11, 3))])
