@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from generated_flights import land_by_day, make_flights
 from mart_reference import MART_KEYS
-from test_marts import land_by_day, make_flights
 
 from airline_elt.docs import docs_site_dir, make_server
 from airline_elt.seeds import install_carriers
