@@ -135,10 +135,7 @@ def _carriers(data: ReportData) -> Chart:
               "flights)" for row in rows],
         textposition="auto",
         customdata=[[row.flights_operated, row.flights_delayed] for row in rows],
-        marker={"color": [row.flights_operated for row in rows], "colorscale": VOLUME_SCALE,
-                "cmin": 0, "colorbar": {"title": {"text": "Flights<br>operated"},
-                                        "tickformat": ","},
-                "line": {"color": RATE, "width": 1}},
+        marker=_volume_marker([row.flights_operated for row in rows]),
         hovertemplate="%{y}: %{x:.1f} % delayed (%{customdata[1]:,} of %{customdata[0]:,} "
                       "operated flights)<extra></extra>",
     ))
@@ -150,6 +147,13 @@ def _carriers(data: ReportData) -> Chart:
                  "Each carrier's delay rate, highest first, with its delayed and operated "
                  "flights; the colour shows its volume (pale: few flights)."
                  + _left_out(left_out, "operated"), figure)
+
+
+def _volume_marker(flights_operated: list[int]) -> dict:
+    """Bars coloured by their volume, pale (few flights) to dark, with a colour bar."""
+    return {"color": flights_operated, "colorscale": VOLUME_SCALE, "cmin": 0,
+            "colorbar": {"title": {"text": "Flights<br>operated"}, "tickformat": ","},
+            "line": {"color": RATE, "width": 1}}
 
 
 def _routes(data: ReportData) -> Chart:
@@ -184,10 +188,7 @@ def _origin_states(data: ReportData) -> Chart:
         x=[row.origin_state for row in rows],
         y=[row.delay_rate_pct for row in rows],
         customdata=[[row.flights_operated, row.flights_delayed] for row in rows],
-        marker={"color": [row.flights_operated for row in rows], "colorscale": VOLUME_SCALE,
-                "cmin": 0, "colorbar": {"title": {"text": "Flights<br>operated"},
-                                        "tickformat": ","},
-                "line": {"color": RATE, "width": 1}},
+        marker=_volume_marker([row.flights_operated for row in rows]),
         hovertemplate="%{x}: %{y:.1f} % delayed (%{customdata[1]:,} of %{customdata[0]:,} "
                       "operated flights)<extra></extra>",
     ))
