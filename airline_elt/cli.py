@@ -243,11 +243,14 @@ def _rows(text: str) -> int:
 
 
 def _limits(args: argparse.Namespace) -> RejectLimits:
-    """The reject limits: flags first, then the environment, then the defaults."""
+    """The reject limits: flags first (the commands that land have them), then the
+    environment, then the defaults. Resolved here once; nothing below reads the environment."""
     from airline_landing.thresholds import LimitError, limits_from
 
     try:
-        return limits_from(args.max_reject_ratio, args.max_reject_rows)
+        return limits_from(
+            getattr(args, "max_reject_ratio", None), getattr(args, "max_reject_rows", None)
+        )
     except LimitError as error:
         raise AirlineEltError(str(error), "see `airline-elt run --help`") from error
 
@@ -381,7 +384,7 @@ def cmd_land(ctx: Context) -> int:
 def cmd_transform(ctx: Context) -> int:
     airports = _validate_airports(ctx.args.airports)
     carriers = _validate_carriers(ctx.args.carriers)
-    run = Run(ctx.home, ctx.ui)
+    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
     with run.locked():
         if airports is not None:
             run.use_airports(airports)

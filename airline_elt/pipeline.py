@@ -38,7 +38,7 @@ from airline_elt.wording import plural, step_label
 from airline_landing.bounds import BatchBounds
 from airline_landing.results import LandingReport
 from airline_landing.scan import DEFAULT_PREFIX, scan_folder
-from airline_landing.thresholds import RejectLimits, limits_from
+from airline_landing.thresholds import RejectLimits
 
 
 class RunUI(Protocol):
@@ -124,23 +124,18 @@ class Run:
         home: Path,
         ui: RunUI,
         run_id: str | None = None,
-        limits: RejectLimits | None = None,
+        *,
+        limits: RejectLimits,
         bounds: BatchBounds | None = None,
     ) -> None:
         self.home = home
-        self._limits = limits  # None: from the environment
+        self.limits = limits  # resolved at the edge (flags, environment): airline_elt.cli
         self.bounds = bounds  # None: the defaults (airline_landing.bounds)
         self.ui = ui
         self.run_id = run_id or new_run_id()
         self.log_dir = home / "logs" / self.run_id
         self.warehouse = Warehouse(home)
         self._connection: Connection | None = None
-
-    @property
-    def limits(self) -> RejectLimits:
-        if self._limits is None:
-            self._limits = limits_from()
-        return self._limits
 
     @property
     def connection(self) -> Connection:

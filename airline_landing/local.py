@@ -7,8 +7,9 @@
 (default daily_flights/, see scan.py) are landed; unreadable files are copied to
 landing_dir/failed/<key>; the failed/ folder itself is never landed. A symlink (file or
 folder) leading outside landing_dir is never followed: it is recorded 'failed' with a
-message saying so. `limits` (default: from the environment, see thresholds.py) is when a
-file's rejected rows fail it whole.
+message saying so. `limits` (default: the documented defaults, thresholds.py; the
+environment is read at the edge, the CLI or the Glue shell, never here) is when a file's
+rejected rows fail it whole.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from airline_landing.landing import FileResult, LandingReport, land_files
 from airline_landing.scan import DEFAULT_PREFIX, FolderScan, scan_folder
 from airline_landing.source import FileSource, LocalFile
 from airline_landing.targets import PostgresTarget
-from airline_landing.thresholds import RejectLimits, limits_from
+from airline_landing.thresholds import RejectLimits
+
+DEFAULT_LIMITS = RejectLimits()
 
 FAILED_FOLDER = "failed"
 
@@ -63,7 +66,7 @@ def land_folder(
     *,
     on_file: Callable[[FileResult], None] | None = None,
     stage_root: Path | None = None,
-    limits: RejectLimits | None = None,
+    limits: RejectLimits = DEFAULT_LIMITS,
     prefix: str | None = DEFAULT_PREFIX,
     bounds: BatchBounds | None = None,
 ) -> LandingReport:
@@ -84,7 +87,7 @@ def land_folder(
             target,
             run_id,
             on_file=on_file,
-            limits=limits or limits_from(),
+            limits=limits,
             bounds=bounds,
         )
 

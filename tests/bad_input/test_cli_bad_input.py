@@ -30,11 +30,12 @@ def home(tmp_path_factory):
     cli(folder, "warehouse", "stop")
 
 
-def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+def cli(home: Path, *args: str, **environment: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "AIRLINE_ELT_HOME": str(home), "COLUMNS": "200"}
     for name in ("AIRLINE_ELT_SEED_DIR", "AIRLINE_ELT_MAX_REJECT_RATIO",
                  "AIRLINE_ELT_MAX_REJECT_ROWS"):
         env.pop(name, None)
+    env.update(environment)
     return subprocess.run([CLI, *args], env=env, cwd=REPO, capture_output=True, text=True,
                           timeout=900, check=False)
 
@@ -103,3 +104,22 @@ def test_a_bad_limit_is_a_usage_error(home, landing):
     result = cli(home, "run", "--landing", str(landing), "--max-reject-ratio", "lots")
     assert result.returncode == 2
     assert "not a ratio: 'lots'" in result.stderr
+
+
+def test_the_environment_sets_the_limits_and_a_flag_beats_it(home, tmp_path):
+    """AIRLINE_ELT_MAX_REJECT_RATIO/ROWS are read by the CLI (the edge), and a flag given
+    too wins: one bad row in 21 fails the file under limits of 0 from the environment."""
+    key = "daily_flights/date=2023-11-18/flights.csv"
+    bad = "2023-11-18,AA,B1,10397,12478,late,6"
+    write(tmp_path / "strict", key, csv_bytes([*good_rows(20, "2023-11-18"), bad]))
+    write(tmp_path / "flag", key.replace("11-18", "11-19"),
+          csv_bytes([*good_rows(20, "2023-11-19"), bad.replace("11-18", "11-19")]))
+    zero = {"AIRLINE_ELT_MAX_REJECT_RATIO": "0", "AIRLINE_ELT_MAX_REJECT_ROWS": "0"}
+
+    strict = cli(home, "land", str(tmp_path / "strict"), **zero)
+    assert strict.returncode == 0, strict.stdout + strict.stderr
+    assert f"{key}: failed" in strict.stdout, strict.stdout
+
+    flag = cli(home, "land", str(tmp_path / "flag"), "--max-reject-rows", "5", **zero)
+    assert flag.returncode == 0, flag.stdout + flag.stderr
+    assert f"{key.replace('11-18', '11-19')}: landed" in flag.stdout, flag.stdout
