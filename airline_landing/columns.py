@@ -2,7 +2,9 @@
 
 The short names of the design (`Carrier, OriginAirportID, ...`) and the full BTS
 on-time names (`Reporting_Airline`, `Flight_Number_Reporting_Airline`, ...) are
-both accepted; extra columns are ignored.
+both accepted; extra columns are ignored. The BTS cause, schedule and cancellation
+columns (`CRSDepTime`, `Cancelled`, `CarrierDelay`, ...) are optional: a file
+without them lands NULL in them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "dep_delay": ("depdelay",),
     "arr_delay": ("arrdelay",),
     "flight_date": ("flightdate", "fldate"),
+    # Optional BTS on-time columns (landed when the header has them, else NULL).
+    "scheduled_dep_time": ("crsdeptime",),
+    "cancelled": ("cancelled",),
+    "diverted": ("diverted",),
+    "cancellation_code": ("cancellationcode",),
+    "carrier_delay": ("carrierdelay",),
+    "weather_delay": ("weatherdelay",),
+    "nas_delay": ("nasdelay",),
+    "security_delay": ("securitydelay",),
+    "late_aircraft_delay": ("lateaircraftdelay",),
+    "distance_miles": ("distance",),
+    "tail_number": ("tailnumber", "tailnum"),
 }
 REQUIRED_FIELDS = ("carrier", "origin_airport_id", "dest_airport_id", "dep_delay", "arr_delay")
 # The names a person would look for in an error message.

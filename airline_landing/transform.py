@@ -10,7 +10,7 @@ airline_landing.lines) -> `data_lines` -> `parse_rows` -> `copy_lines`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -20,6 +20,31 @@ from pyspark.sql import functions as F
 from airline_landing.columns import ColumnMap
 from airline_landing.raw_line import fit_raw_line
 
+# The BTS columns landed when a file's header has them (NULL otherwise), in the order of
+# raw_tables.sql's raw_flights_landing_bts_columns. scheduled_dep_hour is derived from
+# scheduled_dep_time; every other one is read from the header's column of the same field
+# (airline_landing.columns.ALIASES).
+BTS_COLUMNS = (
+    "scheduled_dep_time",
+    "scheduled_dep_hour",
+    "cancelled",
+    "diverted",
+    "cancellation_code",
+    "carrier_delay",
+    "weather_delay",
+    "nas_delay",
+    "security_delay",
+    "late_aircraft_delay",
+    "distance_miles",
+    "tail_number",
+)
+CAUSE_COLUMNS = (
+    "carrier_delay",
+    "weather_delay",
+    "nas_delay",
+    "security_delay",
+    "late_aircraft_delay",
+)
 LANDING_COLUMNS = (
     "flight_id",
     "carrier",
@@ -32,6 +57,7 @@ LANDING_COLUMNS = (
     "source_line_number",
     "file_version_id",
     "landed_at",
+    *BTS_COLUMNS,
 )
 REJECTED_COLUMNS = (
     "file_version_id",
@@ -48,6 +74,7 @@ KIND_REJECTED = "rejected"
 
 CARRIER_MAX = 10
 FLIGHT_ID_MAX = 32
+TAIL_NUMBER_MAX = 10
 DETAIL_MAX = 1000
 # A quoted CSV field: quotes around anything, inner quotes doubled (RFC 4180).
 _QUOTED_FIELD = r'"(?:[^"]|"")*+"'
@@ -55,6 +82,10 @@ _QUOTED_FIELD = r'"(?:[^"]|"")*+"'
 _ZERO_FRACTION = r"^[+-]?[0-9]+\.0*$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
 _US_DATE = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})( 12:00:00 AM| 0?0:00(:00)?)?$"
+# BTS flags: "0.00"/"1.00" (also "0"/"1", "0.0"/"1.0").
+_FLAG = r"^[01](\.0*)?$"
+_CLOCK = r"^[0-9]{1,4}$"
+_CANCELLATION_CODE = r"^[ABCD]$"
 
 
 @contextmanager
@@ -157,6 +188,59 @@ def _date(name: str) -> Column:
     )
 
 
+def _clock(name: str) -> Column:
+    """Column `name`, a BTS clock time `hhmm` (0 to 2400, minutes 00-59; "0005" and "5"
+    alike), as a smallint, else null."""
+    number = F.when(F.col(name).rlike(_CLOCK), F.expr(f"try_cast({name} as smallint)"))
+    return F.when((number <= 2400) & (number % 100 < 60), number)
+
+
+def _flag(name: str) -> Column:
+    """Column `name`, a BTS 0/1 flag ("1.00" true), as a boolean, else null."""
+    value = F.col(name)
+    return F.when(value.rlike(_FLAG), value.startswith("1"))
+
+
+def _hour(clock: Column) -> Column:
+    """The hour (0-23) of an `hhmm` clock time: 2400, midnight at the day's end, is hour 0."""
+    return F.pmod(F.floor(clock / 100), F.lit(24)).cast("smallint")
+
+
+# How each optional BTS field is typed and what a present but malformed value is told:
+# field -> (typed column of the raw text column `_<field>`, what the value is not).
+_BTS_FIELDS: dict[str, tuple[Callable[[str], Column], str]] = {
+    "scheduled_dep_time": (_clock, "is not a clock time (hhmm, 0000 to 2400)"),
+    "cancelled": (_flag, "is not a flag (0.00 or 1.00)"),
+    "diverted": (_flag, "is not a flag (0.00 or 1.00)"),
+    "cancellation_code": (
+        lambda name: F.when(F.col(name).rlike(_CANCELLATION_CODE), F.col(name)),
+        "is not a cancellation code (A, B, C or D)",
+    ),
+    **{
+        cause: (
+            lambda name: _integer(name, "int", signed=False),
+            "is not a whole number of minutes (0 or more)",
+        )
+        for cause in CAUSE_COLUMNS
+    },
+    "distance_miles": (
+        lambda name: _integer(name, "int", signed=False),
+        "is not a whole number of miles (0 or more)",
+    ),
+    "tail_number": (lambda name: F.col(name), f"is longer than {TAIL_NUMBER_MAX} characters"),
+}
+_BTS_TYPES = {
+    "scheduled_dep_time": "smallint",
+    "scheduled_dep_hour": "smallint",
+    "cancelled": "boolean",
+    "diverted": "boolean",
+    "cancellation_code": "string",
+    **dict.fromkeys(CAUSE_COLUMNS, "int"),
+    "distance_miles": "int",
+    "tail_number": "string",
+}
+
+
 def parse_rows(
     lines: DataFrame, columns: ColumnMap, key_date: date | Column | None, *keep: str
 ) -> DataFrame:
@@ -166,11 +250,16 @@ def parse_rows(
     from several files); `keep` names columns of `lines` passed through unchanged.
 
     Out: line_number, raw_line, flight_id, carrier, origin_airport_id, dest_airport_id,
-    dep_delay, arr_delay, flight_date, reason_code, reason_detail. reason_code is null
-    for a row that lands; otherwise the row is rejected for the first reason found.
-    Lines without a quote take a fast path (split on commas); quoted ones go through
-    Spark's CSV parser (RFC 4180: quoted commas, doubled quotes).
+    dep_delay, arr_delay, flight_date, BTS_COLUMNS, reason_code, reason_detail.
+    reason_code is null for a row that lands; otherwise the row is rejected for the first
+    reason found. Lines without a quote take a fast path (split on commas); quoted ones go
+    through Spark's CSV parser (RFC 4180: quoted commas, doubled quotes).
+
+    The BTS columns are parsed only when the header has them (`columns` says which): a
+    file without them carries typed NULL literals, which cost nothing per row. A value
+    present but malformed rejects the row with `bad_<column>`; an empty one is NULL.
     """
+    present = [name for name in _BTS_FIELDS if columns.position(name) is not None]
     schema = ", ".join(f"c{i} STRING" for i in range(columns.field_count))
     options = {"sep": ",", "quote": '"', "escape": '"', "mode": "PERMISSIVE"}
     line = F.col("line")
@@ -222,6 +311,7 @@ def parse_rows(
         field("dep_delay").alias("_dep"),
         field("arr_delay").alias("_arr"),
         field("flight_date").alias("_date"),
+        *(field(name).alias(f"_{name}") for name in present),
     )
     if isinstance(key_date, Column):
         key_date_col = key_date
@@ -234,6 +324,7 @@ def parse_rows(
         _integer("_dep", "int").alias("dep_delay"),
         _integer("_arr", "int").alias("arr_delay"),
         F.when(_empty(c("_date")), key_date_col).otherwise(_date("_date")).alias("flight_date"),
+        *(_BTS_FIELDS[name][0](f"_{name}").alias(name) for name in present),
     )
 
     def named(field_name: str) -> str:
@@ -303,6 +394,14 @@ def parse_rows(
             F.lit(f"flight id longer than {FLIGHT_ID_MAX} characters"),
         ),
     ]
+    for name in present:
+        raw = c(f"_{name}")
+        malformed = (
+            F.length(raw) > TAIL_NUMBER_MAX
+            if name == "tail_number"
+            else ~_empty(raw) & c(name).isNull()
+        )
+        checks.append((malformed, f"bad_{name}", bad(name, f"_{name}", _BTS_FIELDS[name][1])))
     reason_code: Column = F.lit(None).cast("string")
     for condition, code, _ in reversed(checks):
         reason_code = F.when(condition, F.lit(code)).otherwise(reason_code)
@@ -322,11 +421,25 @@ def parse_rows(
         "dep_delay",
         "arr_delay",
         F.coalesce(c("flight_date"), key_date_col).alias("flight_date"),
+        *(_bts_column(name, present) for name in BTS_COLUMNS),
         "reason_code",
         F.when(c("reason_code").isNotNull(), F.substring(reason_detail, 1, DETAIL_MAX)).alias(
             "reason_detail"
         ),
     )
+
+
+def _bts_column(name: str, present: list[str]) -> Column:
+    """A BTS output column: parsed when the file has it, else a typed NULL literal."""
+    if name == "scheduled_dep_hour":
+        if "scheduled_dep_time" in present:
+            return _hour(F.col("scheduled_dep_time")).alias(name)
+    elif name == "tail_number":
+        if name in present:
+            return F.when(~_empty(F.col(name)), F.col(name)).alias(name)
+    elif name in present:
+        return F.col(name)
+    return F.lit(None).cast(_BTS_TYPES[name]).alias(name)
 
 
 def _quoted(value: Column) -> Column:
@@ -370,6 +483,10 @@ def copy_lines(
     )
     # Literals for one file fold into constants; columns for a batch are looked up per row.
     landed_tail = F.concat(version, F.lit(f",{landed_at}"))
+    bts = [
+        _short_text(c(name)) if _BTS_TYPES[name] == "string" else _plain(c(name))
+        for name in BTS_COLUMNS
+    ]
     rejected_head = F.concat(version, F.lit(","), key)
     landed = F.concat_ws(
         ",",
@@ -383,6 +500,7 @@ def copy_lines(
         key,
         _plain(c("line_number")),
         landed_tail,
+        *bts,
     )
     rejected = F.concat_ws(
         ",",

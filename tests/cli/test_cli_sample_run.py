@@ -39,7 +39,8 @@ def sample_rows() -> list[dict[str, str]]:
 
 
 def delayed(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [row for row in rows if row["DepDelay"] and int(row["DepDelay"]) > 60]
+    # float: the BTS month writes minutes as "75.00"
+    return [row for row in rows if row["DepDelay"] and float(row["DepDelay"]) > 60]
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +113,12 @@ def test_console_shows_steps_in_state_machine_order_and_a_summary(
     steps = re.findall(r"^✓ (.+?) \(\d+\.\d s\)", console, flags=re.MULTILINE)
     assert steps == ["Take the run lock", "Land new files", "Build the models with dbt",
                      "Summarize", "Send the success notification", "Release the run lock"]
-    assert re.search(r"files landed\s*│\s*21 │", console)
-    assert re.search(r"rows read\s*│\s*4,066 │", console)
+    # 21 daily files (4,066 flights) and the BTS month of October 2023 (1,489 flights)
+    assert re.search(r"files landed\s*│\s*22 │", console)
+    assert re.search(r"rows read\s*│\s*5,555 │", console)
+    assert len(sample_rows()) == 5555
     fact_rows = sum(summary["fact_rows_by_date"].values())
-    assert re.search(rf"fact rows \(delayed flights\)\s*│\s*{fact_rows:,} fact rows on 21 dates",
+    assert re.search(rf"fact rows \(delayed flights\)\s*│\s*{fact_rows:,} fact rows on 52 dates",
                      console)
     assert "Top delayed carriers" in console
     assert "Top delayed routes" in console
@@ -211,11 +214,11 @@ def test_status_lists_landed_files_newest_first(cli: Cli, summary: dict) -> None
     assert result.returncode == 0, result.stderr
     assert "daily_flights/date=2023-11-15/flights.csv" in result.stdout
     assert f"last run: {summary['run_id']} SUCCEEDED" in result.stdout
-    assert "landed 21" in result.stdout
+    assert "landed 22" in result.stdout
 
     as_json = json.loads(cli("status", "--json").stdout)
     files = as_json["landed_files"]
-    assert len(files) == 21
+    assert len(files) == 22
     assert all(item["status"] == "landed" for item in files)
     landed_at = [item["landed_at"] for item in files]
     assert landed_at == sorted(landed_at, reverse=True)
@@ -264,18 +267,18 @@ def test_second_run_lands_nothing_new_and_changes_nothing(
     )
     result = cli("run", "--landing", str(landing))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"files duplicate\s*│\s*21 │", result.stdout)
+    assert re.search(r"files duplicate\s*│\s*22 │", result.stdout)
     assert re.search(r"files landed\s*│\s*0 │", result.stdout)
     # Every file was a duplicate: the console says no new data, not "0 fact rows".
     assert re.search(r"fact rows \(delayed flights\)\s*│\s*no new data", result.stdout)
-    assert "No new data: 21 files already landed (duplicates)" in result.stdout
+    assert "No new data: 22 files already landed (duplicates)" in result.stdout
     assert "0 fact rows" not in result.stdout
     assert cli.query(
         "select flight_date, count(*) from airlines.daily_flights_fact group by 1 order by 1"
     ) == fact_before
     assert cli.query(
         "select status, count(*) from raw.landed_files group by 1 order by 1"
-    ) == [("duplicate", 21), ("landed", 21)]
+    ) == [("duplicate", 22), ("landed", 22)]
 
 
 def test_bad_landing_folder_is_a_short_error(cli: Cli) -> None:

@@ -34,6 +34,8 @@ import pytest
 from conftest import REPO
 
 from airline_elt.warehouse import Connection
+from airline_landing.ddl import missing_column_ddl, raw_tables_ddl
+from airline_landing.transform import BTS_COLUMNS
 
 RUNTIME = Path(__file__).with_name("glue_runtime")
 BUCKET = "airline-elt-data-123"
@@ -261,3 +263,46 @@ def test_a_job_that_cannot_connect_fails_without_committing_or_marking_anything(
     assert "the Redshift secret lacks: password" in run.process.stderr
     assert not run.committed
     assert not run.sql  # nothing was sent to Redshift
+
+
+def test_the_job_upgrades_an_older_raw_table_in_place_one_column_at_a_time(
+    run_job: Any, glue_db: str
+) -> None:
+    """Redshift has no `add column if not exists`: the job looks the BTS columns up and adds
+    each one an older raw.flights_landing lacks with its own `alter table`; rows are kept."""
+    with psycopg.connect(glue_db, autocommit=True) as conn:
+        for statement in raw_tables_ddl("postgres"):
+            conn.execute(statement)
+        for column in BTS_COLUMNS:  # the table as the previous version created it
+            conn.execute(f"alter table raw.flights_landing drop column {column}")
+        conn.execute(
+            "insert into raw.flights_landing (flight_id, carrier, origin_airport_id,"
+            " dest_airport_id, dep_delay, arr_delay, flight_date, source_key,"
+            " source_line_number, file_version_id, landed_at)"
+            " values ('AA1', 'AA', 10397, 12478, 75, 80, '2023-11-01', 'old.csv', 2, 1, now())"
+        )
+    month = (
+        b'"FlightDate","Reporting_Airline","Flight_Number_Reporting_Airline","OriginAirportID",'
+        b'"DestAirportID","CRSDepTime","DepDelay","ArrDelay","Cancelled","CancellationCode",'
+        b'"Diverted","Distance","CarrierDelay","WeatherDelay","NASDelay","SecurityDelay",'
+        b'"LateAircraftDelay","Tail_Number",\r\n'
+        b'2023-10-02,"B6",7,12478,13204,"2400",,,1.00,"B",0.00,944.00,,,,,,"N705JB",\r\n'
+        b'2023-10-02,"B6",8,12478,13204,"0730",31.00,22.00,0.00,"",0.00,944.00,0.00,0.00,'
+        b'22.00,0.00,0.00,"N706JB",\r\n'
+    )
+    run = run_job({"daily_flights/bts/On_Time_2023_10.csv": month}, "run-1")
+    assert run.status == 0, run.process.stderr[-3000:]
+    added = [sql for sql in run.sql if sql.startswith('alter table "raw".flights_landing')]
+    assert added == missing_column_ddl([])  # one statement per column, in table order
+    with psycopg.connect(glue_db) as conn:
+        rows = conn.execute(
+            f"select flight_id, {', '.join(BTS_COLUMNS)} from raw.flights_landing order by 1"
+        ).fetchall()
+    assert rows == [
+        ("AA1", *(None,) * len(BTS_COLUMNS)),
+        ("B67", 2400, 0, True, False, "B", None, None, None, None, None, 944, "N705JB"),
+        ("B68", 730, 7, False, False, None, 0, 0, 22, 0, 0, 944, "N706JB"),
+    ]
+    again = run_job({"daily_flights/bts/On_Time_2023_10.csv": month}, "run-2")
+    assert again.status == 0, again.process.stderr[-3000:]
+    assert not [sql for sql in again.sql if sql.startswith("alter table")]  # nothing missing

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import jinja2
 import psycopg
 import pytest
 from pyspark.sql import functions as F
@@ -15,7 +17,13 @@ from sqlfluff.core import FluffConfig, Linter
 
 from airline_elt import run_summary
 from airline_elt.warehouse import Connection
-from airline_landing.ddl import raw_tables_ddl
+from airline_landing.ddl import (
+    EXISTING_COLUMNS_SQL,
+    bts_columns,
+    missing_column_ddl,
+    raw_tables_ddl,
+    raw_tables_sql,
+)
 from airline_landing.local import land_folder
 from airline_landing.raw_line import (
     KEEP_CHARS,
@@ -25,6 +33,7 @@ from airline_landing.raw_line import (
 )
 from airline_landing.s3_listing import SEEN_DDL, SEEN_INSERT, SEEN_SELECT
 
+REPO = Path(__file__).resolve().parents[2]
 REDSHIFT = Linter(config=FluffConfig(overrides={"dialect": "redshift"}))
 
 
@@ -64,13 +73,58 @@ def test_the_raw_ddl_uses_redshift_types_and_keys() -> None:
     assert "create index" not in ddl  # Redshift has no indexes
 
 
+def test_the_raw_ddl_creates_the_bts_columns_and_leaves_their_upgrade_to_a_lookup() -> None:
+    ddl = ";\n".join(raw_tables_ddl("redshift"))
+    for column in bts_columns():
+        assert f"    {column.definition}" in ddl
+    # Redshift has no `add column if not exists`: none in its rendering (PostgreSQL's has it).
+    assert "add column" not in ddl
+    assert "add column if not exists" in ";".join(raw_tables_ddl("postgres"))
+
+
+@pytest.mark.parametrize("index", range(len(bts_columns())))
+def test_each_upgrade_statement_parses_as_redshift_one_column_each(index: int) -> None:
+    statements = missing_column_ddl([])
+    assert len(statements) == len(bts_columns())
+    assert statements[index].count("add column") == 1
+    assert unparsable(statements[index]) == [], statements[index]
+
+
+def render_dbt_upgrade_hook(existing: list[str], target_type: str = "redshift") -> str:
+    """macros/raw_columns.sql's on-run-start hook, rendered as dbt renders it, with dbt's
+    `run_query` answered by `existing` (the one thing only a live Redshift could say)."""
+    macro = (REPO / "macros" / "raw_columns.sql").read_text(encoding="utf-8")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+    def run_query(sql: str) -> SimpleNamespace:
+        assert unparsable(sql) == [], sql  # the lookup itself is Redshift SQL
+        assert sql == EXISTING_COLUMNS_SQL  # the same question the Glue job asks
+        return SimpleNamespace(columns=[SimpleNamespace(values=lambda: existing)])
+
+    module = env.from_string(raw_tables_sql() + macro).make_module(
+        {"target": SimpleNamespace(type=target_type), "execute": True, "run_query": run_query}
+    )
+    return str(module.add_missing_raw_columns())
+
+
+def test_dbts_upgrade_hook_adds_what_the_glue_job_adds() -> None:
+    everything = [column.name for column in bts_columns()]
+    for existing in ([], ["flight_id", "CANCELLED", "tail_number"], everything):
+        rendered = [s.strip() for s in render_dbt_upgrade_hook(existing).split(";") if s.strip()]
+        assert rendered == missing_column_ddl(existing)
+    assert render_dbt_upgrade_hook([]).strip()  # an old warehouse: every column added
+    # On PostgreSQL the DDL's own `add column if not exists` did it: the hook is empty.
+    assert render_dbt_upgrade_hook([], "postgres").strip() == ""
+
+
 @pytest.mark.parametrize(
     "sql",
     [
-        SEEN_DDL, SEEN_SELECT, SEEN_INSERT,
+        SEEN_DDL, SEEN_SELECT, SEEN_INSERT, EXISTING_COLUMNS_SQL,
         *run_summary.QUERIES.values(),
     ],
-    ids=["seen-ddl", "seen-select", "seen-insert", "summary-files", "summary-totals",
+    ids=["seen-ddl", "seen-select", "seen-insert", "existing-columns", "summary-files",
+         "summary-totals",
          "summary-fact-dates"],
 )
 def test_the_aws_paths_own_sql_parses_as_redshift(sql: str) -> None:

@@ -55,7 +55,8 @@ def data(sample_cli: Cli) -> ReportData:
 def test_the_daily_trend_is_the_daily_mart_in_date_order(data: ReportData, sample_db: Db) -> None:
     _matches(data.daily_trend, _mart(sample_db, "mv_daily_delay_trend"), ("flight_date",))
     dates = [row.flight_date for row in data.daily_trend]
-    assert dates == sorted(dates) and len(dates) == 21  # the sample's 21 days
+    # the sample's 21 daily files (November 2023) and its BTS month (October 2023, 31 days)
+    assert dates == sorted(dates) and len(dates) == 21 + 31
     assert sum(row.flights_delayed for row in data.daily_trend) > 0
 
 
@@ -110,7 +111,7 @@ def test_last_run_counts_are_the_newest_run_of_raw(data: ReportData, sample_db: 
     assert data.last_run.rows_read == sum(row[3] for row in mine)
     assert data.last_run.rows_landed == sum(row[4] for row in mine)
     assert data.last_run.rows_rejected == sum(row[5] for row in mine)
-    assert data.last_run.files_by_status.get("landed") == 21  # the sample's files
+    assert data.last_run.files_by_status.get("landed") == 22  # the sample's files: 21 + 1 BTS
 
 
 def test_unknown_airports_count_the_unknown_airports_mart(data: ReportData, sample_db: Db) -> None:

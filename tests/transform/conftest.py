@@ -15,7 +15,12 @@ import pytest
 from airline_elt.dbt import run_dbt
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
-from airline_landing.transform import LANDING_COLUMNS
+from airline_landing.transform import BTS_COLUMNS, LANDING_COLUMNS
+
+# The columns a test row gives first (the seven of a daily file); the landing job's lineage
+# columns follow them in the COPY, then as many BTS columns as the rows carry.
+BASE_FIELDS = 7
+LINEAGE_COLUMNS = LANDING_COLUMNS[BASE_FIELDS : len(LANDING_COLUMNS) - len(BTS_COLUMNS)]
 
 
 @dataclasses.dataclass
@@ -43,7 +48,11 @@ class DbtProject:
     def land(
         self, key: str, rows: Sequence[Sequence[object]], replaces: int | None = None
     ) -> int:
-        """Write one file version's rows to the raw tables, as the landing job does."""
+        """Write one file version's rows to the raw tables, as the landing job does. A row is
+        the seven fields of a daily file, optionally followed by BTS_COLUMNS values (in that
+        order; rows shorter than the longest get NULL for the rest)."""
+        extra = max((len(row) - BASE_FIELDS for row in rows), default=0)
+        columns = (*LANDING_COLUMNS[:BASE_FIELDS], *LINEAGE_COLUMNS, *BTS_COLUMNS[:extra])
         with psycopg.connect(self.connection.url()) as conn:
             if replaces is not None:
                 conn.execute(
@@ -64,10 +73,11 @@ class DbtProject:
                 (key, len(rows), len(rows), replaces),
             ).fetchone()[0]
             with conn.cursor().copy(
-                f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin"
+                f"copy raw.flights_landing ({', '.join(columns)}) from stdin"
             ) as copy:
                 for line_number, row in enumerate(rows, start=2):
-                    copy.write_row([*row, key, line_number, version, "now"])
+                    bts = [*row[BASE_FIELDS:], *[None] * (extra - len(row[BASE_FIELDS:]))]
+                    copy.write_row([*row[:BASE_FIELDS], key, line_number, version, "now", *bts])
         return version
 
     def fact(self, flight_date: date | None = None) -> list[tuple]:

@@ -1,10 +1,21 @@
-"""The one raw-schema DDL, as dbt's on-run-start and the landing job both render it."""
+"""The one raw-schema DDL, as dbt's on-run-start and the landing job both render it; and a
+warehouse of the previous main upgraded in place (the BTS columns added, every row kept)."""
 
 from __future__ import annotations
 
-import psycopg
+import dataclasses
+import subprocess
+from collections.abc import Iterator
+from types import SimpleNamespace
 
-from airline_landing.ddl import raw_tables_ddl
+import jinja2
+import psycopg
+import pytest
+
+from airline_elt.state import project_dir
+from airline_landing.ddl import add_missing_columns, missing_column_ddl, raw_tables_ddl
+from airline_landing.local import land_folder
+from airline_landing.transform import BTS_COLUMNS, LANDING_COLUMNS
 
 
 def test_redshift_rendering_uses_redshift_types_and_no_indexes():
@@ -28,3 +39,159 @@ def test_postgres_rendering_creates_the_tables_idempotently(connection):
             " where table_schema = 'raw' order by 1"
         ).fetchall()
     assert tables == [("flights_landing",), ("flights_rejected",), ("landed_files",)]
+
+
+# -- an existing warehouse takes the BTS columns in place (issue 14) -------------------------
+
+# The last main before the BTS columns: its raw_tables.sql created raw.flights_landing with
+# the seven columns and lineage only.
+BEFORE_BTS_MAIN = "1d3488011925b3994335b8e41a77640efc22820c"
+DAILY_KEY = "daily_flights/date=2023-11-15/flights.csv"
+
+
+def old_raw_tables_ddl() -> list[str]:
+    """The raw DDL as the last main before issue 14 rendered it for PostgreSQL."""
+    text = subprocess.run(
+        ["git", "-C", str(project_dir()), "show",
+         f"{BEFORE_BTS_MAIN}:airline_landing/raw_tables.sql"],
+        capture_output=True, check=True, text=True,
+    ).stdout
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    module = env.from_string(text).make_module({"target": SimpleNamespace(type="postgres")})
+    sql = str(module.create_raw_tables())
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
+
+
+@pytest.fixture
+def old_warehouse(connection) -> Iterator[str]:
+    """A database whose raw tables the previous main created, holding two landed flights."""
+    name = "t_raw_tables_before_bts"
+    admin = dataclasses.replace(connection, dbname="postgres")
+    with psycopg.connect(admin.url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    url = dataclasses.replace(connection, dbname=name).url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in old_raw_tables_ddl():
+            conn.execute(statement)
+        version = conn.execute(
+            "insert into raw.landed_files (file_key, content_sha256, file_bytes, rows_read,"
+            " rows_landed, rows_rejected, status, run_id, landed_at)"
+            " values (%s, repeat('a', 64), 100, 2, 2, 0, 'landed', 'old', now())"
+            " returning file_version_id", (DAILY_KEY,),
+        ).fetchone()[0]
+        for line, (flight, dep) in enumerate((("AA1", 75), ("DL2", None)), start=2):
+            conn.execute(
+                "insert into raw.flights_landing (flight_id, carrier, origin_airport_id,"
+                " dest_airport_id, dep_delay, arr_delay, flight_date, source_key,"
+                " source_line_number, file_version_id, landed_at)"
+                " values (%s, %s, 10397, 12478, %s, 5, '2023-11-15', %s, %s, %s, now())",
+                (flight, flight[:2], dep, DAILY_KEY, line, version),
+            )
+    yield url
+    with psycopg.connect(admin.url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def landing_columns(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select column_name, data_type, character_maximum_length, is_nullable"
+            " from information_schema.columns"
+            " where table_schema = 'raw' and table_name = 'flights_landing'"
+            " order by ordinal_position"
+        ).fetchall()
+
+
+def old_rows(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            f"select flight_id, dep_delay, {', '.join(BTS_COLUMNS)}"
+            " from raw.flights_landing where source_key = %s order by 1", (DAILY_KEY,)
+        ).fetchall()
+
+
+@pytest.fixture
+def fresh_columns(connection) -> list[tuple]:
+    """raw.flights_landing's columns as this version creates it on an empty database."""
+    name = "t_raw_tables_fresh"
+    admin = dataclasses.replace(connection, dbname="postgres")
+    with psycopg.connect(admin.url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    url = dataclasses.replace(connection, dbname=name).url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in raw_tables_ddl("postgres"):
+            conn.execute(statement)
+    columns = landing_columns(url)
+    with psycopg.connect(admin.url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+    return columns
+
+
+def test_the_previous_main_had_none_of_the_bts_columns(old_warehouse):
+    names = [column[0] for column in landing_columns(old_warehouse)]
+    assert not set(BTS_COLUMNS) & set(names)
+    assert len(names) == len(LANDING_COLUMNS) - len(BTS_COLUMNS)
+
+
+def test_the_ddl_adds_the_columns_in_place_keeps_the_rows_and_reruns_safely(
+    old_warehouse, fresh_columns
+):
+    with psycopg.connect(old_warehouse, autocommit=True) as conn:
+        for _ in range(2):  # the landing job, then dbt's on-run-start: the second adds nothing
+            for statement in raw_tables_ddl("postgres"):
+                conn.execute(statement)
+    # The upgraded table is the one a fresh warehouse gets, column for column, in order.
+    assert landing_columns(old_warehouse) == fresh_columns
+    assert [c[0] for c in fresh_columns] == list(LANDING_COLUMNS)  # the COPY's own list
+    empty = (None,) * len(BTS_COLUMNS)
+    assert old_rows(old_warehouse) == [("AA1", 75, *empty), ("DL2", None, *empty)]
+
+
+def test_the_redshift_path_adds_each_missing_column_with_its_own_alter(
+    old_warehouse, fresh_columns
+):
+    """What the Glue job (and dbt's on-run-start, macros/raw_columns.sql) do on Redshift, which
+    has no `add column if not exists`: look the columns up, add the missing ones one by one."""
+    with psycopg.connect(old_warehouse) as conn, conn.cursor() as cursor:
+        added = add_missing_columns(cursor)
+        assert added == missing_column_ddl(LANDING_COLUMNS[: -len(BTS_COLUMNS)])
+        assert len(added) == len(BTS_COLUMNS)
+        assert all(s.startswith('alter table "raw".flights_landing add column ') for s in added)
+        assert add_missing_columns(cursor) == []  # rerun: nothing missing, nothing run
+        conn.commit()
+    assert landing_columns(old_warehouse) == fresh_columns
+    empty = (None,) * len(BTS_COLUMNS)
+    assert old_rows(old_warehouse) == [("AA1", 75, *empty), ("DL2", None, *empty)]
+    # Half-upgraded (a column added by hand, say): only the others are added.
+    assert missing_column_ddl([*LANDING_COLUMNS[:-1], "TAIL_NUMBER"]) == []
+    assert missing_column_ddl(LANDING_COLUMNS[:-1]) == [
+        'alter table "raw".flights_landing add column tail_number varchar(10)'
+    ]
+
+
+def test_landing_a_bts_file_into_an_old_warehouse_upgrades_it_first(
+    spark, old_warehouse, tmp_path
+):
+    key = "daily_flights/bts/On_Time_2023_10.csv"
+    path = tmp_path / "landing" / key
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '"FlightDate","Reporting_Airline","Flight_Number_Reporting_Airline","OriginAirportID",'
+        '"DestAirportID","CRSDepTime","DepDelay","ArrDelay","Cancelled","CancellationCode",'
+        '"Diverted","CarrierDelay","WeatherDelay","NASDelay","SecurityDelay",'
+        '"LateAircraftDelay","Distance","Tail_Number",\r\n'
+        '2023-10-02,"UA",9,10397,12478,"1905",70.00,64.00,0.00,"",0.00,4.00,0.00,0.00,0.00,'
+        '60.00,760.00,"N1UA",\r\n',
+        encoding="utf-8",
+    )
+    (result,) = land_folder(spark, tmp_path / "landing", old_warehouse, "run-new").files
+    assert (result.status, result.rows_landed, result.rows_rejected) == ("landed", 1, 0)
+    with psycopg.connect(old_warehouse) as conn:
+        assert conn.execute(
+            f"select flight_id, {', '.join(BTS_COLUMNS)} from raw.flights_landing"
+            " where source_key = %s", (key,)
+        ).fetchall() == [("UA9", 1905, 19, False, False, None, 4, 0, 0, 0, 60, 760, "N1UA")]
+    empty = (None,) * len(BTS_COLUMNS)
+    assert old_rows(old_warehouse) == [("AA1", 75, *empty), ("DL2", None, *empty)]
