@@ -21,6 +21,8 @@ from airline_landing.transform import BTS_COLUMNS, LANDING_COLUMNS
 # columns follow them in the COPY, then as many BTS columns as the rows carry.
 BASE_FIELDS = 7
 LINEAGE_COLUMNS = LANDING_COLUMNS[BASE_FIELDS : len(LANDING_COLUMNS) - len(BTS_COLUMNS)]
+# The optional BTS columns (issue 14), in the order a test row gives them.
+OPTIONAL_COLUMNS = BTS_COLUMNS
 
 
 @dataclasses.dataclass
