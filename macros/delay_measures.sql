@@ -105,3 +105,30 @@
         ) as numeric(38, 15)
     ), 3) as numeric(5, 3)) as dep_arr_delay_correlation
 {%- endmacro %}
+
+
+{#-
+  Delay minutes by the five BTS causes, over the flights
+  with cause data: how many flights had it, their cause minutes (the five
+  summed), the minutes of each cause and each cause's share of all cause
+  minutes (0-100, 1 decimal; null when the minutes sum to 0). Summed from
+  int_flight_delays_daily.
+-#}
+{% macro cause_measures() -%}
+    {%- set cause_minutes -%}
+        sum(sum_carrier_delay) + sum(sum_weather_delay) + sum(sum_nas_delay)
+        + sum(sum_security_delay) + sum(sum_late_aircraft_delay)
+    {%- endset -%}
+    cast(sum(flights_with_causes) as bigint) as flights_with_causes,
+    cast({{ cause_minutes }} as bigint) as cause_minutes,
+    cast(sum(sum_carrier_delay) as bigint) as carrier_delay_minutes,
+    cast(sum(sum_weather_delay) as bigint) as weather_delay_minutes,
+    cast(sum(sum_nas_delay) as bigint) as nas_delay_minutes,
+    cast(sum(sum_security_delay) as bigint) as security_delay_minutes,
+    cast(sum(sum_late_aircraft_delay) as bigint) as late_aircraft_delay_minutes,
+    {{ percentage('sum(sum_carrier_delay)', cause_minutes) }} as carrier_delay_pct,
+    {{ percentage('sum(sum_weather_delay)', cause_minutes) }} as weather_delay_pct,
+    {{ percentage('sum(sum_nas_delay)', cause_minutes) }} as nas_delay_pct,
+    {{ percentage('sum(sum_security_delay)', cause_minutes) }} as security_delay_pct,
+    {{ percentage('sum(sum_late_aircraft_delay)', cause_minutes) }} as late_aircraft_delay_pct
+{%- endmacro %}

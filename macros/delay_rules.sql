@@ -1,26 +1,42 @@
 {#-
   The business rules, each defined once.
 
-  A flight is delayed when its departure delay is strictly greater than
-  var('delay_threshold_minutes') (default 60). A flight without a departure
-  delay was cancelled (never delayed; "operated" is every other flight). The
-  fact, the daily aggregate the marts read, rejected_flights, unknown_airports
-  and the data tests all use these macros.
+  A flight is delayed when it was not cancelled and its departure delay is
+  strictly greater than var('delay_threshold_minutes') (default 60). The
+  fact, the daily aggregates the marts read, rejected_flights,
+  unknown_airports and the data tests all use these macros.
+
+  Cancelled and diverted: a BTS monthly file says which (`Cancelled`,
+  `Diverted`, landed as the nullable booleans `cancelled` / `diverted`); the
+  seven-column daily files do not (both null), and then the delays tell:
+  no departure delay is a cancelled flight, a departure delay but no arrival
+  delay a diverted one. So:
+  * cancelled: the file's flag when present, else no departure delay;
+  * diverted (never when cancelled): the file's flag when it says so, else
+    (flag null, or a file that says "not diverted" for a flight that has no
+    arrival delay: it did not arrive on record) a departure without an
+    arrival delay;
+  * arrived: neither cancelled nor diverted (it then has an arrival delay).
 
   On time is the US DOT's rule, independent of the threshold: a flight is on
   time when it arrives less than 15 minutes late; cancelled and diverted
-  flights are not on time. In the landed columns a cancelled flight has no
-  departure delay, a diverted one a departure delay but no arrival delay. So
-  every scheduled flight is exactly one of: cancelled, diverted, on time,
-  arrived late.
+  flights are not on time. So every scheduled flight is exactly one of:
+  cancelled, diverted, on time, arrived late, whatever the file holds.
+
+  Each rule takes the flight's columns as arguments (the defaults are the
+  names of stg_raw__flights and int_flights_enriched); a relation without the
+  flags (the fact) passes 'null' for them: the delays decide, as above.
 -#}
-{% macro is_delayed(dep_delay='dep_delay') -%}
-    ({{ dep_delay }} > {{ var('delay_threshold_minutes') }})
+{% macro is_cancelled(dep_delay='dep_delay', cancelled='cancelled') -%}
+    coalesce({{ cancelled }}, {{ dep_delay }} is null)
 {%- endmacro %}
 
 
-{% macro is_cancelled(dep_delay='dep_delay') -%}
-    ({{ dep_delay }} is null)
+{% macro is_delayed(dep_delay='dep_delay', cancelled='cancelled') -%}
+    (
+        not {{ is_cancelled(dep_delay, cancelled) }}
+        and {{ dep_delay }} > {{ var('delay_threshold_minutes') }}
+    )
 {%- endmacro %}
 
 
@@ -30,26 +46,79 @@
 {%- endmacro %}
 
 
-{% macro is_diverted(dep_delay='dep_delay', arr_delay='arr_delay') -%}
-    ({{ dep_delay }} is not null and {{ arr_delay }} is null)
+{% macro is_diverted(
+    dep_delay='dep_delay', arr_delay='arr_delay', cancelled='cancelled', diverted='diverted'
+) -%}
+    (
+        not {{ is_cancelled(dep_delay, cancelled) }}
+        and (coalesce({{ diverted }}, false) or {{ arr_delay }} is null)
+    )
 {%- endmacro %}
 
 
-{#- Operated, not diverted, and arrived less than 15 minutes late (DOT). -#}
-{% macro is_on_time(dep_delay='dep_delay', arr_delay='arr_delay') -%}
-    ({{ dep_delay }} is not null and {{ arr_delay }} < {{ late_arrival_minutes() }})
+{#- Neither cancelled nor diverted: it arrived, with an arrival delay on record. -#}
+{% macro has_arrived(
+    dep_delay='dep_delay', arr_delay='arr_delay', cancelled='cancelled', diverted='diverted'
+) -%}
+    (
+        not {{ is_cancelled(dep_delay, cancelled) }}
+        and not coalesce({{ diverted }}, false)
+        and {{ arr_delay }} is not null
+    )
 {%- endmacro %}
 
 
-{#- Operated, not diverted, and arrived 15 minutes late or more. -#}
-{% macro is_arrived_late(dep_delay='dep_delay', arr_delay='arr_delay') -%}
-    ({{ dep_delay }} is not null and {{ arr_delay }} >= {{ late_arrival_minutes() }})
+{#- Arrived, and less than 15 minutes late (DOT). -#}
+{% macro is_on_time(
+    dep_delay='dep_delay', arr_delay='arr_delay', cancelled='cancelled', diverted='diverted'
+) -%}
+    (
+        {{ has_arrived(dep_delay, arr_delay, cancelled, diverted) }}
+        and {{ arr_delay }} < {{ late_arrival_minutes() }}
+    )
 {%- endmacro %}
 
 
-{#- Operated and arrived (has an arrival delay): on time or late. -#}
-{% macro has_arrived(dep_delay='dep_delay', arr_delay='arr_delay') -%}
-    ({{ dep_delay }} is not null and {{ arr_delay }} is not null)
+{#- Arrived 15 minutes late or more. -#}
+{% macro is_arrived_late(
+    dep_delay='dep_delay', arr_delay='arr_delay', cancelled='cancelled', diverted='diverted'
+) -%}
+    (
+        {{ has_arrived(dep_delay, arr_delay, cancelled, diverted) }}
+        and {{ arr_delay }} >= {{ late_arrival_minutes() }}
+    )
+{%- endmacro %}
+
+
+{#-
+  Cause data exists for a flight when any of the five BTS cause columns
+  (minutes, filled for flights 15+ minutes late since June 2003) is not null.
+-#}
+{% macro has_cause_data() -%}
+    (
+        carrier_delay is not null
+        or weather_delay is not null
+        or nas_delay is not null
+        or security_delay is not null
+        or late_aircraft_delay is not null
+    )
+{%- endmacro %}
+
+
+{#-
+  What a BTS cancellation code means. A cancelled flight without a code (a
+  file without the column, or an empty one) is 'not given'.
+-#}
+{% macro cancellation_reason(cancellation_code='cancellation_code') -%}
+    cast(
+        case {{ cancellation_code }}
+            when 'A' then 'carrier'
+            when 'B' then 'weather'
+            when 'C' then 'national air system'
+            when 'D' then 'security'
+            else 'not given'
+        end as varchar(32)
+    )
 {%- endmacro %}
 
 

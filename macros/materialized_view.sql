@@ -83,7 +83,7 @@
                 "(select coalesce(cast(max(file_version_id) as varchar(30)), '-')"
                 ~ ' from "raw".landed_files)'
             ) -%}
-        {%- elif node.name in ('int_flights_enriched', 'int_flight_delays_daily', 'daily_flights_fact') -%}
+        {%- elif node.name in per_date_models() -%}
             {%- do parts.append(
                 "(select coalesce(cast(max(built_at) as varchar(30)), '-') from "
                 ~ build_log('flight_date_builds') ~ " where model_name = '" ~ node.name ~ "')"

@@ -17,6 +17,7 @@
         'int_flights_enriched': 'int_flights_enriched',
         'int_flight_delays_daily': 'int_flight_delays_daily',
         'daily_flights_fact': 'daily_flights_fact',
+        'int_flight_delays_by_hour_daily': 'int_flight_delays_by_hour_daily',
     }) }}
 {%- endmacro %}
 

@@ -9,7 +9,16 @@
   log recorded: raise it whenever a column is added or a sum changes meaning,
   so an existing warehouse fills the new column on every date (dbt's
   append_new_columns alone would leave it null on the dates not rebuilt).
-  Version 2: the on-time and arrival columns.
+  Version 2: the on-time and arrival columns. Version 3 (issue 14): the
+  cancelled / diverted flags of BTS files decide (delay_rules.sql), the
+  delay-cause sums (flights with cause data and their minutes per cause) and
+  the cancelled flights per BTS cancellation code.
+
+  The cancellation reasons are columns, not a grain: BTS has four codes plus
+  "not given", a fixed set, so five counts beside the others cost nothing,
+  where a code in the key would add a row per reason to every route and
+  date. The scheduled hour of day is a grain of its own (24 values, and a
+  flight's hour is not its route's): int_flight_delays_by_hour_daily.
 -#}
 {{
     config(
@@ -18,7 +27,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        meta={'definition_version': 2},
+        meta={'definition_version': 3},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
             "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
@@ -57,6 +66,7 @@ flights_to_sum as (
         has_known_origin,
         has_known_destination,
         is_cancelled,
+        case when is_cancelled then {{ cancellation_reason() }} end as cancellation_reason,
         {{ is_delayed() }} as is_delayed,
         {{ is_on_time() }} as is_on_time,
         {{ is_arrived_late() }} as is_arrived_late,
@@ -64,7 +74,13 @@ flights_to_sum as (
         {{ has_arrived() }} as has_arrived,
         cast(dep_delay as bigint) as dep_delay,
         cast(arr_delay as bigint) as arr_delay,
-        dep_delay is not null and arr_delay is not null as has_both_delays
+        dep_delay is not null and arr_delay is not null as has_both_delays,
+        {{ has_cause_data() }} as has_cause_data,
+        cast(carrier_delay as bigint) as carrier_delay,
+        cast(weather_delay as bigint) as weather_delay,
+        cast(nas_delay as bigint) as nas_delay,
+        cast(security_delay as bigint) as security_delay,
+        cast(late_aircraft_delay as bigint) as late_aircraft_delay
 
     from enriched_flights
     where {{ flight_dates_in(enriched_dates_rebuilt_since_last_build()) }}
@@ -92,10 +108,10 @@ final as (
         cast(sum(case when is_delayed then 1 else 0 end) as bigint) as flights_delayed,
         cast(sum(case when is_delayed and arr_delay is not null then 1 else 0 end) as bigint)
             as flights_delayed_with_arr_delay,
-        sum(dep_delay) as sum_dep_delay,
+        sum(case when not is_cancelled then dep_delay end) as sum_dep_delay,
         sum(case when is_delayed then dep_delay end) as sum_dep_delay_of_delayed,
         sum(case when is_delayed then arr_delay end) as sum_arr_delay_of_delayed,
-        max(dep_delay) as max_dep_delay,
+        max(case when not is_cancelled then dep_delay end) as max_dep_delay,
         cast(sum(case when has_both_delays then 1 else 0 end) as bigint) as paired_flights,
         sum(case when has_both_delays then dep_delay end) as paired_sum_dep_delay,
         sum(case when has_both_delays then arr_delay end) as paired_sum_arr_delay,
@@ -111,7 +127,23 @@ final as (
         cast(sum(case when is_diverted then 1 else 0 end) as bigint) as flights_diverted,
         cast(sum(case when has_arrived then 1 else 0 end) as bigint) as flights_arrived,
         sum(case when has_arrived then arr_delay end) as sum_arr_delay,
-        sum(case when is_arrived_late then arr_delay end) as sum_arr_delay_of_late
+        sum(case when is_arrived_late then arr_delay end) as sum_arr_delay_of_late,
+        cast(sum(case when has_cause_data then 1 else 0 end) as bigint) as flights_with_causes,
+        cast(coalesce(sum(carrier_delay), 0) as bigint) as sum_carrier_delay,
+        cast(coalesce(sum(weather_delay), 0) as bigint) as sum_weather_delay,
+        cast(coalesce(sum(nas_delay), 0) as bigint) as sum_nas_delay,
+        cast(coalesce(sum(security_delay), 0) as bigint) as sum_security_delay,
+        cast(coalesce(sum(late_aircraft_delay), 0) as bigint) as sum_late_aircraft_delay,
+        cast(sum(case when cancellation_reason = 'carrier' then 1 else 0 end) as bigint)
+            as flights_cancelled_code_a,
+        cast(sum(case when cancellation_reason = 'weather' then 1 else 0 end) as bigint)
+            as flights_cancelled_code_b,
+        cast(sum(case when cancellation_reason = 'national air system' then 1 else 0 end) as bigint)
+            as flights_cancelled_code_c,
+        cast(sum(case when cancellation_reason = 'security' then 1 else 0 end) as bigint)
+            as flights_cancelled_code_d,
+        cast(sum(case when cancellation_reason = 'not given' then 1 else 0 end) as bigint)
+            as flights_cancelled_no_code
 
     from flights_to_sum
     group by

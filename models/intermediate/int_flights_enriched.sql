@@ -1,3 +1,11 @@
+{#-
+  Every landed flight with its airports joined. Version 2 (meta
+  `definition_version`, see build_log.sql): the optional BTS columns (the
+  scheduled departure time and hour, the cancelled / diverted flags and the
+  cancellation code, the five delay causes, distance, tail number) pass
+  through, and `is_cancelled` follows the file's flag when it has one; an
+  existing warehouse rebuilds every date once to fill them.
+-#}
 {{
     config(
         materialized='incremental',
@@ -5,6 +13,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
+        meta={'definition_version': 2},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_flight_dates_to_rebuild()) }}",
             "{{ delete_flight_dates(enriched_flight_dates_to_rebuild()) }}",
@@ -14,6 +23,7 @@
             "{{ index_unknown_airports() }}",
             "{{ log_enriched_sources() }}",
             "{{ log_date_builds() }}",
+            "{{ record_definition_version() }}",
             "{{ forget_rebuilt_dates() }}",
         ],
         **({'dist': 'flight_date', 'sort': ['flight_date']} if target.type == 'redshift' else {})
@@ -60,7 +70,20 @@ final as (
         destination.state as arr_state,
         flights_to_build.dep_delay,
         flights_to_build.arr_delay,
-        {{ is_cancelled('flights_to_build.dep_delay') }} as is_cancelled,
+        flights_to_build.scheduled_dep_time,
+        flights_to_build.scheduled_dep_hour,
+        flights_to_build.cancelled,
+        flights_to_build.diverted,
+        flights_to_build.cancellation_code,
+        flights_to_build.carrier_delay,
+        flights_to_build.weather_delay,
+        flights_to_build.nas_delay,
+        flights_to_build.security_delay,
+        flights_to_build.late_aircraft_delay,
+        flights_to_build.distance_miles,
+        flights_to_build.tail_number,
+        {{ is_cancelled('flights_to_build.dep_delay', 'flights_to_build.cancelled') }}
+            as is_cancelled,
         origin.airport_id is not null as has_known_origin,
         destination.airport_id is not null as has_known_destination,
         flights_to_build.source_key,

@@ -1,3 +1,8 @@
+{#-
+  Version 1 (meta `definition_version`, see build_log.sql): the five BTS
+  delay-cause columns (issue 14); a warehouse built before rebuilds every
+  date once to fill them.
+-#}
 {{
     config(
         materialized='incremental',
@@ -5,6 +10,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
+        meta={'definition_version': 1},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
             "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
@@ -12,6 +18,7 @@
         post_hook=[
             "{{ index_flight_date() }}",
             "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
+            "{{ record_definition_version() }}",
             "{{ forget_rebuilt_dates() }}",
         ],
         **({'dist': 'flight_date', 'sort': ['flight_date', 'carrier']} if target.type == 'redshift' else {})
@@ -55,7 +62,12 @@ final as (
         cast(source_key as varchar(1024)) as source_key,
         cast(source_line_number as integer) as source_line_number,
         cast(file_version_id as bigint) as file_version_id,
-        cast(enriched_at as timestamp) as enriched_at
+        cast(enriched_at as timestamp) as enriched_at,
+        cast(carrier_delay as bigint) as carrier_delay,
+        cast(weather_delay as bigint) as weather_delay,
+        cast(nas_delay as bigint) as nas_delay,
+        cast(security_delay as bigint) as security_delay,
+        cast(late_aircraft_delay as bigint) as late_aircraft_delay
 
     from delayed_flights
 

@@ -21,7 +21,7 @@ expected as (
     inner join {{ ref('airports_dim') }} as destination
         on flights.dest_airport_id = destination.airport_id
     where
-        {{ is_delayed('flights.dep_delay') }}
+        {{ is_delayed('flights.dep_delay', 'flights.cancelled') }}
         and {{ in_rebuilt_dates('daily_flights_fact', 'flights.flight_date') }}
 
 ),

@@ -1,0 +1,89 @@
+{#-
+  Every landed flight with a scheduled departure time (a BTS file's
+  `CRSDepTime`), summed per flight date and scheduled hour of day (0-23, the
+  local time at the origin): what mv_delays_by_scheduled_hour reads.
+
+  Its own table rather than a column of int_flight_delays_daily's key: an
+  hour in that key would multiply its rows (date x carrier x route) by up to
+  24 for every mart, where this grain holds at most 24 rows a date per
+  combination of the airport flags. Flights without a scheduled time (the
+  seven-column daily files) are left out.
+
+  Incremental like int_flight_delays_daily: delete+insert per flight_date,
+  rebuilt on the dates int_flights_enriched rebuilt, on every date when
+  delay_threshold_minutes or this model's `definition_version` changes.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='flight_date',
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        meta={'definition_version': 1},
+        pre_hook=[
+            "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
+            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
+        ],
+        post_hook=[
+            "{{ index_flight_date() }}",
+            "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
+            "{{ record_definition_version() }}",
+            "{{ forget_rebuilt_dates() }}",
+        ],
+        **({'dist': 'all', 'sort': ['flight_date']} if target.type == 'redshift' else {})
+    )
+}}
+
+with
+
+enriched_flights as (
+
+    select * from {{ ref('int_flights_enriched') }}
+
+),
+
+flights_to_sum as (
+
+    select
+        flight_date,
+        cast(scheduled_dep_hour as integer) as scheduled_dep_hour,
+        has_known_origin,
+        has_known_destination,
+        is_cancelled,
+        {{ is_delayed() }} as is_delayed,
+        {{ is_on_time() }} as is_on_time,
+        cast(dep_delay as bigint) as dep_delay
+
+    from enriched_flights
+    where
+        scheduled_dep_hour is not null
+        and {{ flight_dates_in(enriched_dates_rebuilt_since_last_build()) }}
+
+),
+
+final as (
+
+    select
+        flight_date,
+        scheduled_dep_hour,
+        has_known_origin,
+        has_known_destination,
+        cast(count(*) as bigint) as flights_scheduled,
+        cast(sum(case when is_cancelled then 0 else 1 end) as bigint) as flights_operated,
+        cast(sum(case when is_cancelled then 1 else 0 end) as bigint) as flights_cancelled,
+        cast(sum(case when is_delayed then 1 else 0 end) as bigint) as flights_delayed,
+        sum(case when not is_cancelled then dep_delay end) as sum_dep_delay,
+        cast(sum(case when is_on_time then 1 else 0 end) as bigint) as flights_on_time,
+        {{ var('delay_threshold_minutes') }} as delay_threshold_minutes
+
+    from flights_to_sum
+    group by
+        flight_date,
+        scheduled_dep_hour,
+        has_known_origin,
+        has_known_destination
+
+)
+
+select * from final

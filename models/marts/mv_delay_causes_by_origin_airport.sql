@@ -1,0 +1,35 @@
+{#-
+  Why flights leaving each airport were late: delay minutes by cause and
+  each cause's share, over the flights with cause data (as
+  mv_delay_causes_by_carrier). Airports without any are left out.
+-#}
+with
+
+daily_delays as (
+
+    select * from {{ ref('int_flight_delays_daily') }}
+
+),
+
+final as (
+
+    select
+        origin_airport_id,
+        dep_airport as origin_airport,
+        dep_city as origin_city,
+        dep_state as origin_state,
+        cast(sum(flights_scheduled) as bigint) as flights_scheduled,
+        {{ cause_measures() }}
+
+    from daily_delays
+    where has_known_origin and has_known_destination
+    group by
+        origin_airport_id,
+        dep_airport,
+        dep_city,
+        dep_state
+    having sum(flights_with_causes) > 0
+
+)
+
+select * from final
