@@ -15,7 +15,15 @@ import pytest
 from airline_elt.dbt import run_dbt
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
-from airline_landing.transform import LANDING_COLUMNS
+
+# raw.flights_landing's flight columns: the seven every file has, then the optional BTS
+# columns (issue 14), then the lineage the landing job adds.
+FLIGHT_COLUMNS = ("flight_id", "carrier", "origin_airport_id", "dest_airport_id",
+                  "dep_delay", "arr_delay", "flight_date")
+OPTIONAL_COLUMNS = ("scheduled_dep_time", "scheduled_dep_hour", "cancelled", "diverted",
+                    "cancellation_code", "carrier_delay", "weather_delay", "nas_delay",
+                    "security_delay", "late_aircraft_delay", "distance_miles", "tail_number")
+LINEAGE_COLUMNS = ("source_key", "source_line_number", "file_version_id", "landed_at")
 
 
 @dataclasses.dataclass
@@ -43,7 +51,9 @@ class DbtProject:
     def land(
         self, key: str, rows: Sequence[Sequence[object]], replaces: int | None = None
     ) -> int:
-        """Write one file version's rows to the raw tables, as the landing job does."""
+        """Write one file version's rows to the raw tables, as the landing job does. A row
+        holds the seven flight columns, optionally followed by the twelve BTS ones (a
+        seven-column row lands them null, as a daily file does)."""
         with psycopg.connect(self.connection.url()) as conn:
             if replaces is not None:
                 conn.execute(
@@ -63,11 +73,14 @@ class DbtProject:
                 """,
                 (key, len(rows), len(rows), replaces),
             ).fetchone()[0]
+            columns = (*FLIGHT_COLUMNS, *OPTIONAL_COLUMNS, *LINEAGE_COLUMNS)
             with conn.cursor().copy(
-                f"copy raw.flights_landing ({', '.join(LANDING_COLUMNS)}) from stdin"
+                f"copy raw.flights_landing ({', '.join(columns)}) from stdin"
             ) as copy:
                 for line_number, row in enumerate(rows, start=2):
-                    copy.write_row([*row, key, line_number, version, "now"])
+                    flight = [*row, *[None] * (len(FLIGHT_COLUMNS) + len(OPTIONAL_COLUMNS)
+                                               - len(row))]
+                    copy.write_row([*flight, key, line_number, version, "now"])
         return version
 
     def fact(self, flight_date: date | None = None) -> list[tuple]:

@@ -1,5 +1,12 @@
 """Generated flights for the mart tests: every outcome (on time, late, cancelled, diverted),
-an airport the seed lacks and a carrier no carriers list names, spread over `days` days."""
+an airport the seed lacks and a carrier no carriers list names, spread over `days` days.
+
+Half the days come as from a BTS monthly file: the optional columns (scheduled departure
+time and hour, cancelled / diverted flags, cancellation code, the five delay causes,
+distance, tail number) are filled, including the cases where the flags and the delays
+disagree (a flight flagged cancelled after a departure delay, one flagged diverted with an
+arrival delay, one flagged neither without an arrival delay) and every BTS clock-time
+corner (2400, 5). The other days are the seven-column daily files: all of those null."""
 
 from __future__ import annotations
 
@@ -7,15 +14,20 @@ import random
 from collections import defaultdict
 from datetime import date, timedelta
 
+from conftest import OPTIONAL_COLUMNS
+
 # ZZ is in no carriers list: the marts show its code as its name.
 CARRIERS = ["AA", "DL", "UA", "WN", "ZZ"]
 AIRPORTS = [10397, 11292, 11298, 12892, 13930, 14107, 14869]
 UNKNOWN_AIRPORT = 19999
+CANCELLATION_CODES = ["A", "B", "C", "D", None]
+NO_OPTIONAL_COLUMNS = (None,) * len(OPTIONAL_COLUMNS)
 
 
 def make_flights(count: int, seed: int = 7, first_day: date = date(2023, 11, 1),
                  days: int = 5) -> list[tuple]:
     rng = random.Random(seed)
+    bts = random.Random(seed + 1_000_003)  # its own draws: the base columns stay as they were
     flights = []
     for number in range(count):
         origin, dest = rng.sample(AIRPORTS, 2)
@@ -29,8 +41,50 @@ def make_flights(count: int, seed: int = 7, first_day: date = date(2023, 11, 1),
             dep = int(rng.expovariate(1 / 25)) - 10
             arr = None if roll < 0.07 else dep + rng.randint(-15, 20)  # diverted: no arrival
         day = first_day + timedelta(days=rng.randrange(days))
-        flights.append((f"{carrier}{seed}x{number}", carrier, origin, dest, dep, arr, day))
+        base = (f"{carrier}{seed}x{number}", carrier, origin, dest, dep, arr, day)
+        is_bts_day = (day - first_day).days % 2 == 0
+        flights.append(base + (bts_columns(bts, dep, arr, number) if is_bts_day
+                               else NO_OPTIONAL_COLUMNS))
     return flights
+
+
+def bts_columns(rng: random.Random, dep: int | None, arr: int | None, number: int) -> tuple:
+    """The optional columns of a BTS file for a flight with these delays."""
+    hour = rng.choice([0, 5, 6, 6, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 17, 18, 19, 20,
+                       21, 22, 23])
+    hhmm = hour * 100 + rng.randrange(60)
+    corner = rng.random()
+    if corner < 0.02:
+        hhmm = 2400  # midnight at the day's end: hour 0
+    elif corner < 0.04:
+        hhmm = 5  # "5" in the file: 00:05
+    cancelled, diverted, code = dep is None, dep is not None and arr is None, None
+    odd = rng.random()
+    if not cancelled and not diverted and dep > 45 and odd < 0.25:
+        cancelled, code = True, rng.choice(CANCELLATION_CODES)  # cancelled after a long wait
+    elif not cancelled and not diverted and odd < 0.04:
+        diverted = True  # flagged diverted, an arrival delay recorded anyway
+    elif cancelled:
+        code = rng.choice(CANCELLATION_CODES)
+    elif diverted and odd < 0.5:
+        diverted = False  # the file says "not diverted", yet no arrival delay
+    causes: tuple = (None,) * 5
+    if not cancelled and not diverted and arr is not None and arr >= 15:
+        causes = split_minutes(rng, arr)
+    elif not cancelled and not diverted and arr is not None and odd < 0.2:
+        causes = (0, 0, 0, 0, 0)  # filled with zeros: cause data, no minutes
+    return (hhmm, (hhmm // 100) % 24, cancelled, diverted, code, *causes,
+            rng.randrange(100, 2600), f"N{number % 900 + 100}XX")
+
+
+def split_minutes(rng: random.Random, minutes: int) -> tuple[int, ...]:
+    """Split an arrival delay into the five causes (carrier, weather, NAS, security, late
+    aircraft), as BTS does: they sum to it."""
+    weights = [rng.choice([0, 0, 1, 3]) for _ in range(5)]
+    weights[rng.choice([0, 2, 4])] += 2
+    cuts = [minutes * w // sum(weights) for w in weights]
+    cuts[4] += minutes - sum(cuts)
+    return tuple(cuts)
 
 
 def land_by_day(project, flights: list[tuple]) -> None:

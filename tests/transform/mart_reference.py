@@ -16,9 +16,17 @@ import pytest
 
 from airline_elt.state import project_dir
 
-# A landed flight: (flight_id, carrier, origin, dest, dep_delay, arr_delay, flight_date)
+# A landed flight: (flight_id, carrier, origin, dest, dep_delay, arr_delay, flight_date),
+# optionally followed by the twelve BTS columns (tests/transform/conftest.py
+# OPTIONAL_COLUMNS: scheduled_dep_time, scheduled_dep_hour, cancelled, diverted,
+# cancellation_code, the five causes, distance_miles, tail_number); missing ones are null.
 Flight = Sequence[Any]
-
+SCHEDULED_DEP_HOUR, CANCELLED, DIVERTED, CANCELLATION_CODE = 8, 9, 10, 11
+CAUSES = ("carrier_delay", "weather_delay", "nas_delay", "security_delay",
+          "late_aircraft_delay")
+FIRST_CAUSE = 12
+CANCELLATION_REASONS = {"A": "carrier", "B": "weather", "C": "national air system",
+                        "D": "security", None: "not given"}
 
 def bundled_airports() -> dict[int, tuple[str, str, str]]:
     """airport_id -> (name, city, state) of seeds/airports_dim.csv."""
@@ -70,16 +78,27 @@ def percentage(part: int, whole: int) -> Decimal | None:
     return rounded(part, whole, factor=100)
 
 
-def _is_delayed(f: Flight, threshold: int) -> bool:
-    return f[4] is not None and f[4] > threshold
+def _optional(f: Flight, index: int) -> Any:
+    return f[index] if len(f) > index else None
 
 
-def _is_diverted(f: Flight) -> bool:
-    return f[4] is not None and f[5] is None
+def is_cancelled(f: Flight) -> bool:
+    """The file's flag when it has one, else no departure delay."""
+    flag = _optional(f, CANCELLED)
+    return f[4] is None if flag is None else flag
+
+
+def is_delayed(f: Flight, threshold: int) -> bool:
+    return not is_cancelled(f) and f[4] is not None and f[4] > threshold
+
+
+def is_diverted(f: Flight) -> bool:
+    """Not cancelled, and the file's flag says diverted or no arrival delay is recorded."""
+    return not is_cancelled(f) and (_optional(f, DIVERTED) is True or f[5] is None)
 
 
 def _has_arrived(f: Flight) -> bool:
-    return f[4] is not None and f[5] is not None
+    return not is_cancelled(f) and not is_diverted(f)
 
 
 def _is_on_time(f: Flight) -> bool:
@@ -90,9 +109,18 @@ def _is_arrived_late(f: Flight) -> bool:
     return _has_arrived(f) and f[5] >= LATE_ARRIVAL_MINUTES
 
 
+def _causes(f: Flight) -> list[int | None]:
+    return [_optional(f, FIRST_CAUSE + i) for i in range(len(CAUSES))]
+
+
+def _has_cause_data(f: Flight) -> bool:
+    return any(minutes is not None for minutes in _causes(f))
+
+
 def delay_measures(group: list[Flight], threshold: int) -> dict[str, Any]:
-    operated = [f for f in group if f[4] is not None]
-    delayed = [f for f in operated if _is_delayed(f, threshold)]
+    operated = [f for f in group if not is_cancelled(f)]
+    departures = [f[4] for f in operated if f[4] is not None]
+    delayed = [f for f in operated if is_delayed(f, threshold)]
     delayed_arrivals = [f[5] for f in delayed if f[5] is not None]
     return {
         "flights_scheduled": len(group),
@@ -100,11 +128,11 @@ def delay_measures(group: list[Flight], threshold: int) -> dict[str, Any]:
         "flights_cancelled": len(group) - len(operated),
         "flights_delayed": len(delayed),
         "delay_rate_pct": percentage(len(delayed), len(operated)),
-        "avg_dep_delay_minutes": rounded(sum(f[4] for f in operated), len(operated)),
+        "avg_dep_delay_minutes": rounded(sum(departures), len(operated)),
         "avg_dep_delay_of_delayed_minutes": rounded(sum(f[4] for f in delayed), len(delayed)),
         "avg_arr_delay_of_delayed_minutes": rounded(sum(delayed_arrivals),
                                                     len(delayed_arrivals)),
-        "max_dep_delay_minutes": max((f[4] for f in operated), default=None),
+        "max_dep_delay_minutes": max(departures, default=None),
     }
 
 
@@ -112,7 +140,7 @@ def on_time_measures(group: list[Flight]) -> dict[str, Any]:
     on_time = sum(1 for f in group if _is_on_time(f))
     return {
         "flights_on_time": on_time,
-        "flights_diverted": sum(1 for f in group if _is_diverted(f)),
+        "flights_diverted": sum(1 for f in group if is_diverted(f)),
         "on_time_pct": percentage(on_time, len(group)),
     }
 
@@ -123,8 +151,8 @@ def on_time_breakdown(group: list[Flight]) -> dict[str, Any]:
         "flights_scheduled": len(group),
         "flights_on_time": on_time,
         "flights_arrived_late": sum(1 for f in group if _is_arrived_late(f)),
-        "flights_cancelled": sum(1 for f in group if f[4] is None),
-        "flights_diverted": sum(1 for f in group if _is_diverted(f)),
+        "flights_cancelled": sum(1 for f in group if is_cancelled(f)),
+        "flights_diverted": sum(1 for f in group if is_diverted(f)),
         "on_time_pct": percentage(on_time, len(group)),
     }
 
@@ -139,6 +167,34 @@ def arrival_measures(group: list[Flight]) -> dict[str, Any]:
         "avg_arr_delay_minutes": rounded(sum(f[5] for f in arrived), len(arrived)),
         "avg_arr_delay_of_late_minutes": rounded(sum(f[5] for f in late), len(late)),
     }
+
+
+def cause_measures(group: list[Flight]) -> dict[str, Any]:
+    """Delay minutes by cause over the flights with cause data, and each cause's share."""
+    with_causes = [f for f in group if _has_cause_data(f)]
+    minutes = [sum(_causes(f)[i] or 0 for f in with_causes) for i in range(len(CAUSES))]
+    total = sum(minutes)
+    return {
+        "flights_scheduled": len(group),
+        "flights_with_causes": len(with_causes),
+        "cause_minutes": total,
+        **{f"{cause}_minutes": minutes[i] for i, cause in enumerate(CAUSES)},
+        **{f"{cause}_pct": percentage(minutes[i], total) for i, cause in enumerate(CAUSES)},
+    }
+
+
+def hour_measures(group: list[Flight], threshold: int) -> dict[str, Any]:
+    measures = delay_measures(group, threshold)
+    return {
+        **{column: measures[column] for column in (
+            "flights_scheduled", "flights_cancelled", "flights_operated", "flights_delayed",
+            "delay_rate_pct", "avg_dep_delay_minutes")},
+        "on_time_pct": percentage(sum(1 for f in group if _is_on_time(f)), len(group)),
+    }
+
+
+def cancellation_reason(f: Flight) -> str:
+    return CANCELLATION_REASONS.get(_optional(f, CANCELLATION_CODE), "not given")
 
 
 def pearson(pairs: list[tuple[int, int]]) -> float | None:
@@ -257,7 +313,45 @@ def expected_marts(
             "dep_arr_delay_correlation": None if r is None else Near(r, 3),
         }
     marts["mv_delay_correlation"] = correlation
+    marts["mv_delay_causes_by_carrier"] = {
+        carrier: {"carrier_name": names.get(carrier, carrier), **measures}
+        for carrier, group in _grouped(known, lambda f: f[1]).items()
+        if (measures := cause_measures(group))["flights_with_causes"] > 0
+    }
+    marts["mv_delay_causes_by_origin_airport"] = {
+        origin: {**_origin(airports, origin), **measures}
+        for origin, group in _grouped(known, lambda f: f[2]).items()
+        if (measures := cause_measures(group))["flights_with_causes"] > 0
+    }
+    scheduled = [f for f in known if _optional(f, SCHEDULED_DEP_HOUR) is not None]
+    marts["mv_delays_by_scheduled_hour"] = {
+        hour: hour_measures(group, threshold)
+        for hour, group in _grouped(scheduled, lambda f: f[SCHEDULED_DEP_HOUR]).items()
+    }
+    cancellations = {}
+    for carrier, group in _grouped(known, lambda f: f[1]).items():
+        cancelled = [f for f in group if is_cancelled(f)]
+        for reason, of_reason in _grouped(cancelled, cancellation_reason).items():
+            code = next(code for code, name in CANCELLATION_REASONS.items() if name == reason)
+            cancellations[(carrier, reason)] = {
+                "carrier_name": names.get(carrier, carrier),
+                "cancellation_code": code,
+                "flights_scheduled": len(group),
+                "flights_cancelled": len(of_reason),
+                "cancelled_pct": percentage(len(of_reason), len(group)),
+            }
+    marts["mv_cancellations_by_carrier"] = cancellations
     return marts
+
+
+def expected_fact(flights: Sequence[Flight], airports: dict[int, tuple[str, str, str]],
+                  threshold: int = 60) -> list[tuple]:
+    """daily_flights_fact's flights as (flight_id, flight_date, dep_delay, arr_delay, the five
+    cause minutes), sorted."""
+    return sorted(
+        (f[0], f[6], f[4], f[5], *_causes(f)) for f in flights
+        if f[2] in airports and f[3] in airports and is_delayed(f, threshold)
+    )
 
 
 MART_KEYS = {
@@ -274,6 +368,10 @@ MART_KEYS = {
     "mv_delays_by_month": ["flight_month"],
     "mv_delays_by_weekday": ["day_of_week"],
     "mv_delay_correlation": ["carrier"],
+    "mv_delay_causes_by_carrier": ["carrier"],
+    "mv_delay_causes_by_origin_airport": ["origin_airport_id"],
+    "mv_delays_by_scheduled_hour": ["scheduled_dep_hour"],
+    "mv_cancellations_by_carrier": ["carrier", "cancellation_reason"],
 }
 
 

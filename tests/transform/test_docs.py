@@ -22,7 +22,9 @@ from airline_elt.seeds import install_carriers
 
 REPORT_INPUTS = {"mv_daily_delay_trend", "mv_carrier_delays", "mv_delay_prone_routes",
                  "mv_route_delays", "mv_delays_by_origin_state", "mv_delay_correlation",
-                 "mv_on_time_by_carrier"}
+                 "mv_on_time_by_carrier", "mv_delay_causes_by_carrier",
+                 "mv_delay_causes_by_origin_airport", "mv_delays_by_scheduled_hour",
+                 "mv_cancellations_by_carrier"}
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,17 @@ from pathlib import Path
 import pytest
 from generated_flights import UNKNOWN_AIRPORT, land_by_day, make_flights
 from mart_reference import (
+    CANCELLED,
+    DIVERTED,
     MIN_ROUTE_FLIGHTS,
     assert_marts_equal,
     bundled_airports,
     bundled_carriers,
+    expected_fact,
     expected_marts,
+    is_cancelled,
+    is_delayed,
+    is_diverted,
 )
 
 from airline_elt.seeds import install_carriers
@@ -42,7 +48,44 @@ def test_every_mart_column_equals_python(built):
         assert sum(row[column] for row in outcomes) > 0, column
     assert "ZZ" not in bundled_carriers()
     assert expected["mv_carrier_delays"]["ZZ"]["carrier_name"] == "ZZ"
+    # ... and every case of the BTS columns: all reasons, hour 0 (2400 and 5), carriers
+    # both with and without cause data among their flights.
+    reasons = {reason for _, reason in expected["mv_cancellations_by_carrier"]}
+    assert reasons == {"carrier", "weather", "national air system", "security", "not given"}
+    assert set(expected["mv_delays_by_scheduled_hour"]) >= {0, 8, 17, 23}
+    causes = expected["mv_delay_causes_by_carrier"].values()
+    assert all(0 < row["flights_with_causes"] < row["flights_scheduled"] for row in causes)
+    assert all(row["weather_delay_minutes"] for row in causes)
     assert_marts_equal(project.query, expected)
+
+
+def test_the_files_flags_decide_cancelled_and_diverted(built):
+    """Flights whose flags and delays disagree: the flags decide (macros/delay_rules.sql)."""
+    project, flights = built
+    flagged_cancelled_late = [f for f in flights if f[CANCELLED] and f[4] is not None
+                              and f[4] > 60 and f[3] in bundled_airports()]
+    flagged_diverted_arrived = [f for f in flights if f[DIVERTED] and f[5] is not None]
+    not_flagged_not_arrived = [f for f in flights if f[DIVERTED] is False
+                               and f[CANCELLED] is False and f[5] is None]
+    assert flagged_cancelled_late and flagged_diverted_arrived and not_flagged_not_arrived
+    in_fact = {row[0] for row in project.fact()}
+    assert not {f[0] for f in flagged_cancelled_late} & in_fact
+    known = [f for f in flights if f[3] in bundled_airports()]
+    assert project.query(
+        "select sum(flights_cancelled), sum(flights_diverted) from airlines.mv_on_time_by_carrier"
+    ) == [(sum(map(is_cancelled, known)), sum(map(is_diverted, known)))]
+    # Without the flags the delays would have said otherwise for these flights.
+    assert sum(map(is_cancelled, known)) != sum(1 for f in known if f[4] is None)
+
+
+def test_the_fact_carries_the_cause_minutes(built):
+    project, flights = built
+    rows = project.query(
+        "select flight_id, flight_date, dep_delay, arr_delay, carrier_delay, weather_delay,"
+        " nas_delay, security_delay, late_aircraft_delay from airlines.daily_flights_fact"
+    )
+    assert sorted(rows) == expected_fact(flights, bundled_airports())
+    assert any(row[4] is not None for row in rows) and any(row[4] is None for row in rows)
 
 
 def test_rates_are_percentages_rounded_to_one_decimal(built):
@@ -139,11 +182,11 @@ def test_marts_reconcile_with_the_fact(built):
 def test_unknown_airports_counts_every_flight_to_them(built):
     project, flights = built
     to_unknown = [f for f in flights if f[3] == UNKNOWN_AIRPORT]
+    delayed = [f for f in to_unknown if is_delayed(f, 60)]
     assert project.query(
         "select airport_id, flights, flights_delayed, flights_from, flights_to,"
         " first_flight_date, last_flight_date from airlines.unknown_airports"
     ) == [(
-        UNKNOWN_AIRPORT, len(to_unknown),
-        len([f for f in to_unknown if f[4] is not None and f[4] > 60]),
+        UNKNOWN_AIRPORT, len(to_unknown), len(delayed),
         0, len(to_unknown), min(f[6] for f in to_unknown), max(f[6] for f in to_unknown),
     )]

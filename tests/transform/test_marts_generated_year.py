@@ -34,4 +34,6 @@ def test_every_mart_column_equals_python_on_a_year(year):
     assert len(expected["mv_delays_by_month"]) == 12
     assert len(expected["mv_delays_by_weekday"]) == 7
     assert len(expected["mv_daily_delay_trend"]) == 365
+    assert set(expected["mv_delays_by_scheduled_hour"]) == {0, *range(5, 24)}
+    assert len(expected["mv_cancellations_by_carrier"]) == 5 * 5  # every carrier, every reason
     assert_marts_equal(project.query, expected)

@@ -2,19 +2,32 @@
 materialized view gets its new SQL (dbt alone would only refresh it, dbt-core#8862), the
 marts are exact, the fact is kept. Two earlier mains: one whose marts read
 int_flights_enriched (no build log), and the last before issue 13, whose daily aggregate
-lacks the on-time columns: its every date is rebuilt so that none is left null."""
+lacks the on-time columns: its every date is rebuilt so that none is left null. And the
+last main before issue 14, whose raw table has none of the optional BTS columns: a plain
+build adds them (raw DDL, on_schema_change), refills every date of the per-date models
+(their definition versions), keeps every row, and the new marts appear.
+
+An earlier main's warehouse holds what the daily files gave it: seven columns a flight
+(the optional columns are cut off the generated flights)."""
 
 from __future__ import annotations
 
 import subprocess
 import tarfile
+from datetime import date
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-from conftest import fresh_project
-from mart_reference import MART_KEYS, assert_marts_equal, bundled_airports, expected_marts
-from test_marts import land_by_day, make_flights
+from conftest import OPTIONAL_COLUMNS, fresh_project
+from generated_flights import land_by_day, make_flights
+from mart_reference import (
+    MART_KEYS,
+    assert_marts_equal,
+    bundled_airports,
+    expected_fact,
+    expected_marts,
+)
 
 from airline_elt.dbt import dbt_environment, dbt_executable
 from airline_elt.state import project_dir
@@ -23,6 +36,8 @@ from airline_elt.state import project_dir
 PREVIOUS_MAIN = "090ad254b7f22b7e961bb9c8afbb5a0b3c340f1c"
 # The last main before issue 13 (int_flight_delays_daily without the on-time columns).
 BEFORE_ON_TIME_MAIN = "34c96c23488ad729064cdb1b4f76c2e443095da9"
+# The last main before issue 14 (no delay causes, hours, flags, cancellation codes).
+BEFORE_CAUSES_MAIN = "1d3488011925b3994335b8e41a77640efc22820c"
 NEW_AGGREGATE_COLUMNS = ("flights_on_time", "flights_arrived_late", "flights_diverted",
                          "flights_arrived", "sum_arr_delay", "sum_arr_delay_of_late")
 
@@ -48,9 +63,13 @@ def build_with(project, commit: str, tmp_path_factory) -> None:
     assert result.returncode == 0, result.stdout[-4000:]
 
 
+def daily_files_only(flights: list[tuple]) -> list[tuple]:
+    return [flight[:7] for flight in flights]
+
+
 @pytest.fixture(scope="module")
 def old_warehouse(dbt_project, tmp_path_factory):
-    flights = make_flights(400, seed=11)
+    flights = daily_files_only(make_flights(400, seed=11))
     land_by_day(dbt_project, flights)
     build_with(dbt_project, PREVIOUS_MAIN, tmp_path_factory)
     return dbt_project, flights
@@ -60,7 +79,7 @@ def old_warehouse(dbt_project, tmp_path_factory):
 def before_on_time_warehouse(connection, tmp_path_factory):
     name = "t_upgrade_before_on_time"
     with fresh_project(connection, name, tmp_path_factory.mktemp(name)) as project:
-        flights = make_flights(400, seed=13)
+        flights = daily_files_only(make_flights(400, seed=13))
         land_by_day(project, flights)
         build_with(project, BEFORE_ON_TIME_MAIN, tmp_path_factory)
         yield project, flights
@@ -134,3 +153,80 @@ def test_a_plain_build_fills_the_new_columns_on_every_date(before_on_time_wareho
         "select max(built_at) from intermediate.flight_date_builds"
         " where model_name = 'int_flight_delays_daily'"
     ) == built_at
+
+
+@pytest.fixture(scope="module")
+def before_causes_warehouse(connection, tmp_path_factory):
+    """A warehouse of the last main before issue 14: its raw table without the optional
+    columns (as that main's DDL made it), built by that main."""
+    name = "t_upgrade_before_causes"
+    with fresh_project(connection, name, tmp_path_factory.mktemp(name)) as project:
+        for column in OPTIONAL_COLUMNS:
+            project.execute(f"alter table raw.flights_landing drop column {column}")
+        flights = daily_files_only(make_flights(400, seed=17))
+        land_by_day(project, flights)
+        build_with(project, BEFORE_CAUSES_MAIN, tmp_path_factory)
+        yield project, flights
+
+
+def table_columns(project, schema: str, table: str) -> set[str]:
+    return {name for (name,) in project.query(
+        "select column_name from information_schema.columns"
+        " where table_schema = %s and table_name = %s", (schema, table))}
+
+
+def test_the_main_before_issue_14_had_no_bts_columns(before_causes_warehouse):
+    project, _ = before_causes_warehouse
+    assert not set(OPTIONAL_COLUMNS) & table_columns(project, "raw", "flights_landing")
+    assert "sum_carrier_delay" not in aggregate_columns(project)
+    assert "mv_delays_by_scheduled_hour" not in definitions(project)
+
+
+def test_a_plain_build_adds_the_bts_columns_and_marts_keeping_every_row(
+    before_causes_warehouse,
+):
+    project, flights = before_causes_warehouse
+    fact_before = sorted(project.fact())
+    (enriched_before,), = project.query("select count(*) from intermediate.int_flights_enriched")
+    project.run("build")
+    assert set(OPTIONAL_COLUMNS) <= table_columns(project, "raw", "flights_landing")
+    assert set(OPTIONAL_COLUMNS) <= table_columns(project, "intermediate", "int_flights_enriched")
+    assert {"flights_with_causes", "sum_carrier_delay", "flights_cancelled_code_a",
+            "flights_cancelled_no_code"} <= set(aggregate_columns(project))
+    assert {"carrier_delay", "late_aircraft_delay"} <= table_columns(
+        project, "airlines", "daily_flights_fact")
+    assert project.query("select count(*) from raw.flights_landing") == [(len(flights),)]
+    assert project.query(
+        "select count(*) from intermediate.int_flights_enriched") == [(enriched_before,)]
+    assert sorted(project.fact()) == fact_before
+    # Every date was refilled: the new counts are filled on all of them, not left null.
+    assert project.query(
+        "select count(*) from intermediate.int_flight_delays_daily where flights_with_causes"
+        " is null or sum_carrier_delay is null or flights_cancelled_no_code is null"
+    ) == [(0,)]
+    assert table_columns(project, "intermediate", "int_flight_delays_by_hour_daily")
+    for mart in ("mv_delay_causes_by_carrier", "mv_delays_by_scheduled_hour"):
+        assert project.query(f"select count(*) from airlines.{mart}") == [(0,)], mart
+    # Daily files give every cancellation without a reason.
+    assert_cancellations_not_given(project, flights)
+    # A BTS month lands next: every mart, the new ones included, is exact over both.
+    more = make_flights(300, seed=18, first_day=date(2023, 10, 1), days=10)
+    land_by_day(project, more)
+    project.run("build")
+    assert_marts_equal(project.query, expected_marts(flights + more, bundled_airports()))
+    assert sorted(project.query(
+        "select flight_id, flight_date, dep_delay, arr_delay, carrier_delay, weather_delay,"
+        " nas_delay, security_delay, late_aircraft_delay from airlines.daily_flights_fact"
+    )) == expected_fact(flights + more, bundled_airports())
+    # The versions are recorded: the next build rebuilds nothing.
+    built_at = project.query("select max(built_at) from intermediate.flight_date_builds")
+    project.run("build")
+    assert project.query("select max(built_at) from intermediate.flight_date_builds") == built_at
+
+
+def assert_cancellations_not_given(project, flights: list[tuple]) -> None:
+    known = [f for f in flights if f[3] in bundled_airports()]
+    assert project.query(
+        "select cancellation_reason, sum(flights_cancelled)"
+        " from airlines.mv_cancellations_by_carrier group by cancellation_reason"
+    ) == [("not given", sum(1 for f in known if f[4] is None))]
