@@ -491,7 +491,8 @@ def _cancellations_by_carrier(data: ReportData) -> Chart:
                           "%{customdata[0]:.1f} % of %{customdata[1]:,} scheduled flights"
                           "<extra></extra>",
         ))
-    figure.update_layout(barmode="stack", legend_traceorder="normal")
+    # The legend names the reasons even when there is one (plotly hides a lone trace's).
+    figure.update_layout(barmode="stack", legend_traceorder="normal", showlegend=True)
     figure.update_yaxes(title_text="Carrier", autorange="reversed",
                         categoryorder="array", categoryarray=[labels[c] for c in carriers])
     figure.update_xaxes(title_text="Cancelled flights", tickformat=",", rangemode="tozero")
