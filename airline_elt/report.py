@@ -8,6 +8,7 @@ The data comes typed from `report_data`; this module holds no SQL.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,13 @@ from jinja2 import Environment, Template
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from airline_elt.report_data import OVERALL_CARRIER, ReportData
+from airline_elt.report_data import (
+    DELAY_CAUSES,
+    OVERALL_CARRIER,
+    AirportDelayCauses,
+    CarrierDelayCauses,
+    ReportData,
+)
 
 REPORT_FILE = "report.html"
 # A carrier's rate is charted from this many operated (scheduled, for on time) flights on: one
@@ -26,9 +33,20 @@ REPORT_FILE = "report.html"
 MIN_CARRIER_FLIGHTS = 50
 TOP_ROUTES = 15
 SCATTER_ROUTES = 300  # the most delay-prone routes in the departure/arrival scatter
+TOP_CAUSE_AIRPORTS = 15  # origin airports in the cause-mix chart: the most cause minutes
+# An hour is named the worst only from this many operated flights on (as a carrier's rate).
+MIN_HOUR_FLIGHTS = MIN_CARRIER_FLIGHTS
 
 OPERATED, DELAYED, RATE = "#9aa5b1", "#e4572e", "#1d3557"
 ON_TIME, LATE, CANCELLED, DIVERTED = "#2a9d8f", "#e9c46a", "#e76f51", "#8d99ae"
+# One colour per BTS delay cause (DELAY_CAUSES' order) and per cancellation code (None: the file
+# gave no reason).
+CAUSE_COLORS = {"carrier_delay": "#e4572e", "weather_delay": "#457b9d",
+                "nas_delay": "#e9c46a", "security_delay": "#6a4c93",
+                "late_aircraft_delay": "#8d99ae"}
+CANCELLATION_CODES = ("A", "B", "C", "D", None)
+CANCELLATION_COLORS = {"A": "#e4572e", "B": "#457b9d", "C": "#e9c46a", "D": "#6a4c93",
+                       None: "#c5ccd3"}
 VOLUME_SCALE = [[0.0, "#c6dbef"], [1.0, "#08306b"]]  # pale (few flights) to dark
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
@@ -36,14 +54,18 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 
 @dataclass(frozen=True)
 class Chart:
-    """One section of the page: a heading, a sentence on how to read it, a figure."""
+    """One section of the page: a heading, a sentence on how to read it, and a figure, or
+    (no data for it) a sentence in its place that says why."""
 
     chart_id: str
     title: str
     caption: str
-    figure: go.Figure
+    figure: go.Figure | None
+    empty: str = ""
 
     def html(self) -> str:
+        if self.figure is None:
+            return f'<p class="empty" id="{self.chart_id}">{html.escape(self.empty)}</p>'
         return self.figure.to_html(full_html=False, include_plotlyjs=False,
                                    config=PLOT_CONFIG, div_id=self.chart_id)
 
@@ -87,6 +109,10 @@ def charts(data: ReportData) -> list[Chart]:
         _dep_vs_arr(data),
         _correlation_by_carrier(data),
         _on_time_by_carrier(data),
+        _causes_by_carrier(data),
+        _causes_by_origin_airport(data),
+        _delays_by_scheduled_hour(data),
+        _cancellations_by_carrier(data),
     ]
 
 
@@ -303,6 +329,187 @@ def _on_time_by_carrier(data: ReportData) -> Chart:
     return Chart("on-time", "On-time performance by carrier",
                  "What became of each carrier's scheduled flights, best on-time rate first."
                  + _left_out(left_out, "scheduled"), figure)
+
+
+# -- why and when: the BTS cause, schedule and cancellation columns -------------------------
+
+
+NO_CAUSES = ("No cause data: no file with BTS cause columns has landed. The daily files carry "
+             "seven columns; a BTS on-time monthly file (June 2003 on) adds CarrierDelay, "
+             "WeatherDelay, NASDelay, SecurityDelay and LateAircraftDelay.")
+NO_HOURS = ("No scheduled departure times: no file with the BTS column CRSDepTime has landed "
+            "(the daily files carry none).")
+NO_CANCELLATIONS = "No cancelled flights in the warehouse."
+NO_CODES = (" No file with BTS cancellation codes (CancellationCode) has landed: the daily "
+            "files say that a flight was cancelled (it has no delays), not why.")
+
+
+def _causes_by_carrier(data: ReportData) -> Chart:
+    chart_id, title = "causes-by-carrier", "Why flights are late, by carrier"
+    caption = ("Each carrier's delay minutes by cause (BTS reports the cause of every flight "
+               "15+ minutes late), as shares of its cause minutes; under each carrier, how many "
+               "of its flights have cause data. Carriers with the most cause minutes first.")
+    rows = data.causes_by_carrier
+    if not rows:
+        return _empty(chart_id, title, caption,
+                      _not_built(data, "mv_delay_causes_by_carrier") or NO_CAUSES)
+    labels = [_carrier_label(row.carrier, row.carrier_name) for row in rows]
+    return Chart(chart_id, title, caption, _cause_mix_figure(labels, rows, "Carrier"))
+
+
+def _causes_by_origin_airport(data: ReportData) -> Chart:
+    chart_id, title = "causes-by-airport", "Why flights are late, by origin airport"
+    everyone = data.causes_by_origin_airport  # the most cause minutes first
+    rows = everyone[:TOP_CAUSE_AIRPORTS]
+    caption = ("The origin airports whose departing flights have the most delay minutes with "
+               "a cause, and what those minutes were due to; under each, its flights with "
+               "cause data.")
+    if not rows:
+        return _empty(chart_id, title, caption,
+                      _not_built(data, "mv_delay_causes_by_origin_airport") or NO_CAUSES)
+    caption += f" The top {len(rows)} of {len(everyone)} airports with cause data."
+    labels = [f"{rank}. {row.label}" for rank, row in enumerate(rows, start=1)]
+    return Chart(chart_id, title, caption,
+                 _cause_mix_figure(labels, rows, "Origin airport (most cause minutes first)"))
+
+
+def _cause_mix_figure(labels: list[str],
+                      rows: Sequence[CarrierDelayCauses | AirportDelayCauses],
+                      axis_title: str) -> go.Figure:
+    """One stacked bar per row: the five causes' shares (0-100) of its cause minutes."""
+    figure = go.Figure()
+    for cause, name in DELAY_CAUSES:
+        shares = [row.pct(cause) or 0.0 for row in rows]
+        figure.add_trace(go.Bar(
+            y=labels, x=shares, name=name, orientation="h", marker_color=CAUSE_COLORS[cause],
+            customdata=[[row.minutes(cause), row.cause_minutes, row.flights_with_causes,
+                         row.flights_scheduled] for row in rows],
+            text=[_pct(share) if share >= 6 else "" for share in shares],
+            textposition="inside", insidetextanchor="middle",
+            hovertemplate=f"%{{y}}: {name.lower()} %{{x:.1f}} % of the cause minutes "
+                          "(%{customdata[0]:,} of %{customdata[1]:,} minutes; "
+                          "%{customdata[2]:,} of %{customdata[3]:,} flights with cause data)"
+                          "<extra></extra>",
+        ))
+    figure.update_layout(barmode="stack", legend_traceorder="normal")
+    figure.update_yaxes(
+        title_text=axis_title, autorange="reversed", tickvals=labels,
+        ticktext=[f"{label}<br><span style='font-size:11px'>{_flights_with_causes(row)}</span>"
+                  for label, row in zip(labels, rows, strict=True)],
+    )
+    figure.update_xaxes(title_text="Share of the delay minutes with a cause (%)",
+                        ticksuffix=" %", range=[0, 100])
+    _style(figure, max(320, 120 + 46 * len(rows)))
+    return figure
+
+
+def _flights_with_causes(row: CarrierDelayCauses | AirportDelayCauses) -> str:
+    return f"{row.flights_with_causes:,} flight{'s' if row.flights_with_causes != 1 else ''} " \
+           "with cause data"
+
+
+def _delays_by_scheduled_hour(data: ReportData) -> Chart:
+    chart_id, title = "by-hour", "Delays by scheduled departure hour"
+    rows = data.delays_by_scheduled_hour
+    caption = ("The delay rate of the flights scheduled to leave in each hour of the day "
+               "(local time, from the BTS column CRSDepTime; a 24:00 departure counts in hour "
+               "0); the colour shows the hour's volume.")
+    if not rows:
+        return _empty(chart_id, title, caption,
+                      _not_built(data, "mv_delays_by_scheduled_hour") or NO_HOURS)
+    rated = [row for row in rows if row.flights_operated >= MIN_HOUR_FLIGHTS
+             and row.delay_rate_pct is not None]
+    if rated:
+        worst = max(rated, key=lambda row: (row.delay_rate_pct or 0.0, -row.scheduled_dep_hour))
+        caption += (f" The worst hour: {_hour(worst.scheduled_dep_hour)}, "
+                    f"{_pct(worst.delay_rate_pct)} of its {worst.flights_operated:,} operated "
+                    f"flights delayed (hours with at least {MIN_HOUR_FLIGHTS} operated flights).")
+    figure = go.Figure(go.Bar(
+        x=[row.scheduled_dep_hour for row in rows],
+        y=[row.delay_rate_pct for row in rows],
+        customdata=[[_hour(row.scheduled_dep_hour), row.flights_operated, row.flights_delayed,
+                     row.avg_dep_delay_minutes or 0.0, row.on_time_pct or 0.0,
+                     row.flights_cancelled] for row in rows],
+        marker=_volume_marker([row.flights_operated for row in rows]),
+        hovertemplate="%{customdata[0]}: %{y:.1f} % delayed (%{customdata[2]:,} of "
+                      "%{customdata[1]:,} operated flights); average departure delay "
+                      "%{customdata[3]:.1f} min, %{customdata[4]:.1f} % on time, "
+                      "%{customdata[5]:,} cancelled<extra></extra>",
+    ))
+    figure.update_xaxes(title_text="Scheduled departure hour (local time)",
+                        tickvals=list(range(24)), ticktext=[f"{hour:02d}" for hour in range(24)],
+                        range=[-0.5, 23.5])
+    figure.update_yaxes(title_text="Delay rate (% of operated flights)", ticksuffix=" %",
+                        rangemode="tozero")
+    _style(figure, 400)
+    return Chart(chart_id, title, caption, figure)
+
+
+def _hour(hour: int) -> str:
+    return f"{hour:02d}:00-{hour:02d}:59"
+
+
+def _cancellations_by_carrier(data: ReportData) -> Chart:
+    chart_id, title = "cancellations", "Cancellations by carrier and reason"
+    rows = data.cancellations_by_carrier
+    caption = ("Each carrier's cancelled flights by the reason its files give (BTS "
+               "CancellationCode: A carrier, B weather, C National Aviation System, "
+               "D security), most cancellations first; hover for the share of the carrier's "
+               "scheduled flights.")
+    if not rows:
+        return _empty(chart_id, title, caption,
+                      _not_built(data, "mv_cancellations_by_carrier") or NO_CANCELLATIONS)
+    totals: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    for row in rows:
+        totals[row.carrier] = totals.get(row.carrier, 0) + row.flights_cancelled
+        labels[row.carrier] = _carrier_label(row.carrier, row.carrier_name)
+    carriers = sorted(totals, key=lambda carrier: (-totals[carrier], carrier))
+    cancelled = sum(totals.values())
+    with_reason = sum(row.flights_cancelled for row in rows if row.cancellation_code)
+    caption += (f" {cancelled:,} cancelled flight{'s' if cancelled != 1 else ''}, "
+                f"{with_reason:,} of them with a reason.")
+    if not with_reason:
+        caption += NO_CODES
+    figure = go.Figure()
+    for code in CANCELLATION_CODES:
+        by_carrier = {row.carrier: row for row in rows if row.cancellation_code == code}
+        if not by_carrier:
+            continue
+        reason = next(iter(by_carrier.values())).cancellation_reason
+        shown = [carrier for carrier in carriers if carrier in by_carrier]
+        figure.add_trace(go.Bar(
+            y=[labels[carrier] for carrier in shown],
+            x=[by_carrier[carrier].flights_cancelled for carrier in shown],
+            name=reason[:1].upper() + reason[1:], orientation="h",
+            marker_color=CANCELLATION_COLORS[code],
+            customdata=[[by_carrier[carrier].cancelled_pct or 0.0,
+                         by_carrier[carrier].flights_scheduled] for carrier in shown],
+            text=[f"{by_carrier[carrier].flights_cancelled:,}" for carrier in shown],
+            textposition="inside", insidetextanchor="middle",
+            hovertemplate=f"%{{y}}: %{{x:,}} flights cancelled ({reason}), "
+                          "%{customdata[0]:.1f} % of %{customdata[1]:,} scheduled flights"
+                          "<extra></extra>",
+        ))
+    # The legend names the reasons even when there is one (plotly hides a lone trace's).
+    figure.update_layout(barmode="stack", legend_traceorder="normal", showlegend=True)
+    figure.update_yaxes(title_text="Carrier", autorange="reversed",
+                        categoryorder="array", categoryarray=[labels[c] for c in carriers])
+    figure.update_xaxes(title_text="Cancelled flights", tickformat=",", rangemode="tozero")
+    _style(figure, _bar_height(len(carriers)))
+    return Chart(chart_id, title, caption, figure)
+
+
+def _not_built(data: ReportData, mart: str) -> str:
+    """Why a chart is empty when its mart does not exist ("" when it does)."""
+    if mart not in data.missing_marts:
+        return ""
+    return (f"Not built yet: this warehouse was built before airlines.{mart} existed. "
+            "The next run, or airline-elt transform, builds it.")
+
+
+def _empty(chart_id: str, title: str, caption: str, why: str) -> Chart:
+    return Chart(chart_id, title, caption, None, empty=why)
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +24,24 @@ REPORT_MARTS = (
     "mv_on_time_by_carrier",
     "unknown_airports",
 )
+# The marts of the BTS cause, schedule and cancellation columns (issue 14). A warehouse built
+# before they existed still gives a report: their charts then say so (ReportData.missing_marts).
+CAUSE_MARTS = (
+    "mv_delay_causes_by_carrier",
+    "mv_delay_causes_by_origin_airport",
+    "mv_delays_by_scheduled_hour",
+    "mv_cancellations_by_carrier",
+)
 OVERALL_CARRIER = "ALL"  # mv_delay_correlation's row over every carrier
+# The five BTS delay causes, in BTS's order: the column stem of each in the cause marts
+# (`<cause>_minutes`, `<cause>_pct`) and its name in the BTS's own words.
+DELAY_CAUSES = (
+    ("carrier_delay", "Air carrier"),
+    ("weather_delay", "Extreme weather"),
+    ("nas_delay", "National Aviation System"),
+    ("security_delay", "Security"),
+    ("late_aircraft_delay", "Late-arriving aircraft"),
+)
 
 
 class ReportDataError(Exception):
@@ -116,6 +133,81 @@ class OnTimeByCarrier:
 
 
 @dataclass(frozen=True)
+class CauseMix:
+    """Delay minutes by BTS cause over the flights with cause data (filled by BTS for flights
+    15+ minutes late), and each cause's share (0-100) of all cause minutes."""
+
+    flights_scheduled: int
+    flights_with_causes: int
+    cause_minutes: int
+    carrier_delay_minutes: int
+    weather_delay_minutes: int
+    nas_delay_minutes: int
+    security_delay_minutes: int
+    late_aircraft_delay_minutes: int
+    carrier_delay_pct: float | None
+    weather_delay_pct: float | None
+    nas_delay_pct: float | None
+    security_delay_pct: float | None
+    late_aircraft_delay_pct: float | None
+
+    def minutes(self, cause: str) -> int:
+        """The minutes of one cause of DELAY_CAUSES (`carrier_delay`, ...)."""
+        return int(getattr(self, f"{cause}_minutes"))
+
+    def pct(self, cause: str) -> float | None:
+        """One cause's share of cause_minutes, 0-100, as the mart rounds it."""
+        value = getattr(self, f"{cause}_pct")
+        return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class CarrierDelayCauses(CauseMix):
+    carrier: str
+    carrier_name: str
+
+
+@dataclass(frozen=True)
+class AirportDelayCauses(CauseMix):
+    origin_airport_id: int
+    origin_airport: str | None
+    origin_city: str | None
+    origin_state: str | None
+
+    @property
+    def label(self) -> str:
+        """`Chicago, IL` (the airport id where the city is unknown)."""
+        return _place(self.origin_city, self.origin_state, self.origin_airport_id)
+
+
+@dataclass(frozen=True)
+class HourDelays:
+    """The flights of one scheduled departure hour (0-23; a 2400 departure is hour 0)."""
+
+    scheduled_dep_hour: int
+    flights_scheduled: int
+    flights_cancelled: int
+    flights_operated: int
+    flights_delayed: int
+    delay_rate_pct: float | None
+    avg_dep_delay_minutes: float | None
+    on_time_pct: float | None
+
+
+@dataclass(frozen=True)
+class CarrierCancellations:
+    """One carrier's flights cancelled for one reason (code None: the file gave none)."""
+
+    carrier: str
+    carrier_name: str
+    cancellation_code: str | None
+    cancellation_reason: str
+    flights_scheduled: int
+    flights_cancelled: int
+    cancelled_pct: float | None
+
+
+@dataclass(frozen=True)
 class LastRun:
     """The newest run that recorded files in raw.landed_files, with its counts."""
 
@@ -141,6 +233,11 @@ class ReportData:
     origin_states: list[StateDelays]
     correlations: list[DelayCorrelation]
     on_time_by_carrier: list[OnTimeByCarrier]
+    causes_by_carrier: list[CarrierDelayCauses]
+    causes_by_origin_airport: list[AirportDelayCauses]
+    delays_by_scheduled_hour: list[HourDelays]
+    cancellations_by_carrier: list[CarrierCancellations]
+    missing_marts: tuple[str, ...]  # of CAUSE_MARTS: the warehouse was built before them
     last_run: LastRun | None
     unknown_airports: UnknownAirports
     delay_threshold_minutes: int | None
@@ -166,11 +263,17 @@ def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: s
     (int_flight_delays_daily records it); `project_dir` (the dbt project) gives the defaults
     of dbt_project.yml: min_route_flights, and the threshold when none is recorded."""
     reader = _Reader(conn)
-    missing = sorted(set(REPORT_MARTS) - reader.relations(schema))
+    present = reader.relations(schema)
+    missing = sorted(set(REPORT_MARTS) - present)
     if missing:
         raise ReportDataError(
             f"the marts are not built yet (missing in schema {schema}: {', '.join(missing)})"
         )
+    missing_marts = tuple(name for name in CAUSE_MARTS if name not in present)
+
+    def cause_mart_rows(name: str, sql: str) -> list[tuple[Any, ...]]:
+        return [] if name in missing_marts else reader.rows(sql)
+
     project_vars = dbt_project_vars(project_dir) if project_dir is not None else {}
     return ReportData(
         daily_trend=[DailyTrend(flight_date=_date(r[0]), flights_scheduled=_int(r[1]),
@@ -232,6 +335,44 @@ def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: s
             from {schema}.mv_on_time_by_carrier
             where flights_scheduled > 0
             order by on_time_pct desc, flights_scheduled desc, carrier""")],
+        causes_by_carrier=[CarrierDelayCauses(carrier=r[0], carrier_name=r[1] or r[0],
+                                              **_cause_mix(r[2:]))
+                           for r in cause_mart_rows("mv_delay_causes_by_carrier", f"""
+            select carrier, carrier_name, {_CAUSE_MIX_COLUMNS}
+            from {schema}.mv_delay_causes_by_carrier
+            where flights_with_causes > 0
+            order by cause_minutes desc, flights_with_causes desc, carrier""")],
+        causes_by_origin_airport=[AirportDelayCauses(
+            origin_airport_id=_int(r[0]), origin_airport=r[1], origin_city=r[2],
+            origin_state=r[3], **_cause_mix(r[4:]))
+            for r in cause_mart_rows("mv_delay_causes_by_origin_airport", f"""
+            select origin_airport_id, origin_airport, origin_city, origin_state,
+                   {_CAUSE_MIX_COLUMNS}
+            from {schema}.mv_delay_causes_by_origin_airport
+            where flights_with_causes > 0
+            order by cause_minutes desc, flights_with_causes desc, origin_airport_id""")],
+        delays_by_scheduled_hour=[HourDelays(
+            scheduled_dep_hour=_int(r[0]), flights_scheduled=_int(r[1]),
+            flights_cancelled=_int(r[2]), flights_operated=_int(r[3]),
+            flights_delayed=_int(r[4]), delay_rate_pct=_num(r[5]),
+            avg_dep_delay_minutes=_num(r[6]), on_time_pct=_num(r[7]))
+            for r in cause_mart_rows("mv_delays_by_scheduled_hour", f"""
+            select scheduled_dep_hour, flights_scheduled, flights_cancelled, flights_operated,
+                   flights_delayed, delay_rate_pct, avg_dep_delay_minutes, on_time_pct
+            from {schema}.mv_delays_by_scheduled_hour
+            where flights_scheduled > 0
+            order by scheduled_dep_hour""")],
+        cancellations_by_carrier=[CarrierCancellations(
+            carrier=r[0], carrier_name=r[1] or r[0], cancellation_code=r[2],
+            cancellation_reason=r[3], flights_scheduled=_int(r[4]),
+            flights_cancelled=_int(r[5]), cancelled_pct=_num(r[6]))
+            for r in cause_mart_rows("mv_cancellations_by_carrier", f"""
+            select carrier, carrier_name, cancellation_code, cancellation_reason,
+                   flights_scheduled, flights_cancelled, cancelled_pct
+            from {schema}.mv_cancellations_by_carrier
+            where flights_cancelled > 0
+            order by carrier, cancellation_reason""")],
+        missing_marts=missing_marts,
         last_run=_last_run(reader, raw_schema),
         unknown_airports=_unknown_airports(reader, schema),
         delay_threshold_minutes=_threshold_in_use(reader, intermediate_schema)
@@ -251,6 +392,16 @@ def dbt_project_vars(project_dir: Path) -> dict[str, Any]:
         raise ReportDataError(f"cannot read {path}: {error.strerror or error}") from error
     found = project.get("vars") or {}
     return dict(found) if isinstance(found, dict) else {}
+
+
+_CAUSE_MIX_FIELDS = [field.name for field in fields(CauseMix)]
+_CAUSE_MIX_COLUMNS = ", ".join(_CAUSE_MIX_FIELDS)
+
+
+def _cause_mix(values: Sequence[Any]) -> dict[str, Any]:
+    """CauseMix's fields from the mart columns of _CAUSE_MIX_COLUMNS, in that order."""
+    return {name: _num(value) if name.endswith("_pct") else _int(value)
+            for name, value in zip(_CAUSE_MIX_FIELDS, values, strict=True)}
 
 
 def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:

@@ -7,6 +7,7 @@ networking is off; `ProxyRecorder.requests` lists what the page tried to fetch.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -145,6 +146,7 @@ class PlotlyChart:
     traces: int = 0
     marks: int = 0
     titles: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # every text drawn: ticks, bar labels, ...
 
 
 class _ChartScanner(HTMLParser):
@@ -198,8 +200,10 @@ class _ChartScanner(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         current = self._current()
-        if self._in_title and current is not None and data.strip():
-            current.titles.append(data.strip())
+        if current is not None and data.strip():
+            current.texts.append(data.strip())
+            if self._in_title:
+                current.titles.append(data.strip())
 
 
 def _drawn(shape: str) -> bool:
@@ -211,3 +215,81 @@ def rendered_charts(dom: str) -> list[PlotlyChart]:
     scanner = _ChartScanner()
     scanner.feed(dom)
     return scanner.charts
+
+
+# The test's own script, appended to a COPY of a page (the product's page stays as it is): once
+# the page has loaded, it writes what plotly.js holds for each drawn chart (its traces after
+# plotly's defaults: names, x, y, customdata) as JSON into <pre id="plot-data">, where
+# --dump-dom finds it.
+PLOT_DATA_PROBE = """<script>
+window.addEventListener("load", function () {
+  function plain(value) {
+    if (value === undefined || value === null) { return null; }
+    if (ArrayBuffer.isView(value)) { return Array.from(value); }
+    if (Array.isArray(value)) { return value.map(plain); }
+    return value;
+  }
+  var found = {};
+  document.querySelectorAll(".js-plotly-plot").forEach(function (chart) {
+    found[chart.id] = (chart._fullData || chart.data).map(function (trace) {
+      return {name: trace.name, type: trace.type, x: plain(trace.x), y: plain(trace.y),
+              customdata: plain(trace.customdata)};
+    });
+  });
+  var out = document.createElement("pre");
+  out.id = "plot-data";
+  out.textContent = JSON.stringify(found);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+@dataclass
+class PlotTrace:
+    name: str | None
+    type: str | None
+    x: list
+    y: list
+    customdata: list
+
+
+def with_plot_data_probe(page: Path, copy: Path) -> Path:
+    """A copy of `page` with PLOT_DATA_PROBE before </body>."""
+    html = page.read_text(encoding="utf-8")
+    assert html.count("</body>") == 1, "the page has no single </body>"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(html.replace("</body>", PLOT_DATA_PROBE + "</body>"), encoding="utf-8")
+    return copy
+
+
+class _PreScanner(HTMLParser):
+    def __init__(self, element_id: str) -> None:
+        super().__init__()
+        self._id = element_id
+        self._inside = False
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._inside = self._inside or (tag == "pre" and dict(attrs).get("id") == self._id)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre":
+            self._inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self.text.append(data)
+
+
+def plot_data(dom: str) -> dict[str, list[PlotTrace]]:
+    """What PLOT_DATA_PROBE wrote: each chart's traces by the chart's div id."""
+    scanner = _PreScanner("plot-data")
+    scanner.feed(dom)
+    if not scanner.text:
+        raise AssertionError("the page has no plot data: was it opened with the probe?")
+    found = json.loads("".join(scanner.text))
+    return {chart: [PlotTrace(name=trace.get("name"), type=trace.get("type"),
+                              x=trace.get("x") or [], y=trace.get("y") or [],
+                              customdata=trace.get("customdata") or [])
+                    for trace in traces]
+            for chart, traces in found.items()}

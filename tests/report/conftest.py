@@ -1,9 +1,12 @@
 """One warehouse filled by `airline-elt run` on the bundled sample, shared by the report's
-tests (a state folder of their own), and the report written from it by `airline-elt report`."""
+tests (a state folder of their own), and the report written from it by `airline-elt report`;
+and one filled with the sample's seven-column daily files only (no BTS file: no cause,
+schedule or cancellation-code data), for the charts' empty states."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,11 +16,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from airline_elt.report_data import REPORT_MARTS
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_LANDING = REPO / "sample_data" / "landing"
 CLI = str(Path(sys.executable).with_name("airline-elt"))
 ARTIFACTS = REPO / "tests" / "artifacts"
 RUN_TIMEOUT = 900
+# The sample's BTS monthly file (issue 14) lies under this folder of the landing prefix; the
+# daily files beside it carry the seven columns only.
+BTS_FOLDER = "bts"
+SAMPLE_FILES = sorted(SAMPLE_LANDING.rglob("*.csv"))
+DAILY_FILES = [path for path in SAMPLE_FILES
+               if BTS_FOLDER not in path.relative_to(SAMPLE_LANDING).parts]
 
 
 @dataclass
@@ -62,3 +73,31 @@ def sample_report(sample_cli: Cli) -> Path:
     path = sample_cli.home / "dbt" / "target" / "report.html"
     assert str(path) in result.stdout, result.stdout
     return path
+
+
+@pytest.fixture(scope="session")
+def daily_only_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """A warehouse built by `airline-elt run` from the sample's daily files alone."""
+    landing = tmp_path_factory.mktemp("daily-only-landing")
+    shutil.copytree(SAMPLE_LANDING, landing, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(BTS_FOLDER))
+    copied = sorted(path.relative_to(landing) for path in landing.rglob("*.csv"))
+    assert copied == [path.relative_to(SAMPLE_LANDING) for path in DAILY_FILES]
+    cli = Cli(tmp_path_factory.mktemp("daily-only-home"))
+    result = cli("run", str(landing))
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield cli
+    cli("warehouse", "stop", timeout=120)
+
+
+@pytest.fixture
+def built_before_cause_marts(sample_db: psycopg.Connection) -> Iterator[str]:
+    """A schema holding the marts the report read before issue 14 (views of the sample's),
+    and none of CAUSE_MARTS: a warehouse built by the previous version."""
+    schema = "report_before_cause_marts"
+    sample_db.execute(f"drop schema if exists {schema} cascade")
+    sample_db.execute(f"create schema {schema}")
+    for name in REPORT_MARTS:
+        sample_db.execute(f"create view {schema}.{name} as select * from airlines.{name}")
+    yield schema
+    sample_db.execute(f"drop schema {schema} cascade")
