@@ -31,11 +31,28 @@ GOLDEN = {
 
 
 def sample_rows() -> list[dict[str, str]]:
+    """Every sample flight in the daily files' shape; the BTS month's rows are read by its
+    own names, and a flight it flags cancelled has no departure delay (it did not operate)."""
     rows = []
     for path in sorted(SAMPLE_LANDING.rglob("*.csv")):
         with path.open(newline="") as handle:
-            rows.extend(csv.DictReader(handle))
+            rows.extend(_daily_shape(row) for row in csv.DictReader(handle))
     return rows
+
+
+def _daily_shape(row: dict[str, str]) -> dict[str, str]:
+    if "Reporting_Airline" not in row:
+        return row
+    cancelled = row["Cancelled"] not in ("", "0", "0.00")
+    return {
+        "FlightDate": row["FlightDate"],
+        "Carrier": row["Reporting_Airline"],
+        "FlightID": row["Reporting_Airline"] + row["Flight_Number_Reporting_Airline"],
+        "OriginAirportID": row["OriginAirportID"],
+        "DestAirportID": row["DestAirportID"],
+        "DepDelay": "" if cancelled else row["DepDelay"],
+        "ArrDelay": "" if cancelled else row["ArrDelay"],
+    }
 
 
 def delayed(rows: list[dict[str, str]]) -> list[dict[str, str]]:
