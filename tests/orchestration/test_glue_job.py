@@ -275,11 +275,17 @@ def test_the_job_upgrades_an_older_raw_table_in_place_one_column_at_a_time(
             conn.execute(statement)
         for column in BTS_COLUMNS:  # the table as the previous version created it
             conn.execute(f"alter table raw.flights_landing drop column {column}")
+        (old_version,) = conn.execute(  # an earlier version's file and row, as it landed
+            "insert into raw.landed_files (file_key, content_sha256, file_bytes, rows_read,"
+            " rows_landed, rows_rejected, status, run_id, landed_at) values ('old.csv',"
+            " repeat('0', 64), 100, 1, 1, 0, 'landed', 'run-0', now()) returning file_version_id"
+        ).fetchone()
         conn.execute(
             "insert into raw.flights_landing (flight_id, carrier, origin_airport_id,"
             " dest_airport_id, dep_delay, arr_delay, flight_date, source_key,"
             " source_line_number, file_version_id, landed_at)"
-            " values ('AA1', 'AA', 10397, 12478, 75, 80, '2023-11-01', 'old.csv', 2, 1, now())"
+            " values ('AA1', 'AA', 10397, 12478, 75, 80, '2023-11-01', 'old.csv', 2, %s, now())",
+            (old_version,),
         )
     month = (
         b'"FlightDate","Reporting_Airline","Flight_Number_Reporting_Airline","OriginAirportID",'
