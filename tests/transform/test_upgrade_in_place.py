@@ -96,19 +96,30 @@ def test_the_previous_main_built_its_marts_over_int_flights_enriched(old_warehou
     assert "int_flights_enriched" in definitions(project)["mv_carrier_delays"]
 
 
+# The older cases land seven-column flights: no causes, hours or cancellation codes.
+CAUSE_MARTS = frozenset({
+    "mv_delay_causes_by_carrier", "mv_delay_causes_by_origin_airport",
+    "mv_delays_by_scheduled_hour", "mv_cancellations_by_carrier",
+})
+
+
 def test_a_plain_build_upgrades_every_mart_in_place(old_warehouse):
     project, flights = old_warehouse
     fact_before = sorted(project.fact())
     project.run("build")
     for name in MART_KEYS:
-        assert "int_flight_delays_daily" in definitions(project)[name], name
-    assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
+        assert "int_flight_delays_" in definitions(project)[name], name  # a daily aggregate
+    assert_marts_equal(
+        project.query, expected_marts(flights, bundled_airports()), empty=CAUSE_MARTS
+    )
     assert sorted(project.fact()) == fact_before
     # From now on it is incremental as usual: a new day, and the marts follow.
     more = make_flights(100, seed=12)
     land_by_day(project, more)
     project.run("build")
-    assert_marts_equal(project.query, expected_marts(flights + more, bundled_airports()))
+    assert_marts_equal(
+        project.query, expected_marts(flights + more, bundled_airports()), empty=CAUSE_MARTS
+    )
 
 
 def aggregate_columns(project) -> list[str]:
@@ -141,7 +152,9 @@ def test_a_plain_build_fills_the_new_columns_on_every_date(before_on_time_wareho
     old_definitions = definitions(project)
     assert "delay_rate_pct" in old_definitions["mv_carrier_delays"]
     assert "origin_state" in old_definitions["mv_delays_by_origin"]
-    assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
+    assert_marts_equal(
+        project.query, expected_marts(flights, bundled_airports()), empty=CAUSE_MARTS
+    )
     assert sorted(project.fact()) == fact_before
     # The version is recorded: the next build rebuilds nothing.
     built_at = project.query(
@@ -213,7 +226,9 @@ def test_a_plain_build_adds_the_bts_columns_and_marts_keeping_every_row(
     more = make_flights(300, seed=18, first_day=date(2023, 10, 1), days=10)
     land_by_day(project, more)
     project.run("build")
-    assert_marts_equal(project.query, expected_marts(flights + more, bundled_airports()))
+    assert_marts_equal(
+        project.query, expected_marts(flights + more, bundled_airports()), empty=CAUSE_MARTS
+    )
     assert sorted(project.query(
         "select flight_id, flight_date, dep_delay, arr_delay, carrier_delay, weather_delay,"
         " nas_delay, security_delay, late_aircraft_delay from airlines.daily_flights_fact"
