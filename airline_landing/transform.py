@@ -18,26 +18,14 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from airline_landing.columns import ColumnMap
+from airline_landing.ddl import bts_columns
 from airline_landing.raw_line import fit_raw_line
 
-# The BTS columns landed when a file's header has them (NULL otherwise), in the order of
-# raw_tables.sql's raw_flights_landing_bts_columns. scheduled_dep_hour is derived from
+# The BTS columns landed when a file's header has them (NULL otherwise): raw_tables.sql's
+# one list (raw_flights_landing_bts_columns), read once. scheduled_dep_hour is derived from
 # scheduled_dep_time; every other one is read from the header's column of the same field
 # (airline_landing.columns.ALIASES).
-BTS_COLUMNS = (
-    "scheduled_dep_time",
-    "scheduled_dep_hour",
-    "cancelled",
-    "diverted",
-    "cancellation_code",
-    "carrier_delay",
-    "weather_delay",
-    "nas_delay",
-    "security_delay",
-    "late_aircraft_delay",
-    "distance_miles",
-    "tail_number",
-)
+BTS_COLUMNS = tuple(column.name for column in bts_columns())
 CAUSE_COLUMNS = (
     "carrier_delay",
     "weather_delay",
