@@ -441,7 +441,13 @@ def _load_group(
             "key_date",
         )
         target.load(
-            transform.copy_lines(parsed, F.col("source_key"), F.col("file_version_id"), landed_at),
+            transform.copy_lines(
+                parsed,
+                F.col("source_key"),
+                F.col("file_version_id"),
+                landed_at,
+                with_bts=transform.has_bts_columns(group[0].file.columns),
+            ),
             group[0].file_version_id,
         )
 

@@ -417,6 +417,11 @@ def parse_rows(
     )
 
 
+def has_bts_columns(columns: ColumnMap) -> bool:
+    """Whether a file's header has any of the optional BTS columns."""
+    return any(columns.position(name) is not None for name in _BTS_FIELDS)
+
+
 def _bts_column(name: str, present: list[str]) -> Column:
     """A BTS output column: parsed when the file has it, else a typed NULL literal."""
     if name == "scheduled_dep_hour":
@@ -457,6 +462,8 @@ def copy_lines(
     source_key: str | Column,
     file_version_id: int | Column,
     landed_at: str,
+    *,
+    with_bts: bool = True,
 ) -> DataFrame:
     """(kind, line): each parsed row as one CSV line for COPY into raw.flights_landing
     (kind 'landed', columns LANDING_COLUMNS) or raw.flights_rejected (kind 'rejected',
@@ -470,11 +477,17 @@ def copy_lines(
         else F.lit(str(file_version_id))
     )
     # Literals for one file fold into constants; columns for a batch are looked up per row.
-    landed_tail = F.concat(version, F.lit(f",{landed_at}"))
-    bts = [
-        _short_text(c(name)) if _BTS_TYPES[name] == "string" else _plain(c(name))
-        for name in BTS_COLUMNS
-    ]
+    # A file without BTS columns (`with_bts` False, see `has_bts_columns`) lands them all
+    # NULL: one constant of empty fields, not twelve more fields joined on every row.
+    if with_bts:
+        landed_tail = F.concat(version, F.lit(f",{landed_at}"))
+        bts = [
+            _short_text(c(name)) if _BTS_TYPES[name] == "string" else _plain(c(name))
+            for name in BTS_COLUMNS
+        ]
+    else:
+        landed_tail = F.concat(version, F.lit(f",{landed_at}" + "," * len(BTS_COLUMNS)))
+        bts = []
     rejected_head = F.concat(version, F.lit(","), key)
     landed = F.concat_ws(
         ",",
