@@ -33,7 +33,8 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) -e .
 	touch $@
 
-# ... and the test tools (pytest, moto, ruff, sqlfluff, cfn-lint).
+# ... and the test tools (pytest, moto, ruff, sqlfluff, cfn-lint, Playwright: it drives Debian's
+# chromium by path, so `playwright install` is never run).
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(MAKE) --no-print-directory system-packages
 	$(PIP_INSTALL) -e '.[dev]'

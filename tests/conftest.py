@@ -53,3 +53,13 @@ def spark():
 
     with local_spark() as session:
         yield session
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright, one per test module (pages per test):
+    see tests/offline_browser.py."""
+    from offline_browser import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium

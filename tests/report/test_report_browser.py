@@ -1,28 +1,22 @@
-"""The report opened from disk in headless Chromium with the network off: the page renders,
-every chart is drawn with data, nothing tried to leave the machine; a screenshot is written
-to tests/artifacts/report-screenshot.png (git-ignored) for a person to look at. The charts of
-the BTS cause, hour and cancellation marts plot exactly their marts (read from plotly's own
-data in the page), and say in words why they are empty on a warehouse of daily files only
-or one built before their marts."""
+"""The report opened from disk in headless Chromium (Debian's, driven by Playwright) with every
+request but the page's own aborted: the page renders, every chart is drawn with data, the page
+asked for nothing else; a screenshot is written to tests/artifacts/report-screenshot.png
+(git-ignored) for a person to look at. The charts of the BTS cause, hour and cancellation marts
+plot exactly their marts (plotly's own data, read in the page), and say in words why they are
+empty on a warehouse of daily files only or one built before their marts."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from chromium import (
-    PageVisit,
-    PlotlyChart,
-    PlotTrace,
-    plot_data,
-    rendered_charts,
-    visit,
-    with_plot_data_probe,
-)
 from conftest import ARTIFACTS, REPO, SAMPLE_FILES, Cli
+from offline_browser import OfflinePage, PlotlyChart, PlotTrace, open_file
+from playwright.sync_api import Browser
 
 from airline_elt import queries
 from airline_elt.report import (
@@ -41,24 +35,34 @@ CAUSE_NAMES = ["Air carrier", "Extreme weather", "National Aviation System", "Se
                "Late-arriving aircraft"]
 
 
-def test_the_offline_browser_catches_a_page_that_fetches_from_the_network(tmp_path: Path) -> None:
-    """The check below could fail: a page loading a script and an image from the internet is
-    seen doing so."""
+def test_the_offline_browser_catches_a_page_that_fetches_from_the_network(
+        browser: Browser, tmp_path: Path) -> None:
+    """The check below could fail: a page loading a script, a style sheet, an image, a fetch()
+    and a WebSocket from the internet, and a file beside it, is seen asking for each."""
     page = tmp_path / "fetches.html"
+    (tmp_path / "beside.css").write_text("p { color: red; }")
     page.write_text('<!DOCTYPE html><html><head><script src="http://cdn.example.com/lib.js">'
-                    '</script></head><body><img src="https://images.example.org/a.png">'
-                    "</body></html>")
-    seen = visit(page, tmp_path / "browser")
-    assert any("cdn.example.com" in request for request in seen.requests), seen.requests
-    assert any("images.example.org" in request for request in seen.requests), seen.requests
+                    '</script><link rel="stylesheet" href="beside.css"></head><body>'
+                    '<img src="https://images.example.org/a.png"><script>'
+                    'fetch("https://api.example.net/data.json").catch(() => null);'
+                    'new WebSocket("wss://live.example.io/feed");</script></body></html>')
+    with open_file(browser, page) as seen:
+        seen.page.wait_for_timeout(500)  # the socket is opened after load
+        requests = list(seen.requests)
+    assert any("http://cdn.example.com/lib.js" in request for request in requests), requests
+    assert any("https://images.example.org/a.png" in request for request in requests), requests
+    assert any("https://api.example.net/data.json" in request for request in requests), requests
+    assert any("wss://live.example.io/feed" in request for request in requests), requests
+    assert any(request.endswith("/beside.css") for request in requests), requests
 
 
 @pytest.fixture(scope="module")
-def page(sample_report: Path, tmp_path_factory: pytest.TempPathFactory) -> PageVisit:
-    seen = visit(sample_report, tmp_path_factory.mktemp("browser"), screenshot=SCREENSHOT,
-                 window=(1280, 8200))
-    print(f"report screenshot: {SCREENSHOT}")
-    return seen
+def page(browser: Browser, sample_report: Path) -> Iterator[OfflinePage]:
+    """The sample's report, open for the module's tests; its screenshot written once."""
+    with open_file(browser, sample_report) as seen:
+        seen.screenshot(SCREENSHOT)
+        print(f"report screenshot: {SCREENSHOT}")
+        yield seen
 
 
 def test_the_report_is_one_file_that_loads_nothing(sample_report: Path) -> None:
@@ -67,12 +71,12 @@ def test_the_report_is_one_file_that_loads_nothing(sample_report: Path) -> None:
     assert html.count("plotly.js v") >= 1  # the bundled plotly.js is inlined
 
 
-def test_the_report_opened_from_disk_sends_no_request(page: PageVisit) -> None:
+def test_the_report_opened_from_disk_sends_no_request(page: OfflinePage) -> None:
     assert page.requests == []
 
 
-def test_every_chart_is_drawn_with_data_and_labelled_axes(page: PageVisit) -> None:
-    charts = {chart.div_id: chart for chart in rendered_charts(page.dom)}
+def test_every_chart_is_drawn_with_data_and_labelled_axes(page: OfflinePage) -> None:
+    charts = page.charts()
     assert list(charts) == CHART_IDS
     for chart in charts.values():
         assert chart.traces >= 1, chart
@@ -80,10 +84,10 @@ def test_every_chart_is_drawn_with_data_and_labelled_axes(page: PageVisit) -> No
         assert len(chart.titles) >= 2, chart  # both axes have a title
 
 
-def test_the_charts_show_every_row_of_their_marts(page: PageVisit, sample_cli: Cli) -> None:
+def test_the_charts_show_every_row_of_their_marts(page: OfflinePage, sample_cli: Cli) -> None:
     """Carriers with enough flights (MIN_CARRIER_FLIGHTS: a carrier flown once is no 100 %
     carrier), the top 15 delay-prone routes, every day; the carriers left out are named."""
-    charts = {chart.div_id: chart for chart in rendered_charts(page.dom)}
+    charts = page.charts()
     with psycopg.connect(sample_cli.url(), autocommit=True) as conn:
         carriers, few = conn.execute(
             "select count(*) filter (where flights_operated >= %s), "
@@ -95,7 +99,7 @@ def test_the_charts_show_every_row_of_their_marts(page: PageVisit, sample_cli: C
     assert carriers >= 5 and few >= 1  # the sample has both kinds
     assert charts["carriers"].marks == carriers
     assert charts["correlation"].marks == carriers
-    assert f"Not shown: {few} carrier" in _text(page)
+    assert f"Not shown: {few} carrier" in page.text()
     assert charts["routes"].marks == min(routes, 15)
     assert charts["daily-trend"].marks >= 2 * days  # a bar per day for operated and delayed
 
@@ -104,19 +108,14 @@ def test_the_carrier_floor_is_the_run_summarys() -> None:
     assert MIN_CARRIER_FLIGHTS == queries.MIN_CARRIER_FLIGHTS
 
 
-def _text(page: PageVisit) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.dom))
-
-
-def test_the_page_says_what_delayed_means_and_shows_the_last_run(page: PageVisit) -> None:
-    text = _text(page)
+def test_the_page_says_what_delayed_means_and_shows_the_last_run(page: OfflinePage) -> None:
+    text = page.text()
     assert "departs more than 60 minutes late" in text
     assert f"files landed {len(SAMPLE_FILES)}" in text
     assert "rows rejected" in text and "unknown airports" in text
 
 
-def test_a_screenshot_is_written(page: PageVisit) -> None:
-    assert page.screenshot == SCREENSHOT
+def test_a_screenshot_is_written(page: OfflinePage) -> None:
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert SCREENSHOT.stat().st_size > 50_000  # charts, not a blank page
 
@@ -125,15 +124,9 @@ def test_a_screenshot_is_written(page: PageVisit) -> None:
 
 
 @pytest.fixture(scope="module")
-def plotted(sample_report: Path, tmp_path_factory: pytest.TempPathFactory,
-            ) -> tuple[dict[str, PlotlyChart], dict[str, list[PlotTrace]]]:
-    """The sample's report (a copy with the test's probe) in Chromium: the charts drawn, and
-    the data plotly.js holds for each."""
-    folder = tmp_path_factory.mktemp("probe")
-    seen = visit(with_plot_data_probe(sample_report, folder / "report-probe.html"),
-                 folder / "browser")
-    assert seen.requests == []
-    return {chart.div_id: chart for chart in rendered_charts(seen.dom)}, plot_data(seen.dom)
+def plotted(page: OfflinePage) -> tuple[dict[str, PlotlyChart], dict[str, list[PlotTrace]]]:
+    """The sample's report: the charts drawn, and the data plotly.js holds for each."""
+    return page.charts(), page.plot_data()
 
 
 def _mart(sample_cli: Cli, sql: str) -> list[dict[str, Any]]:
@@ -156,12 +149,12 @@ def _flights_with_causes(count: int) -> str:
     return f"{count:,} flight{'s' if count != 1 else ''} with cause data"
 
 
-def test_the_probe_reads_the_data_of_every_chart(plotted: tuple[dict, dict],
+def test_the_page_gives_the_data_of_every_chart(plotted: tuple[dict, dict],
                                                  sample_cli: Cli) -> None:
     charts, data = plotted
     assert list(data) == list(charts) == CHART_IDS
     days = _mart(sample_cli, "select flight_date from airlines.mv_daily_delay_trend")
-    assert len(data["daily-trend"][0].x) == len(days) > 0  # the probe reads real data
+    assert len(data["daily-trend"][0].x) == len(days) > 0  # real data, read from the page
 
 
 def _cause_mix_matches(chart: PlotlyChart, traces: list[PlotTrace],
@@ -213,7 +206,7 @@ def test_the_cause_mix_by_airport_is_its_mart_worst_first(plotted: tuple[dict, d
 
 
 def test_the_hour_chart_is_the_hour_mart_and_names_the_worst_hour(
-        plotted: tuple[dict, dict], sample_cli: Cli, page: PageVisit) -> None:
+        plotted: tuple[dict, dict], sample_cli: Cli, page: OfflinePage) -> None:
     charts, data = plotted
     mart = sorted(_mart(sample_cli, "select * from airlines.mv_delays_by_scheduled_hour "
                                     "where flights_scheduled > 0"),
@@ -231,7 +224,7 @@ def test_the_hour_chart_is_the_hour_mart_and_names_the_worst_hour(
     hour = worst["scheduled_dep_hour"]
     said = (f"The worst hour: {hour:02d}:00-{hour:02d}:59, {float(worst['delay_rate_pct']):.1f} "
             f"% of its {worst['flights_operated']:,} operated flights delayed")
-    assert said in _text(page)
+    assert said in page.text()
     print(said)
 
 
@@ -254,33 +247,34 @@ def test_the_cancellations_chart_is_the_cancellation_mart(plotted: tuple[dict, d
     assert charts["cancellations"].marks == len(mart)
 
 
-def test_a_warehouse_of_daily_files_says_why_its_charts_are_empty(daily_only_cli: Cli,
-                                                                  tmp_path: Path) -> None:
+def test_a_warehouse_of_daily_files_says_why_its_charts_are_empty(
+        browser: Browser, daily_only_cli: Cli, tmp_path: Path) -> None:
     """No BTS file landed: the cause and hour charts are a sentence saying so, not an empty
     plot; the cancellations are charted, without a reason, and the page says why."""
     report = tmp_path / "daily-only.html"
     result = daily_only_cli("report", "--output", str(report))
     assert result.returncode == 0, result.stdout + result.stderr
-    seen = visit(report, tmp_path / "browser")
-    charts = {chart.div_id: chart for chart in rendered_charts(seen.dom)}
+    with open_file(browser, report) as seen:
+        charts, text, dom, requests = seen.charts(), seen.text(), seen.dom, seen.requests
     assert list(charts) == [*CHART_IDS[:7], "cancellations"]
-    text = _text(seen)
     assert text.count("No cause data: no file with BTS cause columns has landed.") == 2
     assert "No scheduled departure times: no file with the BTS column CRSDepTime has " \
            "landed" in text
     assert "No file with BTS cancellation codes (CancellationCode) has landed" in text
     for chart_id in ("causes-by-carrier", "causes-by-airport", "by-hour"):
-        assert f'<p class="empty" id="{chart_id}">' in seen.dom, chart_id
+        assert f'<p class="empty" id="{chart_id}">' in dom, chart_id
     assert "Not given" in charts["cancellations"].texts  # the legend: the one reason
-    assert seen.requests == []
+    assert requests == []
 
 
 def test_a_warehouse_built_before_the_cause_marts_says_so(
-        sample_db: psycopg.Connection, built_before_cause_marts: str, tmp_path: Path) -> None:
+        browser: Browser, sample_db: psycopg.Connection, built_before_cause_marts: str,
+        tmp_path: Path) -> None:
     data = load_report_data(sample_db, schema=built_before_cause_marts, project_dir=REPO)
-    seen = visit(write_report(data, tmp_path / "before.html"), tmp_path / "browser")
-    assert [chart.div_id for chart in rendered_charts(seen.dom)] == CHART_IDS[:7]
-    text = _text(seen)
+    with open_file(browser, write_report(data, tmp_path / "before.html")) as seen:
+        charts, text, requests = seen.charts(), seen.text(), seen.requests
+    assert list(charts) == CHART_IDS[:7]
+    assert requests == []
     for mart in CAUSE_MARTS:
         assert f"Not built yet: this warehouse was built before airlines.{mart} existed. " \
                "The next run, or airline-elt transform, builds it." in text, mart
