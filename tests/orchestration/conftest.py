@@ -525,6 +525,32 @@ class Stack:
             time.sleep(0.1)
         raise AssertionError(f"{execution_arn} never entered {state}")
 
+    def stop_in_land(self, execution_arn: str, timeout: float = 30) -> None:
+        """Stop the execution while its Land state waits on its Glue job run (ABORTED).
+
+        On AWS a stop ends the execution whenever it comes. In moto 5.2.5's engine a stop that
+        falls between Land's StartJobRun and the start of its `.sync` wait skips the state's
+        TimeoutSeconds on the stopped execution (`EvalComponent.eval` does nothing once the
+        execution is not running), pops the state's input instead, and hands it to the thread
+        that waits for the job run as its timeout: the thread dies with "TypeError: '>' not
+        supported between instances of 'dict' and 'int'" (a pytest thread warning). It hides no
+        path that never ends: the execution is already ABORTED and its `.sync` loop stops with
+        it. To stop at a moment moto handles, wait until the wait has really started: Land's
+        task was submitted and moto's waiting thread for it is alive."""
+        self.wait_until_entered(execution_arn, "Land", timeout)
+        waiter = "WaitForTaskToken_SyncTask_arn:aws:states:::glue:startJobRun.sync"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            submitted = any(event["type"] == "TaskSubmitted"
+                            for event in self.history(execution_arn))
+            waiting = any(thread.name == waiter and thread.is_alive()
+                          for thread in threading.enumerate())
+            if submitted and waiting:
+                self.sfn.stop_execution(executionArn=execution_arn)
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{execution_arn} never waited on its Glue job run")
+
     def notifications(self) -> list[dict[str, Any]]:
         """The messages SNS accepted on the topic, read back from moto's SNS backend."""
         from moto.core import DEFAULT_ACCOUNT_ID

@@ -70,8 +70,7 @@ def _execution_holding_the_lock(stack: Stack, world: FakeWorld, name: str) -> st
     world.deliveries = []
     world.landing_gate = threading.Event()
     arn = stack.start({"trigger": "s3://landing/daily_flights/a.csv"}, name=name)
-    stack.wait_until_entered(arn, "Land")
-    stack.sfn.stop_execution(executionArn=arn)
+    stack.stop_in_land(arn)
     stack.wait(arn)
     world.landing_gate.set()
     world.landing_gate = None

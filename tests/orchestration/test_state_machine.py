@@ -354,8 +354,7 @@ def test_a_lock_held_by_a_stopped_execution_is_broken(
     # A real execution of the same state machine, stopped while it held the lock.
     world.landing_gate = threading.Event()
     holder = stack.start({"trigger": "manual"}, name=f"holder-{holder_status.lower()}")
-    stack.wait_until_entered(holder, "Land")
-    stack.sfn.stop_execution(executionArn=holder)  # ABORTED
+    stack.stop_in_land(holder)  # ABORTED
     stack.wait(holder)
     if holder_status == "TIMED_OUT":  # moto never times an execution out: set what AWS would
         backend = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
