@@ -9,6 +9,7 @@ interrupted. Errors are one or two lines; --verbose adds the traceback.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import shlex
 import signal
@@ -39,6 +40,9 @@ from airline_elt.ui import (
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.watch import Watcher
 from airline_elt.wording import plural, step_label
+from airline_landing.landing import utc_now
+from airline_landing.local import create_raw_tables
+from airline_landing.redrive import UnknownKeyError, redrive
 
 if TYPE_CHECKING:
     from airline_landing.bounds import BatchBounds
@@ -166,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--start", action="store_true",
                         help="start the warehouse if it is stopped (else status only says so)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    redrive = commands.add_parser(
+        "redrive", parents=[common],
+        help="put given-up files back in line: the next run tries them again",
+        description="A file that failed for a passing reason (I/O, Spark, the warehouse) is "
+        "tried again on the next runs, up to 3 tries, then given up (its error says so). "
+        "Redriving its KEY (as `status` and raw.landed_files name it, e.g. "
+        "daily_flights/date=2023-11-15/flights.csv) makes its earlier failures stop counting: "
+        "the next `run`/`land` tries it again. Unknown keys are refused, nothing changed.")
+    redrive.add_argument("keys", nargs="+", metavar="KEY", help="file key(s) to redrive")
 
     docs = commands.add_parser(
         "docs", parents=[common], help="generate the dbt docs site and serve it on localhost",
@@ -507,6 +521,22 @@ def cmd_status(ctx: Context) -> int:
     return EXIT_OK
 
 
+def cmd_redrive(ctx: Context) -> int:
+    connection = ctx.warehouse().start()
+    with psycopg.connect(connection.url(), autocommit=True) as conn:
+        create_raw_tables(conn)
+    with psycopg.connect(connection.url()) as conn, conn.cursor() as cursor:
+        try:
+            keys = redrive(cursor, ctx.args.keys, by=getpass.getuser(), now=utc_now())
+        except UnknownKeyError as error:
+            raise AirlineEltError(
+                str(error), "`airline-elt status --all` lists the keys landing recorded"
+            ) from error
+    for key in keys:
+        ctx.console.print(f"  {key}: redriven, tried again on the next run")
+    return EXIT_OK
+
+
 def _can_ask(ctx: Context) -> bool:
     """Whether a person is there to answer a question (a terminal, not --json)."""
     return not ctx.json and sys.stdin.isatty() and ctx.console.is_terminal
@@ -641,6 +671,7 @@ COMMANDS = {
     "run": cmd_run,
     "watch": cmd_watch,
     "status": cmd_status,
+    "redrive": cmd_redrive,
     "docs": cmd_docs,
     "report": cmd_report,
     "dbt": cmd_dbt,

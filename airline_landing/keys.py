@@ -45,3 +45,6 @@ class RefusedSource:
 
     def copy_to_failed(self) -> str:
         raise PermissionError(self.reason)
+
+    def changed_since_read(self) -> str | None:
+        return None

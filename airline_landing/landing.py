@@ -20,7 +20,6 @@ that breaks the job is recorded failed alone and the run goes on.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,9 +34,15 @@ from airline_landing.bounds import BatchBounds
 from airline_landing.columns import ColumnMap, MissingColumnsError, resolve_columns, split_header
 from airline_landing.dates import flight_date_from_key
 from airline_landing.keys import RefusedSource, key_problem
-from airline_landing.repeats import EarlierFailure, content_failure
 from airline_landing.results import FileResult, FileStatus, LandingReport
-from airline_landing.source import FileFacts, FileSource, inspect_file
+from airline_landing.retries import (
+    NO_CONTENT_SHA256,
+    EarlierFailure,
+    FailureOutcome,
+    after_failure,
+    final_failure,
+)
+from airline_landing.source import FileFacts, FileSource, ObjectChangedError, inspect_file
 from airline_landing.targets import FileRow, LandingTarget, LoadCounts
 from airline_landing.thresholds import (
     OVER_THRESHOLD,
@@ -53,7 +58,6 @@ KEY_MAX = 1024
 # Several splits per core: tasks finish one after another, so COPY can start on the first
 # finished parts while Spark still parses the rest.
 SPLITS_PER_CORE = 4
-NO_CONTENT_SHA256 = hashlib.sha256(b"").hexdigest()  # a refused key: nothing was read
 
 
 class CountMismatchError(AssertionError):
@@ -176,7 +180,7 @@ def _decide(
             return _record_failed(source, target, run_id, NO_CONTENT_SHA256, 0, error)
         sha256, size, problem = facts.sha256, facts.size, facts.problem
     try:
-        earlier = content_failure(target, source.key[:KEY_MAX], sha256, limits)
+        earlier = final_failure(target.key_history(source.key[:KEY_MAX]), sha256, limits)
         if earlier is not None:
             result = _duplicate_of_failed(source, target, run_id, sha256, size, earlier)
             target.commit()
@@ -269,11 +273,26 @@ def _land_batch_or_each(
                 ).items()
             }
         (single,) = files
+        changed = _changed(single.source)
         return {
             single.position: _record_failed(
-                single.source, target, run_id, single.facts.sha256, single.facts.size, error
+                single.source,
+                target,
+                run_id,
+                single.facts.sha256,
+                single.facts.size,
+                ObjectChangedError(changed) if changed else error,
             )
         }
+
+
+def _changed(source: FileSource) -> str | None:
+    """Whether a file changed since it was hashed (Spark may have failed on the new bytes)."""
+    try:
+        return source.changed_since_read()
+    except Exception as error:  # asking failed: the original error says more
+        log.warning("%s: could not check whether it changed: %s", source.key, error)
+        return None
 
 
 @dataclass(frozen=True)
@@ -323,6 +342,9 @@ def _land_batch(
 
     for group in _by_layout(landing):
         _load_group(spark, group, target, landed_at)
+    changed = [m for m in (item.file.source.changed_since_read() for item in landing) if m]
+    if changed:  # rows of bytes that were not hashed: the batch is rolled back
+        raise ObjectChangedError("; ".join(changed))
 
     versions = [item.file_version_id for item in landing]
     counts = target.version_counts(versions)
@@ -471,12 +493,27 @@ def _duplicate_of_failed(
     )
 
 
-def _failure_message(source: FileSource, error: Exception, *, copy_aside: bool) -> str:
-    """The error's first line (with its type when it is not about the file's content),
-    and where the file was copied aside."""
+def is_permanent(error: Exception) -> bool:
+    """A failure caused by the file's content (retries.py: final at once)."""
+    return isinstance(error, UnreadableError | OverThresholdError)
+
+
+def _failure_message(
+    source: FileSource,
+    error: Exception,
+    *,
+    copy_aside: bool,
+    outcome: FailureOutcome | None = None,
+) -> str:
+    """The error's first line (with its type when it is not about the file's content: a
+    passing failure), what the retry policy made of it, and where the file was copied aside
+    (only once the failure is final: a file tried again is not set aside yet)."""
     message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-    if not isinstance(error, UnreadableError | OverThresholdError):
+    if not is_permanent(error):
         message = f"{type(error).__name__}: {message}"
+    if outcome is not None:
+        message += outcome.note(source.key)
+        copy_aside = copy_aside and outcome.final
     if copy_aside:
         try:
             message += f" (copied to {source.copy_to_failed()})"
@@ -495,15 +532,22 @@ def _record_failed(
     *,
     copy_aside: bool = True,
 ) -> FileResult:
-    message = _failure_message(source, error, copy_aside=copy_aside)
     target.lock_key(source.key)
+    outcome = after_failure(
+        target.key_history(source.key[:KEY_MAX]), sha256, passing=not is_permanent(error)
+    )
+    message = _failure_message(source, error, copy_aside=copy_aside, outcome=outcome)
     version = target.insert_file_row(
         _file_row(source.key, sha256, size, FileStatus.FAILED, run_id, error_text=message)
     )
     target.commit()
     log.warning("%s: failed: %s", source.key, message)
     return FileResult(
-        key=source.key, status=FileStatus.FAILED, file_version_id=version, error=message
+        key=source.key,
+        status=FileStatus.FAILED,
+        file_version_id=version,
+        error=message,
+        final=outcome.final,
     )
 
 

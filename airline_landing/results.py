@@ -33,6 +33,9 @@ class FileResult:
     reasons: list[ReasonCount] = field(default_factory=list)
     # Rows landed with a FlightDate other than the key's date (the row's date wins).
     dates_off_key: dict[str, int] = field(default_factory=dict)
+    # False only for a passing failure with tries left (retries.py): the file is listed
+    # again on the next run, so the Glue job does not mark it seen.
+    final: bool = True
 
 
 @dataclass

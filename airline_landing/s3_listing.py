@@ -9,10 +9,12 @@ yields no rows (file grouping past 50,000 files, or only empty files) would stil
 data.
 
 "Seen" is kept in the warehouse, beside the control table: `raw.s3_objects_seen` holds one row
-per (key, ETag) the job finished with, written only after the landing returned that file's
-result. A new ETag under an old key (a re-delivery with new content) is new; the same ETag again
-is not. The control table stays the authority on content (same key and sha256 = duplicate), so
-an object listed twice (a crash between landing and marking) lands once.
+per (key, ETag) the job finished with, written only after the landing returned a final result
+for that file (airline_landing.retries: a passing failure with tries left is not final, so the
+file is listed again on the next run). A new ETag under an old key (a re-delivery with new
+content) is new; the same ETag again is not. The control table stays the authority on content
+(same key and sha256 = duplicate), so an object listed twice (a crash between landing and
+marking) lands once.
 """
 
 from __future__ import annotations
@@ -75,6 +77,6 @@ def new_objects(listed: Iterable[S3Object], seen: Iterable[tuple[str, str]]) -> 
 def seen_rows(
     objects: Iterable[S3Object], finished_keys: Iterable[str], run_id: str, now: str
 ) -> list[tuple[str, str, int, str, str]]:
-    """SEEN_INSERT rows for the objects whose landing returned a result (any status)."""
+    """SEEN_INSERT rows for the objects whose landing reached a final result."""
     finished = set(finished_keys)
     return [(o.key, o.etag, o.size, run_id, now) for o in objects if o.key in finished]

@@ -8,9 +8,9 @@ import hashlib
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from airline_landing import lines as line_index
 from airline_landing.lines import LineCounter, LineIndex
@@ -34,6 +34,16 @@ class FileSource(Protocol):
         """Copy the file aside (failed/ folder or prefix); return where it went."""
         ...
 
+    def changed_since_read(self) -> str | None:
+        """How the file changed since `chunks()` read (and hashed) it, or None: asked after
+        Spark read it, so rows from another version than the hashed one are never kept."""
+        ...
+
+
+class ObjectChangedError(RuntimeError):
+    """The file changed between its hashing and Spark's read: this version is not landed
+    (a passing failure: the new version is looked at on the next run)."""
+
 
 def hadoop_path(path: str) -> str:
     """A path with Hadoop glob characters escaped, so Spark reads exactly this file."""
@@ -45,15 +55,36 @@ class LocalFile:
     root: Path
     key: str
     failed_root: Path
+    # (size, mtime_ns) when chunks() opened the file: what changed_since_read compares.
+    _stamp: list[tuple[int, int]] = field(
+        default_factory=list, init=False, compare=False, hash=False, repr=False
+    )
 
     @property
     def path(self) -> Path:
         return self.root / self.key
 
+    def _stat(self) -> tuple[int, int]:
+        status = self.path.stat()
+        return status.st_size, status.st_mtime_ns
+
     def chunks(self) -> Iterator[bytes]:
         with self.path.open("rb") as stream:
+            self._stamp[:] = [self._stat()]
             while chunk := stream.read(CHUNK_BYTES):
                 yield chunk
+
+    def changed_since_read(self) -> str | None:
+        try:
+            now = self._stat()
+        except OSError as error:
+            return f"{self.key} is gone since it was read ({error.strerror})"
+        if self._stamp and now != self._stamp[0]:
+            return (
+                f"{self.key} changed while it was landed (size {self._stamp[0][0]} -> {now[0]} "
+                "bytes or a new modification time)"
+            )
+        return None
 
     def spark_path(self) -> str:
         return "file://" + hadoop_path(str(self.path.resolve()))
@@ -66,17 +97,54 @@ class LocalFile:
 
 
 @dataclass(frozen=True)
+class ObjectVersion:
+    """Which version of an object was read: its ETag, and its VersionId on a versioned
+    bucket (None when versioning is off)."""
+
+    etag: str
+    version_id: str | None
+
+
+@dataclass(frozen=True)
 class S3File:
-    """An object under s3://bucket/; `failed_uri` is where unreadable files are copied."""
+    """An object under s3://bucket/; `failed_uri` is where unreadable files are copied.
+
+    `etag` (the listing's) pins the read: GetObject with If-Match fails (412) when the object
+    was replaced since it was listed, so the hash is of the listed version. Spark reads the
+    key through EMRFS, which takes no VersionId; `changed_since_read` asks S3 again after that
+    read (HeadObject) and names any other ETag or VersionId, so a re-upload fails this file
+    alone instead of landing rows of unhashed bytes."""
 
     bucket: str
     key: str
     failed_uri: str
-    s3_client: object
+    s3_client: Any
+    etag: str | None = None
+    _read: list[ObjectVersion] = field(
+        default_factory=list, init=False, compare=False, hash=False, repr=False
+    )
 
     def chunks(self) -> Iterator[bytes]:
-        body = self.s3_client.get_object(Bucket=self.bucket, Key=self.key)["Body"]  # type: ignore[attr-defined]
-        yield from body.iter_chunks(CHUNK_BYTES)
+        pin = {"IfMatch": f'"{self.etag}"'} if self.etag else {}
+        answer = self.s3_client.get_object(Bucket=self.bucket, Key=self.key, **pin)
+        self._read[:] = [_object_version(answer)]
+        yield from answer["Body"].iter_chunks(CHUNK_BYTES)
+
+    def changed_since_read(self) -> str | None:
+        if not self._read:
+            return None
+        try:
+            now = _object_version(self.s3_client.head_object(Bucket=self.bucket, Key=self.key))
+        except Exception as error:  # botocore ClientError (404: deleted), or the network
+            return f"s3://{self.bucket}/{self.key} cannot be looked at again: {error}"
+        read = self._read[0]
+        if now != read:
+            return (
+                f"s3://{self.bucket}/{self.key} changed while it was landed (read ETag "
+                f"{read.etag} version {read.version_id}, now ETag {now.etag} version "
+                f"{now.version_id})"
+            )
+        return None
 
     def spark_path(self) -> str:
         return hadoop_path(f"s3://{self.bucket}/{self.key}")
@@ -90,6 +158,13 @@ class S3File:
             CopySource={"Bucket": self.bucket, "Key": self.key},
         )
         return f"s3://{failed_bucket}/{target_key}"
+
+
+def _object_version(answer: dict[str, Any]) -> ObjectVersion:
+    version = answer.get("VersionId")
+    return ObjectVersion(
+        answer["ETag"].strip('"'), None if version in (None, "null") else str(version)
+    )
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from pyspark.sql import DataFrame
 
+from airline_landing.retries import PastVersion
 from airline_landing.thresholds import ReasonCount
 from airline_landing.transform import (
     KIND_LANDED,
@@ -76,8 +77,8 @@ class LandingTarget(Protocol):
 
     def current_version(self, key: str) -> CurrentVersion | None: ...
 
-    def last_failure(self, key: str, sha256: str) -> tuple[int, str] | None:
-        """(file_version_id, error_text) of the latest failed version of (key, sha256)."""
+    def key_history(self, key: str) -> list[PastVersion]:
+        """The key's versions since its last redrive, newest first, duplicates left out."""
         ...
 
     def insert_file_row(self, row: FileRow) -> int: ...
@@ -157,10 +158,13 @@ _MARK_FAILED = (
     "rows_rejected = %s, error_text = %s, replaces_file_version_id = null "
     "where file_version_id = %s"
 )
-_LAST_FAILED = (
-    "select file_version_id, error_text from \"raw\".landed_files "
-    "where file_key = %s and content_sha256 = %s and status = 'failed' "
-    "order by file_version_id desc limit 1"
+# A key's history as retries.py reads it: newest first, since its latest redrive (a
+# duplicate records nothing the policy needs; a key's other rows are few).
+_KEY_HISTORY = (
+    "select file_version_id, content_sha256, status, error_text from \"raw\".landed_files "
+    "where file_key = %s and status <> 'duplicate' and file_version_id > coalesce(("
+    "select max(after_file_version_id) from \"raw\".landing_redrives where file_key = %s), 0) "
+    "order by file_version_id desc limit 100"
 )
 # Per-batch questions: `{versions}` becomes one placeholder per version (bound values).
 _VERSION_COUNTS = (
@@ -233,9 +237,11 @@ class _NamedQueries:
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         raise NotImplementedError
 
-    def last_failure(self, key: str, sha256: str) -> tuple[int, str] | None:
-        rows = self._rows(_LAST_FAILED, (key, sha256))
-        return (int(rows[0][0]), rows[0][1] or "") if rows else None
+    def key_history(self, key: str) -> list[PastVersion]:
+        return [
+            PastVersion(int(version), sha256, status, error_text or "")
+            for version, sha256, status, error_text in self._rows(_KEY_HISTORY, (key, key))
+        ]
 
     def supersede(self, file_version_id: int) -> None:
         for statement in _SUPERSEDE:

@@ -25,8 +25,11 @@ as Glue runs it (the package zipped on sys.path, a stand-in for awsglue). Job ar
 Which files are new comes from an S3 listing checked against raw.s3_objects_seen
 (airline_landing.s3_listing explains why not a bookmarked read). raw.landed_files stays the
 authority on content (same key + same content = duplicate, new content replaces). A file is
-marked seen only after the landing returned its result, so a run that dies lists the same files
-again next time, and the control table lands each exactly once.
+marked seen only once it reached a final state (airline_landing.retries: landed, duplicate, a
+permanent failure, or given up after its tries): a passing failure is listed again next run, and
+a run that dies lists the same files again next time; the control table lands each exactly once.
+Each object is hashed at the listed ETag and checked unchanged after Spark's read
+(airline_landing.source.S3File), so a re-upload in between fails that file alone.
 """
 
 from __future__ import annotations
@@ -113,14 +116,14 @@ def land(
         iam_role=args.redshift_iam_role,
         list_prefix=spark_prefix_has_objects(spark),
     )
-    sources = [S3File(bucket, o.key, args.failed_uri, s3) for o in objects]
+    sources = [S3File(bucket, o.key, args.failed_uri, s3, etag=o.etag) for o in objects]
     return land_files(spark, sources, target, args.run_id, limits=args.limits)
 
 
 def mark_seen(
     connection: Any, objects: list[S3Object], report: LandingReport, run_id: str
 ) -> None:
-    rows = seen_rows(objects, (f.key for f in report.files), run_id, utc_now())
+    rows = seen_rows(objects, (f.key for f in report.files if f.final), run_id, utc_now())
     with connection.cursor() as cursor:
         for row in rows:
             cursor.execute(SEEN_INSERT, row)
