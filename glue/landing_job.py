@@ -53,7 +53,7 @@ from airline_landing.glue_args import (
     redshift_connect_params,
 )
 from airline_landing.landing import land_files, utc_now
-from airline_landing.results import LandingReport
+from airline_landing.results import FileStatus, LandingReport
 from airline_landing.s3_listing import (
     SEEN_DDL,
     SEEN_INSERT,
@@ -150,6 +150,8 @@ def main(argv: list[str]) -> None:
         f"{report.files_duplicate} duplicate, {report.files_failed} failed; rows read "
         f"{report.rows_read}, landed {report.rows_landed}, rejected {report.rows_rejected}"
     )
+    for failed in (f for f in report.files if f.status == FileStatus.FAILED):
+        print(f"failed: {failed.key}: {failed.error}")
     job.commit()
 
 

@@ -33,8 +33,11 @@ import psycopg
 import pytest
 from conftest import REPO
 
+from airline_elt.run_summary import FILES, for_psycopg
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import missing_column_ddl, raw_tables_ddl
+from airline_landing.redrive import redrive
+from airline_landing.retries import MAX_TRIES
 from airline_landing.transform import BTS_COLUMNS
 
 RUNTIME = Path(__file__).with_name("glue_runtime")
@@ -122,7 +125,16 @@ def run_job(
     mirror = tmp_path / "s3-mirror"
     counter = iter(range(100))
 
-    def run(objects: dict[str, bytes], run_id: str, secret: dict[str, Any] = SECRET) -> GlueRun:
+    def run(
+        objects: dict[str, bytes],
+        run_id: str,
+        secret: dict[str, Any] = SECRET,
+        *,
+        fail_reads: tuple[str, ...] = (),
+        rewrite_after_read: dict[str, bytes] | None = None,
+    ) -> GlueRun:
+        """One job run; `fail_reads` and `rewrite_after_read` are faults the runtime injects
+        into the job's S3 client (glue_runtime/run_glue_job.py)."""
         folder = tmp_path / f"run-{next(counter)}"
         folder.mkdir()
         spec = {
@@ -130,6 +142,10 @@ def run_job(
             "objects": {k: base64.b64encode(v).decode() for k, v in objects.items()},
             "secret": secret,
             "result": str(folder / "result.json"),
+            "fail_reads": list(fail_reads),
+            "rewrite_after_read": {
+                k: base64.b64encode(v).decode() for k, v in (rewrite_after_read or {}).items()
+            },
         }
         (folder / "spec.json").write_text(json.dumps(spec))
         spark_args = [
@@ -312,3 +328,102 @@ def test_the_job_upgrades_an_older_raw_table_in_place_one_column_at_a_time(
     again = run_job({"daily_flights/bts/On_Time_2023_10.csv": month}, "run-2")
     assert again.status == 0, again.process.stderr[-3000:]
     assert not [sql for sql in again.sql if sql.startswith("alter table")]  # nothing missing
+
+
+def _seen(conninfo: str) -> dict[str, str]:
+    with psycopg.connect(conninfo) as conn:
+        return dict(conn.execute("select file_key, etag from raw.s3_objects_seen").fetchall())
+
+
+def _errors(conninfo: str, key: str) -> list[tuple[str, str, str]]:
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(
+            "select run_id, status, error_text from raw.landed_files where file_key = %s"
+            " order by file_version_id",
+            (key,),
+        ).fetchall()
+
+
+def test_a_file_that_failed_for_a_passing_reason_is_listed_again_and_lands(
+    run_job: Any, glue_db: str
+) -> None:
+    objects = {SPACE_KEY: flights("2023-11-15", [90, 5]), ODD_KEY: flights("2023-11-16", [7])}
+    first = run_job(objects, "run-1", fail_reads=(SPACE_KEY,))
+    assert first.status == 0, first.process.stderr[-3000:]
+    [(_, status, error)] = _errors(glue_db, SPACE_KEY)
+    assert status == "failed" and error.startswith("EndpointConnectionError: ")
+    assert "try 1 of 3: tried again on the next run" in error
+    assert set(_seen(glue_db)) == {ODD_KEY}  # not final: not marked seen
+    assert f"failed/{SPACE_KEY}" not in first.objects  # not set aside while it is tried
+
+    second = run_job(objects, "run-2")
+    assert second.status == 0, second.process.stderr[-3000:]
+    assert _landed(glue_db)[SPACE_KEY] == ("landed", 2, 0)
+    assert set(_seen(glue_db)) == {SPACE_KEY, ODD_KEY}
+
+
+def test_a_file_that_keeps_failing_is_given_up_named_and_not_listed_again(
+    run_job: Any, glue_db: str
+) -> None:
+    objects = {SPACE_KEY: flights("2023-11-15", [90])}
+    runs = [
+        run_job(objects, f"run-{n}", fail_reads=(SPACE_KEY,)) for n in range(1, MAX_TRIES + 1)
+    ]
+    assert all(run.status == 0 for run in runs), runs[-1].process.stderr[-3000:]
+    errors = _errors(glue_db, SPACE_KEY)
+    assert [status for _, status, _ in errors] == ["failed"] * MAX_TRIES
+    given_up = errors[-1][2]
+    assert f"given up after {MAX_TRIES} tries" in given_up
+    assert f"airline-elt redrive {SPACE_KEY}" in given_up
+    assert f"(copied to s3://{BUCKET}/failed/{SPACE_KEY})" in given_up
+    assert f"failed: {SPACE_KEY}: {given_up}" in runs[-1].process.stdout  # the job's log
+    assert SPACE_KEY in _seen(glue_db)  # final: marked seen
+
+    # The run summary the state machine's Summarize step reads names it, failed, first.
+    with psycopg.connect(glue_db) as conn:
+        files = conn.execute(for_psycopg(FILES), {"run_id": f"run-{MAX_TRIES}"}).fetchall()
+    assert files[0][:2] == (SPACE_KEY, "failed")
+
+    # S3 is fine again, but a given-up file is not listed again until it is redriven.
+    after = run_job(objects, "run-later")
+    assert after.status == 0, after.process.stderr[-3000:]
+    assert len(_errors(glue_db, SPACE_KEY)) == MAX_TRIES
+
+    # The documented redrive (orchestration/DEPLOY.md), then the next run lands it.
+    with psycopg.connect(glue_db) as conn, conn.cursor() as cursor:
+        redrive(cursor, [SPACE_KEY], by="operator", now="2023-11-17T00:00:00Z", forget_seen=True)
+    back = run_job(objects, "run-redriven")
+    assert back.status == 0, back.process.stderr[-3000:]
+    assert _landed(glue_db)[SPACE_KEY] == ("landed", 1, 0)
+
+
+def test_a_permanent_failure_is_final_at_once(run_job: Any, glue_db: str) -> None:
+    run = run_job({BROKEN_KEY: b"\x00\x01 not text"}, "run-1")
+    assert run.status == 0, run.process.stderr[-3000:]
+    [(_, status, error)] = _errors(glue_db, BROKEN_KEY)
+    assert status == "failed" and error.startswith("not a text file") and "try" not in error
+    assert BROKEN_KEY in _seen(glue_db)
+
+
+def test_a_reupload_between_hashing_and_sparks_read_fails_that_file_alone(
+    run_job: Any, glue_db: str
+) -> None:
+    objects = {SPACE_KEY: flights("2023-11-15", [90, 5]), ODD_KEY: flights("2023-11-16", [7])}
+    replacement = flights("2023-11-15", [1, 2, 3, 4, 5])
+    run = run_job(objects, "run-1", rewrite_after_read={SPACE_KEY: replacement})
+    assert run.status == 0, run.process.stderr[-3000:]
+    landed = _landed(glue_db)
+    assert landed[ODD_KEY] == ("landed", 1, 0)  # its batch went on
+    [(_, status, error)] = _errors(glue_db, SPACE_KEY)
+    assert status == "failed" and error.startswith("ObjectChangedError: ")
+    assert "changed while it was landed" in error
+    with psycopg.connect(glue_db) as conn:
+        assert conn.execute(
+            "select count(*) from raw.flights_landing where source_key = %s", (SPACE_KEY,)
+        ).fetchone() == (0,)  # no row of bytes that were never hashed
+    assert set(_seen(glue_db)) == {ODD_KEY}
+
+    # The next run lists the new version (a new ETag) and lands it.
+    again = run_job({**objects, SPACE_KEY: replacement}, "run-2")
+    assert again.status == 0, again.process.stderr[-3000:]
+    assert _landed(glue_db)[SPACE_KEY] == ("landed", 5, 0)
