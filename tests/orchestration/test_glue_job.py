@@ -31,7 +31,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import REPO
+from conftest import REPO, load_template
+from glue_runtime.shipped import (
+    GLUE_PROVIDED_DISTRIBUTIONS,
+    GLUE_PROVIDED_MODULES,
+    copy_distribution,
+    stdlib_path,
+    top_level_modules,
+    wheels_in_template,
+)
 
 from airline_elt.run_summary import FILES, for_psycopg
 from airline_elt.warehouse import Connection
@@ -427,3 +435,45 @@ def test_a_reupload_between_hashing_and_sparks_read_fails_that_file_alone(
     again = run_job({**objects, SPACE_KEY: replacement}, "run-2")
     assert again.status == 0, again.process.stderr[-3000:]
     assert _landed(glue_db)[SPACE_KEY] == ("landed", 5, 0)
+
+
+def test_the_job_imports_with_only_glue_5_modules_and_the_shipped_wheels(
+    package_zip: Path, tmp_path: Path
+) -> None:
+    """Every module glue/landing_job.py imports (the real redshift_connector, Jinja2 for the
+    DDL) resolves in a fresh interpreter whose path holds only the standard library, what AWS
+    documents Glue 5.0 provides (glue_runtime/shipped.py: boto3 and its dependencies, pyspark,
+    py4j, awsglue: here the stand-in), the shipped wheels and the airline_landing zip."""
+    arguments = load_template()["Resources"]["LandingJob"]["Properties"]["DefaultArguments"]
+    wheels = wheels_in_template(arguments["--additional-python-modules"]["Fn::Sub"])
+    site = tmp_path / "glue-site"
+    site.mkdir()
+    for distribution in [*GLUE_PROVIDED_DISTRIBUTIONS, *(name for _, name, _ in wheels)]:
+        copy_distribution(distribution, site)
+    import py4j
+    import pyspark
+
+    for package in (pyspark, py4j):  # large: linked, not copied
+        (site / package.__name__).symlink_to(Path(package.__file__).parent)
+    (site / "awsglue").symlink_to(RUNTIME / "awsglue")
+    probe = (
+        "import runpy, sys\n"
+        f"sys.path[:] = {stdlib_path()!r} + [{str(site)!r}, {str(package_zip)!r}]\n"
+        f"runpy.run_path({str(REPO / 'glue' / 'landing_job.py')!r}, run_name='imported')\n"
+        "import redshift_connector, airline_landing.ddl\n"
+        "assert '.zip' in airline_landing.ddl.__file__\n"
+        "assert redshift_connector.__file__.startswith(sys.path[-2]), redshift_connector.__file__\n"
+        "assert airline_landing.ddl.raw_tables_ddl('redshift')\n"
+        "found = sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))\n"
+        "print(' '.join(found))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe],
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    allowed = GLUE_PROVIDED_MODULES | {"airline_landing"}
+    for _, name, _ in wheels:
+        allowed |= top_level_modules(name)
+    imported = {m for m in result.stdout.split() if not m.startswith("_")}
+    assert imported <= allowed, imported - allowed

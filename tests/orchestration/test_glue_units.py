@@ -4,12 +4,16 @@ secret's two shapes, and a listed object that is gone by the time it is read."""
 from __future__ import annotations
 
 import json
+import re
+from importlib import metadata
 from pathlib import Path
 
 import boto3
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
+from conftest import ORCHESTRATION, load_template
+from glue_runtime.shipped import wheels_in_template
 from moto import mock_aws
 
 from airline_elt.warehouse import Connection
@@ -148,3 +152,25 @@ def test_a_file_gone_between_listing_and_reading_fails_alone(
     assert gone.status == "failed" and not gone.final
     assert "NoSuchKey" in (gone.error or "") and "try 1 of 3" in (gone.error or "")
     assert "copied" not in (gone.error or "") and "copy it aside" not in (gone.error or "")
+
+
+def test_the_job_installs_only_the_shipped_pinned_wheels_and_never_asks_an_index() -> None:
+    """No PyPI at run time: every --additional-python-modules entry is a wheel deploy.sh ships
+    to the artifact bucket (the same list, the versions this environment tests), and pip is
+    told --no-index, so a name that slipped in would fail the job's start, not reach PyPI."""
+    arguments = load_template()["Resources"]["LandingJob"]["Properties"]["DefaultArguments"]
+    modules = arguments["--additional-python-modules"]["Fn::Sub"]
+    wheels = wheels_in_template(modules)
+    assert all(
+        entry.strip().startswith("s3://${ArtifactBucket}/${ArtifactPrefix}glue/wheels/")
+        for entry in modules.split(",")
+    )
+    assert arguments["--python-modules-installer-option"] == "--no-index"
+    deploy = (ORCHESTRATION / "deploy.sh").read_text()
+    shipped = re.search(r"GLUE_WHEELS=\(\n(.*?)\n\)", deploy, re.S)
+    assert shipped is not None
+    assert [file for file, _, _ in wheels] == shipped[1].split()
+    for _, name, version in wheels:
+        assert metadata.version(name) == version, name  # the tests run what ships
+    names = {name.lower().replace("_", "-") for _, name, _ in wheels}
+    assert {"redshift-connector", "jinja2", "markupsafe"} <= names
