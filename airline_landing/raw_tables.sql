@@ -73,13 +73,6 @@ create table if not exists "raw".flights_landing (
 {%- endfor %}
 ){% if is_redshift %} diststyle key distkey (flight_date) sortkey (flight_date){% endif %};
 
-create table if not exists "raw".landing_redrives (
-    file_key varchar(1024) not null,
-    after_file_version_id bigint not null,
-    redriven_at timestamptz not null,
-    redriven_by varchar(128)
-);
-
 create table if not exists "raw".flights_rejected (
     file_version_id bigint not null,
     source_key varchar(1024) not null,

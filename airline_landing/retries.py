@@ -17,9 +17,10 @@ version and since its last redrive), so the same decision is made whichever side
 (raw.s3_objects_seen) only when it reached a final state: landed, duplicate, a permanent
 failure, or given up.
 
-A redrive (`airline-elt redrive KEY...` locally, the same module's `redrive_sql` on
-Redshift, see orchestration/DEPLOY.md) records a row in raw.landing_redrives: the key's
-earlier failures no longer count, and the next run tries it again.
+A redrive (`airline-elt redrive KEY...` locally, airline_landing.redrive; on Redshift the SQL
+in orchestration/DEPLOY.md) appends REDRIVEN_MARK to the error text of the key's latest failed
+version: that version and every older one no longer count, and the next run tries it again.
+No table or status is added: raw.landed_files keeps its contract.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ REDRIVE_HINT = "airline-elt redrive {key}"
 _OVER = re.compile(rf"^rejected whole \({OVER_THRESHOLD}\): (\d+) of (\d+) rows")
 _ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)\b")
 _GIVEN_UP = "given up after"
+REDRIVEN_MARK = " [redriven:"  # then ' <when> by <who>]'
 
 
 def is_passing(error_text: str) -> bool:
@@ -86,11 +88,19 @@ class FailureOutcome:
         return ""
 
 
+def since_redrive(history: Sequence[PastVersion]) -> list[PastVersion]:
+    """The versions newer than the key's latest redrive (history is newest first)."""
+    for position, version in enumerate(history):
+        if REDRIVEN_MARK in version.error_text:
+            return list(history[:position])
+    return list(history)
+
+
 def passing_tries(history: Sequence[PastVersion], sha256: str) -> int:
     """Passing failures of this content in a row, newest first, before any landed version or
     permanent failure (a failure before the bytes were read counts for any content)."""
     tries = 0
-    for version in history:
+    for version in since_redrive(history):
         if version.status != "failed" or not is_passing(version.error_text):
             break
         if version.content_sha256 not in (sha256, NO_CONTENT_SHA256):
@@ -138,7 +148,9 @@ def final_failure(
 ) -> EarlierFailure | None:
     """The version whose final failure these bytes repeat, or None when they are to be tried:
     a permanent failure of the same bytes (one rejected over the thresholds only while the
-    limits still reject it), or MAX_TRIES passing failures of them in a row."""
+    limits still reject it), or MAX_TRIES passing failures of them in a row; a redrive forgets
+    both."""
+    history = since_redrive(history)
     for version in history:
         if version.status == "failed" and version.content_sha256 == sha256:
             text = version.error_text.strip()

@@ -78,7 +78,7 @@ class LandingTarget(Protocol):
     def current_version(self, key: str) -> CurrentVersion | None: ...
 
     def key_history(self, key: str) -> list[PastVersion]:
-        """The key's versions since its last redrive, newest first, duplicates left out."""
+        """The key's versions newest first, duplicates left out."""
         ...
 
     def insert_file_row(self, row: FileRow) -> int: ...
@@ -158,13 +158,11 @@ _MARK_FAILED = (
     "rows_rejected = %s, error_text = %s, replaces_file_version_id = null "
     "where file_version_id = %s"
 )
-# A key's history as retries.py reads it: newest first, since its latest redrive (a
-# duplicate records nothing the policy needs; a key's other rows are few).
+# A key's history as retries.py reads it: newest first (a duplicate records nothing the policy
+# needs; retries.py cuts it at the latest redrive).
 _KEY_HISTORY = (
     "select file_version_id, content_sha256, status, error_text from \"raw\".landed_files "
-    "where file_key = %s and status <> 'duplicate' and file_version_id > coalesce(("
-    "select max(after_file_version_id) from \"raw\".landing_redrives where file_key = %s), 0) "
-    "order by file_version_id desc limit 100"
+    "where file_key = %s and status <> 'duplicate' order by file_version_id desc limit 100"
 )
 # Per-batch questions: `{versions}` becomes one placeholder per version (bound values).
 _VERSION_COUNTS = (
@@ -240,7 +238,7 @@ class _NamedQueries:
     def key_history(self, key: str) -> list[PastVersion]:
         return [
             PastVersion(int(version), sha256, status, error_text or "")
-            for version, sha256, status, error_text in self._rows(_KEY_HISTORY, (key, key))
+            for version, sha256, status, error_text in self._rows(_KEY_HISTORY, (key,))
         ]
 
     def supersede(self, file_version_id: int) -> None:

@@ -28,10 +28,7 @@ def write(folder: Path, key: str, content: bytes | str) -> Path:
 
 def empty_raw(conn) -> None:
     create_raw_tables(conn)
-    conn.execute(
-        "truncate raw.flights_landing, raw.flights_rejected, raw.landed_files,"
-        " raw.landing_redrives"
-    )
+    conn.execute("truncate raw.flights_landing, raw.flights_rejected, raw.landed_files")
 
 
 def raw_counts(conn, version: int) -> tuple[int, int]:

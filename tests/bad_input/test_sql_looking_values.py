@@ -32,9 +32,7 @@ def test_sql_in_every_field_is_data(spark, raw, landing, connection):
         "select table_name from information_schema.tables where table_schema = 'raw' "
         "order by 1"
     ).fetchall()
-    assert tables == [
-        ("flights_landing",), ("flights_rejected",), ("landed_files",), ("landing_redrives",)
-    ]
+    assert tables == [("flights_landing",), ("flights_rejected",), ("landed_files",)]
     landed = raw.execute(
         "select carrier, flight_id, source_key from raw.flights_landing "
         "order by source_line_number"

@@ -13,10 +13,7 @@ from airline_landing.local import create_raw_tables
 def raw(db):
     """The raw tables, created and emptied for this test."""
     create_raw_tables(db)
-    db.execute(
-        "truncate raw.flights_landing, raw.flights_rejected, raw.landed_files,"
-        " raw.landing_redrives"
-    )
+    db.execute("truncate raw.flights_landing, raw.flights_rejected, raw.landed_files")
     return db
 
 

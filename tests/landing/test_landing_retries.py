@@ -17,7 +17,7 @@ from landing_helpers import write
 
 from airline_landing.landing import land_files
 from airline_landing.local import land_folder
-from airline_landing.redrive import UnknownKeyError, redrive
+from airline_landing.redrive import UnknownKeyError, redrive, redriven_text
 from airline_landing.results import FileStatus
 from airline_landing.retries import (
     MAX_TRIES,
@@ -73,6 +73,17 @@ def test_tries_count_only_passing_failures_of_this_content_since_it_last_landed(
     given_up = final_failure([failed(5, PASSING), *history], "a" * 64)
     assert given_up is not None and given_up.verdict == Verdict.GIVEN_UP
     assert given_up.file_version_id == 5 and "given up" in given_up.message()
+
+
+def test_a_redrive_forgets_the_failures_before_it() -> None:
+    given_up = [failed(3, PASSING), failed(2, PASSING), failed(1, PASSING)]
+    assert final_failure(given_up, "a" * 64) is not None
+    redriven = redriven_text(PASSING, by="ops", now="2023-11-16T00:00:00Z")
+    assert redriven.endswith(" [redriven: 2023-11-16T00:00:00Z by ops]")
+    history = [failed(3, redriven), failed(2, PASSING), failed(1, PASSING)]
+    assert final_failure(history, "a" * 64) is None
+    assert after_failure(history, "a" * 64, passing=True).tries == 1
+    assert len(redriven_text("x" * 5000, by="ops", now="now")) == 4096  # fits error_text
 
 
 def test_the_same_bytes_as_a_permanent_failure_repeat_it_unless_the_limits_now_let_it_in() -> None:
