@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
         "tried again on the next runs, up to 3 tries, then given up (its error says so). "
         "Redriving its KEY (as `status` and raw.landed_files name it, e.g. "
         "daily_flights/date=2023-11-15/flights.csv) makes its earlier failures stop counting: "
-        "the next `run`/`land` tries it again. Unknown keys are refused, nothing changed.")
+        "the next `run`/`land` tries it again. A key with no failed version is refused, and "
+        "then nothing is changed.")
     redrive.add_argument("keys", nargs="+", metavar="KEY", help="file key(s) to redrive")
 
     docs = commands.add_parser(
