@@ -601,3 +601,120 @@ def test_the_asl_validators_pass_both_definitions_and_fail_a_broken_one(
         broken = tmp_path / f"broken-{path.name}"
         broken.write_text(path.read_text().replace('"Type": "Choice"', '"Type": "Choise"', 1))
         assert run(broken).returncode != 0
+
+
+# ---------------------------------------------------------------- alarms and dead letters
+def _alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: r["Properties"]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def _alarm_on(resources: dict[str, Any], namespace: str, metric: str,
+              dimension: str, value: Any) -> dict[str, Any]:
+    found = [
+        alarm for alarm in _alarms(resources).values()
+        if (alarm["Namespace"], alarm["MetricName"]) == (namespace, metric)
+        and alarm["Dimensions"] == [{"Name": dimension, "Value": value}]
+    ]
+    assert len(found) == 1, f"{len(found)} alarms on {namespace} {metric} {dimension}={value}"
+    return found[0]
+
+
+@pytest.mark.parametrize("machine", ["StateMachine", "SafetyNetStateMachine"])
+@pytest.mark.parametrize("metric", ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"])
+def test_every_execution_that_ends_badly_raises_an_alarm(machine: str, metric: str) -> None:
+    resources = load_template()["Resources"]
+    assert resources[machine]["Type"] == "AWS::StepFunctions::StateMachine"
+    # Ref of a state machine is its ARN, the metric's StateMachineArn dimension.
+    alarm = _alarm_on(resources, "AWS/States", metric, "StateMachineArn", {"Ref": machine})
+    assert alarm["Statistic"] == "Sum"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        1, "GreaterThanOrEqualToThreshold"
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"  # no executions is not an alarm
+
+
+def test_every_rule_has_a_failed_invocations_alarm() -> None:
+    resources = load_template()["Resources"]
+    rules = [n for n, r in resources.items() if r["Type"] == "AWS::Events::Rule"]
+    assert set(rules) >= {"FileArrivedRule", "DailyScheduleRule", "PipelineStoppedRule"}
+    for rule in rules:
+        # Ref of a rule on the default bus is its name, the metric's RuleName dimension.
+        assert "EventBusName" not in resources[rule]["Properties"]
+        _alarm_on(resources, "AWS/Events", "FailedInvocations", "RuleName", {"Ref": rule})
+
+
+def test_every_rule_target_retries_then_dead_letters_to_an_encrypted_queue() -> None:
+    resources = load_template()["Resources"]
+    targets = [
+        target
+        for r in resources.values() if r["Type"] == "AWS::Events::Rule"
+        for target in r["Properties"]["Targets"]
+    ]
+    assert len(targets) >= 3
+    for target in targets:
+        policy = target["RetryPolicy"]
+        assert 0 < policy["MaximumRetryAttempts"] <= 185
+        assert 60 <= policy["MaximumEventAgeInSeconds"] <= 86400
+        queue_arn = {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+        assert target["DeadLetterConfig"] == {"Arn": queue_arn}
+    queue = resources["EventsDeadLetterQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert "FifoQueue" not in queue["Properties"]  # EventBridge dead-letter queues are standard
+
+
+def test_the_dead_letter_queue_admits_only_eventbridge_for_the_stacks_rules() -> None:
+    resources = load_template()["Resources"]
+    rules = sorted(n for n, r in resources.items() if r["Type"] == "AWS::Events::Rule")
+    [policy] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    assert policy["Queues"] == [{"Ref": "EventsDeadLetterQueue"}]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    sources = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert sorted(s["Fn::GetAtt"][0] for s in sources) == rules
+    assert all(s["Fn::GetAtt"][1] == "Arn" for s in sources)
+
+
+def test_dead_letters_and_failed_notices_raise_alarms() -> None:
+    resources = load_template()["Resources"]
+    depth = _alarm_on(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+                      {"Fn::GetAtt": ["EventsDeadLetterQueue", "QueueName"]})
+    assert depth["Threshold"] == 1
+    _alarm_on(resources, "AWS/SNS", "NumberOfNotificationsFailed", "TopicName",
+              {"Fn::GetAtt": ["NotificationTopic", "TopicName"]})
+
+
+def test_every_alarm_notifies_a_topic_cloudwatch_can_publish_to_not_the_one_it_watches() -> None:
+    resources = load_template()["Resources"]
+    alarms = _alarms(resources)
+    assert len(alarms) >= 6 + 3 + 2
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        # The topic policy admits alarms named <stack>-*.
+        assert alarm["AlarmName"]["Fn::Sub"].startswith("${AWS::StackName}-"), name
+    # CloudWatch cannot use the AWS managed key alias/aws/sns: the alarm topic has its own key,
+    # whose policy lets CloudWatch encrypt.
+    topic = resources["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+    key = resources["AlarmTopicKey"]["Properties"]
+    [cloudwatch] = [s for s in key["KeyPolicy"]["Statement"]
+                    if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert key["EnableKeyRotation"] is True
+    [publish] = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = publish["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+    assert source_arn.endswith(":alarm:${AWS::StackName}-*")
+    subscription = resources["AlarmSubscription"]["Properties"]
+    assert subscription["TopicArn"] == {"Ref": "AlarmTopic"}
+    assert subscription["Endpoint"] == {
+        "Fn::If": ["AlarmEmailGiven", {"Ref": "AlarmEmail"}, {"Ref": "NotificationEmail"}]
+    }
