@@ -718,3 +718,93 @@ def test_every_alarm_notifies_a_topic_cloudwatch_can_publish_to_not_the_one_it_w
     assert subscription["Endpoint"] == {
         "Fn::If": ["AlarmEmailGiven", {"Ref": "AlarmEmail"}, {"Ref": "NotificationEmail"}]
     }
+
+
+# ---------------------------------------------------------------- the smaller defects
+def test_egress_to_redshift_uses_the_port_parameter() -> None:
+    resources = load_template()["Resources"]
+    egress = resources["WorkerSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    redshift = [rule for rule in egress if rule["Description"].startswith("Redshift")]
+    assert len(redshift) == 1
+    assert redshift[0]["FromPort"] == redshift[0]["ToPort"] == {"Ref": "RedshiftPort"}
+    assert "5439" not in json.dumps(resources)  # the default lives in the parameter only
+
+
+# Events a state adds to a Standard execution's history: a Task (service integration) enters,
+# is scheduled, starts, succeeds or fails, and exits; a Choice, Wait or Pass enters and exits
+# (https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html).
+HISTORY_EVENTS = {"Task": 5, "Choice": 2, "Wait": 2, "Pass": 2}
+# An execution fails at 25,000 history events
+# (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+HISTORY_LIMIT = 25_000
+# What a run may add besides its lock wait: the trigger and settings states, Land, Transform,
+# Summarize (and its statement polls), the notices and the release, retries included.
+REST_OF_RUN = 2_500
+
+
+def _lock_wait_cycles(states: dict[str, Any], wait: str) -> list[list[str]]:
+    """Every simple cycle through the lock-wait Wait state: one pass of the queued run's loop."""
+    cycles: list[list[str]] = []
+
+    def walk(path: list[str]) -> None:
+        for target in set(_targets(states[path[-1]])):
+            if target == wait:
+                cycles.append(path)
+            elif target not in path:
+                walk([*path, target])
+
+    walk([wait])
+    return cycles
+
+
+def test_lock_poll_seconds_is_long_enough_for_a_whole_execution_of_lock_waits() -> None:
+    """The slowest poll allowed keeps an execution that waits its whole TimeoutSeconds for the
+    lock under the history limit; computed from the definition as it is now, so a longer loop
+    fails here until the minimum follows."""
+    definition = load_definition()
+    states = definition["States"]
+    [wait] = [name for name, state in states.items() if state["Type"] == "Wait"
+              and state.get("SecondsPath") == "$.run.lock_poll_seconds"]
+    cycles = _lock_wait_cycles(states, wait)
+    assert cycles, "the lock wait loops back to its Wait state"
+    events_per_poll = max(sum(HISTORY_EVENTS[states[n]["Type"]] for n in c) for c in cycles)
+    assert events_per_poll == 28  # as the parameter's description says
+    parameter = load_template()["Parameters"]["LockPollSeconds"]
+    minimum = parameter["MinValue"]
+    polls = definition["TimeoutSeconds"] / minimum  # each poll waits at least `minimum`
+    assert polls * events_per_poll + REST_OF_RUN <= HISTORY_LIMIT
+    # ... and no longer than needed: one second less would not be safe.
+    assert (definition["TimeoutSeconds"] / (minimum - 1)) * events_per_poll + REST_OF_RUN > (
+        HISTORY_LIMIT
+    )
+    assert parameter["Default"] >= minimum
+    assert f"At least {minimum} s" in parameter["Description"]
+
+
+def test_deleting_the_stack_keeps_the_data_and_docs_and_empties_the_image_repository() -> None:
+    """CloudFormation cannot delete a bucket or repository that holds objects: each store says
+    what happens to it, so that a stack deletion completes."""
+    resources = load_template()["Resources"]
+    for bucket in ("DataBucket", "DocsBucket"):
+        assert resources[bucket]["DeletionPolicy"] == "Retain", bucket
+        assert resources[bucket]["UpdateReplacePolicy"] == "Retain", bucket
+    repository = resources["DbtRepository"]
+    assert repository["DeletionPolicy"] == "Delete"
+    assert repository["Properties"]["EmptyOnDelete"] is True
+    stores = {"AWS::S3::Bucket", "AWS::ECR::Repository"}
+    for name, resource in resources.items():
+        if resource["Type"] in stores:
+            assert "DeletionPolicy" in resource and "UpdateReplacePolicy" in resource, name
+
+
+def test_every_glue_artifact_key_is_under_the_versioned_artifact_prefix() -> None:
+    """deploy.sh gives every version its own ArtifactPrefix (test_deploy.py): so every artifact
+    key the job reads must start with it, or an update would overwrite what a rollback needs."""
+    job = load_template()["Resources"]["LandingJob"]["Properties"]
+    keys = [job["Command"]["ScriptLocation"]["Fn::Sub"]]
+    keys += [value["Fn::Sub"] for value in job["DefaultArguments"].values()
+             if isinstance(value, dict) and "${ArtifactBucket}" in str(value.get("Fn::Sub"))]
+    assert len(keys) >= 2  # the script and the airline_landing package
+    for key in keys:
+        for location in key.split(","):
+            assert location.startswith("s3://${ArtifactBucket}/${ArtifactPrefix}"), location
