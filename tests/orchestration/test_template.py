@@ -808,3 +808,23 @@ def test_every_glue_artifact_key_is_under_the_versioned_artifact_prefix() -> Non
     for key in keys:
         for location in key.split(","):
             assert location.startswith("s3://${ArtifactBucket}/${ArtifactPrefix}"), location
+
+
+def test_both_state_machines_log_their_failures_to_a_log_group_of_their_own() -> None:
+    resources = load_template()["Resources"]
+    groups = set()
+    for machine, role in (("StateMachine", "StateMachineRole"),
+                          ("SafetyNetStateMachine", "SafetyNetRole")):
+        logging = resources[machine]["Properties"]["LoggingConfiguration"]
+        assert logging["Level"] in {"ERROR", "ALL"}, machine
+        [destination] = logging["Destinations"]
+        group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
+        assert group[1] == "Arn" and resources[group[0]]["Type"] == "AWS::Logs::LogGroup"
+        assert "RetentionInDays" in resources[group[0]]["Properties"]
+        groups.add(group[0])
+        granted = set()
+        for statement in _statements(resources, role):
+            granted |= set(_as_list(statement["Action"]))
+        assert {"logs:CreateLogDelivery", "logs:PutResourcePolicy",
+                "logs:DescribeLogGroups"} <= granted, role
+    assert len(groups) == 2
