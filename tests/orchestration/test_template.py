@@ -827,3 +827,12 @@ def test_both_state_machines_log_their_failures_to_a_log_group_of_their_own() ->
         assert {"logs:CreateLogDelivery", "logs:PutResourcePolicy",
                 "logs:DescribeLogGroups"} <= granted, role
     assert len(groups) == 2
+
+
+def test_the_stack_builds_only_the_target_its_summary_reads() -> None:
+    """Summarize reads airlines.daily_flights_fact; the dev target writes dev_<user> schemas, so
+    a stack may only build prod (issue 19: DbtTarget=dev broke Summarize)."""
+    from airline_elt.run_summary import FACT_ROWS_BY_DATE
+
+    assert "airlines.daily_flights_fact" in FACT_ROWS_BY_DATE
+    assert load_template()["Parameters"]["DbtTarget"]["AllowedValues"] == ["prod"]
