@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import importlib.util
 import inspect
 import json
 import re
@@ -32,7 +33,6 @@ from unittest import mock
 import boto3
 import psycopg
 import pytest
-import yaml
 
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
@@ -372,28 +372,20 @@ def _data_api_field(value: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # The definition, the template, and test timings
 # --------------------------------------------------------------------------------------------
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML: short-form intrinsics (!Ref, !Sub, ...) become plain dicts."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
+@functools.cache
+def _template_reader() -> Any:
+    """scripts/render_state_machines.py, which `make lint` runs: its CloudFormation YAML reader
+    (short-form intrinsics as plain dicts) is the tests' too."""
+    spec = importlib.util.spec_from_file_location(
+        "render_state_machines", REPO / "scripts" / "render_state_machines.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load_template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE_FILE.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    return _template_reader().load_template(TEMPLATE_FILE)
 
 
 AWS_BEHAVIOUR_FILE = Path(__file__).with_name("aws_behaviour.md")

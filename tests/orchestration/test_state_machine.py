@@ -207,17 +207,22 @@ def test_glue_concurrent_runs_exceeded_is_retried(stack: Stack, world: FakeWorld
     assert statuses == ["WARNING", "SUCCEEDED"]
 
 
-def test_the_guard_holds_a_second_execution_until_the_first_ends_and_coalesces_a_third(
-    stack: Stack, world: FakeWorld
-) -> None:
+def _one_landing_one_waiting(stack: Stack, world: FakeWorld) -> tuple[threading.Event, str, str]:
+    """A file event's run held in Land (its landing gate closed) and a second one queued."""
     two_days(world)
     gate = threading.Event()
     world.landing_gate = gate
     first = stack.start({"trigger": "s3://landing/a.csv"}, name="first")
     stack.wait_until_entered(first, "Land")
-
     second = stack.start({"trigger": "s3://landing/b.csv"}, name="second")
     stack.wait_until_entered(second, "WaitForLock")
+    return gate, first, second
+
+
+def test_the_guard_holds_a_second_execution_until_the_first_ends_and_coalesces_a_third(
+    stack: Stack, world: FakeWorld
+) -> None:
+    gate, first, second = _one_landing_one_waiting(stack, world)
     third = stack.start({"trigger": "s3://landing/c.csv"}, name="third")
     # A third event while one runs and one waits adds nothing: the waiting run lands its file.
     described = stack.wait(third)
@@ -505,13 +510,7 @@ def test_no_fargate_capacity_is_retried_as_aws_reports_it(stack: Stack, world: F
 def test_a_started_run_is_never_folded_into_the_waiting_one(stack: Stack, world: FakeWorld) -> None:
     """A manual start with dbt arguments, while one run lands and a file event waits, is not
     coalesced: it queues after the waiting run and runs with its own arguments."""
-    two_days(world)
-    gate = threading.Event()
-    world.landing_gate = gate
-    first = stack.start({"trigger": "s3://landing/a.csv"}, name="first")
-    stack.wait_until_entered(first, "Land")
-    second = stack.start({"trigger": "s3://landing/b.csv"}, name="second")
-    stack.wait_until_entered(second, "WaitForLock")
+    gate, first, second = _one_landing_one_waiting(stack, world)
     refresh = stack.start({"trigger": "manual", "dbt_args": ["--full-refresh"]}, name="refresh")
     stack.wait_until_entered(refresh, "WaitForWaitingSlot")
     assert "Coalesced" not in stack.entered_states(refresh)
