@@ -9,13 +9,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.setup-run-done
 TEST_STAMP := $(VENV)/.setup-test-done
+# The npm validators of `make lint` (package.json, package-lock.json), installed with `npm ci`
+# inside the venv folder so that node_modules stays out of the checkout.
+NODE_LINT  := $(VENV)/node-lint
+NODE_BIN   := $(NODE_LINT)/node_modules/.bin
+NODE_STAMP := $(NODE_LINT)/.installed
 # setuptools prints an "Editable installation" notice (a warning) on every editable install,
 # whatever the mode: silenced here, and only that one (the packages live in this checkout).
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
 # apt-get needs root; as another user it goes through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-run setup-test system-packages test-system-packages run report test lint build docs docs-url clean
+.PHONY: setup setup-run setup-test system-packages test-system-packages lint-system-packages run report test lint build docs docs-url clean
 
 setup: setup-run setup-test
 setup-run: $(RUN_STAMP)
@@ -61,6 +66,24 @@ test-system-packages:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 
+# Linting only: Node.js and npm for the state machine validators, from apt when npm is missing
+# (Debian 12 ships nodejs 18; package.json holds jsep at a version that runs on it).
+lint-system-packages:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "installing: nodejs npm"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; \
+	fi
+
+# asl-validator and @wmfs/statelint at the versions package-lock.json pins (with integrity
+# hashes), exactly as locked: `npm ci` fails if package.json and the lock disagree.
+$(NODE_STAMP): package.json package-lock.json | $(BIN)/python
+	$(MAKE) --no-print-directory lint-system-packages
+	mkdir -p $(NODE_LINT)
+	cp package.json package-lock.json $(NODE_LINT)/
+	cd $(NODE_LINT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The whole pipeline on the bundled sample data, against the local warehouse.
 run: setup-run
 	$(BIN)/airline-elt run sample_data/landing
@@ -73,11 +96,22 @@ report: setup-run
 test: setup-test lint test-system-packages
 	$(BIN)/pytest
 
-lint: setup-test
+lint: setup-test $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
 	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
 	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros
+	# The stack: every rule on; the one check ignored is ignored in the template, with its reason.
+	$(BIN)/cfn-lint orchestration/template.yaml
+	# Both state machines as CloudFormation renders them, checked by two validators that share
+	# nothing with this project's tests: asl-validator (JSON schema, paths, ARNs) and statelint
+	# (AWS's own States Language rules, ported from awslabs/statelint).
+	rm -rf $(VENV)/asl-rendered
+	$(BIN)/python scripts/render_state_machines.py $(VENV)/asl-rendered
+	for definition in $(VENV)/asl-rendered/*.json; do \
+	  $(NODE_BIN)/asl-validator --json-path "$$definition" || exit 1; \
+	  $(NODE_BIN)/statelint "$$definition" || exit 1; \
+	done
 
 # dbt build against the local warehouse (starts it if needed).
 build: setup-run

@@ -50,6 +50,9 @@ if [ -n "$(git status --porcelain)" ]; then
 else
   tag="$commit"
 fi
+# Each version's Glue artifacts under a prefix of their own (the template's ArtifactPrefix): an
+# update never overwrites what the running stack uses, and a rollback finds its own again.
+artifact_prefix="${ARTIFACT_PREFIX}$tag/"
 
 region="${AWS_REGION:-$(ask '<region>' aws configure get region || true)}"
 [ -n "$region" ] || die "set AWS_REGION"
@@ -80,17 +83,17 @@ deploy_stack() {
     --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
     --parameter-overrides \
       NotificationEmail="$NOTIFICATION_EMAIL" ArtifactBucket="$ARTIFACT_BUCKET" \
-      ArtifactPrefix="$ARTIFACT_PREFIX" RedshiftClusterIdentifier="$REDSHIFT_CLUSTER_ID" \
+      ArtifactPrefix="$artifact_prefix" RedshiftClusterIdentifier="$REDSHIFT_CLUSTER_ID" \
       RedshiftDatabase="$REDSHIFT_DATABASE" RedshiftSecretArn="$REDSHIFT_SECRET_ARN" \
       RedshiftHost="$redshift_host" RedshiftPort="$REDSHIFT_PORT" \
       VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" GlueAvailabilityZone="$glue_az" \
       PrivateRouteTableIds="$ROUTE_TABLE_IDS" DbtImageTag="$tag" DbtTarget="$DBT_TARGET"
 }
 
-echo "Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$ARTIFACT_PREFIX"
+echo "Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$artifact_prefix"
 run zip -qr "$build/airline_landing.zip" airline_landing -x "*/__pycache__/*"
-run aws s3 cp glue/landing_job.py "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/landing_job.py"
-run aws s3 cp "$build/airline_landing.zip" "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/airline_landing.zip"
+run aws s3 cp glue/landing_job.py "s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/landing_job.py"
+run aws s3 cp "$build/airline_landing.zip" "s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/airline_landing.zip"
 
 # The Glue job installs nothing from PyPI when it starts (orchestration/DEPLOY.md, "No PyPI at
 # run time"): each dependency Glue 5.0 does not provide is shipped here as a pinned wheel for

@@ -37,8 +37,14 @@ if [ -n "${DBT_EXTRA_ARGS:-}" ] && [ "${DBT_EXTRA_ARGS}" != "[]" ]; then
 fi
 
 echo "airline-elt-dbt: run ${AIRLINE_ELT_RUN_ID:-manual}: $*"
-"$@"
+# dbt's own limit (DBT_TIMEOUT_SECONDS, set below the Transform step's TimeoutSeconds): a build
+# that hangs is ended here (TERM, then KILL a minute later), exits 124, and the state machine
+# reports it as dbt's failure instead of timing out with the task still running.
+timeout --kill-after=60 "${DBT_TIMEOUT_SECONDS:-4500}" "$@"
 status=$?
+if [ "$status" -eq 124 ]; then
+  echo "airline-elt-dbt: '$*' ran past DBT_TIMEOUT_SECONDS (${DBT_TIMEOUT_SECONDS:-4500} s) and was stopped" >&2
+fi
 echo "airline-elt-dbt: '$*' exited with $status"
 
 if [ -n "${DOCS_S3_URI:-}" ]; then

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import importlib.util
 import inspect
 import json
 import re
@@ -32,7 +33,6 @@ from unittest import mock
 import boto3
 import psycopg
 import pytest
-import yaml
 
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
@@ -78,14 +78,29 @@ def moto_gaps(conninfo: str) -> Iterator[None]:
     5. moto drops a top-level parameter an optimised integration does not know (`cluster` for
        `Cluster`) and runs the task without it; AWS rejects such a definition. We fail the task
        with AWS's message instead, so a mis-cased name cannot pass here.
+    6. `ecs:runTask.sync` in moto returns the stopped task whatever its containers' exit codes.
+       On AWS a task whose container exits non-zero, or stops without ever running (no
+       ExitCode), fails the state with States.TaskFailed and the stopped task as JSON in its
+       Cause (aws_behaviour.md, "ECS .sync"). We fail it so.
+    7. moto's engine reads the first task of a RunTask answer and never looks at `Failures`
+       (moto's ECS always answers `failures: []`; the `stack` fixture can make it answer a
+       capacity failure). AWS fails the state with `AmazonECS.Unknown` when `Failures` is not
+       empty (aws_behaviour.md, "ECS RunTask Failures"). We fail it so.
+    8. moto's Glue has no BatchStopJobRun. We add it as the Glue API reference describes it:
+       each active run (STARTING, RUNNING, WAITING) is stopped and listed in
+       SuccessfulSubmissions; a run already ended is listed in Errors, not raised
+       (aws_behaviour.md, "Glue BatchStopJobRun").
     Nothing else is patched: Glue, ECS, SNS, DynamoDB and the ASL engine are moto's own.
     """
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.glue.models import GlueBackend
+    from moto.glue.responses import GlueResponse
     from moto.redshiftdata.models import RedshiftDataAPIServiceBackend, StatementResult
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         resource,
         state_task_service,
+        state_task_service_ecs,
         state_task_service_glue,
     )
 
@@ -159,9 +174,74 @@ def moto_gaps(conninfo: str) -> Iterator[None]:
                 raise ValueError(f"The field '{name}' is not supported by Step Functions")
         return parameters
 
+    ecs_service = state_task_service_ecs.StateTaskServiceEcs
+    original_ecs_sync = ecs_service._build_sync_resolver
+
+    def ecs_sync_resolver(self, env, resource_runtime_part, normalised_parameters,  # type: ignore[no-untyped-def]
+                          state_credentials):
+        resolve = original_ecs_sync(self, env, resource_runtime_part, normalised_parameters,
+                                    state_credentials)
+
+        def resolver() -> Any:
+            task = resolve()
+            if task is None:
+                return None
+            codes = [container.get("ExitCode") for container in task.get("Containers", [])]
+            if codes and all(code == 0 for code in codes):
+                return task
+            raise _task_failed(self, env, "States.TaskFailed", task)
+
+        return resolver
+
+    def ecs_eval_service_task(self, env, resource_runtime_part, normalised_parameters,  # type: ignore[no-untyped-def]
+                              state_credentials):
+        if self._get_boto_service_action() != "run_task" or self.resource.condition is None:
+            return original_ecs_eval(self, env, resource_runtime_part, normalised_parameters,
+                                     state_credentials)
+        from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+        ecs = boto_client_for(region=resource_runtime_part.region, service="ecs",
+                              state_credentials=state_credentials)
+        response = ecs.run_task(**normalised_parameters)
+        if response.get("failures"):
+            raise _task_failed(self, env, "AmazonECS.Unknown",
+                               {"Failures": response["failures"]})
+        task = response["tasks"][0]
+        described = ecs.describe_tasks(cluster=task["clusterArn"], tasks=[task["taskArn"]])
+        described.pop("ResponseMetadata", None)
+        self._normalise_response(response=described, service_action_name="describe_tasks")
+        env.stack.append(described)
+
+    original_ecs_eval = ecs_service._eval_service_task
+
+    def batch_stop_job_run(self, job_name: str, job_run_ids: list[str]) -> dict[str, Any]:
+        job = self.get_job(job_name)
+        stopped, errors = [], []
+        for run_id in job_run_ids:
+            run = job.get_job_run(run_id)
+            if run.status in ("STARTING", "RUNNING", "WAITING"):
+                run.status = "STOPPED"
+                stopped.append({"JobName": job_name, "JobRunId": run_id})
+            else:
+                errors.append({"JobName": job_name, "JobRunId": run_id, "ErrorDetail": {
+                    "ErrorCode": "InvalidInputException",
+                    "ErrorMessage": f"Job Run {run_id} is in {run.status} state"}})
+        return {"SuccessfulSubmissions": stopped, "Errors": errors}
+
+    def batch_stop_job_run_response(self):  # type: ignore[no-untyped-def]
+        from moto.core.responses import ActionResult
+
+        return ActionResult(self.glue_backend.batch_stop_job_run(
+            self.parameters.get("JobName"), self.parameters.get("JobRunIds") or []))
+
     glue_patterns = {resource.ResourceCondition.Sync, resource.ResourceCondition.WaitForTaskToken}
     service = state_task_service.StateTaskService
     with (
+        mock.patch.object(ecs_service, "_build_sync_resolver", ecs_sync_resolver),
+        mock.patch.object(ecs_service, "_eval_service_task", ecs_eval_service_task),
+        mock.patch.object(GlueBackend, "batch_stop_job_run", batch_stop_job_run, create=True),
+        mock.patch.object(GlueResponse, "batch_stop_job_run", batch_stop_job_run_response,
+                          create=True),
         mock.patch.object(
             NetworkInterface, "private_dns_name", "ip-10-0-1-10.ec2.internal", create=True
         ),
@@ -181,6 +261,41 @@ def moto_gaps(conninfo: str) -> Iterator[None]:
         ),
     ):
         yield
+
+
+def _task_failed(service: Any, env: Any, error: str, detail: dict[str, Any]) -> Exception:
+    """The failure Step Functions raises for an optimised integration's task: `error` with
+    `detail` as JSON in its Cause."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    name = (StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed)
+            if error == "States.TaskFailed" else CustomErrorName(error))
+    return FailureEventException(FailureEvent(
+        env=env,
+        error_name=name,
+        event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+            resource=service._get_sfn_resource(),
+            resourceType=service._get_sfn_resource_type(),
+            error=error,
+            cause=to_json_str(detail),
+        )),
+    ))
 
 
 @functools.cache
@@ -257,28 +372,33 @@ def _data_api_field(value: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # The definition, the template, and test timings
 # --------------------------------------------------------------------------------------------
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML: short-form intrinsics (!Ref, !Sub, ...) become plain dicts."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
+@functools.cache
+def _template_reader() -> Any:
+    """scripts/render_state_machines.py, which `make lint` runs: its CloudFormation YAML reader
+    (short-form intrinsics as plain dicts) is the tests' too."""
+    spec = importlib.util.spec_from_file_location(
+        "render_state_machines", REPO / "scripts" / "render_state_machines.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load_template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE_FILE.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    return _template_reader().load_template(TEMPLATE_FILE)
+
+
+AWS_BEHAVIOUR_FILE = Path(__file__).with_name("aws_behaviour.md")
+
+
+def aws_behaviour_error_names() -> set[str]:
+    """The error names aws_behaviour.md establishes (its closing JSON block): documented, in an
+    API reference, an SDK's catch-all class, or derived by AWS's documented naming rule."""
+    text = AWS_BEHAVIOUR_FILE.read_text(encoding="utf-8")
+    block = json.loads(text[text.rindex("```json") + len("```json"):text.rindex("```")])
+    return {name for key in ("documented_error_names", "api_reference_error_names",
+                             "sdk_catch_all_error_names", "derived_by_documented_rule_unverified")
+            for name in block[key]}
 
 
 def load_definition() -> dict[str, Any]:
@@ -294,7 +414,8 @@ def render_definition(substitutions: dict[str, str], file: Path = DEFINITION_FIL
 
 
 def with_test_timings(definition: str) -> str:
-    """Timings only: every Retry waits 1 s before its first retry instead of 2-30 s.
+    """Timings only: every Retry waits 1 s before its first retry instead of 2-60 s, and every
+    Wait of a fixed number of seconds waits 1 s.
 
     Nothing else changes (errors retried, attempts, catches, states). The production values are
     asserted on the unmodified file in test_state_machine.py."""
@@ -304,6 +425,8 @@ def with_test_timings(definition: str) -> str:
             for retrier in node.get("Retry", []):
                 retrier["IntervalSeconds"] = 1
                 retrier.pop("JitterStrategy", None)
+            if node.get("Type") == "Wait" and "Seconds" in node:
+                node["Seconds"] = 1
             for value in node.values():
                 shorten(value)
         elif isinstance(node, list):
@@ -336,6 +459,8 @@ class FakeWorld:
     landing_gate: threading.Event | None = None
     dbt_exit_code: int | None = 0  # None: the container never started (no ExitCode)
     dbt_writes_fact: bool = True
+    dbt_capacity_failures: int = 0  # RunTask answers this many times with a capacity failure
+    dbt_hangs: bool = False  # the dbt task runs until it is stopped
     glue_runs: list[dict[str, str]] = field(default_factory=list)
     glue_rejections: int = 0
     dbt_runs: list[dict[str, Any]] = field(default_factory=list)
@@ -402,6 +527,9 @@ class FakeWorld:
         def finish() -> None:
             if self.landing_gate is not None:
                 assert self.landing_gate.wait(60), "the test never opened the landing gate"
+            if job_run.status == "STOPPED":  # glue:BatchStopJobRun ended it: nothing lands
+                self.events.append(f"glue-stopped:{arguments.get('--run_id')}")
+                return
             if self.landing_outcome == "SUCCEEDED":
                 self.land(arguments["--run_id"])
             self.events.append(f"glue-end:{arguments.get('--run_id')}")
@@ -415,6 +543,10 @@ class FakeWorld:
 
     # -- ECS: what the dbt container does -------------------------------------------------
     def run_task(self, original: Any, backend: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.dbt_hangs:  # the task keeps RUNNING until ecs:StopTask stops it
+            from moto.moto_api import state_manager
+
+            state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
         tasks = original(backend, *args, **kwargs)
         call = inspect.signature(original).bind(backend, *args, **kwargs).arguments
         self.dbt_runs.append(
@@ -506,9 +638,9 @@ class Stack:
         raise AssertionError(f"{execution_arn} still running after {timeout} s")
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        return self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)[
-            "events"
-        ]
+        pages = self.sfn.get_paginator("get_execution_history").paginate(
+            executionArn=execution_arn, PaginationConfig={"PageSize": 1000})
+        return [event for page in pages for event in page["events"]]
 
     def entered_states(self, execution_arn: str) -> list[str]:
         return [
@@ -583,7 +715,9 @@ def glue_default_arguments() -> dict[str, str]:
 @pytest.fixture
 def stack(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     from moto import mock_aws
+    from moto.core.responses import ActionResult
     from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
     from moto.glue.models import FakeJob
     from moto.moto_api import state_manager
 
@@ -604,11 +738,27 @@ def stack(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     def run_task(backend: Any, *args: Any, **kwargs: Any) -> Any:
         return world.run_task(original_run_task, backend, *args, **kwargs)
 
+    original_run_task_response = EC2ContainerServiceResponse.run_task
+
+    def run_task_response(response: Any) -> ActionResult:
+        """ECS's answer when Fargate has no capacity: HTTP 200, no task, a `failures` entry
+        (RunTask API reference: Failures)."""
+        if world.dbt_capacity_failures > 0:
+            world.dbt_capacity_failures -= 1
+            world.events.append("ecs-capacity-failure")
+            return ActionResult({"tasks": [], "failures": [{
+                "arn": response._get_param("cluster"),
+                "reason": "Capacity is unavailable at this time. Please try again later or in "
+                          "a different availability zone",
+            }]})
+        return original_run_task_response(response)
+
     with (
         mock_aws(config=SFN_CONFIG),
         moto_gaps(world.conninfo),
         mock.patch.object(FakeJob, "start_job_run", start_job_run),
         mock.patch.object(EC2ContainerServiceBackend, "run_task", run_task),
+        mock.patch.object(EC2ContainerServiceResponse, "run_task", run_task_response),
     ):
         # Job runs end when the fake world says so, not on moto's first GetJobRun.
         state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10**9})
@@ -616,6 +766,7 @@ def stack(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             yield _deploy(world)
         finally:
             state_manager.unset_transition("glue::job_run")
+            state_manager.unset_transition("ecs::task")
 
 
 def _deploy(world: FakeWorld) -> Stack:
@@ -668,8 +819,10 @@ def _deploy(world: FakeWorld) -> Stack:
     substitutions = {
         "LockTableName": lock_table,
         "LockPollSeconds": "1",
+        "LockWaitMaxPolls": "600",
         "QueryPollSeconds": "1",
         "GlueJobName": job_name,
+        "DbtTaskFamily": "airline-elt-dbt",
         "DbtClusterArn": cluster_arn,
         "DbtTaskDefinitionArn": task_definition_arn,
         "DbtSubnetIds": ",".join(subnets),

@@ -197,3 +197,18 @@ def test_the_entrypoint_adds_checked_dbt_args_and_refuses_others(tmp_path: Path)
     assert result.returncode == 64
     assert "'--target' is not allowed" in result.stderr
     assert calls == []  # nothing ran
+
+
+def test_a_build_past_its_limit_is_stopped_and_exits_124(tmp_path: Path) -> None:
+    """dbt's own limit (DBT_TIMEOUT_SECONDS) ends a build that hangs, so the Transform state sees
+    dbt's failure (exit 124) instead of timing out with the task still running."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    hanging = bin_dir / "dbt"
+    hanging.write_text("#!/usr/bin/env bash\nsleep 30\n")
+    hanging.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", **CREDENTIALS, "DBT_TIMEOUT_SECONDS": "1"}
+    result = subprocess.run(["bash", str(ENTRYPOINT), "dbt", "build"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, check=False, timeout=20)
+    assert result.returncode == 124
+    assert "ran past DBT_TIMEOUT_SECONDS (1 s) and was stopped" in result.stderr

@@ -107,3 +107,25 @@ def test_a_stack_name_ecr_cannot_take_is_refused(repo: Path, stack: str) -> None
     assert result.returncode == 64
     assert "STACK must be lower-case" in result.stderr
     assert _commands(result) == []
+
+
+def test_each_version_uploads_its_glue_artifacts_under_a_prefix_of_its_own(repo: Path) -> None:
+    """An update must not overwrite the artifacts the running stack (and a rollback) uses: the
+    uploads and the stack's ArtifactPrefix name the image tag, which is the commit."""
+    result = _dry_run(repo)
+    assert result.returncode == 0, result.stderr
+    commands = _commands(result)
+    tag = _git(repo, "rev-parse", "--short", "HEAD")
+    versioned = f"s3://artifacts/airline-elt/{tag}/glue/"
+    uploads = [c for c in commands if c.startswith("aws s3 cp")]
+    assert len(uploads) >= 2
+    for upload in uploads:
+        assert upload.split()[-1].startswith(versioned), upload
+    [deploy] = [c for c in commands if c.startswith("aws cloudformation deploy")]
+    assert f"ArtifactPrefix=airline-elt/{tag}/ " in deploy
+    # The next commit uploads elsewhere.
+    (repo / "README").write_text("next\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "next")
+    later = [c for c in _commands(_dry_run(repo)) if c.startswith("aws s3 cp")]
+    assert not {c.split()[-1] for c in later} & {c.split()[-1] for c in uploads}

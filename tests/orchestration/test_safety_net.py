@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import boto3
+import psycopg
 import pytest
 from conftest import (
     REGION,
     SAFETY_NET_FILE,
     FakeWorld,
+    FileDelivery,
     Stack,
     load_template,
     render_definition,
@@ -27,7 +30,8 @@ from conftest import (
 from moto import mock_aws
 
 
-def _status_change(state_machine_arn: str, execution_arn: str, status: str) -> dict[str, Any]:
+def _status_change(state_machine_arn: str, execution_arn: str, status: str,
+                   error: str | None = None) -> dict[str, Any]:
     """The event EventBridge sends (shape of the Step Functions user guide's example)."""
     return {
         "version": "0",
@@ -47,14 +51,15 @@ def _status_change(state_machine_arn: str, execution_arn: str, status: str) -> d
             "stopDate": 1700118001000,
             "input": "{}",
             "output": None,
-            "error": None,
+            "error": error,
             "cause": None,
         },
     }
 
 
-def _run_net(stack: Stack, execution_arn: str, status: str) -> dict[str, Any]:
-    event = _status_change(stack.state_machine_arn, execution_arn, status)
+def _run_net(stack: Stack, execution_arn: str, status: str,
+             error: str | None = None) -> dict[str, Any]:
+    event = _status_change(stack.state_machine_arn, execution_arn, status, error)
     definition = with_test_timings(render_definition(stack.substitutions, SAFETY_NET_FILE))
     net = stack.sfn.create_state_machine(
         name="airline-elt-safety-net", definition=definition, roleArn=stack.role_arn
@@ -66,16 +71,26 @@ def _run_net(stack: Stack, execution_arn: str, status: str) -> dict[str, Any]:
 
 
 def _execution_holding_the_lock(stack: Stack, world: FakeWorld, name: str) -> str:
-    """A pipeline execution stopped in Land, while it held the lock."""
-    world.deliveries = []
+    """A pipeline execution stopped in Land, while it held the lock; its Glue job run still
+    runs (Step Functions' cancel of a .sync job is best effort only: aws_behaviour.md 3) until
+    the test opens `world.landing_gate`."""
+    world.deliveries = [FileDelivery("daily_flights/a.csv", flights=[("2023-11-16", 90)])]
     world.landing_gate = threading.Event()
     arn = stack.start({"trigger": "s3://landing/daily_flights/a.csv"}, name=name)
     stack.stop_in_land(arn)
     stack.wait(arn)
-    world.landing_gate.set()
-    world.landing_gate = None
     assert stack.lock_item()["owner"] == arn
     return arn
+
+
+def _open_the_landing_gate(world: FakeWorld) -> None:
+    assert world.landing_gate is not None
+    world.landing_gate.set()
+    world.landing_gate = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            event.startswith(("glue-end:", "glue-stopped:")) for event in world.events):
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
@@ -83,8 +98,23 @@ def test_the_net_releases_a_lock_left_behind_and_notifies(
     stack: Stack, world: FakeWorld, status: str
 ) -> None:
     arn = _execution_holding_the_lock(stack, world, f"died-{status.lower()}")
-    assert _run_net(stack, arn, status)["status"] == "SUCCEEDED"
+    [job_run] = stack.glue.get_job_runs(JobName=stack.job_name)["JobRuns"]
+    assert job_run["JobRunState"] == "RUNNING"  # the stopped execution's work goes on
+    net = _run_net(stack, arn, status)
+    assert net["status"] == "SUCCEEDED"
     assert "owner" not in stack.lock_item()
+    # The net stopped the job run before it released the lock, and nothing landed after.
+    [job_run] = stack.glue.get_job_runs(JobName=stack.job_name)["JobRuns"]
+    assert job_run["JobRunState"] == "STOPPED"
+    stopped = [e["id"] for e in stack.history(net["executionArn"])
+               if e.get("stateEnteredEventDetails", {}).get("name") == "LandingRunEnded"]
+    released = [e["id"] for e in stack.history(net["executionArn"])
+                if e.get("stateEnteredEventDetails", {}).get("name") == "ReleaseOrphanedLock"]
+    assert stopped and released and max(stopped) < min(released)
+    _open_the_landing_gate(world)
+    assert f"glue-stopped:died-{status.lower()}" in world.events
+    with psycopg.connect(world.conninfo) as conn:
+        assert conn.execute("select count(*) from raw.flights_landing").fetchone() == (0,)
     [sent] = stack.notifications()
     message = sent["message"]
     assert sent["attributes"]["status"]["Value"] == "FAILED"
@@ -180,3 +210,36 @@ def test_the_rule_starts_the_net_for_a_stopped_pipeline_execution_only(
     source = pipeline.replace("airline-elt-pipeline", machine)
     event = _status_change(source, execution, status)
     assert _rule_delivers(pattern, event) is delivered
+
+
+def test_a_failure_whose_own_notice_was_lost_is_reported_by_the_net(
+    stack: Stack, world: FakeWorld
+) -> None:
+    """The pipeline ends AirlineElt.FailureNotSent when NotifyFailure could not publish (it
+    released the lock itself): the net sends the notice."""
+    arn = "arn:aws:states:us-east-1:123456789012:execution:airline-elt-pipeline:notice-lost"
+    net = _run_net(stack, arn, "FAILED", error="AirlineElt.FailureNotSent")
+    assert net["status"] == "SUCCEEDED"
+    [sent] = stack.notifications()
+    assert sent["message"]["run_id"] == "notice-lost"
+    assert sent["message"]["error"] == "Execution.FAILED"
+    assert "without a failure notification of its own" in sent["message"]["cause"]
+
+
+def test_the_net_fails_loudly_when_it_cannot_notify(
+    stack: Stack, world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own notice failing is not swallowed: the net's execution fails (an alarm watches
+    its failed executions) with the error it met."""
+    from moto.sns.exceptions import SNSInvalidParameter
+    from moto.sns.models import SNSBackend
+
+    def publish(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise SNSInvalidParameter("the topic's key is disabled")
+
+    monkeypatch.setattr(SNSBackend, "publish", publish)
+    arn = "arn:aws:states:us-east-1:123456789012:execution:airline-elt-pipeline:aborted"
+    net = _run_net(stack, arn, "ABORTED")
+    assert net["status"] == "FAILED"
+    assert net["error"] == "SafetyNet.Failed"
+    assert "key is disabled" in net["cause"]

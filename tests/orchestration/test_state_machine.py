@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from typing import Any
 
 import psycopg
 import pytest
 from conftest import (
     BY_HAND,
+    REGION,
     FakeWorld,
     FileDelivery,
     Stack,
@@ -131,9 +133,11 @@ def test_landing_failing_notifies_the_failure_and_fails_the_execution(
 
     entered = stack.entered_states(arn)
     assert "Transform" not in entered and "NotifySuccess" not in entered
-    assert entered[-5:] == [
-        "RecordLandFailure", "NotifyFailure", "ReleaseLock", "Finish", "RunFailed"
+    assert entered[-6:] == [
+        "RecordLandFailure", "HasFailureCause", "NotifyFailure", "ReleaseLock", "Finish",
+        "RunFailed",
     ]
+    assert "StopWork" not in entered  # the job run ended by itself: nothing to stop
     [sent] = stack.notifications()
     message = sent["message"]
     assert set(message) == {
@@ -203,17 +207,22 @@ def test_glue_concurrent_runs_exceeded_is_retried(stack: Stack, world: FakeWorld
     assert statuses == ["WARNING", "SUCCEEDED"]
 
 
-def test_the_guard_holds_a_second_execution_until_the_first_ends_and_coalesces_a_third(
-    stack: Stack, world: FakeWorld
-) -> None:
+def _one_landing_one_waiting(stack: Stack, world: FakeWorld) -> tuple[threading.Event, str, str]:
+    """A file event's run held in Land (its landing gate closed) and a second one queued."""
     two_days(world)
     gate = threading.Event()
     world.landing_gate = gate
     first = stack.start({"trigger": "s3://landing/a.csv"}, name="first")
     stack.wait_until_entered(first, "Land")
-
     second = stack.start({"trigger": "s3://landing/b.csv"}, name="second")
     stack.wait_until_entered(second, "WaitForLock")
+    return gate, first, second
+
+
+def test_the_guard_holds_a_second_execution_until_the_first_ends_and_coalesces_a_third(
+    stack: Stack, world: FakeWorld
+) -> None:
+    gate, first, second = _one_landing_one_waiting(stack, world)
     third = stack.start({"trigger": "s3://landing/c.csv"}, name="third")
     # A third event while one runs and one waits adds nothing: the waiting run lands its file.
     described = stack.wait(third)
@@ -422,3 +431,207 @@ def test_dbt_arguments_and_docs_come_from_scheduled_and_manual_starts_only(
     environment = {e["name"]: e["value"] for e in override["environment"]}
     assert environment["DBT_EXTRA_ARGS"].replace(" ", "") == extra
     assert environment["DOCS_S3_URI"] == docs
+
+
+# -- issue 19: the real failure semantics, a stopped run stops its work, no run dropped ---------
+
+
+def _start_variant(stack: Stack, name: str, change: Any, payload: dict[str, Any]) -> str:
+    """An execution of a copy of the pipeline whose definition `change` edited (a shorter
+    TimeoutSeconds, a smaller lock budget): the rest is the file as the tests run it."""
+    definition = json.loads(with_test_timings(render_definition(stack.substitutions)))
+    change(definition)
+    arn = stack.sfn.create_state_machine(
+        name=f"variant-{name}", definition=json.dumps(definition), roleArn=stack.role_arn
+    )["stateMachineArn"]
+    return stack.sfn.start_execution(stateMachineArn=arn, name=name,
+                                     input=json.dumps(payload))["executionArn"]
+
+
+def _task_events(stack: Stack, arn: str, resource: str, containing: str = "") -> list[int]:
+    """Ids of the TaskSucceeded events of a task resource (`stopTask`, `describeTasks`) whose
+    output contains `containing`: read from the events themselves, because the branches of a
+    Parallel state write their events interleaved."""
+    return [event["id"] for event in stack.history(arn) if event["type"] == "TaskSucceeded"
+            and event["taskSucceededEventDetails"]["resource"] == resource
+            and containing in event["taskSucceededEventDetails"].get("output", "")]
+
+
+def _entered(stack: Stack, arn: str, state: str) -> list[int]:
+    return [event["id"] for event in stack.history(arn)
+            if event.get("stateEnteredEventDetails", {}).get("name") == state]
+
+
+def test_a_dbt_task_that_outlives_its_transform_timeout_is_stopped_before_the_lock_is_free(
+    stack: Stack, world: FakeWorld
+) -> None:
+    """On AWS a state's own timeout does not stop its .sync task (aws_behaviour.md 3): the run
+    stops it, waits until ECS says STOPPED, and only then releases the lock."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ecs.models import ecs_backends
+
+    two_days(world)
+    world.dbt_hangs = True
+
+    def short_transform(definition: dict[str, Any]) -> None:
+        definition["States"]["Transform"]["TimeoutSeconds"] = 3
+
+    arn = _start_variant(stack, "dbt-hangs", short_transform, {"trigger": "manual"})
+    described = stack.wait(arn, timeout=120)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "AirlineElt.TransformFailed"
+    [sent] = stack.notifications()
+    assert sent["message"]["error"] == "States.Timeout"
+    assert sent["message"]["cause"]  # a timeout's empty Cause is filled in, never a blank
+    tasks = [task for cluster in ecs_backends[DEFAULT_ACCOUNT_ID][REGION].tasks.values()
+             for task in cluster.values()]
+    assert [task.last_status for task in tasks] == ["STOPPED"]
+    stopped = _task_events(stack, arn, "stopTask")
+    confirmed = _task_events(stack, arn, "describeTasks", '"STOPPED"')
+    released = _entered(stack, arn, "ReleaseLock")
+    assert len(stopped) == 1 and confirmed and len(released) == 1, (stopped, confirmed)
+    assert stopped[0] < max(confirmed) < released[0]
+    assert "owner" not in stack.lock_item()
+
+
+def test_no_fargate_capacity_is_retried_as_aws_reports_it(stack: Stack, world: FakeWorld) -> None:
+    """RunTask answering with Failures fails a .sync state with AmazonECS.Unknown (connect-ecs);
+    Transform retries it, and the run goes on when capacity is back."""
+    two_days(world)
+    world.dbt_capacity_failures = 1
+    arn = stack.start({"trigger": "manual"}, name="run-no-capacity")
+    assert stack.wait(arn)["status"] == "SUCCEEDED"
+    failed = [e["taskFailedEventDetails"] for e in stack.history(arn) if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["AmazonECS.Unknown"]
+    assert "Capacity is unavailable" in failed[0]["cause"]
+    assert world.events.count("ecs-capacity-failure") == 1 and len(world.dbt_runs) == 1
+
+
+def test_a_started_run_is_never_folded_into_the_waiting_one(stack: Stack, world: FakeWorld) -> None:
+    """A manual start with dbt arguments, while one run lands and a file event waits, is not
+    coalesced: it queues after the waiting run and runs with its own arguments."""
+    gate, first, second = _one_landing_one_waiting(stack, world)
+    refresh = stack.start({"trigger": "manual", "dbt_args": ["--full-refresh"]}, name="refresh")
+    stack.wait_until_entered(refresh, "WaitForWaitingSlot")
+    assert "Coalesced" not in stack.entered_states(refresh)
+
+    world.landing_gate = None
+    gate.set()
+    for arn in (first, second, refresh):
+        assert stack.wait(arn, timeout=120)["status"] == "SUCCEEDED", arn
+    assert [run["--run_id"] for run in world.glue_runs] == ["first", "second", "refresh"]
+    environment = world.dbt_runs[-1]["overrides"]["containerOverrides"][0]["environment"]
+    assert {"name": "DBT_EXTRA_ARGS", "value": '["--full-refresh"]'} in environment
+    assert "owner" not in stack.lock_item() and "waiter" not in stack.lock_item()
+
+
+def test_a_run_that_waits_out_its_lock_budget_says_so_and_gives_its_slot_back(
+    stack: Stack, world: FakeWorld
+) -> None:
+    two_days(world)
+    gate = threading.Event()
+    world.landing_gate = gate
+    holder = stack.start({"trigger": "schedule"}, name="holder")
+    stack.wait_until_entered(holder, "Land")
+
+    def small_budget(definition: dict[str, Any]) -> None:
+        run = definition["States"]["DescribeRun"]["Parameters"]["run"]
+        run["lock_polls_left.$"] = "States.StringToJson('3')"
+
+    waiter = _start_variant(stack, "waits-too-long", small_budget, {"trigger": "manual"})
+    try:
+        described = stack.wait(waiter, timeout=120)
+    finally:
+        world.landing_gate = None
+        gate.set()
+    assert described["status"] == "FAILED"
+    assert described["error"] == "AirlineElt.AcquireLockFailed"
+    [sent] = stack.notifications()
+    assert sent["message"]["run_id"] == "waits-too-long"
+    assert sent["message"]["error"] == "AirlineElt.LockWaitExhausted"
+    assert "did not run" in sent["message"]["cause"]
+    assert "Land" not in stack.entered_states(waiter)
+    assert "waiter" not in stack.lock_item()  # the slot is free for the next run
+    assert stack.wait(holder, timeout=120)["status"] == "SUCCEEDED"
+
+
+def test_a_failure_notice_that_could_not_be_sent_fails_the_run_with_its_own_error(
+    stack: Stack, world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NotifyFailure's publish failing is not swallowed: the execution ends with
+    AirlineElt.FailureNotSent, which the safety net reads to send the notice itself."""
+    from moto.sns.exceptions import SNSInvalidParameter
+    from moto.sns.models import SNSBackend
+
+    two_days(world)
+    world.landing_outcome = "FAILED"
+
+    def publish(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise SNSInvalidParameter("the topic's key is disabled")
+
+    monkeypatch.setattr(SNSBackend, "publish", publish)
+    arn = stack.start({"trigger": "schedule"}, name="notice-lost")
+    described = stack.wait(arn)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "AirlineElt.FailureNotSent"
+    assert described["cause"].startswith("States.TaskFailed in Land: ")
+    assert "owner" not in stack.lock_item()
+
+
+def _error_names(node: Any) -> set[str]:
+    names: set[str] = set()
+    if isinstance(node, dict):
+        for key in ("Retry", "Catch"):
+            for rule in node.get(key, []):
+                names.update(rule["ErrorEquals"])
+        for value in node.values():
+            names |= _error_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            names |= _error_names(value)
+    return names
+
+
+def test_every_error_name_the_definitions_rely_on_is_in_the_aws_behaviour_file() -> None:
+    """Retry and Catch name only errors aws_behaviour.md lists, each with the AWS page it comes
+    from: a name the code merely expects (ECS.ThrottlingException, which ECS never raises)
+    fails here."""
+    from conftest import SAFETY_NET_FILE, aws_behaviour_error_names
+
+    listed = aws_behaviour_error_names()
+    for file in (SAFETY_NET_FILE, None):
+        definition = (json.loads(file.read_text(encoding="utf-8")) if file else
+                      load_definition())
+        unknown = _error_names(definition) - listed
+        assert not unknown, (file, sorted(unknown))
+
+
+def test_the_stop_work_block_is_the_same_in_both_state_machines() -> None:
+    from conftest import SAFETY_NET_FILE
+
+    net = json.loads(SAFETY_NET_FILE.read_text(encoding="utf-8"))["States"]["StopWork"]
+    pipeline = load_definition()["States"]["StopWork"]
+    assert {key: value for key, value in net.items() if key not in ("Next", "Catch")} == {
+        key: value for key, value in pipeline.items() if key not in ("Next", "Catch")}
+
+
+def test_each_piece_of_work_has_a_limit_below_its_state_and_the_execution_covers_them_all() -> None:
+    """Glue ends its own run (Timeout) and dbt its own build (DBT_TIMEOUT_SECONDS) before their
+    states time out; the execution's limit covers the lock budget, both states, the summary
+    and StopWork, so a state always fails first and is caught."""
+    from conftest import load_template
+
+    states = load_definition()["States"]
+    template = load_template()
+    resources, parameters = template["Resources"], template["Parameters"]
+    glue_minutes = resources["LandingJob"]["Properties"]["Timeout"]
+    assert glue_minutes * 60 < states["Land"]["TimeoutSeconds"]
+    [container] = resources["DbtTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    dbt_seconds = int(environment["DBT_TIMEOUT_SECONDS"])
+    assert dbt_seconds + 600 <= states["Transform"]["TimeoutSeconds"]  # docs and report after
+    lock_budget = (parameters["LockWaitMaxPolls"]["MaxValue"]
+                   * parameters["LockPollSeconds"]["MaxValue"])
+    stop_work = 2 * 40 * 15  # each branch polls at most 40 times, 15 s apart
+    work = states["Land"]["TimeoutSeconds"] + states["Transform"]["TimeoutSeconds"]
+    assert lock_budget + work + stop_work + 1800 <= load_definition()["TimeoutSeconds"]
