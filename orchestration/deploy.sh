@@ -108,7 +108,7 @@ GLUE_WHEELS=(
   jinja2-3.1.6-py3-none-any.whl
   markupsafe-3.0.4-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl
 )
-echo "Glue job's wheels (pinned, no PyPI at run time) -> s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/wheels/"
+echo "Glue job's wheels (pinned, no PyPI at run time) -> s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/wheels/"
 mkdir -p "$build/wheels"
 for wheel in "${GLUE_WHEELS[@]}"; do
   IFS=- read -r name version _ <<< "$wheel"
@@ -117,7 +117,7 @@ for wheel in "${GLUE_WHEELS[@]}"; do
     --dest "$build/wheels" "$name==$version"
   $dry_run || [ -f "$build/wheels/$wheel" ] \
     || die "pip download of $name==$version did not give $wheel (update GLUE_WHEELS and the template together)"
-  run aws s3 cp "$build/wheels/$wheel" "s3://$ARTIFACT_BUCKET/${ARTIFACT_PREFIX}glue/wheels/$wheel"
+  run aws s3 cp "$build/wheels/$wheel" "s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/wheels/$wheel"
 done
 
 echo "package: upload the state machine definitions"
