@@ -252,7 +252,13 @@ def test_glue_job_is_glue5_with_bookmarks_one_run_at_a_time_and_the_agreed_argum
     # Glue 5 logs to /aws-glue/jobs/*: the Glue 4 continuous-logging arguments are gone.
     assert not [name for name in arguments if name.startswith("--continuous-log")]
     assert arguments["--redshift_iam_role"] == {"Fn::GetAtt": ["RedshiftCopyRole", "Arn"]}
-    assert arguments["--additional-python-modules"] == "redshift_connector"
+    # No PyPI at run time: every module is a wheel deploy.sh ships beside the zip, pip told
+    # not to look anywhere else (issue 19, point 1).
+    modules = arguments["--additional-python-modules"]["Fn::Sub"].split(",")
+    assert modules and all(
+        module.startswith("s3://${ArtifactBucket}/${ArtifactPrefix}glue/wheels/")
+        and module.endswith(".whl") for module in modules)
+    assert arguments["--python-modules-installer-option"] == "--no-index"
     assert arguments["--landing_uri"] == {"Fn::Sub": "s3://${DataBucket}/daily_flights/"}
     assert arguments["--failed_uri"] == {"Fn::Sub": "s3://${DataBucket}/failed/"}
     assert arguments["--redshift_secret_arn"] == {"Ref": "RedshiftSecretArn"}
