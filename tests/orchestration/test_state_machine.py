@@ -13,10 +13,13 @@ import pytest
 from conftest import (
     BY_HAND,
     REGION,
+    SAFETY_NET_FILE,
     FakeWorld,
     FileDelivery,
     Stack,
+    aws_behaviour_error_names,
     load_definition,
+    load_template,
     render_definition,
     with_test_timings,
 )
@@ -596,8 +599,6 @@ def test_every_error_name_the_definitions_rely_on_is_in_the_aws_behaviour_file()
     """Retry and Catch name only errors aws_behaviour.md lists, each with the AWS page it comes
     from: a name the code merely expects (ECS.ThrottlingException, which ECS never raises)
     fails here."""
-    from conftest import SAFETY_NET_FILE, aws_behaviour_error_names
-
     listed = aws_behaviour_error_names()
     for file in (SAFETY_NET_FILE, None):
         definition = (json.loads(file.read_text(encoding="utf-8")) if file else
@@ -607,8 +608,6 @@ def test_every_error_name_the_definitions_rely_on_is_in_the_aws_behaviour_file()
 
 
 def test_the_stop_work_block_is_the_same_in_both_state_machines() -> None:
-    from conftest import SAFETY_NET_FILE
-
     net = json.loads(SAFETY_NET_FILE.read_text(encoding="utf-8"))["States"]["StopWork"]
     pipeline = load_definition()["States"]["StopWork"]
     assert {key: value for key, value in net.items() if key not in ("Next", "Catch")} == {
@@ -619,8 +618,6 @@ def test_each_piece_of_work_has_a_limit_below_its_state_and_the_execution_covers
     """Glue ends its own run (Timeout) and dbt its own build (DBT_TIMEOUT_SECONDS) before their
     states time out; the execution's limit covers the lock budget, both states, the summary
     and StopWork, so a state always fails first and is caught."""
-    from conftest import load_template
-
     states = load_definition()["States"]
     template = load_template()
     resources, parameters = template["Resources"], template["Parameters"]
