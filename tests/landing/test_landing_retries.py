@@ -100,21 +100,16 @@ def test_the_same_bytes_as_a_permanent_failure_repeat_it_unless_the_limits_now_l
 
 
 @dataclass(frozen=True)
-class UnreadableAtFirst:
-    """A LocalFile whose first `failures` reads fail with an I/O error (a flaky disk or
-    share): a passing failure."""
+class _LocalFileWithAFault:
+    """A LocalFile as the landing sees it, but for `chunks`, where a subclass puts its fault."""
 
     file: LocalFile
-    failures: list[int] = field(default_factory=lambda: [0])
 
     @property
     def key(self) -> str:
         return self.file.key
 
     def chunks(self) -> Iterator[bytes]:
-        if self.failures[0] > 0:
-            self.failures[0] -= 1
-            raise OSError(5, "Input/output error")
         yield from self.file.chunks()
 
     def spark_path(self) -> str:
@@ -128,29 +123,29 @@ class UnreadableAtFirst:
 
 
 @dataclass(frozen=True)
-class RewrittenAfterHashing:
+class UnreadableAtFirst(_LocalFileWithAFault):
+    """A LocalFile whose first `failures` reads fail with an I/O error (a flaky disk or
+    share): a passing failure."""
+
+    failures: list[int] = field(default_factory=lambda: [0])
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.failures[0] > 0:
+            self.failures[0] -= 1
+            raise OSError(5, "Input/output error")
+        yield from self.file.chunks()
+
+
+@dataclass(frozen=True)
+class RewrittenAfterHashing(_LocalFileWithAFault):
     """A LocalFile re-delivered with other rows right after it was hashed, before Spark
     reads it."""
 
-    file: LocalFile
-    new_text: str
-
-    @property
-    def key(self) -> str:
-        return self.file.key
+    new_text: str = ""
 
     def chunks(self) -> Iterator[bytes]:
         yield from self.file.chunks()
         self.file.path.write_text(self.new_text)
-
-    def spark_path(self) -> str:
-        return self.file.spark_path()
-
-    def copy_to_failed(self) -> str:
-        return self.file.copy_to_failed()
-
-    def changed_since_read(self) -> str | None:
-        return self.file.changed_since_read()
 
 
 def land(spark, conninfo: str, sources, run_id: str):  # type: ignore[no-untyped-def]
