@@ -1,16 +1,22 @@
 """glue/landing_job.py run the way Glue runs it, without an AWS account.
 
 - A fresh Python process runs the script as __main__ with Glue's argv
-  (glue_runtime/run_glue_job.py).
-- The landing package is importable only from a zip on the Python path, built from the repo as
-  deploy.sh builds it (`--extra-py-files`); the test checks the job imported it from the zip.
+  (glue_runtime/run_glue_job.py), started with `python -S` (no site-packages) and a path of
+  only: the standard library, a site folder holding what AWS documents Glue 5.0 provides
+  (glue_runtime/shipped.py) and the wheels the deploy ships (the template's
+  --additional-python-modules), the airline_landing zip (`--extra-py-files`), and the test
+  stand-ins below. Every run checks that each module the job's process imported came from
+  one of those places.
 - `awsglue` is a test-only stand-in (glue_runtime/awsglue: getResolvedOptions, GlueContext,
   Job.init/commit recorded).
-- S3 and Secrets Manager are moto (in the job's process). Spark reads and writes `s3://` through a
-  small Hadoop file system over a local mirror folder (glue_runtime/MirrorS3FileSystem.java),
-  standing in for EMRFS; it hands back URL-encoded paths from input_file_name() as EMRFS does.
-- Redshift is a recording stand-in for redshift_connector: every statement is logged and run on
-  the local PostgreSQL (only Redshift-only syntax translated), so the landing's decisions are real.
+- S3 and Secrets Manager are a moto server in the test's process, reached through
+  AWS_ENDPOINT_URL. Spark reads and writes `s3://` through a small Hadoop file system over a
+  local mirror folder (glue_runtime/MirrorS3FileSystem.java), standing in for EMRFS; it hands
+  back URL-encoded paths from input_file_name() as EMRFS does.
+- Redshift is a recording stand-in for redshift_connector (standard library only) that relays
+  every statement to the test's process, where it runs on the local PostgreSQL (only
+  Redshift-only syntax translated: glue_runtime/redshift_relay.py), so the landing's decisions
+  are real. It shadows the real driver, which the import test loads from the shipped wheel.
 
 What this cannot show: EMRFS/S3 consistency and permissions, the real Redshift COPY (its parsing
 of the staged CSV, IAM role), Glue's own launcher and its Python path order, network reachability.
@@ -25,13 +31,17 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import psycopg
 import pytest
 from conftest import REPO, load_template
+from glue_runtime.redshift_relay import redshift_relay
 from glue_runtime.shipped import (
     GLUE_PROVIDED_DISTRIBUTIONS,
     GLUE_PROVIDED_MODULES,
@@ -40,6 +50,7 @@ from glue_runtime.shipped import (
     top_level_modules,
     wheels_in_template,
 )
+from moto.server import ThreadedMotoServer
 
 from airline_elt.run_summary import FILES, for_psycopg
 from airline_elt.warehouse import Connection
@@ -89,6 +100,81 @@ def package_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def glue_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site folder with only what Glue 5.0 provides (boto3 and its dependencies, pyspark,
+    py4j, awsglue: here the stand-in) and the wheels the template names, laid out as
+    `pip install --no-deps --target` lays them out."""
+    arguments = load_template()["Resources"]["LandingJob"]["Properties"]["DefaultArguments"]
+    wheels = wheels_in_template(arguments["--additional-python-modules"]["Fn::Sub"])
+    site = tmp_path_factory.mktemp("glue-site")
+    for distribution in [*GLUE_PROVIDED_DISTRIBUTIONS, *(name for _, name, _ in wheels)]:
+        copy_distribution(distribution, site)
+    import py4j
+    import pyspark
+
+    for package in (pyspark, py4j):  # large: linked, not copied
+        (site / package.__name__).symlink_to(Path(package.__file__).parent)
+    (site / "awsglue").symlink_to(RUNTIME / "awsglue")
+    return site
+
+
+@pytest.fixture(scope="module")
+def aws_endpoint() -> Iterator[str]:
+    """moto as a server (S3, Secrets Manager), so that moto and its dependencies stay out of
+    the job's process: the job reaches it through AWS_ENDPOINT_URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+
+
+def _aws_world(endpoint: str, objects: dict[str, bytes], secret: dict[str, Any],
+               mirror: Path) -> str:
+    """A fresh AWS for one run, as each run had its own before: the versioned bucket with
+    `objects` (each also written to the mirror folder Spark reads) and the secret; its ARN."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+    s3 = _client("s3", endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for key, body in objects.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        path = mirror / BUCKET / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    secrets = _client("secretsmanager", endpoint)
+    return secrets.create_secret(Name="redshift-landing", SecretString=json.dumps(secret))["ARN"]
+
+
+def _bucket_after(endpoint: str) -> dict[str, str]:
+    """Every key in the bucket after a run, with its content's SHA-256."""
+    s3 = _client("s3", endpoint)
+    keys = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+            keys[item["Key"]] = hashlib.sha256(body).hexdigest()
+    return keys
+
+
+def _imported_from_elsewhere(modules: dict[str, str | None], allowed: list[Path]) -> list[str]:
+    """The modules whose file lies outside every allowed place (builtins have no file)."""
+    roots = [str(path) for path in allowed]
+    return sorted(
+        f"{name} ({file})" for name, file in modules.items()
+        if file is not None and not any(file.startswith(root) for root in roots)
+    )
+
+
 @pytest.fixture
 def glue_db(connection: Connection) -> str:
     """An empty database of its own: the job creates the raw tables itself."""
@@ -103,11 +189,14 @@ def glue_db(connection: Connection) -> str:
 class GlueRun:
     """One run of the job: its exit, what it sent to Redshift, what Glue saw, the bucket after."""
 
-    def __init__(self, process: subprocess.CompletedProcess[str], folder: Path) -> None:
+    def __init__(
+        self, process: subprocess.CompletedProcess[str], folder: Path, objects: dict[str, str]
+    ) -> None:
         self.process = process
         result = json.loads((folder / "result.json").read_text())
         self.status: int = result["status"]
-        self.objects: dict[str, str] = result["objects"]
+        self.modules: dict[str, str | None] = result["modules"]
+        self.objects = objects
         self.redshift = _json_lines(folder / "redshift.jsonl")
         self.glue = _json_lines(folder / "glue.jsonl")
 
@@ -128,7 +217,8 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def run_job(
-    tmp_path: Path, glue_db: str, mirror_fs_classes: Path, package_zip: Path
+    tmp_path: Path, glue_db: str, mirror_fs_classes: Path, package_zip: Path, glue_site: Path,
+    aws_endpoint: str,
 ) -> Any:
     mirror = tmp_path / "s3-mirror"
     counter = iter(range(100))
@@ -145,10 +235,9 @@ def run_job(
         into the job's S3 client (glue_runtime/run_glue_job.py)."""
         folder = tmp_path / f"run-{next(counter)}"
         folder.mkdir()
+        secret_arn = _aws_world(aws_endpoint, objects, secret, mirror)
         spec = {
             "bucket": BUCKET,
-            "objects": {k: base64.b64encode(v).decode() for k, v in objects.items()},
-            "secret": secret,
             "result": str(folder / "result.json"),
             "fail_reads": list(fail_reads),
             "rewrite_after_read": {
@@ -167,13 +256,14 @@ def run_job(
         ]
         env = {
             **os.environ,
-            "PYTHONPATH": f"{package_zip}{os.pathsep}{RUNTIME}",
+            "PYTHONPATH": os.pathsep.join(map(str, (RUNTIME, glue_site, package_zip))),
+            "AWS_ENDPOINT_URL": aws_endpoint,
             "PYSPARK_SUBMIT_ARGS": " ".join(spark_args),
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AIRLINE_TEST_S3_MIRROR": str(mirror),
-            "AIRLINE_TEST_REDSHIFT_DSN": glue_db,
+            "AIRLINE_TEST_REDSHIFT_RELAY": str(folder / "redshift.sock"),
             "AIRLINE_TEST_REDSHIFT_LOG": str(folder / "redshift.jsonl"),
             "AIRLINE_TEST_GLUE_LOG": str(folder / "glue.jsonl"),
         }
@@ -182,7 +272,7 @@ def run_job(
             "--JOB_RUN_ID", f"jr_{run_id}",
             "--landing_uri", f"s3://{BUCKET}/daily_flights/",
             "--failed_uri", f"s3://{BUCKET}/failed/",
-            "--redshift_secret_arn", "{secret_arn}",
+            "--redshift_secret_arn", secret_arn,
             "--redshift_host", "airline-elt.abc123.us-east-1.redshift.amazonaws.com",
             "--redshift_database", "dev",
             "--redshift_iam_role", "arn:aws:iam::123456789012:role/redshift-copy",
@@ -191,12 +281,16 @@ def run_job(
             "--max_reject_rows", "10",
             "--run_id", run_id,
         ]
-        process = subprocess.run(
-            [sys.executable, str(RUNTIME / "run_glue_job.py"), str(folder / "spec.json"),
-             str(REPO / "glue" / "landing_job.py"), *argv],
-            cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False,
-        )
-        return GlueRun(process, folder)
+        with redshift_relay(folder / "redshift.sock", glue_db, mirror):
+            process = subprocess.run(
+                [sys.executable, "-S", str(RUNTIME / "run_glue_job.py"),
+                 str(folder / "spec.json"), str(REPO / "glue" / "landing_job.py"), *argv],
+                cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False,
+            )
+        run = GlueRun(process, folder, _bucket_after(aws_endpoint))
+        allowed = [*map(Path, stdlib_path()), RUNTIME, glue_site, package_zip]
+        assert not _imported_from_elsewhere(run.modules, allowed), process.stderr[-3000:]
+        return run
 
     return run
 
@@ -438,7 +532,7 @@ def test_a_reupload_between_hashing_and_sparks_read_fails_that_file_alone(
 
 
 def test_the_job_imports_with_only_glue_5_modules_and_the_shipped_wheels(
-    package_zip: Path, tmp_path: Path
+    package_zip: Path, glue_site: Path
 ) -> None:
     """Every module glue/landing_job.py imports (the real redshift_connector, Jinja2 for the
     DDL) resolves in a fresh interpreter whose path holds only the standard library, what AWS
@@ -446,19 +540,9 @@ def test_the_job_imports_with_only_glue_5_modules_and_the_shipped_wheels(
     py4j, awsglue: here the stand-in), the shipped wheels and the airline_landing zip."""
     arguments = load_template()["Resources"]["LandingJob"]["Properties"]["DefaultArguments"]
     wheels = wheels_in_template(arguments["--additional-python-modules"]["Fn::Sub"])
-    site = tmp_path / "glue-site"
-    site.mkdir()
-    for distribution in [*GLUE_PROVIDED_DISTRIBUTIONS, *(name for _, name, _ in wheels)]:
-        copy_distribution(distribution, site)
-    import py4j
-    import pyspark
-
-    for package in (pyspark, py4j):  # large: linked, not copied
-        (site / package.__name__).symlink_to(Path(package.__file__).parent)
-    (site / "awsglue").symlink_to(RUNTIME / "awsglue")
     probe = (
         "import runpy, sys\n"
-        f"sys.path[:] = {stdlib_path()!r} + [{str(site)!r}, {str(package_zip)!r}]\n"
+        f"sys.path[:] = {stdlib_path()!r} + [{str(glue_site)!r}, {str(package_zip)!r}]\n"
         f"runpy.run_path({str(REPO / 'glue' / 'landing_job.py')!r}, run_name='imported')\n"
         "import redshift_connector, airline_landing.ddl\n"
         "assert '.zip' in airline_landing.ddl.__file__\n"
