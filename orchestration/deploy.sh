@@ -4,7 +4,7 @@
 #   STACK=airline-elt ARTIFACT_BUCKET=my-artifacts NOTIFICATION_EMAIL=ops@example.com \
 #   REDSHIFT_CLUSTER_ID=airline-elt REDSHIFT_SECRET_ARN=arn:... \
 #   VPC_ID=vpc-... SUBNET_IDS=subnet-a,subnet-b [ROUTE_TABLE_IDS=rtb-a,rtb-b] \
-#   orchestration/deploy.sh [--dry-run]
+#   [INTERFACE_ENDPOINTS=true] orchestration/deploy.sh [--dry-run]
 #
 # --dry-run prints every command instead of running it (lookups included; their answers are
 # then placeholders such as <account>), and needs neither AWS credentials nor Docker.
@@ -33,6 +33,7 @@ ask() {
 
 : "${STACK:=airline-elt}" "${ARTIFACT_PREFIX:=airline-elt/}" "${DBT_TARGET:=prod}"
 : "${REDSHIFT_DATABASE:=dev}" "${REDSHIFT_PORT:=5439}" "${ROUTE_TABLE_IDS:=}"
+: "${INTERFACE_ENDPOINTS:=false}"
 for name in ARTIFACT_BUCKET NOTIFICATION_EMAIL REDSHIFT_CLUSTER_ID REDSHIFT_SECRET_ARN \
             VPC_ID SUBNET_IDS; do
   [ -n "${!name:-}" ] || die "set $name (see orchestration/DEPLOY.md)"
@@ -87,7 +88,8 @@ deploy_stack() {
       RedshiftDatabase="$REDSHIFT_DATABASE" RedshiftSecretArn="$REDSHIFT_SECRET_ARN" \
       RedshiftHost="$redshift_host" RedshiftPort="$REDSHIFT_PORT" \
       VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" GlueAvailabilityZone="$glue_az" \
-      PrivateRouteTableIds="$ROUTE_TABLE_IDS" DbtImageTag="$tag" DbtTarget="$DBT_TARGET"
+      PrivateRouteTableIds="$ROUTE_TABLE_IDS" InterfaceEndpoints="$INTERFACE_ENDPOINTS" \
+      DbtImageTag="$tag" DbtTarget="$DBT_TARGET"
 }
 
 echo "Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$artifact_prefix"

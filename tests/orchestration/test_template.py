@@ -509,6 +509,53 @@ def test_the_glue_job_runs_in_the_vpc_through_a_connection_with_the_network_glue
             "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables", "glue:GetConnection"} <= granted
 
 
+def _services_the_code_calls() -> set[str]:
+    """The AWS services the Glue job and the dbt image call themselves (boto3 clients)."""
+    files = [*(REPO / "glue").glob("*.py"), *(REPO / "airline_landing").rglob("*.py"),
+             *(REPO / "orchestration" / "dbt_image").iterdir()]
+    found: set[str] = set()
+    for path in files:
+        found |= set(re.findall(r'boto3\.client\("([a-z0-9.-]+)"', path.read_text()))
+    return found
+
+
+def test_subnets_without_a_nat_get_an_endpoint_for_every_service_the_workers_call() -> None:
+    """With InterfaceEndpoints=true, every AWS service called from inside the VPC has an
+    endpoint: those the code calls (boto3 clients), and those the platform calls for it:
+    ECR's API and registry (the dbt image), CloudWatch Logs (awslogs), Secrets Manager (the
+    task's injected secret), STS and Glue (the Glue job in a VPC)."""
+    template = load_template()
+    resources = template["Resources"]
+    assert template["Parameters"]["InterfaceEndpoints"]["Default"] == "false"
+    assert template["Conditions"]["CreateInterfaceEndpoints"] == {
+        "Fn::Equals": [{"Ref": "InterfaceEndpoints"}, "true"]
+    }
+    task = resources["DbtTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    assert task["Secrets"] and task["LogConfiguration"]["LogDriver"] == "awslogs"
+    needed = _services_the_code_calls() | {"ecr.api", "ecr.dkr", "logs", "secretsmanager",
+                                           "sts", "glue"}
+    assert "s3" in needed  # through the gateway endpoint (the test above), not an interface
+    interface = {}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::EC2::VPCEndpoint":
+            continue
+        service = resource["Properties"]["ServiceName"]["Fn::Sub"].rsplit("}.", 1)[1]
+        if resource["Properties"]["VpcEndpointType"] == "Interface":
+            interface[service] = resource
+    assert set(interface) == needed - {"s3"}
+    for resource in interface.values():
+        assert resource["Condition"] == "CreateInterfaceEndpoints"
+        properties = resource["Properties"]
+        assert properties["PrivateDnsEnabled"] is True  # the SDKs' default names resolve to it
+        assert properties["SubnetIds"] == {"Ref": "SubnetIds"}
+        assert properties["SecurityGroupIds"] == [{"Ref": "EndpointSecurityGroup"}]
+    group = resources["EndpointSecurityGroup"]
+    assert group["Condition"] == "CreateInterfaceEndpoints"
+    [ingress] = group["Properties"]["SecurityGroupIngress"]
+    assert (ingress["IpProtocol"], ingress["FromPort"], ingress["ToPort"]) == ("tcp", 443, 443)
+    assert ingress["SourceSecurityGroupId"] == {"Ref": "WorkerSecurityGroup"}
+
+
 def test_the_data_bucket_outlives_the_stack_and_both_buckets_refuse_plain_http() -> None:
     resources = load_template()["Resources"]
     assert resources["DataBucket"]["DeletionPolicy"] == "Retain"
