@@ -9,6 +9,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.setup-run-done
 TEST_STAMP := $(VENV)/.setup-test-done
+# Glue 5.0's own modules (the subset pip's resolution meets) and the wheels the deploy ships to
+# the Glue job, downloaded for tests/orchestration/test_glue_job.py, which installs them offline.
+GLUE5       := $(VENV)/glue5
+GLUE5_STAMP := $(GLUE5)/.downloaded
+GLUE5_BASE  := tests/orchestration/glue_runtime/glue5-base-requirements.txt
 # The npm validators of `make lint` (package.json, package-lock.json), installed with `npm ci`
 # inside the venv folder so that node_modules stays out of the checkout.
 NODE_LINT  := $(VENV)/node-lint
@@ -24,7 +29,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: setup-run setup-test
 setup-run: $(RUN_STAMP)
-setup-test: $(TEST_STAMP)
+setup-test: $(TEST_STAMP) $(GLUE5_STAMP)
 
 $(BIN)/python:
 	$(MAKE) --no-print-directory system-packages
@@ -44,6 +49,16 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(MAKE) --no-print-directory system-packages
 	$(PIP_INSTALL) -e '.[dev]'
 	touch $@ $(RUN_STAMP)
+
+$(GLUE5_STAMP): orchestration/glue_wheels.sh $(GLUE5_BASE) | $(BIN)/python
+	rm -rf $(GLUE5) && mkdir -p $(GLUE5)/base $(GLUE5)/wheels
+	$(BIN)/pip download --quiet --only-binary=:all: --no-deps --platform manylinux2014_x86_64 \
+	  --python-version 3.11 --implementation cp --dest $(GLUE5)/base -r $(GLUE5_BASE)
+	PATH="$(abspath $(BIN)):$$PATH" bash -c 'source orchestration/glue_wheels.sh && \
+	  for wheel in "$${GLUE_WHEELS[@]}"; do IFS=- read -r name version _ <<< "$$wheel"; \
+	    glue_wheel_download $(GLUE5)/wheels "$$name" "$$version"; \
+	    [ -f "$(GLUE5)/wheels/$$wheel" ] || { echo "no $$wheel"; exit 1; }; done'
+	touch $@
 
 # PostgreSQL server binaries (the local warehouse) and Java (PySpark; the JDK because the Glue-job
 # test compiles a small Hadoop file system), from apt when missing.

@@ -98,25 +98,15 @@ run aws s3 cp glue/landing_job.py "s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/
 run aws s3 cp "$build/airline_landing.zip" "s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/airline_landing.zip"
 
 # The Glue job installs nothing from PyPI when it starts (orchestration/DEPLOY.md, "No PyPI at
-# run time"): each dependency Glue 5.0 does not provide is shipped here as a pinned wheel for
-# its Python 3.11 on x86_64 Linux, and the template's --additional-python-modules names exactly
-# these files by their S3 paths (tests/orchestration/test_glue_units.py keeps the two lists
-# equal), installed with --no-index. One wheel per line: name-version-tags.whl.
-GLUE_WHEELS=(
-  redshift_connector-2.1.17-py3-none-any.whl
-  scramp-1.4.18-py3-none-any.whl
-  asn1crypto-1.5.1-py2.py3-none-any.whl
-  packaging-26.4-py3-none-any.whl
-  jinja2-3.1.6-py3-none-any.whl
-  markupsafe-3.0.4-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl
-)
+# run time"): GLUE_WHEELS (orchestration/glue_wheels.sh) are uploaded here and the template's
+# --additional-python-modules names exactly these files, installed with --no-index.
+# shellcheck source=orchestration/glue_wheels.sh
+source orchestration/glue_wheels.sh
 echo "Glue job's wheels (pinned, no PyPI at run time) -> s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/wheels/"
 mkdir -p "$build/wheels"
 for wheel in "${GLUE_WHEELS[@]}"; do
   IFS=- read -r name version _ <<< "$wheel"
-  run python3 -m pip download --quiet --only-binary=:all: --no-deps \
-    --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp \
-    --dest "$build/wheels" "$name==$version"
+  run glue_wheel_download "$build/wheels" "$name" "$version"
   $dry_run || [ -f "$build/wheels/$wheel" ] \
     || die "pip download of $name==$version did not give $wheel (update GLUE_WHEELS and the template together)"
   run aws s3 cp "$build/wheels/$wheel" "s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/wheels/$wheel"

@@ -35,6 +35,7 @@ def _git(repo: Path, *args: str) -> str:
 def repo(tmp_path: Path) -> Path:
     (tmp_path / "orchestration").mkdir()
     shutil.copy(ORCHESTRATION / "deploy.sh", tmp_path / "orchestration" / "deploy.sh")
+    shutil.copy(ORCHESTRATION / "glue_wheels.sh", tmp_path / "orchestration" / "glue_wheels.sh")
     _git(tmp_path, "init", "-q")
     _git(tmp_path, "add", "-A")
     _git(tmp_path, "commit", "-qm", "deploy")

@@ -1,12 +1,12 @@
 """glue/landing_job.py run the way Glue runs it, without an AWS account.
 
 - A fresh Python process runs the script as __main__ with Glue's argv
-  (glue_runtime/run_glue_job.py), started with `python -S` (no site-packages) and a path of
-  only: the standard library, a site folder holding what AWS documents Glue 5.0 provides
-  (glue_runtime/shipped.py) and the wheels the deploy ships (the template's
-  --additional-python-modules), the airline_landing zip (`--extra-py-files`), and the test
-  stand-ins below. Every run checks that each module the job's process imported came from
-  one of those places.
+  (glue_runtime/run_glue_job.py), in a Glue 5.0-like Python (glue_runtime/shipped.py): a fresh
+  virtual environment holding Glue 5.0's own modules at Glue's versions, then the wheels the
+  template's --additional-python-modules names, installed with `pip install --no-index` as Glue
+  installs them. On its path besides: Spark's Python side (pyspark, py4j), the airline_landing
+  zip (`--extra-py-files`) and the test stand-ins below. Every run checks that each module the
+  job's process imported came from one of those places.
 - `awsglue` is a test-only stand-in (glue_runtime/awsglue: getResolvedOptions, GlueContext,
   Job.init/commit recorded).
 - S3 and Secrets Manager are a moto server in the test's process, reached through
@@ -30,7 +30,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -42,14 +41,7 @@ import psycopg
 import pytest
 from conftest import REPO, load_template
 from glue_runtime.redshift_relay import redshift_relay
-from glue_runtime.shipped import (
-    GLUE_PROVIDED_DISTRIBUTIONS,
-    GLUE_PROVIDED_MODULES,
-    copy_distribution,
-    stdlib_path,
-    top_level_modules,
-    wheels_in_template,
-)
+from glue_runtime.shipped import Glue5, build_glue5, stdlib_path, wheels_in_template
 from moto.server import ThreadedMotoServer
 
 from airline_elt.run_summary import FILES, for_psycopg
@@ -100,16 +92,24 @@ def package_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def glue_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A site folder with only what Glue 5.0 provides (boto3 and its dependencies, pyspark,
-    py4j, awsglue: here the stand-in) and the wheels the template names, laid out as
-    `pip install --no-deps --target` lays them out."""
+def _shipped_wheels() -> list[tuple[str, str, str]]:
     arguments = load_template()["Resources"]["LandingJob"]["Properties"]["DefaultArguments"]
-    wheels = wheels_in_template(arguments["--additional-python-modules"]["Fn::Sub"])
-    site = tmp_path_factory.mktemp("glue-site")
-    for distribution in [*GLUE_PROVIDED_DISTRIBUTIONS, *(name for _, name, _ in wheels)]:
-        copy_distribution(distribution, site)
+    return wheels_in_template(arguments["--additional-python-modules"]["Fn::Sub"])
+
+
+@pytest.fixture(scope="session")
+def glue5(tmp_path_factory: pytest.TempPathFactory) -> Glue5:
+    """Glue 5.0's Python: its own modules, then the shipped wheels installed over them with
+    `pip install --no-index`, as Glue does (glue_runtime/shipped.py)."""
+    return build_glue5(tmp_path_factory.mktemp("glue5"), [f for f, _, _ in _shipped_wheels()])
+
+
+@pytest.fixture(scope="session")
+def glue_site(glue5: Glue5, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What Glue itself puts on the path: Spark's Python side (pyspark, py4j, linked) and
+    awsglue (here the test stand-in)."""
+    assert glue5.install.returncode == 0, glue5.install.stdout + glue5.install.stderr
+    site = tmp_path_factory.mktemp("glue-spark")
     import py4j
     import pyspark
 
@@ -217,8 +217,8 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def run_job(
-    tmp_path: Path, glue_db: str, mirror_fs_classes: Path, package_zip: Path, glue_site: Path,
-    aws_endpoint: str,
+    tmp_path: Path, glue_db: str, mirror_fs_classes: Path, package_zip: Path, glue5: Glue5,
+    glue_site: Path, aws_endpoint: str,
 ) -> Any:
     mirror = tmp_path / "s3-mirror"
     counter = iter(range(100))
@@ -283,12 +283,13 @@ def run_job(
         ]
         with redshift_relay(folder / "redshift.sock", glue_db, mirror):
             process = subprocess.run(
-                [sys.executable, "-S", str(RUNTIME / "run_glue_job.py"),
+                [str(glue5.python), str(RUNTIME / "run_glue_job.py"),
                  str(folder / "spec.json"), str(REPO / "glue" / "landing_job.py"), *argv],
                 cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False,
             )
         run = GlueRun(process, folder, _bucket_after(aws_endpoint))
-        allowed = [*map(Path, stdlib_path()), RUNTIME, glue_site, package_zip]
+        allowed = [*map(Path, stdlib_path()), glue5.site_packages, glue_site, RUNTIME, package_zip,
+                   REPO / "glue" / "landing_job.py"]
         assert not _imported_from_elsewhere(run.modules, allowed), process.stderr[-3000:]
         return run
 
@@ -531,33 +532,42 @@ def test_a_reupload_between_hashing_and_sparks_read_fails_that_file_alone(
     assert _landed(glue_db)[SPACE_KEY] == ("landed", 5, 0)
 
 
+def test_glue_installs_the_shipped_wheels_offline_over_its_own_modules(glue5: Glue5) -> None:
+    """`pip install --no-index` of the template's wheels, over Glue 5.0's own modules, succeeds:
+    every requirement of a shipped wheel is met by another shipped wheel or by what Glue 5.0
+    provides, and Glue's own boto3 is kept (a wheel needing a newer one would fail here)."""
+    assert glue5.install.returncode == 0, glue5.install.stdout + glue5.install.stderr
+    versions = subprocess.run(
+        [str(glue5.python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+        capture_output=True, text=True, check=True,
+    )
+    installed = {
+        p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(versions.stdout)
+    }
+    for _, name, version in _shipped_wheels():
+        assert installed[name.lower().replace("_", "-")] == version, name
+    assert installed["boto3"] == "1.34.131"  # Glue 5.0's, untouched
+
+
 def test_the_job_imports_with_only_glue_5_modules_and_the_shipped_wheels(
-    package_zip: Path, glue_site: Path
+    package_zip: Path, glue5: Glue5, glue_site: Path
 ) -> None:
     """Every module glue/landing_job.py imports (the real redshift_connector, Jinja2 for the
-    DDL) resolves in a fresh interpreter whose path holds only the standard library, what AWS
-    documents Glue 5.0 provides (glue_runtime/shipped.py: boto3 and its dependencies, pyspark,
-    py4j, awsglue: here the stand-in), the shipped wheels and the airline_landing zip."""
-    arguments = load_template()["Resources"]["LandingJob"]["Properties"]["DefaultArguments"]
-    wheels = wheels_in_template(arguments["--additional-python-modules"]["Fn::Sub"])
+    DDL) resolves in Glue 5.0's Python with only Spark's Python side and the zip added."""
     probe = (
         "import runpy, sys\n"
-        f"sys.path[:] = {stdlib_path()!r} + [{str(glue_site)!r}, {str(package_zip)!r}]\n"
+        f"sys.path += [{str(glue_site)!r}, {str(package_zip)!r}]\n"
         f"runpy.run_path({str(REPO / 'glue' / 'landing_job.py')!r}, run_name='imported')\n"
-        "import redshift_connector, airline_landing.ddl\n"
-        "assert '.zip' in airline_landing.ddl.__file__\n"
-        "assert redshift_connector.__file__.startswith(sys.path[-2]), redshift_connector.__file__\n"
+        "import redshift_connector, jinja2, airline_landing.ddl\n"
         "assert airline_landing.ddl.raw_tables_ddl('redshift')\n"
-        "found = sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))\n"
-        "print(' '.join(found))\n"
+        "print(redshift_connector.__file__, jinja2.__file__, airline_landing.ddl.__file__)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe],
+        [str(glue5.python), "-I", "-c", probe],
         capture_output=True, text=True, check=False, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    allowed = GLUE_PROVIDED_MODULES | {"airline_landing"}
-    for _, name, _ in wheels:
-        allowed |= top_level_modules(name)
-    imported = {m for m in result.stdout.split() if not m.startswith("_")}
-    assert imported <= allowed, imported - allowed
+    connector, jinja, ddl = result.stdout.split()
+    assert connector.startswith(str(glue5.site_packages))
+    assert jinja.startswith(str(glue5.site_packages))
+    assert ddl.startswith(str(package_zip))

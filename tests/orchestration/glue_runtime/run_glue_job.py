@@ -1,8 +1,9 @@
 """Runs glue/landing_job.py as Glue does: a fresh Python process, the script run as __main__
-with Glue's argv. The test starts this process with `python -S` and a PYTHONPATH of this folder
-(the test stand-ins: awsglue, redshift_connector), a site folder holding only what Glue 5.0
-provides and the shipped wheels, and the airline_landing zip (as --extra-py-files puts it on the
-path): nothing else is importable. Usage: run_glue_job.py SPEC SCRIPT [GLUE ARGS...]
+with Glue's argv. The test starts this process with a Glue 5.0-like Python (its own modules and
+the shipped wheels, glue_runtime/shipped.py) and a PYTHONPATH of this folder (the test
+stand-ins: awsglue, redshift_connector), Spark's Python side and the airline_landing zip (as
+--extra-py-files puts it on the path): nothing else is importable.
+Usage: run_glue_job.py SPEC SCRIPT [GLUE ARGS...]
 
 AWS (S3, Secrets Manager) is a moto server in the test's process, reached through
 AWS_ENDPOINT_URL; the test creates the versioned bucket, its objects (also written to the S3

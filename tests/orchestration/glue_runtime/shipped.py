@@ -1,32 +1,24 @@
-"""What the Glue job may import, as AWS Glue 5.0 documents it, and the shipped wheels.
+"""Glue 5.0's Python environment as the tests build it, and the wheels the deploy ships.
 
-GLUE_PROVIDED: the part of "Python modules already provided in AWS Glue" (Glue 5.0 column) the
-job relies on: boto3 (1.34.131 there) with the packages boto3 itself depends on, pyspark (Spark
-3.5) with py4j, and awsglue. Source:
-https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-libraries.html
-(section "Python modules already provided in AWS Glue"). Jinja2 and redshift_connector are not
-in that list: they are shipped (orchestration/deploy.sh, GLUE_WHEELS).
-
-`wheels_in_template` reads the wheel file names from the template's --additional-python-modules;
-`shipped_modules` maps each to the top-level modules it installs (from the wheel's
-installed copy in this environment: the same version, the files pip would put on Glue's path).
+`glue5-base-requirements.txt` (beside this file) pins what Glue 5.0 provides that the job or
+the shipped wheels' requirements name, from awslabs/aws-glue-libs (branch glue-5.0,
+base-requirements.txt). `make setup-test` downloads those and the shipped wheels
+(orchestration/glue_wheels.sh) into the venv's `glue5/` folder; `build_glue5` installs them
+into a fresh virtual environment as Glue does: its own modules first, then
+`pip install --no-index` of exactly the wheel files the template's --additional-python-modules
+names.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
+import subprocess
 import sys
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 
-GLUE_PROVIDED_DISTRIBUTIONS = (
-    "boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six",
-)
-GLUE_PROVIDED_MODULES = frozenset(
-    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six",
-     "pyspark", "py4j", "awsglue"}
-)
+DOWNLOADS = Path(sys.prefix) / "glue5"  # make setup-test: base/ and wheels/
+BASE_REQUIREMENTS = Path(__file__).with_name("glue5-base-requirements.txt")
 _WHEEL = re.compile(r"glue/wheels/(?P<file>(?P<name>[^-/]+)-(?P<version>[^-/]+)-[^/]+\.whl)$")
 
 
@@ -41,29 +33,38 @@ def wheels_in_template(additional_python_modules: str) -> list[tuple[str, str, s
     return wheels
 
 
-def top_level_modules(distribution: str) -> set[str]:
-    files = metadata.distribution(distribution).files or []
-    return {
-        Path(str(f)).parts[0].removesuffix(".py")
-        for f in files
-        if not str(f).startswith(("..", "__pycache__"))
-        and ".dist-info" not in Path(str(f)).parts[0]
-    }
+@dataclass(frozen=True)
+class Glue5:
+    """A Glue 5.0-like Python: `python` (its site-packages hold Glue's modules and the shipped
+    wheels, nothing else) and `install`, the output of the `pip install --no-index` of the
+    shipped wheels."""
+
+    python: Path
+    site_packages: Path
+    install: subprocess.CompletedProcess[str]
 
 
-def copy_distribution(distribution: str, target: Path) -> None:
-    """The installed files of `distribution` (with its dist-info) copied into `target`, as
-    `pip install --no-deps --target` lays a wheel out."""
-    dist = metadata.distribution(distribution)
-    root = Path(str(dist.locate_file("")))
-    for file in dist.files or []:
-        source = root / file
-        if str(file).startswith("..") or "__pycache__" in file.parts or not source.is_file():
-            continue
-        (target / file).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target / file)
+def build_glue5(root: Path, wheel_files: list[str]) -> Glue5:
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "install",
+           "--quiet", "--no-index"]
+    subprocess.run(
+        [*pip, "--find-links", str(DOWNLOADS / "base"), "-r", str(BASE_REQUIREMENTS)],
+        check=True, capture_output=True, text=True,
+    )
+    install = subprocess.run(  # what Glue runs with --python-modules-installer-option --no-index
+        [*pip, *(str(DOWNLOADS / "wheels" / file) for file in wheel_files)],
+        check=False, capture_output=True, text=True,
+    )
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    return Glue5(venv / "bin" / "python", site, install)
 
 
 def stdlib_path() -> list[str]:
-    """This interpreter's sys.path without any site-packages."""
-    return [p for p in sys.path if p and "site-packages" not in p and "dist-packages" not in p]
+    """The standard library's entries of this interpreter's sys.path (no site-packages, none of
+    the folders pytest adds)."""
+    return [
+        p for p in sys.path
+        if p.startswith(sys.base_prefix) and "site-packages" not in p and "dist-packages" not in p
+    ]
