@@ -28,7 +28,7 @@ from airline_elt.docs import docs_site_dir, make_server, missing_site_files, rep
 from airline_elt.errors import AirlineEltError
 from airline_elt.notify import Outbox
 from airline_elt.pipeline import Run, RunOutcome, StepFailed, new_run_id
-from airline_elt.seeds import read_airports, read_carriers
+from airline_elt.seeds import discard, read_airports, read_carriers
 from airline_elt.state import project_dir, state_home
 from airline_elt.transform import dbt_build, forget_build_inputs
 from airline_elt.ui import (
@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 CARRIERS_HELP = ("your carriers CSV (carrier,carrier_name, or the BTS L_UNIQUE_CARRIERS.csv) "
                  "replaces the bundled carrier names for this warehouse")
+FORCE_HELP = ("install the --airports/--carriers list even when it leaves more than "
+              "$AIRLINE_ELT_MAX_REFERENCE_LOSS (default 1%%) of the landed flights without "
+              "their airport or carrier name")
 
 
 # -- argument parsing -----------------------------------------------------------
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="your airports CSV (airport_id,city,state,name) replaces the "
                                 "bundled seed for this warehouse")
     transform.add_argument("--carriers", type=Path, metavar="FILE", help=CARRIERS_HELP)
+    transform.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     run = commands.add_parser(
         "run", parents=[common, limits], help="land, dbt build, summarize and notify",
@@ -138,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="your airports CSV (airport_id,city,state,name) replaces the bundled "
                           "seed for this warehouse")
     run.add_argument("--carriers", type=Path, metavar="FILE", help=CARRIERS_HELP)
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     watch = commands.add_parser(
         "watch", parents=[common, limits],
@@ -401,11 +406,12 @@ def cmd_transform(ctx: Context) -> int:
     carriers = _validate_carriers(ctx.args.carriers)
     run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
     with run.locked():
-        if airports is not None:
-            run.use_airports(airports)
-        if carriers is not None:
-            run.use_carriers(carriers)
-        run.transform(ctx.dbt_args)
+        staged = run.stage_lists(airports, carriers, ctx.args.force)
+        try:
+            run.transform(ctx.dbt_args, staged)
+        finally:
+            if staged is not None:
+                discard(staged)  # a no-op once swapped in
     return EXIT_OK
 
 
@@ -415,7 +421,7 @@ def cmd_run(ctx: Context) -> int:
     carriers = _validate_carriers(ctx.args.carriers)
     outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
-        prefix=_prefix(ctx.args), carriers=carriers,
+        prefix=_prefix(ctx.args), carriers=carriers, force=ctx.args.force,
     )
     _report(ctx, outcome)
     return EXIT_OK

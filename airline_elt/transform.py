@@ -78,17 +78,20 @@ def dbt_build(
     extra_args: Sequence[str] = (),
     stream: TextIO | None = None,
     command: str = "build",
+    seeds: Path | None = None,
 ) -> DbtOutcome:
     """Run `dbt <command> <extra_args>`; its output goes to `log_file` (and the console if
-    `stream`). A successful plain build records what it was built from (BuildInputs)."""
+    `stream`). A successful plain build records what it was built from (BuildInputs).
+    `seeds`: a staged seeds folder to build from (its caller records the inputs once the
+    folder is swapped in)."""
     args = [command, *extra_args]
-    plain_build = command == "build" and not extra_args
+    plain_build = command == "build" and not extra_args and seeds is None
     inputs = build_inputs(connection, home) if plain_build else None
     if not plain_build:
         forget_build_inputs(home)  # other vars or a selection: the next plain build must run
     if command == "build" and "--threads" not in extra_args:
         args += ["--threads", str(dbt_threads())]
-    result = run_dbt(args, connection, home=home, capture=True)
+    result = run_dbt(args, connection, home=home, capture=True, seeds=seeds)
     output = (result.stdout or "") + (result.stderr or "")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(output, encoding="utf-8")
