@@ -17,12 +17,14 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from airline_elt import queries
+from airline_elt.build_record import last_build
 from airline_elt.dbt import dbt_environment, run_dbt
 from airline_elt.docs import docs_site_dir, make_server, missing_site_files, report_path
 from airline_elt.errors import AirlineEltError
@@ -518,6 +520,7 @@ def cmd_status(ctx: Context) -> int:
                 {**vars(item), "landed_at": item.landed_at.isoformat()} for item in files
             ],
             "last_run": last,
+            "last_build": _build_json(ctx.home),
         }, indent=2, default=str))
         return EXIT_OK
     ctx.console.print(f"warehouse running on 127.0.0.1:{connection.port} "
@@ -564,7 +567,8 @@ def _status_of_stopped(ctx: Context, warehouse: Warehouse, last: dict[str, Any] 
     """What status can say without starting the warehouse: that it is stopped, the last run."""
     if ctx.json:
         print(json.dumps({"warehouse": warehouse.status(), "file_versions_by_status": None,
-                          "landed_files": None, "last_run": last}, indent=2, default=str))
+                          "landed_files": None, "last_run": last,
+                          "last_build": _build_json(ctx.home)}, indent=2, default=str))
         return EXIT_OK
     if asked:
         ctx.console.print("left stopped: `airline-elt status --start` starts it and lists the "
@@ -577,7 +581,16 @@ def _status_of_stopped(ctx: Context, warehouse: Warehouse, last: dict[str, Any] 
     return EXIT_OK
 
 
+def _build_json(home: Path) -> dict[str, Any] | None:
+    record = last_build(home)
+    return None if record is None else {"status": record.status, **asdict(record)}
+
+
 def _print_last_run(ctx: Context, last: dict[str, Any] | None) -> None:
+    record = last_build(ctx.home)
+    if record is not None:
+        ctx.console.print(record.line(), style=None if record.succeeded else "bold red",
+                          markup=False, highlight=False)
     if last is None:
         return
     where = (f": could not {step_label(last['step'])}: {last['error']}"
@@ -651,7 +664,7 @@ def cmd_report(ctx: Context) -> int:
             raise AirlineEltError(str(error), "build them first: `make run` or "
                                   "`airline-elt transform`") from error
     try:
-        write_report(data, output)
+        write_report(data, output, last_build=last_build(ctx.home))
     except OSError as error:
         raise AirlineEltError(f"cannot write the report to {output}: "
                               f"{error.strerror or error}", "give another --output FILE") from error

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TextIO
 import psycopg
 
 from airline_elt import alerts, queries
+from airline_elt.build_record import BuildRecord, record_build
 from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
@@ -299,6 +300,7 @@ class Run:
             except OSError as error:
                 raise StepFailed("Transform", "dbt could not be started", str(error),
                                  "reinstall the project: `make setup`") from error
+            self._record(outcome, _not_installed(staged, restored))
             if not outcome.succeeded:
                 problems = "\n".join(outcome.problems) or f"dbt exited {outcome.returncode}"
                 raise StepFailed(
@@ -314,6 +316,19 @@ class Run:
         if outcome.warnings:
             self.ui.warn(self.dbt_warning_line(outcome))
         return outcome
+
+    def _record(self, outcome: DbtOutcome, note: str) -> None:
+        """Keep the build's outcome for `status` and the report (not a skipped build's)."""
+        if outcome.skipped:
+            return
+        record_build(self.home, BuildRecord(
+            succeeded=outcome.succeeded,
+            finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            summary=outcome.describe(),
+            failing_nodes=outcome.failed_nodes,
+            error="" if outcome.succeeded else (outcome.headline() + note).lstrip("; "),
+            log_file=str(outcome.log_file),
+        ))
 
     def dbt_warning_line(self, outcome: DbtOutcome) -> str:
         """What dbt warned about, in one line (the tests and their counts, where to look)."""

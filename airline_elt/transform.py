@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -14,6 +15,7 @@ from typing import TextIO
 
 import psycopg
 
+from airline_elt.build_record import failing_nodes
 from airline_elt.dbt import run_dbt
 from airline_elt.seeds import home_seed_dir
 from airline_elt.state import project_dir
@@ -41,6 +43,7 @@ class DbtOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     skipped: bool = False  # nothing new: dbt was not started
+    failed_nodes: tuple[str, ...] = ()  # from run_results.json: models, seeds, tests
 
     @property
     def succeeded(self) -> bool:
@@ -91,6 +94,7 @@ def dbt_build(
         forget_build_inputs(home)  # other vars or a selection: the next plain build must run
     if command == "build" and "--threads" not in extra_args:
         args += ["--threads", str(dbt_threads())]
+    started_at = dt.datetime.now(dt.UTC)
     result = run_dbt(args, connection, home=home, capture=True, seeds=seeds)
     output = (result.stdout or "") + (result.stderr or "")
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +103,8 @@ def dbt_build(
         stream.write(output)
         stream.flush()
     outcome = parse_dbt_output(args, result, log_file)
+    if not outcome.succeeded:
+        outcome.failed_nodes = failing_nodes(home / "dbt" / "target", started_at)
     if outcome.succeeded and inputs is not None:
         remember_build_inputs(inputs, home)
     return outcome
