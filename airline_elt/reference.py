@@ -37,6 +37,7 @@ from airline_elt.seeds import (
 )
 from airline_elt.transform import DbtOutcome, build_inputs, dbt_build, remember_build_inputs
 from airline_elt.warehouse import Connection
+from airline_elt.wording import plural
 
 MAX_LOSS_ENV = "AIRLINE_ELT_MAX_REFERENCE_LOSS"
 DEFAULT_MAX_LOSS = 0.01
@@ -76,7 +77,8 @@ class Loss:
 
     def describe(self, limit: float) -> str:
         what = "their airport" if self.list_name == "airports" else "their carrier's name"
-        shown = ", ".join(f"{item} ({count:,} flights)" for item, count in self.ids[:IDS_SHOWN])
+        shown = ", ".join(f"{item} ({plural(count, 'flight')})"
+                          for item, count in self.ids[:IDS_SHOWN])
         more = len(self.ids) - IDS_SHOWN
         return (
             f"the new {self.list_name} list would leave {self.flights:,} of the "
