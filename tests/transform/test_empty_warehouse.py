@@ -4,6 +4,8 @@ run before any file arrives must not fail, locally or on AWS (the same dbt proje
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 MARTS_WITH_AN_ALL_ROW = ("mv_delay_correlation",)
@@ -54,3 +56,16 @@ def test_a_warehouse_holding_only_rejected_rows_builds(project):
     assert project.query("select count(*) from airlines.rejected_flights") == [(2,)]
     for name in MARTS_WITH_AN_ALL_ROW:
         assert project.query(f"select count(*) from airlines.{name}") == [(0,)], name
+
+
+def test_a_flight_from_and_to_the_same_unknown_airport_counts_once(project):
+    unknown = 88888
+    project.land("daily_flights/date=2023-11-02/flights.csv", [
+        ("ZZ1", "ZZ", unknown, unknown, 90, 80, date(2023, 11, 2)),  # a round trip
+        ("ZZ2", "ZZ", unknown, 10397, 10, 5, date(2023, 11, 2)),
+    ])
+    project.run("build")
+    assert project.query(
+        "select airport_id, flights, flights_delayed, flights_from, flights_to"
+        " from airlines.unknown_airports"
+    ) == [(unknown, 2, 1, 2, 0)]
