@@ -17,18 +17,20 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from airline_elt import queries
+from airline_elt.build_record import last_build
 from airline_elt.dbt import dbt_environment, run_dbt
 from airline_elt.docs import docs_site_dir, make_server, missing_site_files, report_path
 from airline_elt.errors import AirlineEltError
 from airline_elt.notify import Outbox
 from airline_elt.pipeline import Run, RunOutcome, StepFailed, new_run_id
-from airline_elt.seeds import read_airports, read_carriers
+from airline_elt.seeds import discard, read_airports, read_carriers
 from airline_elt.state import project_dir, state_home
 from airline_elt.transform import dbt_build, forget_build_inputs
 from airline_elt.ui import (
@@ -51,6 +53,9 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 CARRIERS_HELP = ("your carriers CSV (carrier,carrier_name, or the BTS L_UNIQUE_CARRIERS.csv) "
                  "replaces the bundled carrier names for this warehouse")
+FORCE_HELP = ("install the --airports/--carriers list even when it leaves more than "
+              "$AIRLINE_ELT_MAX_REFERENCE_LOSS (default 1%%) of the landed flights without "
+              "their airport or carrier name")
 
 
 # -- argument parsing -----------------------------------------------------------
@@ -124,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="your airports CSV (airport_id,city,state,name) replaces the "
                                 "bundled seed for this warehouse")
     transform.add_argument("--carriers", type=Path, metavar="FILE", help=CARRIERS_HELP)
+    transform.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     run = commands.add_parser(
         "run", parents=[common, limits], help="land, dbt build, summarize and notify",
@@ -138,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="your airports CSV (airport_id,city,state,name) replaces the bundled "
                           "seed for this warehouse")
     run.add_argument("--carriers", type=Path, metavar="FILE", help=CARRIERS_HELP)
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     watch = commands.add_parser(
         "watch", parents=[common, limits],
@@ -401,11 +408,12 @@ def cmd_transform(ctx: Context) -> int:
     carriers = _validate_carriers(ctx.args.carriers)
     run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
     with run.locked():
-        if airports is not None:
-            run.use_airports(airports)
-        if carriers is not None:
-            run.use_carriers(carriers)
-        run.transform(ctx.dbt_args)
+        staged = run.stage_lists(airports, carriers, ctx.args.force)
+        try:
+            run.transform(ctx.dbt_args, staged)
+        finally:
+            if staged is not None:
+                discard(staged)  # a no-op once swapped in
     return EXIT_OK
 
 
@@ -415,7 +423,7 @@ def cmd_run(ctx: Context) -> int:
     carriers = _validate_carriers(ctx.args.carriers)
     outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
-        prefix=_prefix(ctx.args), carriers=carriers,
+        prefix=_prefix(ctx.args), carriers=carriers, force=ctx.args.force,
     )
     _report(ctx, outcome)
     return EXIT_OK
@@ -512,6 +520,7 @@ def cmd_status(ctx: Context) -> int:
                 {**vars(item), "landed_at": item.landed_at.isoformat()} for item in files
             ],
             "last_run": last,
+            "last_build": _build_json(ctx.home),
         }, indent=2, default=str))
         return EXIT_OK
     ctx.console.print(f"warehouse running on 127.0.0.1:{connection.port} "
@@ -558,7 +567,8 @@ def _status_of_stopped(ctx: Context, warehouse: Warehouse, last: dict[str, Any] 
     """What status can say without starting the warehouse: that it is stopped, the last run."""
     if ctx.json:
         print(json.dumps({"warehouse": warehouse.status(), "file_versions_by_status": None,
-                          "landed_files": None, "last_run": last}, indent=2, default=str))
+                          "landed_files": None, "last_run": last,
+                          "last_build": _build_json(ctx.home)}, indent=2, default=str))
         return EXIT_OK
     if asked:
         ctx.console.print("left stopped: `airline-elt status --start` starts it and lists the "
@@ -571,7 +581,16 @@ def _status_of_stopped(ctx: Context, warehouse: Warehouse, last: dict[str, Any] 
     return EXIT_OK
 
 
+def _build_json(home: Path) -> dict[str, Any] | None:
+    record = last_build(home)
+    return None if record is None else {"status": record.status, **asdict(record)}
+
+
 def _print_last_run(ctx: Context, last: dict[str, Any] | None) -> None:
+    record = last_build(ctx.home)
+    if record is not None:
+        ctx.console.print(record.line(), style=None if record.succeeded else "bold red",
+                          markup=False, highlight=False)
     if last is None:
         return
     where = (f": could not {step_label(last['step'])}: {last['error']}"
@@ -645,7 +664,7 @@ def cmd_report(ctx: Context) -> int:
             raise AirlineEltError(str(error), "build them first: `make run` or "
                                   "`airline-elt transform`") from error
     try:
-        write_report(data, output)
+        write_report(data, output, last_build=last_build(ctx.home))
     except OSError as error:
         raise AirlineEltError(f"cannot write the report to {output}: "
                               f"{error.strerror or error}", "give another --output FILE") from error

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from airline_elt.seeds import SEED_DIR_ENV, seed_dir_override
+from airline_elt.seeds import SEED_DIR_ENV, seed_dir_override, seed_path
 from airline_elt.state import project_dir, state_home
 from airline_elt.warehouse import Connection
 
@@ -40,7 +40,11 @@ def profiles_dir(home: Path | None = None) -> Path:
     return folder
 
 
-def dbt_environment(connection: Connection, home: Path | None = None) -> dict[str, str]:
+def dbt_environment(
+    connection: Connection, home: Path | None = None, seeds: Path | None = None
+) -> dict[str, str]:
+    """dbt's environment; `seeds`: a seeds folder to build from instead of the one in force
+    (a staged list, airline_elt.reference)."""
     home = home or state_home()
     env = dict(os.environ)
     env.update(connection.dbt_env())
@@ -49,7 +53,7 @@ def dbt_environment(connection: Connection, home: Path | None = None) -> dict[st
     env["DBT_TARGET_PATH"] = str(home / "dbt" / "target")
     env["DBT_LOG_PATH"] = str(home / "dbt" / "logs")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    own_seeds = seed_dir_override(home)
+    own_seeds = seed_path(seeds) if seeds is not None else seed_dir_override(home)
     if own_seeds is not None:
         env[SEED_DIR_ENV] = own_seeds
     return env
@@ -60,13 +64,14 @@ def run_dbt(
     connection: Connection,
     home: Path | None = None,
     capture: bool = False,
+    seeds: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`dbt <args>` in the project folder, against the local warehouse.
 
     dbt dies with the process that started it: a killed run leaves no dbt behind
     still writing to the warehouse while the next run starts.
     """
-    env = dbt_environment(connection, home)
+    env = dbt_environment(connection, home, seeds)
     if args and args[0] == "docs":
         # The docs site shows the seeds under seeds/, not under the state folder's copy
         # (a project folder named .airline-elt in its tree): the YAML is the same, and

@@ -19,17 +19,19 @@ from typing import Any, Protocol, TextIO
 import psycopg
 
 from airline_elt import alerts, queries
+from airline_elt.build_record import BuildRecord, record_build
 from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
 from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
+from airline_elt.reference import build_with, losses, max_loss, refuse_if_lossy
 from airline_elt.seeds import (
     AIRPORTS_FILE,
     CARRIERS_FILE,
+    StagedSeeds,
+    discard,
     home_seed_dir,
-    install_airports,
-    install_carriers,
-    own_seed_files,
+    stage_lists,
 )
 from airline_elt.spark import SparkStarter
 from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
@@ -179,23 +181,34 @@ class Run:
             with self.step("ReleaseLock"):
                 lock.release()
 
-    def use_airports(self, airports: Path) -> None:
-        """Make a user's airports file this warehouse's seed (under the run lock)."""
-        count = install_airports(airports, self.home)
-        if AIRPORTS_FILE not in own_seed_files(home_seed_dir(self.home)):
-            self.ui.info(f"airports: back to the bundled seed ({count} airports)")
-        else:
-            self.ui.info(f"airports: {count} from {airports} replace the bundled seed "
-                         f"for this warehouse ({home_seed_dir(self.home)})")
+    def stage_lists(self, airports: Path | None, carriers: Path | None,
+                    force: bool = False) -> StagedSeeds | None:
+        """Stage the airports/carriers lists given (under the run lock): validated whole,
+        compared with the landed flights (refused when they would take too much from
+        them, unless `force`). They go in force with the build that uses them
+        (transform), or not at all."""
+        if airports is None and carriers is None:
+            return None
+        staged = stage_lists(self.home, airports=airports, carriers=carriers)
+        try:
+            for line in refuse_if_lossy(losses(self.connection, self.home, staged),
+                                        max_loss(), force):
+                self.ui.warn(line)
+        except BaseException:
+            discard(staged)
+            raise
+        return staged
 
-    def use_carriers(self, carriers: Path) -> None:
-        """Make a user's carriers file this warehouse's seed (under the run lock)."""
-        count = install_carriers(carriers, self.home)
-        if CARRIERS_FILE not in own_seed_files(home_seed_dir(self.home)):
-            self.ui.info(f"carriers: back to the bundled seed ({count} carriers)")
-        else:
-            self.ui.info(f"carriers: {count} from {carriers} replace the bundled seed "
-                         f"for this warehouse ({home_seed_dir(self.home)})")
+    def _installed(self, staged: StagedSeeds) -> None:
+        for name, what in ((AIRPORTS_FILE, "airports"), (CARRIERS_FILE, "carriers")):
+            if name not in staged.given:
+                continue
+            count = staged.counts[name]
+            if name in staged.own:
+                self.ui.info(f"{what}: {count} from {staged.given[name]} replace the bundled "
+                             f"seed for this warehouse ({home_seed_dir(self.home)})")
+            else:
+                self.ui.info(f"{what}: back to the bundled seed ({count} {what})")
 
     def land(
         self,
@@ -268,28 +281,54 @@ class Run:
         starter = SparkStarter(self.log_dir / "spark.log")
         return starter if scan_folder(landing_dir, prefix).empty else starter.start()
 
-    def transform(self, dbt_args: Sequence[str] = ()) -> DbtOutcome:
+    def transform(self, dbt_args: Sequence[str] = (),
+                  staged: StagedSeeds | None = None) -> DbtOutcome:
+        """The Transform step; with `staged` lists, they go in force only if it succeeds."""
         with self.step("Transform") as detail:
+            log_file = self.log_dir / "dbt.log"
+            restored = None
             try:
-                outcome = dbt_build_unless_nothing_new(
-                    self.connection, self.home, self.log_dir / "dbt.log", dbt_args,
-                    stream=self.ui.dbt_stream(),
-                )
+                if staged is None:
+                    outcome = dbt_build_unless_nothing_new(
+                        self.connection, self.home, log_file, dbt_args,
+                        stream=self.ui.dbt_stream(),
+                    )
+                else:
+                    built = build_with(self.connection, self.home, staged, log_file, dbt_args,
+                                       stream=self.ui.dbt_stream())
+                    outcome, restored = built.outcome, built.restored
             except OSError as error:
                 raise StepFailed("Transform", "dbt could not be started", str(error),
                                  "reinstall the project: `make setup`") from error
+            self._record(outcome, _not_installed(staged, restored))
             if not outcome.succeeded:
                 problems = "\n".join(outcome.problems) or f"dbt exited {outcome.returncode}"
                 raise StepFailed(
                     "Transform",
-                    f"dbt build failed ({outcome.describe()}): {outcome.headline()}".rstrip(": "),
+                    f"dbt build failed ({outcome.describe()}): {outcome.headline()}".rstrip(": ")
+                    + _not_installed(staged, restored),
                     problems,
                     f"dbt's output: {outcome.log_file}",
                 )
             detail["text"] = f"dbt build: {outcome.describe()}"
+        if staged is not None:
+            self._installed(staged)
         if outcome.warnings:
             self.ui.warn(self.dbt_warning_line(outcome))
         return outcome
+
+    def _record(self, outcome: DbtOutcome, note: str) -> None:
+        """Keep the build's outcome for `status` and the report (not a skipped build's)."""
+        if outcome.skipped:
+            return
+        record_build(self.home, BuildRecord(
+            succeeded=outcome.succeeded,
+            finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            summary=outcome.describe(),
+            failing_nodes=outcome.failed_nodes,
+            error="" if outcome.succeeded else (outcome.headline() + note).lstrip("; "),
+            log_file=str(outcome.log_file),
+        ))
 
     def dbt_warning_line(self, outcome: DbtOutcome) -> str:
         """What dbt warned about, in one line (the tests and their counts, where to look)."""
@@ -334,24 +373,25 @@ class Run:
         airports: Path | None = None,
         prefix: str = DEFAULT_PREFIX,
         carriers: Path | None = None,
+        force: bool = False,
     ) -> RunOutcome:
         started_at = dt.datetime.now(dt.UTC)
         outbox = Outbox(self.home)
         outcome = RunOutcome(run_id=self.run_id, payload={})
         try:
             with self.start_spark(landing_dir, prefix) as spark, self.locked():
-                if airports is not None:
-                    self.use_airports(airports)
-                if carriers is not None:
-                    self.use_carriers(carriers)
+                staged = self.stage_lists(airports, carriers, force)
                 try:
                     outcome.landing = self.land(landing_dir, prefix, spark)
-                    outcome.dbt = self.transform(dbt_args)
+                    outcome.dbt = self.transform(dbt_args, staged)
                     by_date = self.summarize(outcome)
                     self._notify_success(outbox, outcome, by_date, trigger, started_at)
                 except StepFailed as failure:
                     self._notify_failure(outbox, outcome, failure, trigger, started_at)
                     raise
+                finally:
+                    if staged is not None:
+                        discard(staged)  # not built from (the Land step failed): not in force
         except StepFailed as failure:
             if not outcome.payload:  # AcquireLock failed: nothing was notified yet
                 self._notify_failure(outbox, outcome, failure, trigger, started_at)
@@ -446,6 +486,19 @@ def landing_detail(totals: dict[str, int]) -> str:
     return (f"{plural(files, 'file')}: {', '.join(kinds)}; "
             f"{plural(totals['rows_read'], 'row')} read, {totals['rows_landed']:,} landed, "
             f"{totals['rows_rejected']:,} rejected")
+
+
+def _not_installed(staged: StagedSeeds | None, restored: DbtOutcome | None) -> str:
+    """What a failed build with new lists did to them and to the warehouse."""
+    if staged is None or restored is None:
+        return ""
+    lists = " and ".join(name.split(".")[0].replace("_dim", "") for name in sorted(staged.given))
+    if restored.succeeded:
+        return (f"; the new {lists} list was not installed: the previous one stays in force "
+                f"and the warehouse was rebuilt from it ({restored.describe()})")
+    return (f"; the new {lists} list was not installed, and the rebuild from the previous "
+            f"one failed too ({restored.describe()}: {restored.headline()}; its output: "
+            f"{restored.log_file}): fix that, then `airline-elt transform`")
 
 
 def _first_line(error: BaseException) -> str:

@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 from jinja2 import Environment, Template
@@ -25,6 +26,9 @@ from airline_elt.report_data import (
     CarrierDelayCauses,
     ReportData,
 )
+
+if TYPE_CHECKING:  # the dbt image carries report.py without the local runner's modules
+    from airline_elt.build_record import BuildRecord
 
 REPORT_FILE = "report.html"
 # A carrier's rate is charted from this many operated (scheduled, for on time) flights on: one
@@ -70,19 +74,25 @@ class Chart:
                                    config=PLOT_CONFIG, div_id=self.chart_id)
 
 
-def write_report(data: ReportData, path: Path, generated_at: dt.datetime | None = None) -> Path:
-    """Render the report and write it to `path` (its folder is created); returns the path."""
+def write_report(data: ReportData, path: Path, generated_at: dt.datetime | None = None,
+                 last_build: BuildRecord | None = None) -> Path:
+    """Render the report and write it to `path` (its folder is created); returns the path.
+    `last_build`: the warehouse's last dbt build (airline_elt.build_record); a failed one
+    gets a banner above everything (the marts may be stale or half rebuilt)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    html = render_report(data, generated_at or dt.datetime.now(dt.UTC))
+    html = render_report(data, generated_at or dt.datetime.now(dt.UTC), last_build)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)  # a reader never sees half a page
     return path
 
 
-def render_report(data: ReportData, generated_at: dt.datetime) -> str:
+def render_report(data: ReportData, generated_at: dt.datetime,
+                  last_build: BuildRecord | None = None) -> str:
     return _template().render(
         data=data,
+        failed_build=last_build if last_build is not None and not last_build.succeeded
+        else None,
         generated_at=generated_at.strftime("%Y-%m-%d %H:%M %Z").strip(),
         totals=_totals(data),
         delayed_means=delayed_means(data.delay_threshold_minutes),

@@ -7,6 +7,8 @@ airports as `airports_dim.csv` (and/or carriers as `carriers.csv`) beside a fres
 copy of every other file of the project's `seeds/` (the YAML with the column types
 included). Once there, it is used for every dbt command against that warehouse;
 delete the folder (or give the bundled file with --airports / --carriers) to go back.
+A new list is staged first (`seeds.next`), built from, and only then swapped in
+(airline_elt.reference); `install_airports` / `install_carriers` swap at once.
 Which files are the user's: `airports_dim.csv` whenever it is there (it is never
 copied from `seeds/`), `carriers.csv` when `.own-seeds` in the folder names it.
 """
@@ -19,6 +21,7 @@ import io
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from airline_elt import bts_lookup
@@ -35,6 +38,9 @@ CARRIER_COLUMNS = ("carrier", "carrier_name")
 MAX_CARRIER_CODE = 10
 MAX_CARRIER_NAME_BYTES = 256
 OWN_SEEDS_MARKER = ".own-seeds"
+MAX_AIRPORT_ID = 2**63 - 1  # the seed's bigint
+# The seed's varchar sizes (seeds/_seeds.yml), in bytes as Redshift counts them.
+AIRPORT_TEXT_LIMITS = {"city": 100, "state": 100, "name": 200}
 
 
 def home_seed_dir(home: Path) -> Path:
@@ -69,12 +75,6 @@ def own_seed_files(folder: Path) -> set[str]:
     return {AIRPORTS_FILE} if (folder / AIRPORTS_FILE).is_file() else set()
 
 
-def _set_own(folder: Path, name: str, is_own: bool) -> None:
-    names = own_seed_files(folder)
-    names = names | {name} if is_own else names - {name}
-    _write_atomically(folder / OWN_SEEDS_MARKER, "".join(f"{item}\n" for item in sorted(names)))
-
-
 def _path_inside_project(folder: Path) -> str:
     project = project_dir().resolve()
     if folder.is_relative_to(project):
@@ -93,49 +93,109 @@ def _path_inside_project(folder: Path) -> str:
     return link.relative_to(project).as_posix()
 
 
+@dataclass(frozen=True)
+class StagedSeeds:
+    """A seeds folder prepared beside the one in force (`seeds.next` in the state folder):
+    the lists given, the user's other own lists, fresh copies of the bundled files. dbt
+    builds from it (seed_path); only after that build succeeds does it replace the folder
+    in force (swap_in); otherwise it is thrown away (discard) and nothing changed."""
+
+    folder: Path
+    own: frozenset[str]
+    counts: dict[str, int]  # rows of each list given, by seed file name
+    given: dict[str, Path]  # the list given, by seed file name
+
+
+def staged_seed_dir(home: Path) -> Path:
+    return home / "seeds.next"
+
+
+def stage_lists(home: Path, airports: Path | None = None,
+                carriers: Path | None = None) -> StagedSeeds:
+    """Validate the lists given (all of each file, every problem named) and write them,
+    with the lists in force for the others, to a staged seeds folder. A bundled file given
+    means that list goes back to the bundled one (and follows its later changes)."""
+    lists = [(path, name, columns, reader) for path, name, columns, reader in (
+        (airports, AIRPORTS_FILE, AIRPORT_COLUMNS, read_airports),
+        (carriers, CARRIERS_FILE, CARRIER_COLUMNS, read_carriers),
+    ) if path is not None]
+    rows = {name: reader(path) for path, name, _, reader in lists}  # raises before any write
+    current = home_seed_dir(home)
+    own = own_seed_files(current) if current.is_dir() else set()
+    staged = staged_seed_dir(home)
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    for name in own:
+        shutil.copyfile(current / name, staged / name)
+    for path, name, columns, _ in lists:
+        if path.resolve() == (project_dir() / "seeds" / name).resolve():
+            own.discard(name)
+            (staged / name).unlink(missing_ok=True)
+            continue
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows[name])
+        (staged / name).write_text(buffer.getvalue(), encoding="utf-8")
+        own.add(name)
+    (staged / OWN_SEEDS_MARKER).write_text("".join(f"{name}\n" for name in sorted(own)),
+                                           encoding="utf-8")
+    _refresh_bundled_files(staged, own)
+    return StagedSeeds(staged, frozenset(own), {name: len(rows[name]) for name in rows},
+                       {name: path for path, name, _, _ in lists})
+
+
+def list_in_force(home: Path, name: str) -> Path:
+    """The file of one list this warehouse builds from: the user's own, else the bundled."""
+    folder = home_seed_dir(home)
+    if folder.is_dir() and name in own_seed_files(folder):
+        return folder / name
+    return project_dir() / "seeds" / name
+
+
+def seed_path(folder: Path) -> str:
+    """A seeds folder as dbt's seed path (relative, inside the project: seed_dir_override)."""
+    return _path_inside_project(folder.resolve())
+
+
+def swap_in(home: Path, staged: StagedSeeds) -> None:
+    """Make the staged folder the one in force (the previous one is removed). With no
+    list of the user's own left, the folder goes: the bundled seeds are in force."""
+    current = home_seed_dir(home)
+    previous = home / "seeds.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if current.exists():
+        current.rename(previous)
+    if staged.own:
+        staged.folder.rename(current)
+    else:
+        shutil.rmtree(staged.folder, ignore_errors=True)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def discard(staged: StagedSeeds) -> None:
+    shutil.rmtree(staged.folder, ignore_errors=True)
+
+
 def install_airports(csv_path: Path, home: Path) -> int:
-    """Validate the user's airports CSV and make it this warehouse's seed. Returns its rows.
+    """Validate the user's airports CSV and make it this warehouse's seed at once, without
+    a build (`airline_elt.reference` installs a list with its build). Returns its rows.
 
     Given the bundled file itself, the warehouse goes back to the bundled seed (and
     follows its later changes).
     """
-    return _install(csv_path, home, AIRPORTS_FILE, AIRPORT_COLUMNS, read_airports(csv_path))
+    staged = stage_lists(home, airports=csv_path)
+    swap_in(home, staged)
+    return staged.counts[AIRPORTS_FILE]
 
 
 def install_carriers(csv_path: Path, home: Path) -> int:
-    """Validate the user's carriers CSV and make it this warehouse's seed. Returns its rows.
-
-    Given the bundled file itself, the warehouse goes back to the bundled seed."""
-    return _install(csv_path, home, CARRIERS_FILE, CARRIER_COLUMNS, read_carriers(csv_path))
-
-
-def _install(csv_path: Path, home: Path, file_name: str, columns: tuple[str, ...],
-             rows: list[list[str]]) -> int:
-    folder = home_seed_dir(home)
-    if csv_path.resolve() == (project_dir() / "seeds" / file_name).resolve():
-        if folder.is_dir():
-            (folder / file_name).unlink(missing_ok=True)
-            _set_own(folder, file_name, False)
-            if not own_seed_files(folder):
-                shutil.rmtree(folder, ignore_errors=True)
-        return len(rows)
-    folder.mkdir(parents=True, exist_ok=True)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    own = own_seed_files(folder)  # before the file is written (a folder without .own-seeds)
-    _write_atomically(folder / file_name, buffer.getvalue())
-    _write_atomically(folder / OWN_SEEDS_MARKER,
-                      "".join(f"{item}\n" for item in sorted(own | {file_name})))
-    _refresh_bundled_files(folder, own_seed_files(folder))
-    return len(rows)
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    """Validate the user's carriers CSV and make it this warehouse's seed at once, without
+    a build. Returns its rows. Given the bundled file itself, the warehouse goes back to
+    the bundled seed."""
+    staged = stage_lists(home, carriers=csv_path)
+    swap_in(home, staged)
+    return staged.counts[CARRIERS_FILE]
 
 
 def read_airports(csv_path: Path) -> list[list[str]]:
@@ -143,38 +203,84 @@ def read_airports(csv_path: Path) -> list[list[str]]:
 
     Two shapes are read: the seed's own header (`airport_id,city,state,name`), and the
     BTS lookup table `L_AIRPORT_ID.csv` as downloaded (`"Code","Description"`), told
-    apart by the header. `airport_id` must be numeric and unique; the other columns
-    may be empty (they load as NULL).
+    apart by the header. `airport_id` must be a whole number that fits the seed's bigint,
+    unique as a number (`010397` repeats `10397`; it is written without its leading
+    zeros); the other columns may be empty (they load as NULL) but must fit the seed's
+    column types. The whole file is read first: every problem is named with its line.
     """
     reader, raw_header, header = _open_csv(csv_path, "airports")
     if header == list(bts_lookup.BTS_HEADER):
-        records = _bts_records(csv_path, reader)
+        records = _bts_records(reader)
     else:
         records = _seed_records(csv_path, reader, raw_header, header)
     rows: list[list[str]] = []
-    seen: dict[str, int] = {}
+    problems = Problems(csv_path)
+    seen: dict[int, int] = {}
     for line_number, row in records:
+        if isinstance(row, str):
+            problems.add(line_number, row)
+            continue
         airport_id = row[0]
-        if not airport_id.isdigit():
-            raise AirlineEltError(
-                f"{csv_path}, line {line_number}: airport_id {airport_id!r} is not a number",
-                "airport_id is the numeric US DOT airport id, e.g. 10397 for Atlanta"
-                + (" (BTS: use L_AIRPORT_ID.csv, not L_AIRPORT.csv with 3-letter codes)"
-                   if airport_id.isalpha() else ""),
-            )
-        if airport_id in seen:
-            raise AirlineEltError(
-                f"{csv_path}, line {line_number}: airport_id {airport_id} repeats line "
-                f"{seen[airport_id]}"
-            )
-        seen[airport_id] = line_number
-        rows.append(row)
+        if not (airport_id.isascii() and airport_id.isdigit()):
+            problems.add(line_number, f"airport_id {airport_id!r} is not a number",
+                         "airport_id is the numeric US DOT airport id, e.g. 10397 for Atlanta"
+                         + (" (BTS: use L_AIRPORT_ID.csv, not L_AIRPORT.csv with 3-letter "
+                            "codes)" if airport_id.isalpha() else ""))
+            continue
+        number = int(airport_id)
+        if number > MAX_AIRPORT_ID:
+            problems.add(line_number, f"airport_id {airport_id} is too large (at most "
+                         f"{MAX_AIRPORT_ID})")
+            continue
+        if number in seen:
+            problems.add(line_number, f"airport_id {airport_id} repeats line {seen[number]}"
+                         + (f" (the same number as {number})" if airport_id != str(number)
+                            else ""))
+            continue
+        seen[number] = line_number
+        for column, limit in AIRPORT_TEXT_LIMITS.items():
+            value = row[AIRPORT_COLUMNS.index(column)]
+            if len(value.encode("utf-8")) > limit:
+                problems.add(line_number, f"the {column} of airport {number} is longer than "
+                             f"{limit} bytes")
+        rows.append([str(number), *row[1:]])
+    problems.raise_if_any()
     if not rows:
         raise AirlineEltError(f"{csv_path} holds no airports")
     return rows
 
 
-Record = tuple[int, list[str]]
+Record = tuple[int, list[str] | str]  # (line, the row's fields, or what is wrong with it)
+
+
+class Problems:
+    """Every problem of one reference file, each with its line: all are named at once."""
+
+    SHOWN = 20
+
+    def __init__(self, csv_path: Path) -> None:
+        self.csv_path = csv_path
+        self.items: list[tuple[int, str]] = []
+        self.hint: str | None = None
+
+    def add(self, line_number: int, text: str, hint: str | None = None) -> None:
+        self.items.append((line_number, text))
+        self.hint = self.hint or hint
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        if len(self.items) == 1:
+            line_number, text = self.items[0]
+            raise AirlineEltError(f"{self.csv_path}, line {line_number}: {text}; "
+                                  "nothing installed", self.hint)
+        shown = [f"  line {number}: {text}" for number, text in self.items[: self.SHOWN]]
+        more = len(self.items) - len(shown)
+        raise AirlineEltError(
+            f"{self.csv_path}: {len(self.items):,} problems, nothing installed:\n"
+            + "\n".join(shown) + (f"\n  ... and {more:,} more" if more else ""),
+            self.hint,
+        )
 
 
 def _open_csv(csv_path: Path, what: str) -> tuple[Iterator[list[str]], list[str], list[str]]:
@@ -196,48 +302,56 @@ def read_carriers(csv_path: Path) -> list[list[str]]:
     Two shapes are read: the seed's own header (`carrier,carrier_name`), and the BTS
     lookup table `L_UNIQUE_CARRIERS.csv` as downloaded (`"Code","Description"`), told
     apart by the header. The code is required and unique; the name may be empty (the
-    marts then show the code).
+    marts then show the code). The whole file is read first: every problem is named
+    with its line.
     """
     reader, raw_header, header = _open_csv(csv_path, "carriers")
     if header == list(bts_lookup.BTS_HEADER):
-        records = _bts_pairs(csv_path, reader)
+        records = _bts_pairs(reader)
     else:
         records = _seed_records(csv_path, reader, raw_header, header, CARRIER_COLUMNS,
                                 CARRIERS_FILE, "L_UNIQUE_CARRIERS.csv")
     rows: list[list[str]] = []
+    problems = Problems(csv_path)
     seen: dict[str, int] = {}
-    for line_number, (code, name) in records:
-        where = f"{csv_path}, line {line_number}"
+    for line_number, row in records:
+        if isinstance(row, str):
+            problems.add(line_number, row)
+            continue
+        code, name = row
         if not code:
-            raise AirlineEltError(f"{where}: the carrier code is empty")
+            problems.add(line_number, "the carrier code is empty")
+            continue
         if len(code) > MAX_CARRIER_CODE:
-            raise AirlineEltError(
-                f"{where}: carrier code {code!r} is longer than {MAX_CARRIER_CODE} characters",
+            problems.add(
+                line_number, f"carrier code {code!r} is longer than {MAX_CARRIER_CODE} "
+                "characters",
                 "the code is the airline code of the flight files (Reporting_Airline), e.g. DL",
             )
+            continue
         if len(name.encode("utf-8")) > MAX_CARRIER_NAME_BYTES:
-            raise AirlineEltError(
-                f"{where}: the name of {code} is longer than {MAX_CARRIER_NAME_BYTES} bytes"
-            )
+            problems.add(line_number,
+                         f"the name of {code} is longer than {MAX_CARRIER_NAME_BYTES} bytes")
         if code in seen:
-            raise AirlineEltError(f"{where}: carrier {code} repeats line {seen[code]}")
+            problems.add(line_number, f"carrier {code} repeats line {seen[code]}")
+            continue
         seen[code] = line_number
         rows.append([code, name])
+    problems.raise_if_any()
     if not rows:
         raise AirlineEltError(f"{csv_path} holds no carriers")
     return rows
 
 
-def _bts_pairs(csv_path: Path, reader: Iterator[list[str]]) -> Iterator[Record]:
+def _bts_pairs(reader: Iterator[list[str]]) -> Iterator[Record]:
     """(line, [code, description]) of a BTS lookup table."""
     for line_number, record in enumerate(reader, start=2):
         if not any(field.strip() for field in record):
             continue
         if len(record) < len(bts_lookup.BTS_HEADER):
-            raise AirlineEltError(
-                f"{csv_path}, line {line_number}: {len(record)} field(s), the BTS lookup has "
-                f"2 (Code, Description)"
-            )
+            yield line_number, (f"{len(record)} field(s), the BTS lookup has 2 "
+                                "(Code, Description)")
+            continue
         yield line_number, [record[0].strip(), record[1].strip()]
 
 
@@ -259,25 +373,19 @@ def _seed_records(
     for line_number, record in enumerate(reader, start=2):
         if not any(field.strip() for field in record):
             continue
-        if len(record) < len(header):
-            raise AirlineEltError(
-                f"{csv_path}, line {line_number}: {len(record)} fields, the header has "
-                f"{len(header)}"
-            )
+        if len(record) != len(header):
+            yield line_number, f"{len(record)} fields, the header has {len(header)}"
+            continue
         yield line_number, [record[position].strip() for position in positions]
 
 
-def _bts_records(csv_path: Path, reader: Iterator[list[str]]) -> Iterator[Record]:
-    for line_number, record in enumerate(reader, start=2):
-        if not any(field.strip() for field in record):
+def _bts_records(reader: Iterator[list[str]]) -> Iterator[Record]:
+    for line_number, record in _bts_pairs(reader):
+        if isinstance(record, str):
+            yield line_number, record
             continue
-        if len(record) < len(bts_lookup.BTS_HEADER):
-            raise AirlineEltError(
-                f"{csv_path}, line {line_number}: {len(record)} field(s), the BTS lookup has "
-                f"2 (Code, Description)"
-            )
         airport = bts_lookup.parse_description(record[1])
-        yield line_number, [record[0].strip(), airport.city, airport.state, airport.name]
+        yield line_number, [record[0], airport.city, airport.state, airport.name]
 
 
 def _refresh_bundled_files(folder: Path, own: set[str]) -> None:

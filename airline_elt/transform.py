@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -14,6 +15,7 @@ from typing import TextIO
 
 import psycopg
 
+from airline_elt.build_record import failing_nodes
 from airline_elt.dbt import run_dbt
 from airline_elt.seeds import home_seed_dir
 from airline_elt.state import project_dir
@@ -41,6 +43,7 @@ class DbtOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     skipped: bool = False  # nothing new: dbt was not started
+    failed_nodes: tuple[str, ...] = ()  # from run_results.json: models, seeds, tests
 
     @property
     def succeeded(self) -> bool:
@@ -78,17 +81,21 @@ def dbt_build(
     extra_args: Sequence[str] = (),
     stream: TextIO | None = None,
     command: str = "build",
+    seeds: Path | None = None,
 ) -> DbtOutcome:
     """Run `dbt <command> <extra_args>`; its output goes to `log_file` (and the console if
-    `stream`). A successful plain build records what it was built from (BuildInputs)."""
+    `stream`). A successful plain build records what it was built from (BuildInputs).
+    `seeds`: a staged seeds folder to build from (its caller records the inputs once the
+    folder is swapped in)."""
     args = [command, *extra_args]
-    plain_build = command == "build" and not extra_args
+    plain_build = command == "build" and not extra_args and seeds is None
     inputs = build_inputs(connection, home) if plain_build else None
     if not plain_build:
         forget_build_inputs(home)  # other vars or a selection: the next plain build must run
     if command == "build" and "--threads" not in extra_args:
         args += ["--threads", str(dbt_threads())]
-    result = run_dbt(args, connection, home=home, capture=True)
+    started_at = dt.datetime.now(dt.UTC)
+    result = run_dbt(args, connection, home=home, capture=True, seeds=seeds)
     output = (result.stdout or "") + (result.stderr or "")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(output, encoding="utf-8")
@@ -96,6 +103,8 @@ def dbt_build(
         stream.write(output)
         stream.flush()
     outcome = parse_dbt_output(args, result, log_file)
+    if not outcome.succeeded:
+        outcome.failed_nodes = failing_nodes(home / "dbt" / "target", started_at)
     if outcome.succeeded and inputs is not None:
         remember_build_inputs(inputs, home)
     return outcome

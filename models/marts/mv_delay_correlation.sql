@@ -1,7 +1,9 @@
 {#-
   Pearson correlation of departure and arrival delay, per carrier and over all
   carriers (carrier = 'ALL'), from the exact sums of int_flight_delays_daily
-  (see delay_correlation_measures in macros/delay_measures.sql).
+  (see delay_correlation_measures in macros/delay_measures.sql). Like a
+  carrier, the ALL row is there only when some flight has both delays: on an
+  empty warehouse the mart is empty (no row of nulls).
 -#}
 with
 
@@ -74,6 +76,7 @@ all_carriers as (
         dep_arr_delay_correlation
 
     from overall
+    where flights_operated > 0
 
 ),
 

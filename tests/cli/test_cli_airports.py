@@ -93,3 +93,21 @@ def test_my_airports_stay_in_force_for_this_warehouse(cli: Cli, my_airports: Pat
     assert fact_flights(cli)["ZZ100"] == "Testville"
     env = cli("warehouse", "env").stdout
     assert "export AIRLINE_ELT_SEED_DIR=" in env
+
+
+def test_a_list_losing_landed_airports_is_refused_and_the_list_in_force_stays(
+    cli: Cli, tmp_path: Path
+) -> None:
+    in_force = cli.home / "seeds" / "airports_dim.csv"
+    before = digest(in_force)
+    one_row = tmp_path / "one.csv"
+    one_row.write_text("airport_id,city,state,name,country\n10397,Atlanta,GA,Hartsfield,US\n")
+    result = cli("transform", "--airports", str(one_row))
+    assert result.returncode == 1
+    assert ("the new airports list would leave 3 of the 3 landed flights (100.0%, more than "
+            "the 1.0% allowed) without their airport; the ids it lacks: 12892 (3 flights), "
+            "99999 (1 flight). Nothing installed") in result.stderr
+    assert "--force" in result.stderr
+    assert digest(in_force) == before
+    assert not (cli.home / "seeds.next").exists()
+    assert fact_flights(cli) == {"ZZ100": "Testville", "ZZ101": "Atlanta"}

@@ -64,6 +64,7 @@ def test_failed_transform_notifies_the_step_and_exits_non_zero(
     rerun = cli("transform")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "waiting" not in rerun.stdout
+    assert "last build: succeeded" in cli("status").stdout
 
 
 def test_failed_run_with_json_prints_the_failure_payload(cli: Cli, landing: Path) -> None:
@@ -72,3 +73,23 @@ def test_failed_run_with_json_prints_the_failure_payload(cli: Cli, landing: Path
     payload = json.loads(result.stdout)
     assert payload == outbox(cli)[-1]
     assert payload["step"] == "Transform"
+
+
+def test_a_failed_build_shows_in_status_and_the_report(cli: Cli, tmp_path: Path) -> None:
+    failed = cli("transform", "--", "--vars", "{delay_threshold_minutes: not_a_number}")
+    assert failed.returncode == 1
+    record = json.loads((cli.home / "dbt" / "last_build_outcome.json").read_text())
+    assert record["succeeded"] is False and record["failing_nodes"]
+    assert "int_flight_delays_daily" in record["failing_nodes"]
+
+    status = cli("status")
+    (line,) = [text for text in status.stdout.splitlines() if text.startswith("last build:")]
+    assert line.startswith(f"last build: failed {record['finished_at'][:10]} ")
+    assert "failing: " + ", ".join(record["failing_nodes"]) in line
+    assert json.loads(cli("status", "--json").stdout)["last_build"]["status"] == "failed"
+
+    report = tmp_path / "report.html"
+    assert cli("report", "--output", str(report)).returncode == 0
+    page = report.read_text()
+    assert 'id="failed-build"' in page and "The last build failed" in page
+    assert "int_flight_delays_daily" in page.split('id="failed-build"')[1].split("</p>")[0]

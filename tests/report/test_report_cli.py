@@ -18,7 +18,9 @@ def test_report_writes_to_output_and_says_where(sample_cli: Cli, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert f"delay report written: {target}" in result.stdout
     assert target.as_uri() in result.stdout
-    assert "<h1>Airline delays report</h1>" in target.read_text(encoding="utf-8")
+    page = target.read_text(encoding="utf-8")
+    assert "<h1>Airline delays report</h1>" in page
+    assert 'id="failed-build"' not in page  # the last build succeeded: no banner
 
 
 def test_report_without_a_warehouse_says_how_to_make_one(tmp_path: Path) -> None:

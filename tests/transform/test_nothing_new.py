@@ -77,7 +77,7 @@ def test_a_failed_build_is_not_remembered(project, tmp_path, monkeypatch):
     project.land("daily_flights/date=2023-11-03/flights.csv",
                  [("AA3", "AA", 10397, 11292, 99, 85, date(2023, 11, 3))])
 
-    def failing_dbt(args, connection, home=None, capture=False):
+    def failing_dbt(args, connection, home=None, capture=False, seeds=None):
         return subprocess.CompletedProcess(args, 2, stdout="Encountered an error\nboom\n",
                                            stderr="")
 
