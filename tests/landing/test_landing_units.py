@@ -9,6 +9,7 @@ import pytest
 
 from airline_landing.columns import MissingColumnsError, resolve_columns, split_header
 from airline_landing.dates import flight_date_from_key
+from airline_landing.file_limits import FileLimits
 from airline_landing.glue_args import (
     REQUIRED_ARGS,
     JobArgumentError,
@@ -110,6 +111,39 @@ def test_inspect_file_problems(data, problem):
     facts = inspect_file(_chunks(data))
     assert facts.problem is not None and problem in facts.problem
     assert facts.header_line is None
+
+
+LIMITS = FileLimits(max_file_bytes=40, max_line_bytes=8, max_header_chars=5)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 8, 64])
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"Carr\n12345678\n1\n", None),  # a line of exactly 8 bytes: at the limit
+        (b"Carr\r\n1\r\n12345678\r\n", None),
+        (b"Carr\n1\n123456789\n2\n", "a line longer than 8 bytes (it starts at byte offset 7)"),
+        (b"Carr\n1\n123456789", "a line longer than 8 bytes (it starts at byte offset 7)"),
+        (b"Carrier\n1\n", "the header line is longer than 5 characters"),
+        (b"Carr\n" + b"1234\n" * 7, None),  # exactly 40 bytes: at the limit
+        (b"Carr\n" + b"1234\n" * 8, "over the file size limit: more than 40 bytes"),
+    ],
+)
+def test_inspect_file_limits_whatever_the_chunking(data, problem, chunk):
+    """Each limit on both sides of its boundary, the long line cut across chunks or not."""
+    facts = inspect_file(_chunks(data, chunk), limits=LIMITS)
+    if problem is None:
+        assert facts.problem is None
+    else:
+        assert facts.problem is not None and problem in facts.problem
+        assert facts.problem.startswith("over the ")
+
+
+def test_header_columns_limit():
+    assert FileLimits().header_columns_problem(1000) is None
+    assert FileLimits().header_columns_problem(1001) == (
+        "over the header width limit: 1,001 columns, the limit is 1,000"
+    )
 
 
 def test_hadoop_path_escapes_glob_characters():
