@@ -17,6 +17,7 @@ from airline_landing.glue_args import (
     parse_job_args,
     redshift_connect_params,
 )
+from airline_landing.plausibility import Plausibility
 from airline_landing.source import hadoop_path, inspect_file, split_s3_uri
 from airline_landing.targets import key_lock_id, redshift_copy_sql
 
@@ -195,6 +196,19 @@ def test_parse_job_args_rejects_bad_values(override, message):
     with pytest.raises(JobArgumentError) as error:
         parse_job_args(_resolved(**override))
     assert message in str(error.value)
+
+
+def test_parse_job_args_sets_the_plausibility_rules():
+    """The Glue job takes the same plausibility settings as the CLI (as job arguments)."""
+    assert parse_job_args(_resolved()).plausible == Plausibility()
+    args = parse_job_args(
+        _resolved(first_flight_date="2000-01-01", future_days="3", min_delay="-60",
+                  max_delay="600")
+    )
+    assert args.plausible == Plausibility(date(2000, 1, 1), 3, -60, 600)
+    assert "max_delay" in job_arg_names(["script.py", "--max_delay", "600"])
+    with pytest.raises(JobArgumentError, match="is not a whole number"):
+        parse_job_args(_resolved(max_delay="lots"))
 
 
 def test_redshift_connect_params_from_secret():
