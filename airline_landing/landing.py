@@ -150,7 +150,7 @@ def land_files(
             on_file(result)
 
     batch = _Batch(bounds or BatchBounds())
-    queued: set[str] = set()  # contents in the batch, not landed yet
+    queued: dict[str, NewVersion] = {}  # contents in the batch, not landed yet
 
     def flush() -> None:
         session = spark if isinstance(spark, SparkSession) else spark()
@@ -164,7 +164,11 @@ def land_files(
     for position, source in enumerate(sources):
         decided = _decide(source, target, run_id, limits, position, batch.keys())
         if isinstance(decided, _AfterBatch) or (
-            isinstance(decided, NewVersion) and decided.facts.sha256 in queued
+            isinstance(decided, NewVersion)
+            and decided.facts.sha256 in queued
+            and same_flights(
+                decided.source.key, queued[decided.facts.sha256].source.key, decided.columns
+            )
         ):
             # The same bytes under another key of this batch, or a duplicate of a key this
             # batch replaces: land the batch first, then decide again.
@@ -179,7 +183,7 @@ def land_files(
         ):
             flush()
         batch.files.append(decided)
-        queued.add(decided.facts.sha256)
+        queued.setdefault(decided.facts.sha256, decided)
         if batch.full():
             flush()
     if batch.files:
@@ -247,12 +251,14 @@ def _decide(
                 return result
             target.rollback()
         elsewhere = target.landed_elsewhere(source.key, sha256)
+        if elsewhere is not None and not same_flights(source.key, elsewhere.file_key, columns):
+            elsewhere = None
         if elsewhere is not None and elsewhere.file_key in batch_keys:
             return AFTER_BATCH
         if elsewhere is not None:
             target.lock_key(source.key)
             other = target.landed_elsewhere(source.key, sha256)
-            if other is not None:
+            if other is not None and same_flights(source.key, other.file_key, columns):
                 result = _record_duplicate_of_other_key(source.key, facts, other, target, run_id)
                 target.commit()
                 return result
@@ -263,6 +269,16 @@ def _decide(
         return _record_failed(
             source, target, run_id, sha256, size, error, copy_aside=refusal is None
         )
+
+
+def same_flights(key: str, other_key: str, columns: ColumnMap) -> bool:
+    """Whether the same bytes under two keys carry the same flights: when the rows hold their
+    FlightDate, or both keys name the same date (or none). Rows without a FlightDate take the
+    key's date, so identical bytes under `date=2023-11-15/` and `date=2023-11-16/` are two
+    days of flights, not one delivery twice."""
+    return columns.position("flight_date") is not None or (
+        flight_date_from_key(key) == flight_date_from_key(other_key)
+    )
 
 
 def _file_row(

@@ -187,3 +187,22 @@ def test_the_same_content_lands_once_whatever_its_name(spark, raw, landing, conn
     assert statuses == {copy: "duplicate", a: "landed", b: "landed"}
     assert landed_by_key(raw) == {a: 4, b: 3}
     assert {d.isoformat() for d in third.landed_dates} >= {DAY, "2023-11-17"}
+
+
+def test_the_same_bytes_without_flight_dates_under_two_dates_are_two_days(
+    spark, raw, landing, connection
+):
+    """Rows without a FlightDate take their key's date: identical bytes under two date keys
+    are two days of flights, both land (exactly once per content is per flights carried)."""
+    content = (
+        b"Carrier,FlightID,OriginAirportID,DestAirportID,DepDelay,ArrDelay\n"
+        b"AA,AA1,10397,12478,5,6\n"
+    )
+    days = [f"daily_flights/date=2023-11-1{day}/flights.csv" for day in (5, 6)]
+    for key in days:
+        write(landing, key, content)
+    report = land_folder(spark, landing, connection.url(), "r")
+    assert [(f.key, f.status, f.rows_landed) for f in report.files] == [
+        (key, "landed", 1) for key in days
+    ]
+    assert landed_by_key(raw) == dict.fromkeys(days, 1)
