@@ -235,10 +235,6 @@ def inspect_file(
         digest.update(chunk)
         counter.update(chunk)
         if problem is None:
-            longest.update(chunk, size)
-            if longest.over_at is not None:
-                problem = limits.line_problem(longest.over_at)
-        if problem is None:
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 problem = (
@@ -256,6 +252,10 @@ def inspect_file(
                     header_done = bool(_LINE_END.search(text))
                     if not header_done and head_chars > limits.max_header_chars:
                         problem = limits.header_chars_problem()
+        if problem is None:  # text so far: are its lines within the limit?
+            longest.update(chunk, size)
+            if longest.over_at is not None:
+                problem = limits.line_problem(longest.over_at)
         size += len(chunk)
     if problem is None:
         try:
