@@ -48,6 +48,7 @@ from airline_landing.redrive import UnknownKeyError, redrive
 
 if TYPE_CHECKING:
     from airline_landing.bounds import BatchBounds
+    from airline_landing.plausibility import Plausibility
     from airline_landing.thresholds import RejectLimits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -288,6 +289,18 @@ def _bounds() -> BatchBounds:
         raise AirlineEltError(str(error), "unset it, or give a whole number from 1") from error
 
 
+def _plausible() -> Plausibility:
+    """The plausibility window and delay bounds (airline_landing.plausibility):
+    $AIRLINE_ELT_FIRST_FLIGHT_DATE, $AIRLINE_ELT_FUTURE_DAYS, $AIRLINE_ELT_MIN_DELAY and
+    $AIRLINE_ELT_MAX_DELAY, else the defaults."""
+    from airline_landing.plausibility import PlausibilityError, plausibility_from
+
+    try:
+        return plausibility_from()
+    except PlausibilityError as error:
+        raise AirlineEltError(str(error), "unset it, or fix its value") from error
+
+
 def _prefix(args: argparse.Namespace) -> str:
     """The landing prefix, normalised ('daily_flights' -> 'daily_flights/')."""
     from airline_landing.scan import PrefixError, normalise_prefix
@@ -390,7 +403,8 @@ def _validate_carriers(path: Path | None) -> Path | None:
 def cmd_land(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.directory)
     prefix = _prefix(ctx.args)
-    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds())
+    run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds(),
+              plausible=_plausible())
     with run.start_spark(landing_dir, prefix) as spark, run.locked():
         summary = run.land(landing_dir, prefix, spark)
     for item in summary.files:
@@ -421,7 +435,8 @@ def cmd_run(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.directory)
     airports = _validate_airports(ctx.args.airports)
     carriers = _validate_carriers(ctx.args.carriers)
-    outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds()).run(
+    outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds(),
+                  plausible=_plausible()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
         prefix=_prefix(ctx.args), carriers=carriers, force=ctx.args.force,
     )
@@ -454,6 +469,7 @@ def cmd_watch(ctx: Context) -> int:
     limits = _limits(args)
     prefix = _prefix(args)
     bounds = _bounds()
+    plausible = _plausible()
     warehouse = ctx.warehouse()
     warehouse.start()
     watcher = Watcher(landing_dir, warehouse, settle_seconds=args.settle,
@@ -475,7 +491,8 @@ def cmd_watch(ctx: Context) -> int:
         staging = ctx.home / "watch" / run_id
         watcher.stage(batch, staging)
         try:
-            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits, bounds=bounds).run(
+            outcome = Run(ctx.home, ctx.ui, run_id, limits=limits, bounds=bounds,
+                          plausible=plausible).run(
                 staging, trigger="watch", prefix=prefix
             )
             render_run_summary(ctx.console, outcome)

@@ -38,6 +38,7 @@ from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
 from airline_elt.wording import plural, step_label
 from airline_landing.bounds import BatchBounds
+from airline_landing.plausibility import Plausibility
 from airline_landing.results import LandingReport
 from airline_landing.scan import DEFAULT_PREFIX, scan_folder
 from airline_landing.thresholds import RejectLimits
@@ -129,10 +130,12 @@ class Run:
         *,
         limits: RejectLimits,
         bounds: BatchBounds | None = None,
+        plausible: Plausibility | None = None,
     ) -> None:
         self.home = home
         self.limits = limits  # resolved at the edge (flags, environment): airline_elt.cli
         self.bounds = bounds  # None: the defaults (airline_landing.bounds)
+        self.plausible = plausible  # None: the defaults (airline_landing.plausibility)
         self.ui = ui
         self.run_id = run_id or new_run_id()
         self.log_dir = home / "logs" / self.run_id
@@ -242,7 +245,7 @@ class Run:
                     report = land_folder(
                         starter.session, landing_dir, self.connection.url(), self.run_id,
                         on_file=on_file, limits=self.limits, stage_root=stage_root,
-                        prefix=scan.prefix, bounds=self.bounds,
+                        prefix=scan.prefix, bounds=self.bounds, plausible=self.plausible,
                     )
             except Exception as error:
                 raise StepFailed(

@@ -7,11 +7,21 @@ go into one run together (files copied in at the same time make one run, as a
 burst of S3 events does). A run lands only the pending files: they are staged,
 under their own keys, in a folder of the run's own, and a file the landing job
 could not read is moved to DIR/failed/<key> as a run on DIR would leave it.
+
+Pending is decided by content (sha256), but a file is not rehashed on every poll: its hash
+is reused only while its whole stat signature is unchanged — size, mtime, inode AND ctime.
+Size and mtime alone are not enough: `cp -p`, `rsync -t`, `touch -r` or a skewed clock
+rewrite a file keeping both. ctime (the inode's change time) cannot be set from user
+space: every write, rename-over or metadata change moves it to the kernel's clock, so a
+rewrite that keeps size and mtime still changes ctime (and a rename-over changes the inode).
+A file that only had its metadata touched (chmod) is rehashed once, cheaply; an untouched
+file is never rehashed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -29,6 +39,37 @@ class FileState:
     size: int
     mtime_ns: int
     sha256: str
+    inode: int = 0
+    ctime_ns: int = 0
+
+    def same_stat(self, stat: os.stat_result) -> bool:
+        """Whether `stat` is the stat this hash was taken under (see the module's note)."""
+        return (self.size, self.mtime_ns, self.inode, self.ctime_ns) == (
+            stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns
+        )
+
+
+@dataclass
+class ContentCache:
+    """The content hash of each watched file, rehashed only when its stat changed."""
+
+    _states: dict[str, FileState] = field(default_factory=dict)
+
+    def state(self, root: Path, key: str) -> FileState | None:
+        """The file's state now (None: it is gone)."""
+        path = root / key
+        try:
+            stat = path.stat()
+            cached = self._states.get(key)
+            if cached and cached.same_stat(stat):
+                return cached
+            digest = _sha256(path)
+        except FileNotFoundError:
+            self._states.pop(key, None)
+            return None
+        state = FileState(stat.st_size, stat.st_mtime_ns, digest, stat.st_ino, stat.st_ctime_ns)
+        self._states[key] = state
+        return state
 
 
 @dataclass
@@ -40,7 +81,7 @@ class Watcher:
     settle_seconds: float = 3.0
     interval_seconds: float = 1.0
     prefix: str = DEFAULT_PREFIX  # only *.csv keys under it are watched (see scan.py)
-    _hashes: dict[str, FileState] = field(default_factory=dict)
+    _hashes: ContentCache = field(default_factory=ContentCache)
     _handled: dict[str, str] = field(default_factory=dict)  # key -> sha this watcher ran
 
     def pending(self) -> dict[str, FileState]:
@@ -63,8 +104,8 @@ class Watcher:
             found = self.pending()
             if not found and deadline is not None and now >= deadline:
                 return None
-            signature = {key: (s.size, s.mtime_ns) for key, s in found.items()}
-            if signature != {key: (s.size, s.mtime_ns) for key, s in batch.items()}:
+            signature = {key: s.sha256 for key, s in found.items()}
+            if signature != {key: s.sha256 for key, s in batch.items()}:
                 batch, still_since = found, now
             elif batch and now - still_since >= self.settle_seconds:
                 return batch
@@ -93,20 +134,9 @@ class Watcher:
     def _scan(self) -> dict[str, FileState]:
         states: dict[str, FileState] = {}
         for key in scan_folder(self.landing_dir, self.prefix).keys:
-            path = self.landing_dir / key
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            cached = self._hashes.get(key)
-            if cached and (cached.size, cached.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                states[key] = cached
-                continue
-            try:
-                digest = _sha256(path)
-            except FileNotFoundError:
-                continue
-            states[key] = self._hashes[key] = FileState(stat.st_size, stat.st_mtime_ns, digest)
+            state = self._hashes.state(self.landing_dir, key)
+            if state is not None:
+                states[key] = state
         return states
 
 

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from airline_landing.plausibility import (
+    ENV_FIRST_FLIGHT_DATE,
+    ENV_FUTURE_DAYS,
+    ENV_MAX_DELAY,
+    ENV_MIN_DELAY,
+    Plausibility,
+    PlausibilityError,
+    plausibility_from,
+)
 from airline_landing.thresholds import (
     DEFAULT_MAX_RATIO,
     DEFAULT_MAX_ROWS,
@@ -34,7 +43,18 @@ OPTIONAL_ARGS = (
     "redshift_host",
     "redshift_port",
     "redshift_database",
+    "first_flight_date",
+    "future_days",
+    "min_delay",
+    "max_delay",
 )
+# The plausibility job arguments and the settings they stand for (airline_landing.plausibility).
+_PLAUSIBILITY_ARGS = {
+    "first_flight_date": ENV_FIRST_FLIGHT_DATE,
+    "future_days": ENV_FUTURE_DAYS,
+    "min_delay": ENV_MIN_DELAY,
+    "max_delay": ENV_MAX_DELAY,
+}
 
 _S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([^\s]*/)?$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:[0-9]{12}:secret:.+$")
@@ -62,6 +82,8 @@ class LandingJobArgs:
     redshift_host: str | None = None
     redshift_port: int | None = None
     redshift_database: str | None = None
+    # The window of flight dates and the delay bounds a row must fall in.
+    plausible: Plausibility = field(default_factory=Plausibility)
 
     @property
     def limits(self) -> RejectLimits:
@@ -101,6 +123,18 @@ def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
         )
     except LimitError as error:
         raise JobArgumentError(f"--max_reject_ratio / --max_reject_rows: {error}") from error
+    try:
+        plausible = plausibility_from(
+            {
+                setting: resolved[name]
+                for name, setting in _PLAUSIBILITY_ARGS.items()
+                if resolved.get(name)
+            }
+        )
+    except PlausibilityError as error:
+        raise JobArgumentError(
+            f"--first_flight_date / --future_days / --min_delay / --max_delay: {error}"
+        ) from error
     port = (resolved.get("redshift_port") or "").strip()
     if port and not (port.isdigit() and 0 < int(port) < 65536):
         raise JobArgumentError(f"--redshift_port is not a port number: {port!r}")
@@ -117,6 +151,7 @@ def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
         redshift_host=(resolved.get("redshift_host") or "").strip() or None,
         redshift_port=int(port) if port else None,
         redshift_database=(resolved.get("redshift_database") or "").strip() or None,
+        plausible=plausible,
     )
 
 

@@ -33,7 +33,9 @@ from airline_landing.batch import BatchFile, read_batch, read_conf, split_bytes_
 from airline_landing.bounds import BatchBounds
 from airline_landing.columns import ColumnMap, MissingColumnsError, resolve_columns, split_header
 from airline_landing.dates import flight_date_from_key
+from airline_landing.file_limits import OUT_OF_MEMORY, FileLimits, is_out_of_memory
 from airline_landing.keys import RefusedSource, key_problem
+from airline_landing.plausibility import Plausibility
 from airline_landing.results import FileResult, FileStatus, LandingReport
 from airline_landing.retries import (
     NO_CONTENT_SHA256,
@@ -43,7 +45,7 @@ from airline_landing.retries import (
     final_failure,
 )
 from airline_landing.source import FileFacts, FileSource, ObjectChangedError, inspect_file
-from airline_landing.targets import FileRow, LandingTarget, LoadCounts
+from airline_landing.targets import FileRow, LandedElsewhere, LandingTarget, LoadCounts
 from airline_landing.thresholds import (
     OVER_THRESHOLD,
     OverThresholdError,
@@ -66,6 +68,18 @@ class CountMismatchError(AssertionError):
 
 class UnreadableError(ValueError):
     """The file cannot be landed at all."""
+
+
+class OutOfMemoryError(RuntimeError):
+    """Spark's JVM ran out of memory on this file alone: final (the same bytes would again)."""
+
+    def __init__(self, error: BaseException) -> None:
+        first = next((line for line in str(error).splitlines() if OUT_OF_MEMORY in line), "")
+        super().__init__(
+            f"out of memory: Spark's JVM ran out of memory reading this file alone "
+            f"({first.strip()[:300] or OUT_OF_MEMORY}); not tried again (see the file "
+            "limits in airline_landing/file_limits.py, or give Spark more memory and redrive it)"
+        )
 
 
 def utc_now() -> str:
@@ -98,6 +112,16 @@ class _Batch:
     def full(self) -> bool:
         return self.bounds.full(len(self.files), self.rows)
 
+    def keys(self) -> set[str]:
+        return {f.source.key for f in self.files}
+
+
+class _AfterBatch:
+    """A file to decide again once the batch being gathered has landed."""
+
+
+AFTER_BATCH = _AfterBatch()
+
 
 def land_files(
     spark: SparkSession | Callable[[], SparkSession],
@@ -107,14 +131,17 @@ def land_files(
     *,
     limits: RejectLimits,
     bounds: BatchBounds | None = None,
+    plausible: Plausibility | None = None,
     on_file: Callable[[FileResult], None] | None = None,
 ) -> LandingReport:
     """Land the files in batches; a failed file never stops the run. The report lists
     the files in the order of `sources`; `on_file` hears of each as it is decided.
     `spark` may be a callable giving the session: it is called when the first batch is
     ready (so a JVM can start while the files are hashed) and not at all when nothing
-    new is to be landed."""
+    new is to be landed. `plausible` (default: the documented defaults) is the window of
+    flight dates and the delay bounds a row must fall in (airline_landing.plausibility)."""
     results: dict[int, FileResult] = {}
+    rules = plausible or Plausibility()
 
     def report(position: int, result: FileResult) -> None:
         results[position] = result
@@ -123,17 +150,31 @@ def land_files(
             on_file(result)
 
     batch = _Batch(bounds or BatchBounds())
+    queued: dict[str, NewVersion] = {}  # contents in the batch, not landed yet
 
     def flush() -> None:
         session = spark if isinstance(spark, SparkSession) else spark()
         for position, result in _land_batch_or_each(
-            session, batch.files, target, run_id, limits
+            session, batch.files, target, run_id, limits, rules
         ).items():
             report(position, result)
         batch.files.clear()
+        queued.clear()
 
     for position, source in enumerate(sources):
-        decided = _decide(source, target, run_id, limits, position)
+        decided = _decide(source, target, run_id, limits, position, batch.keys())
+        if isinstance(decided, _AfterBatch) or (
+            isinstance(decided, NewVersion)
+            and decided.facts.sha256 in queued
+            and same_flights(
+                decided.source.key, queued[decided.facts.sha256].source.key, decided.columns
+            )
+        ):
+            # The same bytes under another key of this batch, or a duplicate of a key this
+            # batch replaces: land the batch first, then decide again.
+            flush()
+            decided = _decide(source, target, run_id, limits, position, set())
+        assert not isinstance(decided, _AfterBatch)  # no batch is gathered now
         if isinstance(decided, FileResult):
             report(position, decided)
             continue
@@ -142,6 +183,7 @@ def land_files(
         ):
             flush()
         batch.files.append(decided)
+        queued.setdefault(decided.facts.sha256, decided)
         if batch.full():
             flush()
     if batch.files:
@@ -166,9 +208,11 @@ def _decide(
     run_id: str,
     limits: RejectLimits,
     position: int,
-) -> FileResult | NewVersion:
+    batch_keys: set[str],
+) -> FileResult | NewVersion | _AfterBatch:
     """What to do with one file, decided before any Spark work: a result recorded now
-    (refused, unreadable, duplicate), or a new version for the batch."""
+    (refused, unreadable, duplicate), a new version for the batch, or AFTER_BATCH when its
+    content is landed under a key of the batch being gathered (which may replace it)."""
     refusal = source.reason if isinstance(source, RefusedSource) else key_problem(source.key)
     facts: FileFacts | None = None
     if refusal is not None:  # never read, never copied
@@ -188,7 +232,11 @@ def _decide(
         if problem is not None or facts is None:
             raise UnreadableError(problem)
         try:
-            columns = resolve_columns(split_header(facts.header_line or ""))
+            header = split_header(facts.header_line or "")
+            too_wide = FileLimits().header_columns_problem(len(header))
+            if too_wide is not None:
+                raise UnreadableError(too_wide)
+            columns = resolve_columns(header)
         except MissingColumnsError as error:
             raise UnreadableError(str(error)) from error
         # A look without the key's lock (the batch looks again under it): one round trip
@@ -202,12 +250,35 @@ def _decide(
                 target.commit()
                 return result
             target.rollback()
+        elsewhere = target.landed_elsewhere(source.key, sha256)
+        if elsewhere is not None and not same_flights(source.key, elsewhere.file_key, columns):
+            elsewhere = None
+        if elsewhere is not None and elsewhere.file_key in batch_keys:
+            return AFTER_BATCH
+        if elsewhere is not None:
+            target.lock_key(source.key)
+            other = target.landed_elsewhere(source.key, sha256)
+            if other is not None and same_flights(source.key, other.file_key, columns):
+                result = _record_duplicate_of_other_key(source.key, facts, other, target, run_id)
+                target.commit()
+                return result
+            target.rollback()
         return NewVersion(position, source, facts, columns)
     except Exception as error:
         target.rollback()
         return _record_failed(
             source, target, run_id, sha256, size, error, copy_aside=refusal is None
         )
+
+
+def same_flights(key: str, other_key: str, columns: ColumnMap) -> bool:
+    """Whether the same bytes under two keys carry the same flights: when the rows hold their
+    FlightDate, or both keys name the same date (or none). Rows without a FlightDate take the
+    key's date, so identical bytes under `date=2023-11-15/` and `date=2023-11-16/` are two
+    days of flights, not one delivery twice."""
+    return columns.position("flight_date") is not None or (
+        flight_date_from_key(key) == flight_date_from_key(other_key)
+    )
 
 
 def _file_row(
@@ -246,16 +317,49 @@ def _record_duplicate(
     return FileResult(key=key, status=FileStatus.DUPLICATE, file_version_id=version)
 
 
+def _record_duplicate_of_other_key(
+    key: str, facts: FileFacts, other: LandedElsewhere, target: LandingTarget, run_id: str
+) -> FileResult:
+    """Exactly once per content, whatever the name: these bytes are landed under another key
+    (a browser's `flights (1).csv`, a symlink to a landed file), so nothing lands under this
+    one. A version this key held before is superseded (its rows go, its dates are rebuilt),
+    as any replacement is: the key's content is now the other key's."""
+    current = target.current_version(key)
+    replaces = current.file_version_id if current is not None else None
+    old_dates = target.flight_dates([replaces]) if replaces is not None else {}
+    if replaces is not None:
+        target.supersede(replaces)
+    message = (
+        f"same content as {other.file_key} (version {other.file_version_id}), landed there "
+        "already: nothing landed under this key"
+    )
+    version = target.insert_file_row(
+        _file_row(
+            key, facts.sha256, facts.size, FileStatus.DUPLICATE, run_id,
+            error_text=message, replaces=replaces,
+        )
+    )
+    log.info("%s: %s", key, message)
+    return FileResult(
+        key=key,
+        status=FileStatus.DUPLICATE,
+        file_version_id=version,
+        error=message,
+        flight_dates=sorted(old_dates.get(replaces or -1, [])),
+    )
+
+
 def _land_batch_or_each(
     spark: SparkSession,
     files: Sequence[NewVersion],
     target: LandingTarget,
     run_id: str,
     limits: RejectLimits,
+    plausible: Plausibility,
 ) -> dict[int, FileResult]:
     """The batch in one transaction; if it fails as a whole, each file on its own."""
     try:
-        results = _land_batch(spark, files, target, run_id, limits)
+        results = _land_batch(spark, files, target, run_id, limits, plausible)
         target.commit()
         return results
     except Exception as error:
@@ -269,10 +373,12 @@ def _land_batch_or_each(
                 position: result
                 for single in files
                 for position, result in _land_batch_or_each(
-                    spark, [single], target, run_id, limits
+                    spark, [single], target, run_id, limits, plausible
                 ).items()
             }
         (single,) = files
+        if is_out_of_memory(error):
+            error = OutOfMemoryError(error)
         changed = _changed(single.source)
         return {
             single.position: _record_failed(
@@ -311,6 +417,7 @@ def _land_batch(
     target: LandingTarget,
     run_id: str,
     limits: RejectLimits,
+    plausible: Plausibility,
 ) -> dict[int, FileResult]:
     results: dict[int, FileResult] = {}
     landed_at = utc_now()
@@ -341,7 +448,7 @@ def _land_batch(
         return results
 
     for group in _by_layout(landing):
-        _load_group(spark, group, target, landed_at)
+        _load_group(spark, group, target, landed_at, plausible)
     changed = [m for m in (item.file.source.changed_since_read() for item in landing) if m]
     if changed:  # rows of bytes that were not hashed: the batch is rolled back
         raise ObjectChangedError("; ".join(changed))
@@ -437,7 +544,11 @@ def _by_layout(landing: Sequence[_Landing]) -> list[list[_Landing]]:
 
 
 def _load_group(
-    spark: SparkSession, group: Sequence[_Landing], target: LandingTarget, landed_at: str
+    spark: SparkSession,
+    group: Sequence[_Landing],
+    target: LandingTarget,
+    landed_at: str,
+    plausible: Plausibility,
 ) -> None:
     """One Spark job over files of one header layout, COPYed into the open transaction."""
     files = [
@@ -461,6 +572,7 @@ def _load_group(
             "file_version_id",
             "source_key",
             "key_date",
+            plausible=plausible,
         )
         target.load(
             transform.copy_lines(
@@ -495,7 +607,7 @@ def _duplicate_of_failed(
 
 def is_permanent(error: Exception) -> bool:
     """A failure caused by the file's content (retries.py: final at once)."""
-    return isinstance(error, UnreadableError | OverThresholdError)
+    return isinstance(error, UnreadableError | OverThresholdError | OutOfMemoryError)
 
 
 def _failure_message(

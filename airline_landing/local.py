@@ -24,6 +24,7 @@ from airline_landing.bounds import BatchBounds
 from airline_landing.ddl import raw_tables_ddl
 from airline_landing.keys import RefusedSource
 from airline_landing.landing import FileResult, LandingReport, land_files
+from airline_landing.plausibility import Plausibility
 from airline_landing.scan import DEFAULT_PREFIX, FolderScan, scan_folder
 from airline_landing.source import FileSource, LocalFile
 from airline_landing.targets import PostgresTarget
@@ -42,13 +43,19 @@ def landing_keys(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> list
 
 
 def landing_sources(scan: FolderScan) -> list[FileSource]:
-    """The files to land, in key order; symlinks leading outside as refused sources."""
+    """The files to land, in key order, symlinks after the files (a symlink means its
+    target's content: when the target is landed too, the link is its duplicate, never the
+    other way round); entries that cannot be landed as refused sources."""
     failed_root = scan.landing_dir / FAILED_FOLDER
     sources: list[FileSource] = [
         LocalFile(scan.landing_dir, key, failed_root) for key in scan.keys
     ]
     sources += [RefusedSource(key, reason) for key, reason in scan.refused.items()]
-    return sorted(sources, key=lambda source: source.key)
+    return sorted(
+        sources,
+        key=lambda source: (isinstance(source, LocalFile) and source.path.is_symlink(),
+                            source.key),
+    )
 
 
 def create_raw_tables(connection: psycopg.Connection) -> None:
@@ -69,6 +76,7 @@ def land_folder(
     limits: RejectLimits = DEFAULT_LIMITS,
     prefix: str | None = DEFAULT_PREFIX,
     bounds: BatchBounds | None = None,
+    plausible: Plausibility | None = None,
 ) -> LandingReport:
     """Land every *.csv under landing_dir/prefix into the warehouse at conninfo (libpq URL)."""
     landing_dir = Path(landing_dir).resolve()
@@ -89,5 +97,6 @@ def land_folder(
             on_file=on_file,
             limits=limits,
             bounds=bounds,
+            plausible=plausible,
         )
 

@@ -72,7 +72,13 @@ class LandingReport:
 
     @property
     def landed_dates(self) -> list[date]:
-        """Every date a landed file touched (its own, and its superseded version's)."""
+        """Every date a landed file touched (its own, and its superseded version's), and
+        the dates of a version superseded by a duplicate of another key's content."""
         return sorted(
-            {day for f in self.files if f.status == FileStatus.LANDED for day in f.flight_dates}
+            {
+                day
+                for f in self.files
+                if f.status in (FileStatus.LANDED, FileStatus.DUPLICATE)
+                for day in f.flight_dates
+            }
         )

@@ -7,10 +7,19 @@ A key is landed when it ends in `.csv` (any case), lies under the landing prefix
 (an airports file, a README beside `daily_flights/`) is left alone: not landed, not
 failed, not copied. Locally, a symlink under the prefix whose target lies outside the
 landing folder is not followed: it is listed as refused, with the reason.
+
+Nothing under the prefix that looks like a delivery is skipped in silence: a `.csv` entry
+that cannot be landed is listed as refused with why — a dangling symlink, a symlink loop,
+something that is not a regular file (a FIFO, a socket, a device) — and so is
+a symlink to a folder inside the landing folder (folders behind links are never walked, so
+its files would otherwise be missed without a word). A refused entry is recorded 'failed'
+(final: the same entry again is a 'duplicate' of that failure) and named in the run's
+output and its JSON like any failed file.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,10 +89,45 @@ def _inside(path: Path, root: Path) -> bool:
     return path != root
 
 
+def _not_landable(path: Path, key: str, root: Path, is_folder: bool) -> str | None:
+    """Why an entry under the prefix is refused (never read), or None to land it."""
+    if path.is_symlink():
+        target = os.readlink(path)
+        try:
+            path.stat()
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                return (
+                    f"{REFUSED}: {key} is a symlink loop (via {target}); nothing to read"
+                )
+            return (
+                f"{REFUSED}: {key} is a dangling symlink: its target {target} does not "
+                "exist; nothing to read (fix the link or copy the file in)"
+            )
+        resolved = os.path.realpath(path)
+        if not _inside(Path(resolved), root):
+            return (
+                f"{REFUSED}: {key} is a symlink to {resolved}, outside the landing "
+                "folder; landing does not follow it (not read, not copied)"
+            )
+        if is_folder:
+            return (
+                f"{REFUSED}: {key} is a symlink to the folder {resolved}; landing does not "
+                "walk folders behind links (copy or link the files themselves)"
+            )
+    if not is_folder and not path.is_file():
+        return (
+            f"{REFUSED}: {key} is not a regular file (a FIFO, socket or device "
+            "named like a CSV); nothing to read"
+        )
+    return None
+
+
 def scan_folder(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> FolderScan:
     """The *.csv keys under landing_dir/prefix (sorted), outside failed/; symlinks (files
     or folders) under it whose target lies outside landing_dir are refused, never followed;
-    folders behind symlinks are never walked."""
+    folders behind symlinks are never walked (refused, named); dangling links, link loops
+    and non-regular files named *.csv are refused, named."""
     prefix = normalise_prefix(prefix)
     landing_dir = Path(landing_dir)
     root = landing_dir.resolve()
@@ -103,12 +147,9 @@ def scan_folder(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> Folde
                     continue
                 if is_folder and not path.is_symlink():
                     continue
-                target = os.path.realpath(path)
-                if path.is_symlink() and not _inside(Path(target), root):
-                    refused[key] = (
-                        f"{REFUSED}: {key} is a symlink to {target}, outside the landing "
-                        "folder; landing does not follow it (not read, not copied)"
-                    )
-                elif not is_folder and path.is_file():
+                reason = _not_landable(path, key, root, is_folder)
+                if reason is not None:
+                    refused[key] = reason
+                else:
                     keys.append(key)
     return FolderScan(landing_dir, prefix, sorted(keys), dict(sorted(refused.items())))

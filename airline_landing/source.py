@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from airline_landing import lines as line_index
+from airline_landing.file_limits import FileLimits
 from airline_landing.lines import LineCounter, LineIndex
 
 CHUNK_BYTES = 1 << 20
-MAX_HEADER_CHARS = 1 << 16
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTE = re.compile(rb"[\r\n]")
 _HADOOP_GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
 
 
@@ -186,9 +187,42 @@ class FileFacts:
     lines: LineIndex
 
 
-def inspect_file(chunks: Iterator[bytes], grain: int | None = None) -> FileFacts:
-    """Hash the bytes, check they are UTF-8 text and count where lines start, streaming
-    (memory stays flat)."""
+class _LongestLine:
+    """Finds the first line longer than a limit in a stream of chunks (flat memory)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.over_at: int | None = None  # byte offset where the first long line starts
+        self._open = 0  # bytes of the line still open at the end of the last chunk
+
+    def update(self, chunk: bytes, offset: int) -> None:
+        if self.over_at is not None:
+            return
+        first = _LINE_END_BYTE.search(chunk)
+        if first is None:
+            self._open += len(chunk)
+            if self._open > self.limit:
+                self.over_at = offset + len(chunk) - self._open
+            return
+        if self._open + first.start() > self.limit:
+            self.over_at = offset - self._open
+            return
+        if len(chunk) > self.limit:  # whole lines inside one chunk bigger than the limit
+            inner = re.compile(rb"[^\r\n]{%d}" % (self.limit + 1)).search(chunk)
+            if inner is not None:
+                self.over_at = offset + inner.start()
+                return
+        last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        self._open = len(chunk) - last - 1
+
+
+def inspect_file(
+    chunks: Iterator[bytes], grain: int | None = None, limits: FileLimits | None = None
+) -> FileFacts:
+    """Hash the bytes, check they are UTF-8 text within the file limits (file_limits.py) and
+    count where lines start, streaming (memory stays flat)."""
+    limits = limits or FileLimits()
+    longest = _LongestLine(limits.max_line_bytes)
     digest = hashlib.sha256()
     counter = LineCounter(grain or line_index.GRAIN_BYTES)
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -215,7 +249,13 @@ def inspect_file(chunks: Iterator[bytes], grain: int | None = None) -> FileFacts
                 if not header_done and text:
                     head.append(text)
                     head_chars += len(text)
-                    header_done = bool(_LINE_END.search(text)) or head_chars > MAX_HEADER_CHARS
+                    header_done = bool(_LINE_END.search(text))
+                    if not header_done and head_chars > limits.max_header_chars:
+                        problem = limits.header_chars_problem()
+        if problem is None:  # text so far: are its lines within the limit?
+            longest.update(chunk, size)
+            if longest.over_at is not None:
+                problem = limits.line_problem(longest.over_at)
         size += len(chunk)
     if problem is None:
         try:
@@ -226,6 +266,9 @@ def inspect_file(chunks: Iterator[bytes], grain: int | None = None) -> FileFacts
         if not header_done:
             head.append(tail)
     header_line = _LINE_END.split("".join(head), maxsplit=1)[0].lstrip("\ufeff") if head else ""
+    if problem is None and len(header_line) > limits.max_header_chars:
+        problem = limits.header_chars_problem()
+    problem = limits.file_size_problem(size) or problem
     if problem is None and not header_line.strip():
         problem = "no header line: the file is empty or its first line is blank"
     return FileFacts(

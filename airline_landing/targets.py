@@ -47,6 +47,14 @@ class CurrentVersion:
 
 
 @dataclass(frozen=True)
+class LandedElsewhere:
+    """A landed version of the same content under another key."""
+
+    file_key: str
+    file_version_id: int
+
+
+@dataclass(frozen=True)
 class FileRow:
     """A raw.landed_files row."""
 
@@ -79,6 +87,10 @@ class LandingTarget(Protocol):
 
     def key_history(self, key: str) -> list[PastVersion]:
         """The key's versions newest first, duplicates left out."""
+        ...
+
+    def landed_elsewhere(self, key: str, sha256: str) -> LandedElsewhere | None:
+        """The oldest current ('landed') version of this content under another key."""
         ...
 
     def insert_file_row(self, row: FileRow) -> int: ...
@@ -164,6 +176,11 @@ _KEY_HISTORY = (
     "select file_version_id, content_sha256, status, error_text from \"raw\".landed_files "
     "where file_key = %s and status <> 'duplicate' order by file_version_id desc limit 100"
 )
+_LANDED_ELSEWHERE = (
+    "select file_key, file_version_id from \"raw\".landed_files "
+    "where content_sha256 = %s and status = 'landed' and file_key <> %s "
+    "order by file_version_id limit 1"
+)
 # Per-batch questions: `{versions}` becomes one placeholder per version (bound values).
 _VERSION_COUNTS = (
     "select file_version_id, sum(landed), sum(rejected) from ("
@@ -240,6 +257,10 @@ class _NamedQueries:
             PastVersion(int(version), sha256, status, error_text or "")
             for version, sha256, status, error_text in self._rows(_KEY_HISTORY, (key,))
         ]
+
+    def landed_elsewhere(self, key: str, sha256: str) -> LandedElsewhere | None:
+        rows = self._rows(_LANDED_ELSEWHERE, (sha256, key))
+        return LandedElsewhere(rows[0][0], int(rows[0][1])) if rows else None
 
     def supersede(self, file_version_id: int) -> None:
         for statement in _SUPERSEDE:

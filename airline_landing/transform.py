@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from airline_landing.columns import ColumnMap
 from airline_landing.ddl import bts_columns
+from airline_landing.plausibility import Plausibility
 from airline_landing.raw_line import fit_raw_line
 
 # The BTS columns landed when a file's header has them (NULL otherwise): raw_tables.sql's
@@ -230,12 +231,22 @@ _BTS_TYPES = {
 
 
 def parse_rows(
-    lines: DataFrame, columns: ColumnMap, key_date: date | Column | None, *keep: str
+    lines: DataFrame,
+    columns: ColumnMap,
+    key_date: date | Column | None,
+    *keep: str,
+    plausible: Plausibility | None = None,
+    today: date | None = None,
 ) -> DataFrame:
     """Parse and type each data line (line_number, line, *keep).
 
     `key_date` is the date the file's key names (a date, or a column when the lines come
     from several files); `keep` names columns of `lines` passed through unchanged.
+    `plausible` (default: the documented defaults, airline_landing.plausibility) is the
+    window of flight dates and the bounds of delays a well-formed row must also fall in;
+    `today` (default: UTC today) is the landing day the window's end counts from. A row's
+    stored flight date is never outside the window: a rejected row out of it keeps its
+    key's date when that is inside, else none.
 
     Out: line_number, raw_line, flight_id, carrier, origin_airport_id, dest_airport_id,
     dep_delay, arr_delay, flight_date, BTS_COLUMNS, reason_code, reason_detail.
@@ -323,6 +334,25 @@ def parse_rows(
             F.lit(f"{named(field_name)} '"), F.substring(F.col(raw), 1, 100), F.lit(f"' {what}")
         )
 
+    rules = plausible or Plausibility()
+    first_day = F.lit(rules.first_flight_date.isoformat()).cast("date")
+    last_day = F.lit(rules.last_flight_date(today).isoformat()).cast("date")
+
+    def in_window(day: Column) -> Column:
+        return day.between(first_day, last_day)
+
+    def delay_out_of_bounds(delay: str, raw: str, what: str) -> tuple[Column, str, Column]:
+        return (
+            c(delay).isNotNull() & ~c(delay).between(rules.min_delay, rules.max_delay),
+            f"implausible_{delay}",
+            bad(
+                delay,
+                raw,
+                f"is outside the plausible {what} ({rules.min_delay} to {rules.max_delay} "
+                "minutes)",
+            ),
+        )
+
     c = F.col
     checks: list[tuple[Column, str, Column]] = [
         (
@@ -381,6 +411,21 @@ def parse_rows(
             "bad_flight_id",
             F.lit(f"flight id longer than {FLIGHT_ID_MAX} characters"),
         ),
+        (
+            ~in_window(c("flight_date")),
+            "implausible_flight_date",
+            F.concat(
+                F.lit(f"{named('flight_date')} "),
+                c("flight_date").cast("string"),
+                F.lit(
+                    f" is outside the plausible window ({rules.first_flight_date.isoformat()}, "
+                    f"the start of BTS data, to the landing day + {rules.future_days} day(s): "
+                    f"{rules.last_flight_date(today).isoformat()})"
+                ),
+            ),
+        ),
+        delay_out_of_bounds("dep_delay", "_dep", "departure delay"),
+        delay_out_of_bounds("arr_delay", "_arr", "arrival delay"),
     ]
     for name in present:
         raw = c(f"_{name}")
@@ -394,6 +439,7 @@ def parse_rows(
     for condition, code, _ in reversed(checks):
         reason_code = F.when(condition, F.lit(code)).otherwise(reason_code)
     coded = parsed.select("*", reason_code.alias("reason_code"))
+    row_date = F.coalesce(c("flight_date"), key_date_col)
     # The detail only for rejected rows: one cheap lookup by code, not a second test chain.
     reason_detail: Column = F.lit(None).cast("string")
     for _, code, detail in reversed(checks):
@@ -408,7 +454,9 @@ def parse_rows(
         "dest_airport_id",
         "dep_delay",
         "arr_delay",
-        F.coalesce(c("flight_date"), key_date_col).alias("flight_date"),
+        F.when(in_window(row_date), row_date)
+        .when(in_window(key_date_col), key_date_col)
+        .alias("flight_date"),
         *(_bts_column(name, present) for name in BTS_COLUMNS),
         "reason_code",
         F.when(c("reason_code").isNotNull(), F.substring(reason_detail, 1, DETAIL_MAX)).alias(

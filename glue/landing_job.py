@@ -117,7 +117,9 @@ def land(
         list_prefix=spark_prefix_has_objects(spark),
     )
     sources = [S3File(bucket, o.key, args.failed_uri, s3, etag=o.etag) for o in objects]
-    return land_files(spark, sources, target, args.run_id, limits=args.limits)
+    return land_files(
+        spark, sources, target, args.run_id, limits=args.limits, plausible=args.plausible
+    )
 
 
 def mark_seen(

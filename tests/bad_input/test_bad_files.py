@@ -12,6 +12,7 @@ import pytest
 from bad_input_helpers import DAY, HEADER, csv_bytes, empty_raw, file_row, good_rows, write
 
 from airline_landing.local import land_folder
+from airline_landing.retries import is_passing
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 LATIN1 = (HEADER + f"\n{DAY},AA,AA1,10397,12478,5,6\n{DAY},AA,Zürich,10397,12478,5,6\n").encode(
@@ -32,7 +33,14 @@ CASES = [
     ("gzip_named_csv", "packed.csv", gzip.compress(csv_bytes(good_rows(3)), mtime=0),
      "not a text file: NUL byte at offset 3"),
     ("huge_header_line", "wide.csv", csv_bytes(good_rows(1), header="x" * (1 << 20)),
-     "required column(s) missing"),
+     "over the header width limit: the header line is longer than 65,536 characters"),
+    # 1,001 short columns fit in the header's characters but not in its width in columns.
+    ("header_1001_columns", "columns.csv",
+     csv_bytes(["1," * 1000 + "1"], header=HEADER + "".join(f",c{i}" for i in range(994))),
+     "over the header width limit: 1,001 columns, the limit is 1,000"),
+    ("line_over_4_mib", "longline.csv",
+     csv_bytes([*good_rows(2), f"{DAY},AA,{'x' * (4 << 20)},10397,12478,5,6"]),
+     "over the line length limit: a line longer than 4,194,304 bytes"),
     ("semicolon_separated", "semicolons.csv", csv_bytes(good_rows(2)).replace(b",", b";"),
      "the file is separated by ';', not ','"),
     ("tab_separated", "tabs.csv", csv_bytes(good_rows(2)).replace(b",", b"\t"),
@@ -135,3 +143,13 @@ def test_a_failure_from_an_error_is_tried_again(spark, raw, landing, connection)
     )
     (result,) = land_folder(spark, landing, connection.url(), "r1").files
     assert (result.status, result.rows_landed) == ("landed", 2)
+
+
+@pytest.mark.parametrize("name", ["wide.csv", "columns.csv", "longline.csv"])
+def test_a_file_over_a_limit_is_final_at_once(landed, name):
+    """Over a documented limit (airline_landing/file_limits.py) is about the content: final,
+    not a passing failure to try again (retries.py)."""
+    _, results, _ = landed
+    result = results[key_of(name)]
+    assert result.final and "over the " in result.error and " limit" in result.error
+    assert not is_passing(result.error)

@@ -31,8 +31,12 @@ def bad_rows(n: int) -> list[str]:
         (989, 11, False),  # 11 rows but 1.1 %
         (89, 11, True),  # 11 rows and 11 %
         (0, 40, True),  # nothing readable
+        (380, 20, False),  # exactly 5 % (20 of 400), more than 10 rows: at the limit, lands
+        (379, 21, True),  # 21 of 400 = 5.25 %: over
+        (90, 10, False),  # exactly 10 rows (10 %): at the row limit, lands
     ],
-    ids=["one_bad_line_small_file", "ten_rows", "one_percent", "eleven_percent", "all_bad"],
+    ids=["one_bad_line_small_file", "ten_rows", "one_percent", "eleven_percent", "all_bad",
+         "exactly_five_percent", "just_over_five_percent", "exactly_ten_rows"],
 )
 def test_default_limits(good, bad, fails):
     assert RejectLimits().exceeded(good + bad, bad) is fails

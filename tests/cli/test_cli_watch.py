@@ -4,13 +4,17 @@ handled runs again."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 from cli_helpers import SAMPLE_LANDING, Cli
+
+from airline_elt.watch import ContentCache
 
 pytestmark = pytest.mark.slow
 
@@ -96,3 +100,24 @@ def test_watch_once_finds_nothing_new_after_the_runs(cli: Cli, watched: Path) ->
     assert "stopped watching after 0 runs" in result.stdout
     # WARNING + SUCCEEDED of the first run, SUCCEEDED of the second
     assert len((cli.home / "notifications.jsonl").read_text().splitlines()) == 3
+
+
+def test_a_rewrite_keeping_size_and_mtime_is_seen_by_content(tmp_path: Path) -> None:
+    """`cp -p` / `rsync -t` / a skewed clock: same size, same mtime, other bytes. The watcher
+    must not reuse the old hash (airline_elt/watch.py keys its cache on inode and ctime too)."""
+    key = "daily_flights/date=2023-11-15/flights.csv"
+    path = tmp_path / key
+    path.parent.mkdir(parents=True)
+    path.write_text("FlightDate,Carrier\n2023-11-15,AA\n")
+    cache = ContentCache()
+    first = cache.state(tmp_path, key)
+    assert first is not None
+    assert cache.state(tmp_path, key) is first  # unchanged: the cached hash, not a rehash
+    stamp = path.stat()
+    time.sleep(0.01)  # a later ctime on filesystems with coarse clocks
+    path.write_text("FlightDate,Carrier\n2023-11-15,DL\n")  # same size
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # what cp -p / rsync -t do
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (first.size, first.mtime_ns)
+    second = cache.state(tmp_path, key)
+    assert second is not None
+    assert second.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() != first.sha256

@@ -27,7 +27,11 @@ def numbered_lines(
 
 
 def parse_file(
-    spark, path: Path, key_date: date | None = None, grain: int | None = None
+    spark,
+    path: Path,
+    key_date: date | None = None,
+    grain: int | None = None,
+    **rules,
 ) -> list[dict]:
     """The parsed rows of a file (line_number order), through the same functions landing uses."""
     source = LocalFile(path.parent, path.name, path.parent / "failed")
@@ -38,7 +42,9 @@ def parse_file(
     with transform.spark_conf(spark, split_conf(split_bytes)):
         lines = transform.read_lines(spark, source.spark_path())
         numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))
-        parsed = transform.parse_rows(transform.data_lines(numbered), columns, key_date)
+        parsed = transform.parse_rows(
+            transform.data_lines(numbered), columns, key_date, **rules
+        )
         rows = [row.asDict() for row in parsed.orderBy("line_number").collect()]
     assert len(rows) == max(facts.lines.nonblank_lines - 1, 0)
     return rows

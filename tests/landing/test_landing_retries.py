@@ -26,6 +26,7 @@ from airline_landing.retries import (
     Verdict,
     after_failure,
     final_failure,
+    is_passing,
 )
 from airline_landing.source import LocalFile
 from airline_landing.targets import PostgresTarget
@@ -148,6 +149,19 @@ class RewrittenAfterHashing(_LocalFileWithAFault):
         self.file.path.write_text(self.new_text)
 
 
+@dataclass(frozen=True)
+class ExhaustsSparkMemory(_LocalFileWithAFault):
+    """A LocalFile on which Spark's JVM throws a real java.lang.OutOfMemoryError (an array
+    over the VM's limit: thrown at once, no memory taken, the session lives on)."""
+
+    session: object = None
+
+    def spark_path(self) -> str:
+        jvm = self.session._jvm  # type: ignore[attr-defined]
+        jvm.java.util.Arrays.copyOf(bytearray(b"x"), 2**31 - 1)
+        return self.file.spark_path()
+
+
 def land(spark, conninfo: str, sources, run_id: str):  # type: ignore[no-untyped-def]
     with psycopg.connect(conninfo) as conn:
         return land_files(spark, sources, PostgresTarget(conn), run_id, limits=RejectLimits())
@@ -229,3 +243,19 @@ def test_a_file_rewritten_between_hashing_and_sparks_read_fails_alone(
     again = LocalFile(landing, KEY, landing / "failed")
     [landed] = land(spark, connection.url(), [again], "r2").files
     assert (landed.status, landed.rows_landed) == (FileStatus.LANDED, 9)
+
+
+def test_out_of_memory_on_a_file_is_reported_as_such_and_final(
+    spark, raw, connection, landing: Path
+) -> None:
+    write(landing / KEY, flights("2023-11-15", 3))
+    local = LocalFile(landing, KEY, landing / "failed")
+    (result,) = land(spark, connection.url(), [ExhaustsSparkMemory(local, spark)], "r1").files
+    assert result.status == FileStatus.FAILED and result.final
+    assert result.error.startswith("out of memory: Spark's JVM ran out of memory")
+    assert "java.lang.OutOfMemoryError" in result.error
+    assert not is_passing(result.error)  # not tried again on every run
+    assert (landing / "failed" / KEY).exists()  # final: set aside at once
+    (again,) = land(spark, connection.url(), [local], "r2").files
+    assert again.status == FileStatus.DUPLICATE
+    assert f"same content as failed version {result.file_version_id}" in again.error

@@ -9,6 +9,7 @@ import pytest
 
 from airline_landing.columns import MissingColumnsError, resolve_columns, split_header
 from airline_landing.dates import flight_date_from_key
+from airline_landing.file_limits import FileLimits
 from airline_landing.glue_args import (
     REQUIRED_ARGS,
     JobArgumentError,
@@ -16,6 +17,7 @@ from airline_landing.glue_args import (
     parse_job_args,
     redshift_connect_params,
 )
+from airline_landing.plausibility import Plausibility
 from airline_landing.source import hadoop_path, inspect_file, split_s3_uri
 from airline_landing.targets import key_lock_id, redshift_copy_sql
 
@@ -112,6 +114,40 @@ def test_inspect_file_problems(data, problem):
     assert facts.header_line is None
 
 
+LIMITS = FileLimits(max_file_bytes=40, max_line_bytes=8, max_header_chars=5)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 8, 64])
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"Carr\n12345678\n1\n", None),  # a line of exactly 8 bytes: at the limit
+        (b"Carr\r\n1\r\n12345678\r\n", None),
+        (b"Carr\n1\n123456789\n2\n", "a line longer than 8 bytes (it starts at byte offset 7)"),
+        (b"Carr\n1\n123456789", "a line longer than 8 bytes (it starts at byte offset 7)"),
+        (b"Carrier\n1\n", "the header line is longer than 5 characters"),
+        (b"Carr\n" + b"1234\n" * 7, None),  # exactly 40 bytes: at the limit
+        # binary bytes are named as such, not as a long line
+        (b"Carr\n\x00" + b"x" * 20, "not a text file: NUL byte at offset 5"),
+        (b"Carr\n" + b"1234\n" * 8, "over the file size limit: more than 40 bytes"),
+    ],
+)
+def test_inspect_file_limits_whatever_the_chunking(data, problem, chunk):
+    """Each limit on both sides of its boundary, the long line cut across chunks or not."""
+    facts = inspect_file(_chunks(data, chunk), limits=LIMITS)
+    if problem is None:
+        assert facts.problem is None
+    else:
+        assert facts.problem is not None and problem in facts.problem
+
+
+def test_header_columns_limit():
+    assert FileLimits().header_columns_problem(1000) is None
+    assert FileLimits().header_columns_problem(1001) == (
+        "over the header width limit: 1,001 columns, the limit is 1,000"
+    )
+
+
 def test_hadoop_path_escapes_glob_characters():
     assert hadoop_path("/a/b[1]/c*.csv") == "/a/b\\[1\\]/c\\*.csv"
 
@@ -161,6 +197,19 @@ def test_parse_job_args_rejects_bad_values(override, message):
     with pytest.raises(JobArgumentError) as error:
         parse_job_args(_resolved(**override))
     assert message in str(error.value)
+
+
+def test_parse_job_args_sets_the_plausibility_rules():
+    """The Glue job takes the same plausibility settings as the CLI (as job arguments)."""
+    assert parse_job_args(_resolved()).plausible == Plausibility()
+    args = parse_job_args(
+        _resolved(first_flight_date="2000-01-01", future_days="3", min_delay="-60",
+                  max_delay="600")
+    )
+    assert args.plausible == Plausibility(date(2000, 1, 1), 3, -60, 600)
+    assert "max_delay" in job_arg_names(["script.py", "--max_delay", "600"])
+    with pytest.raises(JobArgumentError, match="is not a whole number"):
+        parse_job_args(_resolved(max_delay="lots"))
 
 
 def test_redshift_connect_params_from_secret():
