@@ -24,6 +24,9 @@ NODE_STAMP := $(NODE_LINT)/.installed
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
 # apt-get needs root; as another user it goes through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# How `make test` spreads the tests (see the test target); `make test PYTEST_WORKERS=` runs them
+# in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: setup setup-run setup-test system-packages test-system-packages lint-system-packages run report test lint build docs docs-url clean
 
@@ -108,8 +111,11 @@ report: setup-run
 	$(BIN)/airline-elt report
 
 # Lint (ruff, sqlfluff) and every test: dbt build and tests, landing, runner, AWS path.
+# On two pytest-xdist workers (one per core of a CI machine: most of a test's time is dbt, Spark
+# and PostgreSQL processes): --dist loadfile keeps each test module on one worker, and each folder
+# whose costly session fixtures all its modules share (tests/conftest.py).
 test: setup-test lint test-system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 lint: setup-test $(NODE_STAMP)
 	$(BIN)/ruff check .

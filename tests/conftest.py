@@ -11,6 +11,34 @@ import pytest
 
 from airline_elt.warehouse import Connection, Warehouse
 
+# Folders whose session fixtures are expensive and used by all their modules: the fault tests'
+# uninterrupted reference runs (tests/faults/conftest.py), the report tests' sample warehouses
+# (tests/report/conftest.py).
+SHARED_SESSION_FOLDERS = {"faults", "report"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`make test` runs the suite on two pytest-xdist workers with `--dist loadfile`: all the
+    tests of one module run on one worker, so its module fixtures (a dbt project, a CLI's
+    warehouse) are built once, as in a serial run. Here each of SHARED_SESSION_FOLDERS is one
+    unit as a whole too, so one worker builds their session fixtures once instead of each
+    worker its own copy. (xdist's `loadgroup` would do it with marks, but xdist 3.8.0 cannot
+    rename a node id under pytest 9, so its groups are silently ignored.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileOrSharedFolderScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)  # tests/<folder>/test_x.py
+            parts = module.split("/")
+            if len(parts) > 2 and parts[-2] in SHARED_SESSION_FOLDERS:
+                return "/".join(parts[:-1])
+            return module
+
+    return FileOrSharedFolderScheduling(config, log)
+
 
 @pytest.fixture(scope="session")
 def state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
