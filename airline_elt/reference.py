@@ -75,6 +75,12 @@ class Loss:
     def share(self) -> float:
         return self.flights / self.landed if self.landed else 0.0
 
+    def consequence(self) -> str:
+        """What installing it anyway does to those flights."""
+        if self.list_name == "airports":
+            return "flights without their airport move to airlines.rejected_flights"
+        return "flights without their carrier's name show its code instead"
+
     def describe(self, limit: float) -> str:
         what = "their airport" if self.list_name == "airports" else "their carrier's name"
         shown = ", ".join(f"{item} ({plural(count, 'flight')})"
@@ -170,8 +176,9 @@ def refuse_if_lossy(found: Sequence[Loss], limit: float, force: bool) -> list[st
         raise AirlineEltError(
             "; ".join(loss.describe(limit) for loss in too_much) + ". Nothing installed, "
             "the list in force stays",
-            f"add them to the list, or give --force to install it anyway (their flights move "
-            f"to airlines.rejected_flights); the share allowed is ${MAX_LOSS_ENV}",
+            "add them to the list, or give --force to install it anyway ("
+            + "; ".join(loss.consequence() for loss in too_much)
+            + f"); the share allowed is ${MAX_LOSS_ENV}",
         )
     return [f"--force: {loss.describe(limit)}" for loss in too_much]
 

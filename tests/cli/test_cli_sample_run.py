@@ -214,7 +214,12 @@ def test_a_carriers_list_of_ones_own_names_the_carriers(cli: Cli, summary: dict,
     lookup = tmp_path / "L_UNIQUE_CARRIERS.csv"
     lookup.write_text('"Code","Description"\r\n"WN","Southwest (ours)"\r\n'
                       '"BA","British (ours)"\r\n', encoding="utf-8")
-    result = cli("transform", "--carriers", str(lookup))
+    # It leaves most landed flights without their carrier's name: refused unless forced.
+    refused = cli("transform", "--carriers", str(lookup))
+    assert refused.returncode != 0
+    assert "without their carrier's name; the ids it lacks: AA" in refused.stdout + refused.stderr
+    assert "show its code instead" in refused.stdout + refused.stderr
+    result = cli("transform", "--carriers", str(lookup), "--force")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "carriers: 2 from" in result.stdout + result.stderr
     names = dict(cli.query("select carrier, carrier_name from airlines.mv_carrier_delays"))

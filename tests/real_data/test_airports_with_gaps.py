@@ -195,7 +195,11 @@ def test_the_bts_lookup_as_downloaded_self_heals_the_unknown_airports(
     everything = KNOWN[:15] + KNOWN[17:] + UNKNOWN  # the lookup has no city-less rows
     lookup = write_airport_lookup(tmp_path / "L_AIRPORT_ID.csv", everything)
     assert lookup.read_bytes().startswith(b'"Code","Description"\r\n10397,"Atlanta, GA: Hartsfield')
-    result = cli("transform", "--airports", str(lookup))
+    # The lookup drops two airports that landed flights use: refused unless forced.
+    refused = cli("transform", "--airports", str(lookup))
+    assert refused.returncode != 0
+    assert "ids it lacks: 10003 (41 flights), 10001 (40 flights)" in refused.stdout + refused.stderr
+    result = cli("transform", "--airports", str(lookup), "--force")
     assert result.returncode == 0, result.stdout + result.stderr
 
     rows = {row[0]: tuple(row[1:]) for row in cli.query(
