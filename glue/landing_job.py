@@ -21,6 +21,11 @@ as Glue runs it (the package zipped on sys.path, a stand-in for awsglue). Job ar
     --max_reject_ratio     optional: fail a file whole when more than this share of its rows
                            is rejected (default 0.05) ...
     --max_reject_rows      optional: ... and more than this many rows (default 10)
+    --first_flight_date    optional: the earliest plausible flight date (default 1987-10-01)
+    --future_days          optional: days past the landing day a flight date may lie (1)
+    --min_delay            optional: the smallest plausible delay in minutes (-1440)
+    --max_delay            optional: the largest plausible delay in minutes (4320); rows
+                           outside these are rejected (airline_landing/plausibility.py)
 
 Which files are new comes from an S3 listing checked against raw.s3_objects_seen
 (airline_landing.s3_listing explains why not a bookmarked read). raw.landed_files stays the

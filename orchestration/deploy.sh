@@ -10,7 +10,9 @@
 # then placeholders such as <account>), and needs neither AWS credentials nor Docker.
 # Optional: REDSHIFT_HOST (default: looked up from REDSHIFT_CLUSTER_ID), REDSHIFT_PORT,
 # REDSHIFT_DATABASE, ARTIFACT_PREFIX, DBT_TARGET, ALLOW_DIRTY=1 (deploy uncommitted changes,
-# tagged <sha>-dirty-<time>).
+# tagged <sha>-dirty-<time>); the landing job's plausibility rules under their local names,
+# AIRLINE_ELT_FIRST_FLIGHT_DATE, AIRLINE_ELT_FUTURE_DAYS, AIRLINE_ELT_MIN_DELAY and
+# AIRLINE_ELT_MAX_DELAY (default: the local defaults, airline_landing/plausibility.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +36,8 @@ ask() {
 : "${STACK:=airline-elt}" "${ARTIFACT_PREFIX:=airline-elt/}" "${DBT_TARGET:=prod}"
 : "${REDSHIFT_DATABASE:=dev}" "${REDSHIFT_PORT:=5439}" "${ROUTE_TABLE_IDS:=}"
 : "${INTERFACE_ENDPOINTS:=false}"
+: "${AIRLINE_ELT_FIRST_FLIGHT_DATE:=1987-10-01}" "${AIRLINE_ELT_FUTURE_DAYS:=1}"
+: "${AIRLINE_ELT_MIN_DELAY:=-1440}" "${AIRLINE_ELT_MAX_DELAY:=4320}"
 for name in ARTIFACT_BUCKET NOTIFICATION_EMAIL REDSHIFT_CLUSTER_ID REDSHIFT_SECRET_ARN \
             VPC_ID SUBNET_IDS; do
   [ -n "${!name:-}" ] || die "set $name (see orchestration/DEPLOY.md)"
@@ -89,7 +93,9 @@ deploy_stack() {
       RedshiftHost="$redshift_host" RedshiftPort="$REDSHIFT_PORT" \
       VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" GlueAvailabilityZone="$glue_az" \
       PrivateRouteTableIds="$ROUTE_TABLE_IDS" InterfaceEndpoints="$INTERFACE_ENDPOINTS" \
-      DbtImageTag="$tag" DbtTarget="$DBT_TARGET"
+      DbtImageTag="$tag" DbtTarget="$DBT_TARGET" \
+      FirstFlightDate="$AIRLINE_ELT_FIRST_FLIGHT_DATE" FutureDays="$AIRLINE_ELT_FUTURE_DAYS" \
+      MinDelayMinutes="$AIRLINE_ELT_MIN_DELAY" MaxDelayMinutes="$AIRLINE_ELT_MAX_DELAY"
 }
 
 echo "Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$artifact_prefix"

@@ -130,3 +130,22 @@ def test_each_version_uploads_its_glue_artifacts_under_a_prefix_of_its_own(repo:
     _git(repo, "commit", "-qm", "next")
     later = [c for c in _commands(_dry_run(repo)) if c.startswith("aws s3 cp")]
     assert not {c.split()[-1] for c in later} & {c.split()[-1] for c in uploads}
+
+
+def test_the_deploy_passes_the_plausibility_rules_under_their_local_names(repo: Path) -> None:
+    """The landing job's plausibility rules are set at deploy with the same variables as a
+    local run (AIRLINE_ELT_*); unset, the deploy passes the template's defaults, which are
+    the local defaults (test_template.py)."""
+    def passed(**env: str) -> dict[str, str]:
+        [deploy] = [c for c in _commands(_dry_run(repo, **env))
+                    if c.startswith("aws cloudformation deploy")]
+        return dict(re.findall(r" (\w+)=(\S+)", deploy.split("--parameter-overrides", 1)[1]))
+
+    parameters = load_template()["Parameters"]
+    defaults = passed()
+    for name in ["FirstFlightDate", "FutureDays", "MinDelayMinutes", "MaxDelayMinutes"]:
+        assert defaults[name] == str(parameters[name]["Default"]), name
+    given = passed(AIRLINE_ELT_FIRST_FLIGHT_DATE="2018-01-01", AIRLINE_ELT_FUTURE_DAYS="0",
+                   AIRLINE_ELT_MIN_DELAY="-60", AIRLINE_ELT_MAX_DELAY="600")
+    assert [given[name] for name in ["FirstFlightDate", "FutureDays", "MinDelayMinutes",
+                                     "MaxDelayMinutes"]] == ["2018-01-01", "0", "-60", "600"]

@@ -39,6 +39,18 @@ GLUE_ARGUMENTS = {
     "--job-bookmark-option",
     "--extra-py-files",
     "--additional-python-modules",
+    # The plausibility rules (airline_landing/plausibility.py), from the stack's parameters.
+    "--first_flight_date",
+    "--future_days",
+    "--min_delay",
+    "--max_delay",
+}
+# The template parameter behind each plausibility argument.
+PLAUSIBILITY_PARAMETERS = {
+    "--first_flight_date": "FirstFlightDate",
+    "--future_days": "FutureDays",
+    "--min_delay": "MinDelayMinutes",
+    "--max_delay": "MaxDelayMinutes",
 }
 
 
@@ -266,10 +278,14 @@ def test_glue_job_is_glue5_with_bookmarks_one_run_at_a_time_and_the_agreed_argum
     assert land["Arguments"] == {"--run_id.$": "$.run.run_id"}  # the execution's name
 
 
-def _argv_glue_builds(run_id: str) -> list[str]:
+def _argv_glue_builds(run_id: str, parameters: dict[str, str] | None = None) -> list[str]:
     """The argv Glue gives the script: the template's DefaultArguments (rendered as a deployed
-    stack would), overridden by the state machine's Arguments, plus --JOB_NAME."""
-    concrete = {
+    stack would, with the template's parameter defaults unless `parameters` names a value),
+    overridden by the state machine's Arguments, plus --JOB_NAME."""
+    defaults = {name: str(parameter["Default"])
+                for name, parameter in load_template()["Parameters"].items()
+                if "Default" in parameter}
+    concrete = {**defaults, **(parameters or {}),
         "DataBucket": "airline-elt-data-123",
         "ArtifactBucket": "airline-elt-artifacts",
         "ArtifactPrefix": "airline-elt/",
@@ -327,6 +343,26 @@ def test_the_glue_job_shell_accepts_the_arguments_the_stack_passes() -> None:
     assert args.temp_dir == "s3://airline-elt-data-123/glue-temp/"
     assert args.redshift_secret_arn.endswith(":secret:redshift-AbC")
     assert args.redshift_iam_role == "arn:aws:iam::123456789012:role/redshift-copy"
+
+
+def test_the_stack_passes_the_plausibility_rules_with_the_local_defaults() -> None:
+    """Issue 20: the Glue job applies the same plausibility rules as a local run. The template's
+    parameters default to the local defaults and reach the job as its arguments; a value given
+    at deploy reaches the job as it is."""
+    from airline_landing.glue_args import job_arg_names, parse_job_args
+    from airline_landing.plausibility import Plausibility
+
+    job = load_template()["Resources"]["LandingJob"]["Properties"]
+    for argument, parameter in PLAUSIBILITY_PARAMETERS.items():
+        assert job["DefaultArguments"][argument] == {"Ref": parameter}
+    argv = _argv_glue_builds("run-1")
+    assert parse_job_args(_resolve(argv, job_arg_names(argv))).plausible == Plausibility()
+
+    argv = _argv_glue_builds("run-2", {"FirstFlightDate": "2018-01-01", "FutureDays": "0",
+                                        "MinDelayMinutes": "-60", "MaxDelayMinutes": "600"})
+    plausible = parse_job_args(_resolve(argv, job_arg_names(argv))).plausible
+    assert (str(plausible.first_flight_date), plausible.future_days, plausible.min_delay,
+            plausible.max_delay) == ("2018-01-01", 0, -60, 600)
 
 
 def test_every_argument_the_glue_shell_documents_is_in_the_template() -> None:
