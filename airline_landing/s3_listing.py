@@ -15,6 +15,17 @@ file is listed again on the next run). A new ETag under an old key (a re-deliver
 content) is new; the same ETag again is not. The control table stays the authority on content
 (same key and sha256 = duplicate), so an object listed twice (a crash between landing and
 marking) lands once.
+
+A key whose content was a duplicate of another key's (the same bytes landed there first) is
+marked seen like any other, yet its content is held only by that other key. When the other key
+is replaced, the content would be lost: a local run decides every file again on every run, but
+a listing skips what is seen. So a seen key whose latest version is such a duplicate is listed
+again when the key holding its content is listed with new content in the same run, or when no
+key holds that content any more (a run that died between the two): DUPLICATES_SELECT finds
+them with their holders, new_objects puts them after the run's new objects, so the engine
+lands the holder's new version first and then decides the duplicate again (it lands, or it is
+the duplicate of yet another key with the same bytes). A duplicate of the key's own failed
+version (the same bytes failed before) is never listed again: its failure is final.
 """
 
 from __future__ import annotations
@@ -42,6 +53,43 @@ SEEN_INSERT = (
     " values (%s, %s, %s, %s, %s)"
 )
 
+# Each key whose latest version is a duplicate of another key's content, with a key holding
+# that content now (NULL when none does); not a duplicate of a failed version of its own. Plain
+# joins, no correlated subqueries.
+DUPLICATES_SELECT = """
+with latest as (
+    select file_key, max(file_version_id) as file_version_id
+    from "raw".landed_files
+    group by file_key
+),
+
+failed_before as (
+    select distinct
+        file_key,
+        content_sha256
+    from "raw".landed_files
+    where status = 'failed'
+)
+
+select
+    versions.file_key,
+    holders.file_key as holder_key
+from "raw".landed_files as versions
+inner join latest on versions.file_version_id = latest.file_version_id
+left join "raw".landed_files as holders
+    on
+        versions.content_sha256 = holders.content_sha256
+        and holders.status = 'landed'
+left join failed_before
+    on
+        versions.file_key = failed_before.file_key
+        and versions.content_sha256 = failed_before.content_sha256
+where
+    versions.status = 'duplicate'
+    and failed_before.file_key is null
+order by versions.file_key
+"""
+
 
 @dataclass(frozen=True)
 class S3Object:
@@ -68,10 +116,31 @@ def list_landing_objects(
     return sorted(found, key=lambda o: o.key)
 
 
-def new_objects(listed: Iterable[S3Object], seen: Iterable[tuple[str, str]]) -> list[S3Object]:
-    """The listed objects whose (key, ETag) was never marked seen."""
+def duplicates_of_others(rows: Iterable[tuple[str, str | None]]) -> dict[str, set[str]]:
+    """DUPLICATES_SELECT's rows as {duplicate key: the other keys holding its content}; a key
+    whose content it holds itself (the same bytes delivered to it again) is left out."""
+    holders: dict[str, set[str]] = {}
+    for key, holder in rows:
+        holders.setdefault(key, set()).update([holder] if holder else [])
+    return {key: held_by for key, held_by in holders.items() if key not in held_by}
+
+
+def new_objects(
+    listed: Iterable[S3Object],
+    seen: Iterable[tuple[str, str]],
+    duplicates: dict[str, set[str]] | None = None,
+) -> list[S3Object]:
+    """The listed objects whose (key, ETag) was never marked seen; then the seen duplicates
+    (`duplicates_of_others`) whose content loses its holder in this run or has none left,
+    after them so that the holder's new version lands first."""
     done = {(key, etag.strip()) for key, etag in seen}
-    return [o for o in listed if (o.key, o.etag) not in done]
+    holders = duplicates or {}
+    listed = list(listed)
+    fresh = [o for o in listed if (o.key, o.etag) not in done]
+    changed = {o.key for o in fresh}
+    again = [o for o in listed if (o.key, o.etag) in done and o.key in holders
+             and (not holders[o.key] or holders[o.key] & changed)]
+    return fresh + again
 
 
 def seen_rows(

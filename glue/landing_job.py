@@ -60,10 +60,12 @@ from airline_landing.glue_args import (
 from airline_landing.landing import land_files, utc_now
 from airline_landing.results import FileStatus, LandingReport
 from airline_landing.s3_listing import (
+    DUPLICATES_SELECT,
     SEEN_DDL,
     SEEN_INSERT,
     SEEN_SELECT,
     S3Object,
+    duplicates_of_others,
     list_landing_objects,
     new_objects,
     seen_rows,
@@ -91,8 +93,12 @@ def find_new_files(s3: Any, connection: Any, args: LandingJobArgs) -> list[S3Obj
     with connection.cursor() as cursor:
         cursor.execute(SEEN_SELECT)
         seen = [(row[0], row[1]) for row in cursor.fetchall()]
+        # Duplicates of another key's content: listed again when that key changes (s3_listing).
+        cursor.execute(DUPLICATES_SELECT)
+        duplicates = duplicates_of_others((row[0], row[1]) for row in cursor.fetchall())
     connection.commit()
-    return new_objects(list_landing_objects(s3, args.landing_uri, args.failed_uri), seen)
+    listed = list_landing_objects(s3, args.landing_uri, args.failed_uri)
+    return new_objects(listed, seen, duplicates)
 
 
 def spark_prefix_has_objects(spark: SparkSession) -> Any:

@@ -465,6 +465,44 @@ def test_a_file_that_failed_for_a_passing_reason_is_listed_again_and_lands(
     assert set(_seen(glue_db)) == {SPACE_KEY, ODD_KEY}
 
 
+def test_a_duplicate_key_lands_its_content_when_the_key_holding_it_is_replaced(
+    run_job: Any, glue_db: str
+) -> None:
+    """Issue 20, exactly once per content on AWS as locally: the same bytes under a second key
+    are recorded as a duplicate (and marked seen); when the first key gets new content, the
+    second key is listed again, though seen, and lands its content, which no key held any more.
+    Every date either version touched is then in the landed rows once."""
+    copy_key = "daily_flights/date=2023-11-15/flights (1).csv"  # a browser's second download
+    content = flights("2023-11-15", [90, 5, 61])
+    objects = {SPACE_KEY: content, copy_key: content}
+    first = run_job(objects, "run-1")
+    assert first.status == 0, first.process.stderr[-3000:]
+    landed = _landed(glue_db)
+    assert sorted(status for status, _, _ in landed.values()) == ["duplicate", "landed"]
+    [holder] = [key for key, (status, _, _) in landed.items() if status == "landed"]
+    [copy] = [key for key in objects if key != holder]
+    assert set(_seen(glue_db)) == {SPACE_KEY, copy_key}  # both final, both seen
+
+    objects[holder] = flights("2023-11-16", [7, 120])  # the holder's content is replaced
+    second = run_job(objects, "run-2")
+    assert second.status == 0, second.process.stderr[-3000:]
+    assert [(run, status) for run, status, _ in _errors(glue_db, copy)] == [
+        ("run-1", "duplicate"), ("run-2", "landed")]
+    with psycopg.connect(glue_db) as conn:
+        current = conn.execute(
+            "select file_key, rows_landed from raw.landed_files where status = 'landed'"
+        ).fetchall()
+        days = conn.execute("select flight_date::text, count(*) from raw.flights_landing"
+                            " group by 1 order by 1").fetchall()
+    assert sorted(current) == sorted([(holder, 2), (copy, 3)])
+    assert days == [("2023-11-15", 3), ("2023-11-16", 2)]
+
+    third = run_job(objects, "run-3")  # nothing is listed again once the content is held
+    assert third.status == 0, third.process.stderr[-3000:]
+    assert not [sql for sql in third.sql if sql.startswith("copy ")]
+    assert not [sql for sql in third.sql if "insert into \"raw\".landed_files" in sql]
+
+
 def test_a_file_that_keeps_failing_is_given_up_named_and_not_listed_again(
     run_job: Any, glue_db: str
 ) -> None:

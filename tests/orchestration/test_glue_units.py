@@ -19,7 +19,13 @@ from airline_elt.warehouse import Connection
 from airline_landing.glue_args import JobArgumentError, parse_job_args, redshift_connect_params
 from airline_landing.landing import land_files
 from airline_landing.local import create_raw_tables
-from airline_landing.s3_listing import S3Object, list_landing_objects, new_objects, seen_rows
+from airline_landing.s3_listing import (
+    S3Object,
+    duplicates_of_others,
+    list_landing_objects,
+    new_objects,
+    seen_rows,
+)
 from airline_landing.source import LocalFile
 from airline_landing.targets import PostgresTarget
 from airline_landing.thresholds import RejectLimits
@@ -73,6 +79,16 @@ def test_new_objects_are_the_unseen_key_and_etag_pairs() -> None:
     listed = [S3Object("a.csv", "e1", 10), S3Object("b.csv", "e2", 20), S3Object("c.csv", "e3", 1)]
     seen = [("a.csv", "e1"), ("b.csv", "old-etag")]
     assert [o.key for o in new_objects(listed, seen)] == ["b.csv", "c.csv"]
+    # Issue 20: a seen duplicate of another key's content is listed again, after the new
+    # objects, when that key has new content in this run or no key holds the content any more.
+    assert duplicates_of_others([("a.csv", "b.csv"), ("a.csv", None), ("x.csv", "x.csv"),
+                                 ("z.csv", None)]) == {"a.csv": {"b.csv"}, "z.csv": set()}
+    assert [o.key for o in new_objects(listed, seen, {"a.csv": {"b.csv"}})] == [
+        "b.csv", "c.csv", "a.csv"]
+    assert [o.key for o in new_objects(listed, seen, {"a.csv": set()})] == [
+        "b.csv", "c.csv", "a.csv"]
+    assert [o.key for o in new_objects(listed, seen, {"a.csv": {"unchanged.csv"}})] == [
+        "b.csv", "c.csv"]
     rows = seen_rows(listed, ["b.csv"], "run-1", "2023-11-16T00:00:00+00:00")
     assert rows == [("b.csv", "e2", 20, "run-1", "2023-11-16T00:00:00+00:00")]
 

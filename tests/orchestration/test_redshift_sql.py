@@ -31,7 +31,7 @@ from airline_landing.raw_line import (
     fit_raw_line,
     fit_raw_line_text,
 )
-from airline_landing.s3_listing import SEEN_DDL, SEEN_INSERT, SEEN_SELECT
+from airline_landing.s3_listing import DUPLICATES_SELECT, SEEN_DDL, SEEN_INSERT, SEEN_SELECT
 
 REPO = Path(__file__).resolve().parents[2]
 REDSHIFT = Linter(config=FluffConfig(overrides={"dialect": "redshift"}))
@@ -120,10 +120,11 @@ def test_dbts_upgrade_hook_adds_what_the_glue_job_adds() -> None:
 @pytest.mark.parametrize(
     "sql",
     [
-        SEEN_DDL, SEEN_SELECT, SEEN_INSERT, EXISTING_COLUMNS_SQL,
+        SEEN_DDL, SEEN_SELECT, SEEN_INSERT, DUPLICATES_SELECT, EXISTING_COLUMNS_SQL,
         *run_summary.QUERIES.values(),
     ],
-    ids=["seen-ddl", "seen-select", "seen-insert", "existing-columns", "summary-files",
+    ids=["seen-ddl", "seen-select", "seen-insert", "duplicates-select", "existing-columns",
+         "summary-files",
          "summary-totals",
          "summary-fact-dates"],
 )
