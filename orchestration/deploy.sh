@@ -12,7 +12,9 @@
 # REDSHIFT_DATABASE, ARTIFACT_PREFIX, DBT_TARGET, ALLOW_DIRTY=1 (deploy uncommitted changes,
 # tagged <sha>-dirty-<time>); the landing job's plausibility rules under their local names,
 # AIRLINE_ELT_FIRST_FLIGHT_DATE, AIRLINE_ELT_FUTURE_DAYS, AIRLINE_ELT_MIN_DELAY and
-# AIRLINE_ELT_MAX_DELAY (default: the local defaults, airline_landing/plausibility.py).
+# AIRLINE_ELT_MAX_DELAY (default: the local defaults, airline_landing/plausibility.py); the
+# reference-list guard's AIRLINE_ELT_MAX_REFERENCE_LOSS (default 1%) and, for this deploy only,
+# AIRLINE_ELT_FORCE_REFERENCE_LISTS=true (build from the image's lists whatever they take).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +40,7 @@ ask() {
 : "${INTERFACE_ENDPOINTS:=false}"
 : "${AIRLINE_ELT_FIRST_FLIGHT_DATE:=1987-10-01}" "${AIRLINE_ELT_FUTURE_DAYS:=1}"
 : "${AIRLINE_ELT_MIN_DELAY:=-1440}" "${AIRLINE_ELT_MAX_DELAY:=4320}"
+: "${AIRLINE_ELT_MAX_REFERENCE_LOSS:=1%}" "${AIRLINE_ELT_FORCE_REFERENCE_LISTS:=false}"
 for name in ARTIFACT_BUCKET NOTIFICATION_EMAIL REDSHIFT_CLUSTER_ID REDSHIFT_SECRET_ARN \
             VPC_ID SUBNET_IDS; do
   [ -n "${!name:-}" ] || die "set $name (see orchestration/DEPLOY.md)"
@@ -95,7 +98,9 @@ deploy_stack() {
       PrivateRouteTableIds="$ROUTE_TABLE_IDS" InterfaceEndpoints="$INTERFACE_ENDPOINTS" \
       DbtImageTag="$tag" DbtTarget="$DBT_TARGET" \
       FirstFlightDate="$AIRLINE_ELT_FIRST_FLIGHT_DATE" FutureDays="$AIRLINE_ELT_FUTURE_DAYS" \
-      MinDelayMinutes="$AIRLINE_ELT_MIN_DELAY" MaxDelayMinutes="$AIRLINE_ELT_MAX_DELAY"
+      MinDelayMinutes="$AIRLINE_ELT_MIN_DELAY" MaxDelayMinutes="$AIRLINE_ELT_MAX_DELAY" \
+      MaxReferenceLoss="$AIRLINE_ELT_MAX_REFERENCE_LOSS" \
+      ForceReferenceLists="$AIRLINE_ELT_FORCE_REFERENCE_LISTS"
 }
 
 echo "Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$artifact_prefix"

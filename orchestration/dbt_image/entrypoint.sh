@@ -12,6 +12,13 @@
 #    Then writes the delay report (publish_report.py: the charts of `airline-elt report`, from
 #    the marts) and uploads it beside the site ($DOCS_S3_URI report.html).
 #    A docs or report failure is logged, not fatal: the data is what the run is for.
+# Around a `dbt build` (build_guard.py, issue 20): before it, the image's airports and carriers
+#    seeds are checked against the lists in force in the warehouse and the landed flights (a
+#    list that would leave more than AIRLINE_ELT_MAX_REFERENCE_LOSS of them without their
+#    airport or carrier is refused, exit 65, unless AIRLINE_ELT_FORCE_REFERENCE_LISTS=true);
+#    when the build from a changed list fails, the warehouse is rebuilt from the lists in force
+#    (seeds-in-force/), so the previous lists stay in force; after it, the build's outcome is
+#    recorded for the report's failed-build banner.
 # Credentials: REDSHIFT_USER and DBT_ENV_SECRET_REDSHIFT_PASSWORD come from the Secrets Manager
 # secret, REDSHIFT_HOST and REDSHIFT_PORT from the task definition; none are in the image.
 set -uo pipefail
@@ -37,15 +44,42 @@ if [ -n "${DBT_EXTRA_ARGS:-}" ] && [ "${DBT_EXTRA_ARGS}" != "[]" ]; then
 fi
 
 echo "airline-elt-dbt: run ${AIRLINE_ELT_RUN_ID:-manual}: $*"
+guard="${BUILD_GUARD:-/opt/airline-elt/build_guard.py}"
+building=false
+if [ "${1:-}" = dbt ] && [ "${2:-}" = build ]; then building=true; fi
+limit="${DBT_TIMEOUT_SECONDS:-4500}"
+started_epoch="$(date -u +%s)"
+started="$(date -u +%Y-%m-%dT%H:%M:%S+00:00)"
+if $building; then
+  # The reference lists: checked before anything is built; a refusal (65) or a check that
+  # could not run fails the Transform step with the warehouse untouched.
+  python3 "$guard" check || exit $?
+fi
 # dbt's own limit (DBT_TIMEOUT_SECONDS, set below the Transform step's TimeoutSeconds): a build
 # that hangs is ended here (TERM, then KILL a minute later), exits 124, and the state machine
 # reports it as dbt's failure instead of timing out with the task still running.
-timeout --kill-after=60 "${DBT_TIMEOUT_SECONDS:-4500}" "$@"
+timeout --kill-after=60 "$limit" "$@"
 status=$?
 if [ "$status" -eq 124 ]; then
-  echo "airline-elt-dbt: '$*' ran past DBT_TIMEOUT_SECONDS (${DBT_TIMEOUT_SECONDS:-4500} s) and was stopped" >&2
+  echo "airline-elt-dbt: '$*' ran past DBT_TIMEOUT_SECONDS ($limit s) and was stopped" >&2
 fi
 echo "airline-elt-dbt: '$*' exited with $status"
+if $building; then
+  python3 "$guard" record "$status" "$started" \
+    || echo "airline-elt-dbt: WARNING: the build's outcome was not recorded" >&2
+  if [ "$status" -ne 0 ] && [ -d seeds-in-force ]; then
+    # The build from the image's new lists failed: rebuild from the lists in force, within
+    # what is left of dbt's limit, so they stay in force and the warehouse is as it was.
+    left=$(( limit - ($(date -u +%s) - started_epoch) ))
+    if [ "$left" -gt 60 ] && AIRLINE_ELT_SEED_DIR=seeds-in-force \
+        timeout --kill-after=60 "$left" dbt build --target "${DBT_TARGET:-prod}"; then
+      echo "airline-elt-dbt: the build from the image's new reference lists failed; the lists in force stay, the warehouse was rebuilt from them" >&2
+    else
+      echo "airline-elt-dbt: the build from the image's new reference lists failed and the rebuild from the lists in force did not finish; the next run tries again" >&2
+    fi
+  fi
+  rm -rf seeds-in-force
+fi
 
 if [ -n "${DOCS_S3_URI:-}" ]; then
   if dbt docs generate --static --target "${DBT_TARGET:-prod}"; then

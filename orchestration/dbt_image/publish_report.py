@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from airline_elt.build_record import BuildRecord, last_build
 from airline_elt.report import REPORT_FILE, write_report
 from airline_elt.report_data import DbConnection, load_report_data
 
 PROJECT_DIR = Path(__file__).resolve().parent  # /opt/airline-elt: dbt_project.yml beside it
+STATE_HOME = "/tmp/airline-elt"  # where build_guard.py records the build (AIRLINE_ELT_HOME)
 
 
 def built_schema(env: Mapping[str, str], name: str = "airlines") -> str:
@@ -48,13 +50,16 @@ def report_location(docs_uri: str) -> tuple[str, str]:
 
 def publish(conn: DbConnection, docs_uri: str, s3: Any, env: Mapping[str, str],
             project_dir: Path = PROJECT_DIR) -> str:
-    """Write the report from `conn`'s marts and upload it; returns its s3:// URI."""
+    """Write the report from `conn`'s marts and upload it; returns its s3:// URI. The build
+    this task just ran (recorded by build_guard.py in $AIRLINE_ELT_HOME) gives the report its
+    failed-build banner when it failed, as `airline-elt report` does locally."""
     bucket, key = report_location(docs_uri)
     data = load_report_data(conn, schema=built_schema(env, "airlines"),
                             intermediate_schema=built_schema(env, "intermediate"),
                             project_dir=project_dir)
+    build: BuildRecord | None = last_build(Path(env.get("AIRLINE_ELT_HOME") or STATE_HOME))
     with tempfile.TemporaryDirectory() as folder:
-        path = write_report(data, Path(folder) / REPORT_FILE)
+        path = write_report(data, Path(folder) / REPORT_FILE, last_build=build)
         s3.upload_file(str(path), bucket, key,
                        ExtraArgs={"ContentType": "text/html; charset=utf-8"})
     return f"s3://{bucket}/{key}"

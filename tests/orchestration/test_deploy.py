@@ -132,20 +132,33 @@ def test_each_version_uploads_its_glue_artifacts_under_a_prefix_of_its_own(repo:
     assert not {c.split()[-1] for c in later} & {c.split()[-1] for c in uploads}
 
 
+def _parameters(repo: Path, **env: str) -> dict[str, str]:
+    """The parameters a dry run passes to `aws cloudformation deploy`, by name."""
+    [deploy] = [c for c in _commands(_dry_run(repo, **env))
+                if c.startswith("aws cloudformation deploy")]
+    return dict(re.findall(r" (\w+)=(\S+)", deploy.split("--parameter-overrides", 1)[1]))
+
+
 def test_the_deploy_passes_the_plausibility_rules_under_their_local_names(repo: Path) -> None:
     """The landing job's plausibility rules are set at deploy with the same variables as a
     local run (AIRLINE_ELT_*); unset, the deploy passes the template's defaults, which are
     the local defaults (test_template.py)."""
-    def passed(**env: str) -> dict[str, str]:
-        [deploy] = [c for c in _commands(_dry_run(repo, **env))
-                    if c.startswith("aws cloudformation deploy")]
-        return dict(re.findall(r" (\w+)=(\S+)", deploy.split("--parameter-overrides", 1)[1]))
-
     parameters = load_template()["Parameters"]
-    defaults = passed()
+    defaults = _parameters(repo)
     for name in ["FirstFlightDate", "FutureDays", "MinDelayMinutes", "MaxDelayMinutes"]:
         assert defaults[name] == str(parameters[name]["Default"]), name
-    given = passed(AIRLINE_ELT_FIRST_FLIGHT_DATE="2018-01-01", AIRLINE_ELT_FUTURE_DAYS="0",
-                   AIRLINE_ELT_MIN_DELAY="-60", AIRLINE_ELT_MAX_DELAY="600")
+    given = _parameters(repo, AIRLINE_ELT_FIRST_FLIGHT_DATE="2018-01-01",
+                        AIRLINE_ELT_FUTURE_DAYS="0", AIRLINE_ELT_MIN_DELAY="-60",
+                        AIRLINE_ELT_MAX_DELAY="600")
     assert [given[name] for name in ["FirstFlightDate", "FutureDays", "MinDelayMinutes",
                                      "MaxDelayMinutes"]] == ["2018-01-01", "0", "-60", "600"]
+
+
+def test_the_deploy_forces_reference_lists_only_when_told(repo: Path) -> None:
+    """AIRLINE_ELT_FORCE_REFERENCE_LISTS=true forces the image's lists for that deploy; every
+    deploy without it passes false, so a force never outlives the deploy that asked for it."""
+    defaults = _parameters(repo)
+    assert (defaults["ForceReferenceLists"], defaults["MaxReferenceLoss"]) == ("false", "1%")
+    forced = _parameters(repo, AIRLINE_ELT_FORCE_REFERENCE_LISTS="true",
+                         AIRLINE_ELT_MAX_REFERENCE_LOSS="5%")
+    assert (forced["ForceReferenceLists"], forced["MaxReferenceLoss"]) == ("true", "5%")

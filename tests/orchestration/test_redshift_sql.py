@@ -189,3 +189,25 @@ def test_a_1mib_bad_line_lands_as_one_rejected_row_that_redshift_could_hold(
         ).fetchall()
     assert size <= RAW_LINE_MAX_BYTES
     assert raw_line == fit_raw_line_text(long_line)
+
+
+def test_the_dbt_images_build_guard_sql_parses_as_redshift() -> None:
+    """build_guard.py (issue 20) asks Redshift what the lists in force are and what the landed
+    flights use: the same SQL the local install runs (airline_elt.reference_loss)."""
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(REPO / "orchestration" / "dbt_image"))
+    spec = importlib.util.spec_from_file_location(
+        "build_guard", REPO / "orchestration" / "dbt_image" / "build_guard.py")
+    assert spec and spec.loader
+    guard = importlib.util.module_from_spec(spec)
+    sys.modules["build_guard"] = guard
+    spec.loader.exec_module(guard)
+    statements = [guard.TABLE_EXISTS, guard.IN_FORCE_AIRPORTS.format(schema="airlines"),
+                  guard.IN_FORCE_CARRIERS.format(schema="dev_ci_airlines"),
+                  *(reference.landed_sql for reference in guard.LISTS)]
+    assert len(statements) == 5
+    for sql in statements:
+        assert unparsable(with_literals(sql)) == [], sql
+    assert not [sql for sql in statements if re.search(r'(?<!")\braw\.', sql)]

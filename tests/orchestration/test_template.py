@@ -928,3 +928,25 @@ def test_the_stack_builds_only_the_target_its_summary_reads() -> None:
 
     assert "airlines.daily_flights_fact" in FACT_ROWS_BY_DATE
     assert load_template()["Parameters"]["DbtTarget"]["AllowedValues"] == ["prod"]
+
+
+def test_the_dbt_task_gets_the_reference_list_guards_settings() -> None:
+    """Issue 20: the guard in the dbt image (build_guard.py) reads the same settings as the
+    local install; the stack passes them to the container, not forced by default, with the
+    local default share."""
+    from airline_elt.reference_loss import DEFAULT_MAX_LOSS, MAX_LOSS_ENV, max_loss
+
+    template = load_template()
+    [container] = template["Resources"]["DbtTaskDefinition"]["Properties"][
+        "ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert environment[MAX_LOSS_ENV] == {"Ref": "MaxReferenceLoss"}
+    assert environment["AIRLINE_ELT_FORCE_REFERENCE_LISTS"] == {"Ref": "ForceReferenceLists"}
+    guard = (ORCHESTRATION / "dbt_image" / "build_guard.py").read_text(encoding="utf-8")
+    assert 'FORCE_ENV = "AIRLINE_ELT_FORCE_REFERENCE_LISTS"' in guard
+    parameters = template["Parameters"]
+    assert parameters["ForceReferenceLists"]["Default"] == "false"
+    assert max_loss({MAX_LOSS_ENV: parameters["MaxReferenceLoss"]["Default"]}) == DEFAULT_MAX_LOSS
+    pattern = re.compile(parameters["MaxReferenceLoss"]["AllowedPattern"])
+    assert all(pattern.fullmatch(value) for value in ["1%", "0.01", "2.5%", ".5"])
+    assert not any(pattern.fullmatch(value) for value in ["", "1 %", "-1%", "x"])

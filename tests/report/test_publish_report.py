@@ -14,6 +14,8 @@ import pytest
 from conftest import REPO, Cli
 from moto import mock_aws
 
+from airline_elt.build_record import BuildRecord, record_build
+
 SCRIPT = REPO / "orchestration" / "dbt_image" / "publish_report.py"
 
 
@@ -38,6 +40,32 @@ def test_the_report_is_uploaded_beside_the_docs_site(sample_cli: Cli) -> None:
     assert stored["ContentType"] == "text/html; charset=utf-8"
     assert "<h1>Airline delays report</h1>" in body
     assert 'id="daily-trend"' in body and "departs more than 60 minutes late" in body
+
+
+def test_the_published_report_shows_the_banner_of_a_failed_build(
+    sample_cli: Cli, tmp_path: Path,
+) -> None:
+    """Issue 20 on AWS: the build the dbt task just ran, recorded by build_guard.py in the
+    task's state folder, gives the published report the same banner as a local report."""
+    module = _publish_report()
+    home = tmp_path / "task-home"
+    env = {"DBT_TARGET": "prod", "AIRLINE_ELT_HOME": str(home)}
+
+    def published() -> str:
+        with mock_aws(), psycopg.connect(sample_cli.url(), autocommit=True) as conn:
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket="docs-bucket")
+            module.publish(conn, "s3://docs-bucket/dbt-docs/", s3, env, project_dir=REPO)
+            stored = s3.get_object(Bucket="docs-bucket", Key="dbt-docs/report.html")
+            return stored["Body"].read().decode("utf-8")
+
+    record_build(home, BuildRecord(False, "2026-12-03T06:36:00+00:00", "fail 1, success 2",
+                                   ("not_null_mv_delay_correlation_flights_operated",)))
+    body = published()
+    assert 'id="failed-build"' in body
+    assert "(2026-12-03 06:36 UTC): failing node not_null_mv_delay_correlation_flights_" in body
+    record_build(home, BuildRecord(True, "2026-12-03T07:00:00+00:00", "success 3"))
+    assert 'id="failed-build"' not in published()
 
 
 @pytest.mark.parametrize(
