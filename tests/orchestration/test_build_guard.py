@@ -239,3 +239,26 @@ def test_the_outcome_of_a_build_is_recorded_with_its_failing_nodes(
     assert guard.main(["record", "0", started.isoformat()], {"AIRLINE_ELT_HOME": str(home)}) == 0
     recorded = last_build(home)
     assert recorded is not None and recorded.succeeded and recorded.summary == "success 1"
+
+
+def test_dbt_loads_the_lists_in_force_back_from_the_folder_the_check_writes(
+    warehouse_db: psycopg.Connection, connection: Connection, tmp_path: Path,
+) -> None:
+    """The rebuild after a failed build runs dbt with AIRLINE_ELT_SEED_DIR=seeds-in-force: the
+    folder the check writes from the seed tables loads, with real dbt, into the same tables."""
+    from airline_elt.dbt import run_dbt
+
+    seeds = _image_seeds(tmp_path, airports_without={"10397"}, carriers_without={"UA"})
+    _check(warehouse_db, seeds, tmp_path, **{FORCE: "true"})
+    before = _tables(warehouse_db)
+    warehouse_db.execute("truncate airlines.airports_dim, airlines.carriers")
+    loaded = run_dbt(["seed", "--full-refresh"], Connection(
+        connection.host, connection.port, connection.user, connection.password, DATABASE),
+        home=tmp_path / "home", capture=True, seeds=tmp_path / "seeds-in-force")
+    assert loaded.returncode == 0, loaded.stdout[-3000:]
+    assert _tables(warehouse_db) == before
+
+
+def _tables(conn: psycopg.Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    return (conn.execute("select * from airlines.airports_dim order by 1").fetchall(),
+            conn.execute("select * from airlines.carriers order by 1").fetchall())
