@@ -45,17 +45,10 @@ from typing import Any
 
 from publish_report import STATE_HOME, built_schema, connect_redshift
 
+from airline_elt import reference_loss as rule  # the local install's rule, shared
 from airline_elt.build_record import FAILED_STATUSES, BuildRecord, failing_nodes, record_build
 from airline_elt.errors import AirlineEltError
-from airline_elt.reference_loss import (
-    LANDED_AIRPORT_PAIRS,
-    LANDED_CARRIERS,
-    Loss,
-    airport_loss,
-    carrier_loss,
-    max_loss,
-    refuse_if_lossy,
-)
+from airline_elt.reference_loss import Loss
 from airline_elt.seeds import (
     AIRPORT_COLUMNS,
     AIRPORTS_FILE,
@@ -89,9 +82,9 @@ class ReferenceList:
 
 LISTS = (
     ReferenceList(AIRPORTS_FILE, "airports_dim", AIRPORT_COLUMNS, read_airports,
-                  IN_FORCE_AIRPORTS, LANDED_AIRPORT_PAIRS),
+                  IN_FORCE_AIRPORTS, rule.LANDED_AIRPORT_PAIRS),
     ReferenceList(CARRIERS_FILE, "carriers", CARRIER_COLUMNS, read_carriers,
-                  IN_FORCE_CARRIERS, LANDED_CARRIERS),
+                  IN_FORCE_CARRIERS, rule.LANDED_CARRIERS),
 )
 
 
@@ -133,9 +126,10 @@ def loss(conn: Any, reference: ReferenceList, before: list[list[str]],
         return None
     if reference.seed_file == AIRPORTS_FILE:
         pairs = [(int(o), int(d), int(n)) for o, d, n in _rows(conn, reference.landed_sql)]
-        return airport_loss(pairs, {int(row[0]) for row in before}, {int(row[0]) for row in after})
+        return rule.airport_loss(pairs, {int(row[0]) for row in before},
+                                 {int(row[0]) for row in after})
     counts = [(str(code).strip(), int(n)) for code, n in _rows(conn, reference.landed_sql)]
-    return carrier_loss(counts, {row[0] for row in before}, {row[0] for row in after})
+    return rule.carrier_loss(counts, {row[0] for row in before}, {row[0] for row in after})
 
 
 def check(conn: Any, seeds: Path, in_force_dir: Path, schema: str,
@@ -155,7 +149,7 @@ def check(conn: Any, seeds: Path, in_force_dir: Path, schema: str,
         taken = loss(conn, reference, before, after)
         if taken is not None:
             found.append(taken)
-    lines = refuse_if_lossy(found, max_loss(env), forced(env), f"{FORCE_ENV}=true")
+    lines = rule.refuse_if_lossy(found, rule.max_loss(env), forced(env), f"{FORCE_ENV}=true")
     shutil.rmtree(in_force_dir, ignore_errors=True)
     if not changed:
         return lines
