@@ -52,8 +52,9 @@ started_epoch="$(date -u +%s)"
 started="$(date -u +%Y-%m-%dT%H:%M:%S+00:00)"
 if $building; then
   # The reference lists: checked before anything is built; a refusal (65) or a check that
-  # could not run fails the Transform step with the warehouse untouched.
-  python3 "$guard" check || exit $?
+  # could not run (10 minutes at most: a few small queries) fails the Transform step with the
+  # warehouse untouched.
+  timeout --kill-after=10 600 python3 "$guard" check || exit $?
 fi
 # dbt's own limit (DBT_TIMEOUT_SECONDS, set below the Transform step's TimeoutSeconds): a build
 # that hangs is ended here (TERM, then KILL a minute later), exits 124, and the state machine
