@@ -340,6 +340,13 @@ class Run:
             f"dbt reported {plural(outcome.warnings, 'warning')}; see {outcome.log_file}"
         )
 
+    def _warned_on(self, outcome: DbtOutcome | None, test_name: str) -> bool:
+        """Whether this run's build warned on the data test `test_name`."""
+        if outcome is None or outcome.skipped or not outcome.warnings:
+            return False
+        return any(test.name == test_name
+                   for test in warned_tests(self.home / "dbt" / "target"))
+
     def summarize(self, outcome: RunOutcome) -> dict[str, int]:
         if outcome.dbt is not None and outcome.dbt.warnings:
             outcome.warnings.append(self.dbt_warning_line(outcome.dbt))
@@ -354,6 +361,11 @@ class Run:
                         unknown = queries.unknown_airports_line(queries.unknown_airports(conn))
                         if unknown:
                             outcome.warnings.append(unknown)
+                        if self._warned_on(outcome.dbt, queries.OVERLAP_TEST):
+                            overlaps = queries.overlapping_deliveries_line(
+                                queries.overlapping_deliveries(conn))
+                            if overlaps:
+                                outcome.warnings.append(overlaps)
                     except psycopg.Error as error:
                         outcome.warnings.append(f"top delayed lists unavailable: {error}")
             except psycopg.Error as error:
