@@ -17,10 +17,12 @@ from airline_elt.cli import split_passthrough
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import RunLock, current_holder
 from airline_elt.notify import Outbox, failure_payload, success_payload
+from airline_elt.pipeline import SHOWN_SKIPPED, Run
 from airline_elt.seeds import install_airports, read_airports, seed_dir_override
 from airline_elt.state import project_dir
 from airline_elt.transform import parse_dbt_output
 from airline_landing.scan import PrefixError, is_landing_key, normalise_prefix, scan_folder
+from airline_landing.thresholds import RejectLimits
 
 
 def test_arguments_after_double_dash_go_to_dbt() -> None:
@@ -249,3 +251,26 @@ def test_entries_that_are_not_deliveries_are_skipped_with_why(tmp_path: Path) ->
     assert is_landing_key(".hidden_prefix/flights.csv", ".hidden_prefix/")
     # Outside the prefix nothing is named; with the whole folder as prefix, it is.
     assert "beside/README.txt" in scan_folder(tmp_path, "").skipped
+
+
+class _Lines:
+    """A run UI that keeps the info lines (only what naming skipped entries uses)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_many_skipped_entries_are_named_up_to_a_limit_then_counted(tmp_path: Path) -> None:
+    skipped = {f"daily_flights/note{n:02d}.txt": "skipped: not a .csv file" for n in range(13)}
+    ui = _Lines()
+    Run(tmp_path, ui, limits=RejectLimits())._name_skipped(skipped)  # type: ignore[arg-type]
+    assert ui.lines[:SHOWN_SKIPPED] == [
+        f"{key}: skipped: not a .csv file" for key in list(skipped)[:SHOWN_SKIPPED]
+    ]
+    assert ui.lines[SHOWN_SKIPPED:] == [
+        "... and 3 more entries skipped (not *.csv, or hidden): `airline-elt run --json` "
+        "lists them all"
+    ]
