@@ -459,6 +459,10 @@ def json_summary(outcome: RunOutcome) -> dict[str, Any]:
     summary["top_delayed_carriers"] = [vars(rank) for rank in outcome.top_carriers]
     summary["top_delayed_routes"] = [vars(rank) for rank in outcome.top_routes]
     summary["warnings"] = outcome.warnings
+    summary["skipped_entries"] = [
+        {"key": key, "reason": why}
+        for key, why in (outcome.landing.skipped if outcome.landing else {}).items()
+    ]
     summary["warning_notification"] = outcome.warning_payload
     return summary
 

@@ -53,7 +53,8 @@ def warning_line(warned: list[WarnedTest], log_file: Path) -> str | None:
     shown = "; ".join(f"{model}: {', '.join(items)}" for model, items in by_model.items())
     return (
         f"dbt warned on {plural(len(warned), 'data test')}, rows per test (gaps in descriptive "
-        f"columns, unknown airports; the build went on): {shown}. "
+        f"columns, unknown airports, flights carried by two files; the build went on): "
+        f"{shown}. "
         f"`airline-elt dbt test --select <model>` lists them; dbt's output: {log_file}"
     )
 

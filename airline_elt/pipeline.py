@@ -71,11 +71,17 @@ class StepFailed(AirlineEltError):
         self.payload: dict[str, Any] | None = None
 
 
+# The console names this many skipped entries of a run (--json: all of them).
+SHOWN_SKIPPED = 10
+
+
 @dataclass(frozen=True)
 class LandingSummary:
     """What the Land step did, in the notification's terms, derived from the report."""
 
     report: LandingReport
+    # Entries under the prefix that are not deliveries (key -> why), named, never landed.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def files(self) -> list[dict[str, Any]]:
@@ -230,10 +236,11 @@ class Run:
                     str(error), "reinstall the project: `make setup`",
                 ) from error
             scan = scan_folder(landing_dir, prefix)
+            self._name_skipped(scan.skipped)
             if scan.empty:
                 detail["text"] = "no new data (no files to land)"
                 self.ui.warn(scan.nothing_to_land())
-                return LandingSummary(LandingReport(self.run_id))
+                return LandingSummary(LandingReport(self.run_id), scan.skipped)
             total = len(scan.keys) + len(scan.refused)
             # Spark's staged parts live here while a file lands; a killed run leaves
             # them behind, and under the run lock nothing else is using them.
@@ -252,7 +259,7 @@ class Run:
                     "Land", f"{type(error).__name__}: {_first_line(error)}", str(error),
                     f"Spark's log: {self.log_dir / 'spark.log'}",
                 ) from error
-            summary = LandingSummary(report)
+            summary = LandingSummary(report, scan.skipped)
             totals = summary.totals
             detail["text"] = landing_detail(totals)
         for line in alerts.console_warnings(summary.files, landing_dir / "failed"):
@@ -266,6 +273,15 @@ class Run:
                 f"rejected ({totals['rows_rejected']})"
             )
         return summary
+
+    def _name_skipped(self, skipped: dict[str, str]) -> None:
+        """One line per entry under the prefix that is not a delivery (the first few; all
+        of them are in --json)."""
+        for key, why in list(skipped.items())[:SHOWN_SKIPPED]:
+            self.ui.info(f"{key}: {why}")
+        if len(skipped) > SHOWN_SKIPPED:
+            self.ui.info(f"... and {len(skipped) - SHOWN_SKIPPED:,} more entries skipped "
+                         "(not *.csv, or hidden): `airline-elt run --json` lists them all")
 
     @contextlib.contextmanager
     def spark_for_land(self, spark: SparkStarter | None) -> Iterator[SparkStarter]:
@@ -340,6 +356,13 @@ class Run:
             f"dbt reported {plural(outcome.warnings, 'warning')}; see {outcome.log_file}"
         )
 
+    def _warned_on(self, outcome: DbtOutcome | None, test_name: str) -> bool:
+        """Whether this run's build warned on the data test `test_name`."""
+        if outcome is None or outcome.skipped or not outcome.warnings:
+            return False
+        return any(test.name == test_name
+                   for test in warned_tests(self.home / "dbt" / "target"))
+
     def summarize(self, outcome: RunOutcome) -> dict[str, int]:
         if outcome.dbt is not None and outcome.dbt.warnings:
             outcome.warnings.append(self.dbt_warning_line(outcome.dbt))
@@ -354,6 +377,11 @@ class Run:
                         unknown = queries.unknown_airports_line(queries.unknown_airports(conn))
                         if unknown:
                             outcome.warnings.append(unknown)
+                        if self._warned_on(outcome.dbt, queries.OVERLAP_TEST):
+                            overlaps = queries.overlapping_deliveries_line(
+                                queries.overlapping_deliveries(conn))
+                            if overlaps:
+                                outcome.warnings.append(overlaps)
                     except psycopg.Error as error:
                         outcome.warnings.append(f"top delayed lists unavailable: {error}")
             except psycopg.Error as error:

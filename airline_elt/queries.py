@@ -92,6 +92,59 @@ def unknown_airports_line(airports: list[UnknownAirport]) -> str | None:
     )
 
 
+# The warn-severity dbt test on int_flights_enriched stores its rows here (one per pair of
+# file keys that carry the same flights): the summary names the keys.
+OVERLAPPING_DELIVERIES = "intermediate.flights_carried_by_two_files"
+OVERLAP_TEST = "flights_carried_by_two_files"
+SHOWN_OVERLAPS = 3
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two file keys that both carry the same flights (a stored failure of the dbt test)."""
+
+    first_key: str
+    second_key: str
+    shared_flights: int
+    first_date: dt.date
+    last_date: dt.date
+
+
+def overlapping_deliveries(conn: psycopg.Connection) -> list[Overlap]:
+    """The pairs of keys the last build's overlap test found, the most shared first."""
+    if not table_exists(conn, OVERLAPPING_DELIVERIES):
+        return []
+    rows = conn.execute(
+        "select first_key, second_key, shared_flights, first_flight_date, last_flight_date "
+        f"from {OVERLAPPING_DELIVERIES} order by shared_flights desc, first_key, second_key"
+    ).fetchall()
+    return [Overlap(first, second, int(shared), first_date, last_date)
+            for first, second, shared, first_date, last_date in rows]
+
+
+def overlapping_deliveries_line(overlaps: list[Overlap]) -> str | None:
+    """One line for the run summary naming the keys that carry the same flights."""
+    if not overlaps:
+        return None
+    shown = "; ".join(
+        f"{item.first_key} and {item.second_key} share {plural(item.shared_flights, 'flight')}"
+        f" ({_span(item.first_date, item.last_date)})"
+        for item in overlaps[:SHOWN_OVERLAPS]
+    )
+    more = (f"; {len(overlaps) - SHOWN_OVERLAPS:,} more pairs"
+            if len(overlaps) > SHOWN_OVERLAPS else "")
+    flights = sum(item.shared_flights for item in overlaps)
+    return (
+        f"{plural(flights, 'flight')} landed from two different files (overlapping "
+        f"deliveries, both copies count in the fact and the marts): {shown}{more}; see "
+        f"{OVERLAPPING_DELIVERIES}, and replace or remove one of the files"
+    )
+
+
+def _span(first: dt.date, last: dt.date) -> str:
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
 def top_delayed_carriers(
     conn: psycopg.Connection, limit: int = 5, min_flights: int = MIN_CARRIER_FLIGHTS
 ) -> list[DelayRank]:

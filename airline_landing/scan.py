@@ -15,6 +15,15 @@ a symlink to a folder inside the landing folder (folders behind links are never 
 its files would otherwise be missed without a word). A refused entry is recorded 'failed'
 (final: the same entry again is a 'duplicate' of that failure) and named in the run's
 output and its JSON like any failed file.
+
+Nor is anything else under the prefix skipped without a word: an entry that is not a
+delivery — a file not named `*.csv` (a README.txt, a .zip, an .xlsx), or a hidden one (a
+name starting with '.': .DS_Store, an editor's `.~lock.flights.csv#`, a macOS
+`._flights.csv`) — is listed as skipped with why (`FolderScan.skipped`), and the run
+names it in its output and its JSON. Skipped entries are never read, never recorded in
+raw.landed_files and never fail anything: they are not deliveries. Hidden names are not
+landed even when they end in `.csv` (on S3 as locally): they are tools' own files, and a
+macOS `._x.csv` holds binary metadata, not flights. Hidden folders are not walked.
 """
 
 from __future__ import annotations
@@ -48,6 +57,12 @@ def normalise_prefix(prefix: str | None) -> str:
     return "".join(f"{part}/" for part in parts)
 
 
+def is_hidden(key: str, prefix: str = DEFAULT_PREFIX) -> bool:
+    """Whether a name below the prefix starts with '.' (.DS_Store, `._x.csv`, `.~lock...#`)."""
+    below = key[len(prefix):] if key.startswith(prefix) else key
+    return any(part.startswith(".") for part in below.split("/") if part)
+
+
 def is_landing_key(
     key: str, prefix: str = DEFAULT_PREFIX, failed_prefix: str = FAILED_PREFIX
 ) -> bool:
@@ -55,8 +70,32 @@ def is_landing_key(
     return (
         key.startswith(prefix)
         and key.lower().endswith(".csv")
+        and not is_hidden(key, prefix)
         and not (failed_prefix and key.startswith(failed_prefix))
     )
+
+
+# What to do with a file that is not a CSV, by its last suffix.
+NOT_CSV_HINTS = {
+    ".zip": "a zip archive: unzip it and put the CSV under the prefix",
+    ".gz": "compressed: decompress it to a .csv",
+    ".xlsx": "a spreadsheet: save or export it as comma-separated CSV",
+    ".xls": "a spreadsheet: save or export it as comma-separated CSV",
+    ".txt": "text, not a delivery",
+    ".md": "text, not a delivery",
+    ".json": "JSON, not a delivery",
+}
+
+
+def skip_reason(key: str, prefix: str = DEFAULT_PREFIX, is_folder: bool = False) -> str:
+    """Why an entry under the prefix is not a delivery (it is not read, landed or failed)."""
+    if is_folder:
+        return "skipped: a hidden folder (its name starts with '.'): not walked"
+    if is_hidden(key, prefix):
+        return ("skipped: a hidden file (its name starts with '.', e.g. .DS_Store, an "
+                "editor's lock file, a macOS ._ file): not a delivery, not read")
+    hint = NOT_CSV_HINTS.get(Path(key).suffix.lower())
+    return "skipped: not a .csv file" + (f" ({hint})" if hint else "") + "; not read"
 
 
 @dataclass(frozen=True)
@@ -67,6 +106,8 @@ class FolderScan:
     prefix: str
     keys: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
+    # Entries under the prefix that are not deliveries (key -> why): named, never landed.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -134,16 +175,22 @@ def scan_folder(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> Folde
     start = landing_dir / prefix
     keys: list[str] = []
     refused: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     if start.is_dir():
         for dirpath, dirnames, filenames in os.walk(start):
             here = Path(dirpath)
             if here == landing_dir:
                 dirnames[:] = [d for d in dirnames if f"{d}/" != FAILED_PREFIX]
+            for name in [d for d in dirnames if d.startswith(".")]:
+                key = (here / name).relative_to(landing_dir).as_posix()
+                skipped[key] = skip_reason(key, prefix, is_folder=True)
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in [*dirnames, *filenames]:
                 path = here / name
                 key = path.relative_to(landing_dir).as_posix()
                 is_folder = name in dirnames
                 if not is_folder and not is_landing_key(key, prefix):
+                    skipped[key] = skip_reason(key, prefix)
                     continue
                 if is_folder and not path.is_symlink():
                     continue
@@ -152,4 +199,5 @@ def scan_folder(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> Folde
                     refused[key] = reason
                 else:
                     keys.append(key)
-    return FolderScan(landing_dir, prefix, sorted(keys), dict(sorted(refused.items())))
+    return FolderScan(landing_dir, prefix, sorted(keys), dict(sorted(refused.items())),
+                      dict(sorted(skipped.items())))

@@ -17,10 +17,12 @@ from airline_elt.cli import split_passthrough
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import RunLock, current_holder
 from airline_elt.notify import Outbox, failure_payload, success_payload
+from airline_elt.pipeline import SHOWN_SKIPPED, Run
 from airline_elt.seeds import install_airports, read_airports, seed_dir_override
 from airline_elt.state import project_dir
 from airline_elt.transform import parse_dbt_output
-from airline_landing.scan import PrefixError, normalise_prefix, scan_folder
+from airline_landing.scan import PrefixError, is_landing_key, normalise_prefix, scan_folder
+from airline_landing.thresholds import RejectLimits
 
 
 def test_arguments_after_double_dash_go_to_dbt() -> None:
@@ -152,6 +154,7 @@ def test_only_csv_keys_under_the_prefix_are_landing_keys(tmp_path: Path) -> None
         "airports.csv", "daily_flights/date=2023-11-15/flights.csv",
         "daily_flights_old/y.csv", "other/x.csv",
     ]
+    assert scan_folder(tmp_path).skipped == {}  # files beside the prefix are not named
     message = scan_folder(tmp_path, "nowhere").nothing_to_land()
     assert message.startswith(f"no CSV files under {tmp_path}/nowhere/ — the layout is ")
     with pytest.raises(PrefixError, match="climbs out"):
@@ -214,3 +217,60 @@ def test_the_bundled_airports_file_means_back_to_the_bundled_seed(tmp_path: Path
     install_airports(project_dir() / "seeds" / "airports_dim.csv", tmp_path)
     assert seed_dir_override(tmp_path) is None
     assert not (tmp_path / "seeds").exists()
+
+
+NOT_DELIVERIES = {
+    "daily_flights/README.txt": "not a .csv file (text, not a delivery)",
+    "daily_flights/2023-11.zip": "not a .csv file (a zip archive: unzip it",
+    "daily_flights/november.xlsx": "not a .csv file (a spreadsheet: save or export it",
+    "daily_flights/flights.csv.gz": "not a .csv file (compressed: decompress it",
+    "daily_flights/date=2023-11-15/flights": "skipped: not a .csv file; not read",
+    "daily_flights/.DS_Store": "a hidden file",
+    "daily_flights/date=2023-11-15/.~lock.flights.csv#": "a hidden file",
+    "daily_flights/date=2023-11-15/._flights.csv": "a hidden file",
+    "daily_flights/.Trash": "a hidden folder",
+}
+
+
+def test_entries_that_are_not_deliveries_are_skipped_with_why(tmp_path: Path) -> None:
+    """Every entry under the prefix that does not land is named: not a CSV, or hidden
+    (hidden names do not land even as *.csv; hidden folders are not walked)."""
+    for key in [*NOT_DELIVERIES, "daily_flights/date=2023-11-15/flights.csv",
+                "daily_flights/.Trash/old.csv", "daily_flights/.Trash/notes.txt",
+                "beside/README.txt"]:
+        if key != "daily_flights/.Trash":
+            (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / key).write_text("x")
+    scan = scan_folder(tmp_path)
+    assert scan.keys == ["daily_flights/date=2023-11-15/flights.csv"]
+    assert scan.refused == {}
+    assert sorted(scan.skipped) == sorted(NOT_DELIVERIES)
+    for key, words in NOT_DELIVERIES.items():
+        assert scan.skipped[key].startswith("skipped: ") and words in scan.skipped[key]
+    assert not is_landing_key("daily_flights/._flights.csv")  # on S3 as locally
+    assert is_landing_key(".hidden_prefix/flights.csv", ".hidden_prefix/")
+    # Outside the prefix nothing is named; with the whole folder as prefix, it is.
+    assert "beside/README.txt" in scan_folder(tmp_path, "").skipped
+
+
+class _Lines:
+    """A run UI that keeps the info lines (only what naming skipped entries uses)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_many_skipped_entries_are_named_up_to_a_limit_then_counted(tmp_path: Path) -> None:
+    skipped = {f"daily_flights/note{n:02d}.txt": "skipped: not a .csv file" for n in range(13)}
+    ui = _Lines()
+    Run(tmp_path, ui, limits=RejectLimits())._name_skipped(skipped)  # type: ignore[arg-type]
+    assert ui.lines[:SHOWN_SKIPPED] == [
+        f"{key}: skipped: not a .csv file" for key in list(skipped)[:SHOWN_SKIPPED]
+    ]
+    assert ui.lines[SHOWN_SKIPPED:] == [
+        "... and 3 more entries skipped (not *.csv, or hidden): `airline-elt run --json` "
+        "lists them all"
+    ]

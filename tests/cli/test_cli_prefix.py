@@ -5,6 +5,7 @@ the landing folder are left alone; a folder with no CSV under it says so in one 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,33 @@ def test_prefix_names_another_folder_on_land(cli: Cli, tmp_path: Path) -> None:
     assert "flights_in/2023-11-16.csv: landed" in result.stdout
     missing = cli("land", "--landing", str(landing))
     assert "no CSV files under" in missing.stdout
+
+
+def test_entries_under_the_prefix_that_do_not_land_are_named(cli: Cli, tmp_path: Path) -> None:
+    """A README, an archive, a spreadsheet and hidden files under the prefix: each named with
+    why in the console and in --json (`skipped_entries`); none fails, none is recorded."""
+    landing = tmp_path / "landing"
+    names = {
+        "daily_flights/README.txt": "not a .csv file (text, not a delivery)",
+        "daily_flights/2023-12.zip": "not a .csv file (a zip archive",
+        "daily_flights/december.xlsx": "not a .csv file (a spreadsheet",
+        "daily_flights/.DS_Store": "a hidden file",
+        "daily_flights/date=2023-12-01/.~lock.flights.csv#": "a hidden file",
+    }
+    for key in names:
+        (landing / key).parent.mkdir(parents=True, exist_ok=True)
+        (landing / key).write_bytes(b"PK\x03\x04 not flights")
+    result = cli("run", "--landing", str(landing), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for key, words in names.items():
+        line = one_line(result.stderr, f"{key}: skipped: ")
+        assert words in line, line
+    assert "no CSV files under" in result.stderr
+    summary = json.loads(result.stdout)
+    skipped = {entry["key"]: entry["reason"] for entry in summary["skipped_entries"]}
+    assert sorted(skipped) == sorted(names)
+    assert all(words in skipped[key] for key, words in names.items())
+    assert summary["status"] == "SUCCEEDED" and summary["warning_notification"] is None
+    assert cli.query(
+        "select count(*) from raw.landed_files where file_key like %s", ("%2023-12%",)
+    ) == [(0,)]

@@ -1,0 +1,71 @@
+{#-
+  Overlapping deliveries: the same flight (carrier, flight id, origin,
+  destination) on the same flight date landed from two different file keys,
+  e.g. a daily file and the BTS month holding that day, or two exports that
+  share a day. Identical bytes under a second key are a duplicate and land
+  nothing; this catches two different files that both carry a flight. Flights
+  without a flight id cannot be told apart and are left out.
+
+  One row per pair of keys: the two keys, how many flights they share, the
+  dates and one example flight. `fail_calc` counts the shared flights, so the
+  warning's count is flights, and the stored failures name the keys.
+-#}
+{% test flights_carried_by_two_files(model) %}
+
+{{ config(fail_calc='coalesce(sum(shared_flights), 0)') }}
+
+with
+
+flights as (
+
+    select distinct
+        source_key,
+        carrier,
+        flight_id,
+        flight_date,
+        origin_airport_id,
+        dest_airport_id
+
+    from {{ model }}
+    where flight_id is not null
+
+),
+
+shared as (
+
+    select
+        one_file.source_key as first_key,
+        other_file.source_key as second_key,
+        one_file.flight_id,
+        one_file.flight_date
+
+    from flights as one_file
+    inner join flights as other_file
+        on
+            one_file.carrier = other_file.carrier
+            and one_file.flight_id = other_file.flight_id
+            and one_file.flight_date = other_file.flight_date
+            and one_file.origin_airport_id = other_file.origin_airport_id
+            and one_file.dest_airport_id = other_file.dest_airport_id
+            and one_file.source_key < other_file.source_key
+
+),
+
+final as (
+
+    select
+        first_key,
+        second_key,
+        count(*) as shared_flights,
+        min(flight_date) as first_flight_date,
+        max(flight_date) as last_flight_date,
+        min(flight_id) as example_flight_id
+
+    from shared
+    group by first_key, second_key
+
+)
+
+select * from final
+
+{% endtest %}
