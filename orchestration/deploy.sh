@@ -10,7 +10,8 @@
 # then placeholders such as <account>), and needs neither AWS credentials nor Docker.
 # Optional: REDSHIFT_HOST (default: looked up from REDSHIFT_CLUSTER_ID), REDSHIFT_PORT,
 # REDSHIFT_DATABASE, ARTIFACT_PREFIX, DBT_TARGET, ALLOW_DIRTY=1 (deploy uncommitted changes,
-# tagged <sha>-dirty-<time>).
+# tagged <sha>-dirty-<time>), REDSHIFT_SECURITY_GROUP_ID (default: the cluster's first VPC
+# security group), PYTHON_IMAGE (the dbt image's base, by digest; default: the Dockerfile's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,11 @@ done
 [[ "$STACK" =~ ^[a-z][a-z0-9-]{0,62}$ ]] \
   || die "STACK must be lower-case letters, digits and '-', starting with a letter (ECR repository names are lower-case): got '$STACK'"
 
+# The dbt image's base only by digest (the Dockerfile's PYTHON_IMAGE says why).
+if [ -n "${PYTHON_IMAGE:-}" ]; then
+  [[ "$PYTHON_IMAGE" == *@sha256:* ]] || die "PYTHON_IMAGE must name a digest (...@sha256:<digest>): got '$PYTHON_IMAGE'"
+fi
+
 # The image tag is the commit; uncommitted changes would ship under a clean commit's name.
 commit="$(git rev-parse --short HEAD)"
 if [ -n "$(git status --porcelain)" ]; then
@@ -60,13 +66,32 @@ region="${AWS_REGION:-$(ask '<region>' aws configure get region || true)}"
 account="$(ask '<account>' aws sts get-caller-identity --query Account --output text)"
 redshift_host="${REDSHIFT_HOST:-$(ask '<redshift-host>' aws redshift describe-clusters \
   --cluster-identifier "$REDSHIFT_CLUSTER_ID" --query 'Clusters[0].Endpoint.Address' --output text)}"
+redshift_sg="${REDSHIFT_SECURITY_GROUP_ID:-$(ask '<redshift-security-group>' aws redshift \
+  describe-clusters --cluster-identifier "$REDSHIFT_CLUSTER_ID" \
+  --query 'Clusters[0].VpcSecurityGroups[0].VpcSecurityGroupId' --output text)}"
 glue_az="$(ask '<availability-zone>' aws ec2 describe-subnets --subnet-ids "${SUBNET_IDS%%,*}" \
   --query 'Subnets[0].AvailabilityZone' --output text)"
 registry="$account.dkr.ecr.$region.amazonaws.com"
 image="$registry/$STACK-dbt:$tag"
 build="$(mktemp -d)"; trap 'rm -rf "$build"' EXIT
 
+# The repository's tags are immutable: a tag already pushed (the same commit deployed again) is
+# the image this commit built, and pushing it again would fail.
+image_pushed() {
+  if $dry_run; then
+    ask '' aws ecr describe-images --repository-name "$STACK-dbt" --image-ids "imageTag=$tag" \
+      --region "$region" >/dev/null
+    return 1  # a dry run shows the build and push
+  fi
+  aws ecr describe-images --repository-name "$STACK-dbt" --image-ids "imageTag=$tag" \
+    --region "$region" >/dev/null 2>&1
+}
+
 push_image() {
+  if image_pushed; then
+    echo "dbt image $image is already in the repository (immutable tag): not built again"
+    return
+  fi
   echo "dbt image -> $image (linux/amd64, the task definition's X86_64)"
   aws_password="$(ask '<ecr-password>' aws ecr get-login-password --region "$region")"
   if $dry_run; then
@@ -74,7 +99,8 @@ push_image() {
   else
     docker login --username AWS --password-stdin "$registry" <<< "$aws_password"
   fi
-  run docker build --platform linux/amd64 -f orchestration/dbt_image/Dockerfile -t "$image" .
+  run docker build --platform linux/amd64 ${PYTHON_IMAGE:+--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"} \
+    -f orchestration/dbt_image/Dockerfile -t "$image" .
   run docker push "$image"
 }
 
@@ -87,6 +113,7 @@ deploy_stack() {
       ArtifactPrefix="$artifact_prefix" RedshiftClusterIdentifier="$REDSHIFT_CLUSTER_ID" \
       RedshiftDatabase="$REDSHIFT_DATABASE" RedshiftSecretArn="$REDSHIFT_SECRET_ARN" \
       RedshiftHost="$redshift_host" RedshiftPort="$REDSHIFT_PORT" \
+      RedshiftSecurityGroupId="$redshift_sg" \
       VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" GlueAvailabilityZone="$glue_az" \
       PrivateRouteTableIds="$ROUTE_TABLE_IDS" InterfaceEndpoints="$INTERFACE_ENDPOINTS" \
       DbtImageTag="$tag" DbtTarget="$DBT_TARGET"

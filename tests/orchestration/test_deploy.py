@@ -130,3 +130,39 @@ def test_each_version_uploads_its_glue_artifacts_under_a_prefix_of_its_own(repo:
     _git(repo, "commit", "-qm", "next")
     later = [c for c in _commands(_dry_run(repo)) if c.startswith("aws s3 cp")]
     assert not {c.split()[-1] for c in later} & {c.split()[-1] for c in uploads}
+
+
+def test_an_image_already_pushed_is_not_pushed_again_to_the_immutable_repository(
+    repo: Path,
+) -> None:
+    """The repository's tags are immutable (the template): the deploy asks whether this commit's
+    tag is there before it builds and pushes, and a dry run shows the build and push."""
+    commands = _commands(_dry_run(repo))
+    tag = _git(repo, "rev-parse", "--short", "HEAD")
+    [ask] = [c for c in commands if c.startswith("aws ecr describe-images")]
+    assert f"imageTag={tag}" in ask
+    assert any(c.startswith("docker push") for c in commands)
+    script = (repo / "orchestration" / "deploy.sh").read_text()
+    assert "if image_pushed; then" in script
+
+
+def test_the_clusters_security_group_is_looked_up_for_the_workers_egress(repo: Path) -> None:
+    commands = _commands(_dry_run(repo))
+    assert any("VpcSecurityGroupId" in c for c in commands)
+    [deploy] = [c for c in commands if c.startswith("aws cloudformation deploy")]
+    assert "RedshiftSecurityGroupId=\\<redshift-security-group\\>" in deploy
+    given = _commands(_dry_run(repo, REDSHIFT_SECURITY_GROUP_ID="sg-0123"))
+    [deploy] = [c for c in given if c.startswith("aws cloudformation deploy")]
+    assert "RedshiftSecurityGroupId=sg-0123" in deploy
+
+
+def test_a_base_image_is_taken_only_by_digest(repo: Path) -> None:
+    refused = _dry_run(repo, PYTHON_IMAGE="public.ecr.aws/docker/library/python:3.11-slim")
+    assert refused.returncode == 64
+    assert "must name a digest" in refused.stderr
+    assert _commands(refused) == []
+    digest = "python:3.11-slim@sha256:" + "a" * 64
+    given = _dry_run(repo, PYTHON_IMAGE=digest)
+    assert given.returncode == 0, given.stderr
+    [build] = [c for c in _commands(given) if c.startswith("docker build")]
+    assert f"--build-arg PYTHON_IMAGE={digest}" in build

@@ -219,11 +219,15 @@ def test_iam_resources_and_conditions_are_the_stacks_own() -> None:
     }
     [listing] = [s for s in copy if s["Action"] == "s3:ListBucket"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "glue-temp/*"}}
-    # Roles assumed by Step Functions only from this account.
-    for role in ("StateMachineRole", "SafetyNetRole"):
+    # Roles assumed by Step Functions only from this account, for their own state machine
+    # (test_template_security.py: every trust policy).
+    for role, machine in (("StateMachineRole", "pipeline"), ("SafetyNetRole", "safety-net")):
         [trust] = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         account = {"Ref": "AWS::AccountId"}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+        assert trust["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(
+            f":stateMachine:${{AWS::StackName}}-{machine}"
+        )
 
 
 def test_the_state_machine_role_grants_what_each_step_calls() -> None:
@@ -766,7 +770,8 @@ def test_every_alarm_notifies_a_topic_cloudwatch_can_publish_to_not_the_one_it_w
                     if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
     assert key["EnableKeyRotation"] is True
-    [publish] = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [publish] = [s for s in resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"] if s["Effect"] == "Allow"]  # beside the TLS-only deny
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     source_arn = publish["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
