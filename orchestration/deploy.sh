@@ -2,7 +2,7 @@
 # Deploy the airline-elt stack in one command (orchestration/DEPLOY.md says what it needs).
 #
 #   STACK=airline-elt ARTIFACT_BUCKET=my-artifacts NOTIFICATION_EMAIL=ops@example.com \
-#   REDSHIFT_CLUSTER_ID=airline-elt REDSHIFT_SECRET_ARN=arn:... \
+#   REDSHIFT_CLUSTER_ID=airline-elt REDSHIFT_SECRET_ARN=arn:... DBT_SECRET_ARN=arn:... \
 #   VPC_ID=vpc-... SUBNET_IDS=subnet-a,subnet-b [ROUTE_TABLE_IDS=rtb-a,rtb-b] \
 #   [INTERFACE_ENDPOINTS=true] orchestration/deploy.sh [--dry-run]
 #
@@ -36,7 +36,7 @@ ask() {
 : "${REDSHIFT_DATABASE:=dev}" "${REDSHIFT_PORT:=5439}" "${ROUTE_TABLE_IDS:=}"
 : "${INTERFACE_ENDPOINTS:=false}"
 for name in ARTIFACT_BUCKET NOTIFICATION_EMAIL REDSHIFT_CLUSTER_ID REDSHIFT_SECRET_ARN \
-            VPC_ID SUBNET_IDS; do
+            DBT_SECRET_ARN VPC_ID SUBNET_IDS; do
   [ -n "${!name:-}" ] || die "set $name (see orchestration/DEPLOY.md)"
 done
 # The stack names the ECR repository <stack>-dbt, and ECR names are lower-case only.
@@ -112,6 +112,7 @@ deploy_stack() {
       NotificationEmail="$NOTIFICATION_EMAIL" ArtifactBucket="$ARTIFACT_BUCKET" \
       ArtifactPrefix="$artifact_prefix" RedshiftClusterIdentifier="$REDSHIFT_CLUSTER_ID" \
       RedshiftDatabase="$REDSHIFT_DATABASE" RedshiftSecretArn="$REDSHIFT_SECRET_ARN" \
+      DbtSecretArn="$DBT_SECRET_ARN" \
       RedshiftHost="$redshift_host" RedshiftPort="$REDSHIFT_PORT" \
       RedshiftSecurityGroupId="$redshift_sg" \
       VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" GlueAvailabilityZone="$glue_az" \

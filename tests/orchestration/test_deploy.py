@@ -18,6 +18,7 @@ ENV = {
     "NOTIFICATION_EMAIL": "ops@example.com",
     "REDSHIFT_CLUSTER_ID": "airline-elt",
     "REDSHIFT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-AbC",
+    "DBT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:dbt-AbC",
     "VPC_ID": "vpc-1",
     "SUBNET_IDS": "subnet-a,subnet-b",
     "AWS_REGION": "us-east-1",

@@ -361,8 +361,8 @@ def test_dbt_task_gets_redshift_credentials_from_secrets_manager_and_logs() -> N
     # Only the keys both secret shapes hold (a Redshift-managed secret has no host or port).
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
     assert secrets == {
-        "REDSHIFT_USER": {"Fn::Sub": "${RedshiftSecretArn}:username::"},
-        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": {"Fn::Sub": "${RedshiftSecretArn}:password::"},
+        "REDSHIFT_USER": {"Fn::Sub": "${DbtSecretArn}:username::"},
+        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": {"Fn::Sub": "${DbtSecretArn}:password::"},
     }
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert environment["REDSHIFT_HOST"] == {"Ref": "RedshiftHost"}

@@ -188,3 +188,25 @@ def test_the_dbt_images_base_is_pinned_by_digest() -> None:
     [default] = [line for line in dockerfile.splitlines() if line.startswith("ARG PYTHON_IMAGE=")]
     assert "python:3.11-slim@sha256:" in default
     assert len(default.rsplit("@sha256:", 1)[1]) == 64
+
+
+def test_each_job_reads_its_own_warehouse_users_secret() -> None:
+    """The Glue job lands as the landing user; the dbt task and the Data API's Summarize read
+    as the dbt user (airline_elt/warehouse_users.sql); no role may read both secrets."""
+    resources = _resources()
+    readers: dict[str, set[str]] = {}
+    for name, resource in resources.items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for statement in _statements(resources, name):
+            if statement["Action"] == "secretsmanager:GetSecretValue":
+                readers.setdefault(statement["Resource"]["Ref"], set()).add(name)
+    assert readers == {"RedshiftSecretArn": {"LandingJobRole"},
+                       "DbtSecretArn": {"DbtExecutionRole", "StateMachineRole"}}
+    arguments = resources["LandingJob"]["Properties"]["DefaultArguments"]
+    assert arguments["--redshift_secret_arn"] == {"Ref": "RedshiftSecretArn"}
+    machine = resources["StateMachine"]["Properties"]["DefinitionSubstitutions"]
+    assert machine["RedshiftSecretArn"] == {"Ref": "DbtSecretArn"}
+    [container] = resources["DbtTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    assert {s["ValueFrom"]["Fn::Sub"].split(":")[0] for s in container["Secrets"]} == {
+        "${DbtSecretArn}"}
