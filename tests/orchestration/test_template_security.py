@@ -21,6 +21,7 @@ CHECKOV_SKIPS = {
     ("LockTable", "CKV_AWS_28"),  # a lock needs no point-in-time recovery
     ("LockTable", "CKV_AWS_119"),  # execution ARNs only, AWS owned key
     ("EventsDeadLetterQueue", "CKV_AWS_27"),  # SSE-SQS, which the check does not read
+    ("DbtRepository", "CKV_AWS_136"),  # AES-256 by default; KMS would replace the repository
 }
 
 
@@ -118,10 +119,12 @@ def test_every_log_group_and_the_glue_jobs_logs_are_encrypted_with_the_stacks_ke
     assert use_key["Resource"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}
 
 
-def test_image_tags_are_immutable_and_the_repository_encrypted() -> None:
+def test_image_tags_are_immutable_and_the_repository_is_not_replaced() -> None:
     repository = _resources()["DbtRepository"]["Properties"]
     assert repository["ImageTagMutability"] == "IMMUTABLE"
-    assert repository["EncryptionConfiguration"] == {"EncryptionType": "KMS"}
+    # EncryptionConfiguration is create-only: setting it replaces the repository, whose fixed
+    # name then fails the update of every stack deployed before (ECR's AES-256 stays).
+    assert "EncryptionConfiguration" not in repository
 
 
 @pytest.mark.parametrize("role", ["LandingJobRole", "DbtExecutionRole", "StateMachineRole"])
