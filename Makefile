@@ -19,6 +19,12 @@ GLUE5_BASE  := tests/orchestration/glue_runtime/glue5-base-requirements.txt
 NODE_LINT  := $(VENV)/node-lint
 NODE_BIN   := $(NODE_LINT)/node_modules/.bin
 NODE_STAMP := $(NODE_LINT)/.installed
+# checkov (IaC scanner) in a virtual environment of its own: it pins boto3 and other libraries at
+# versions the project's own pins conflict with. Its top level is pinned here; the stamp names the
+# version, so a new pin reinstalls it.
+CHECKOV_VERSION := 3.3.30
+CHECKOV       := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV)/.installed-$(CHECKOV_VERSION)
 # setuptools prints an "Editable installation" notice (a warning) on every editable install,
 # whatever the mode: silenced here, and only that one (the packages live in this checkout).
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
@@ -102,6 +108,13 @@ $(NODE_STAMP): package.json package-lock.json | $(BIN)/python
 	cd $(NODE_LINT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(CHECKOV_STAMP): | $(BIN)/python
+	rm -rf $(CHECKOV)
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
 # The whole pipeline on the bundled sample data, against the local warehouse.
 run: setup-run
 	$(BIN)/airline-elt run sample_data/landing
@@ -117,13 +130,17 @@ report: setup-run
 test: setup-test lint test-system-packages
 	$(BIN)/pytest $(PYTEST_WORKERS)
 
-lint: setup-test $(NODE_STAMP)
+lint: setup-test $(NODE_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint models macros tests/dbt
 	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
 	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros
 	# The stack: every rule on; the one check ignored is ignored in the template, with its reason.
 	$(BIN)/cfn-lint orchestration/template.yaml
+	# checkov's CloudFormation checks, none failed: a check is skipped only in the template, in the
+	# resource's Metadata, with its reason beside it. --skip-download: no call to its vendor's API.
+	$(CHECKOV)/bin/checkov --file orchestration/template.yaml --framework cloudformation \
+	  --skip-download --quiet --compact
 	# Both state machines as CloudFormation renders them, checked by two validators that share
 	# nothing with this project's tests: asl-validator (JSON schema, paths, ARNs) and statelint
 	# (AWS's own States Language rules, ported from awslabs/statelint).

@@ -40,6 +40,7 @@ from airline_elt.ui import (
     render_run_summary,
 )
 from airline_elt.warehouse import Warehouse, WarehouseError
+from airline_elt.warehouse_users import DBT, LANDING, READER
 from airline_elt.watch import Watcher
 from airline_elt.wording import plural, step_label
 from airline_landing.landing import utc_now
@@ -60,6 +61,10 @@ FORCE_HELP = ("install the --airports/--carriers list even when it leaves more t
 
 
 # -- argument parsing -----------------------------------------------------------
+
+
+# `airline-elt warehouse url --user NAME`: the users by job (airline_elt/warehouse_users.sql).
+WAREHOUSE_USERS = {"reader": READER, "dbt": DBT, "landing": LANDING}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,10 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
         "status", parents=[common], help="whether it runs, where, on which port",
         description="Whether the local warehouse exists and runs, its port, data folder and "
         "log. Starts nothing.")
-    actions.add_parser(
+    url = actions.add_parser(
         "url", parents=[common], help='print its libpq URL: psql "$(airline-elt warehouse url)"',
         description="Print the warehouse's libpq URL, for psql and BI tools: "
         'psql "$(airline-elt warehouse url)". Warns on stderr when it is stopped.')
+    url.add_argument(
+        "--user", choices=sorted(WAREHOUSE_USERS), default=None,
+        help="connect as a user by job instead of the owner: reader (read-only, the marts in "
+        "airlines: for analysts and BI tools), dbt, landing")
     actions.add_parser(
         "env", parents=[common],
         help='print export lines for your own dbt commands: eval "$(airline-elt warehouse env)"',
@@ -362,7 +371,8 @@ def cmd_warehouse(ctx: Context) -> int:
                 f"127.0.0.1:{state['port']}, data {state['data_dir']}, log {state['log']}"
             )
     elif action == "url":
-        print(warehouse.connection().url())
+        user = WAREHOUSE_USERS[ctx.args.user] if ctx.args.user else None
+        print(warehouse.connection(user).url())
         if not warehouse.is_running():
             print("warning: the warehouse is stopped: `airline-elt warehouse start`",
                   file=sys.stderr)

@@ -23,11 +23,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from airline_elt.state import state_home
+from airline_elt.warehouse_users import USERS, ensure_users
 
 DATABASE = "airlines"
 SUPERUSER = "airline_elt"
@@ -71,6 +72,8 @@ class _Settings:
     port: int
     password: str
     os_user: str | None
+    # The users by job (airline_elt/warehouse_users.sql): their passwords, made on first start.
+    user_passwords: dict[str, str] = field(default_factory=dict)
 
 
 def _server_bindir() -> Path:
@@ -172,6 +175,7 @@ class Warehouse:
                     f"-p {settings.port}",
                 )
             self._ensure_database(settings)
+            self._ensure_users(settings)
             return self._connection(settings)
 
     def stop(self) -> bool:
@@ -190,14 +194,23 @@ class Warehouse:
     def exists(self) -> bool:
         return self._settings() is not None
 
-    def connection(self) -> Connection:
-        """Connection details of the cluster (it need not be running)."""
+    def connection(self, user: str | None = None) -> Connection:
+        """Connection details of the cluster (it need not be running): as its owner, or as
+        one of the users by job (warehouse_users.USERS), which `start` creates."""
         settings = self._settings()
         if settings is None:
             raise WarehouseError(
                 f"no local warehouse in {self.folder} yet: run `airline-elt warehouse start`"
             )
-        return self._connection(settings)
+        connection = self._connection(settings)
+        if user is None:
+            return connection
+        if user not in settings.user_passwords:
+            raise WarehouseError(
+                f"no user {user} in this warehouse yet: run `airline-elt warehouse start`"
+            )
+        return Connection(connection.host, connection.port, user,
+                          settings.user_passwords[user], connection.dbname)
 
     def status(self) -> dict[str, object]:
         settings = self._settings()
@@ -297,6 +310,20 @@ class Warehouse:
                         f"the warehouse started but refuses connections: {error}"
                     ) from error
                 time.sleep(0.3)
+
+    def _ensure_users(self, settings: _Settings) -> None:
+        """The users by job and their grants (warehouse_users.sql), on every start: a warehouse
+        made before them gets them, and the grants cover tables made since."""
+        import psycopg
+
+        if set(settings.user_passwords) != set(USERS):
+            settings.user_passwords = {
+                user: settings.user_passwords.get(user) or secrets.token_urlsafe(24)
+                for user in USERS
+            }
+            self._save(settings)
+        with psycopg.connect(self._connection(settings).url(), autocommit=True) as conn:
+            ensure_users(conn, DATABASE, settings.user_passwords)
 
     # -- process control ----------------------------------------------------
 

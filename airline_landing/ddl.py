@@ -52,10 +52,21 @@ def _module(target_type: str) -> Any:
     return template.make_module({"target": SimpleNamespace(type=target_type)})
 
 
-def raw_tables_ddl(target_type: str = "postgres") -> list[str]:
-    """The statements that create the raw schema and tables, for `postgres` or `redshift`."""
+def raw_tables_ddl(target_type: str = "postgres", schema_exists: bool = False) -> list[str]:
+    """The statements that create the raw schema and tables, for `postgres` or `redshift`.
+    `schema_exists` (RAW_SCHEMA_EXISTS_SQL said so): without the `create schema`, which needs
+    the right to create schemas in the database even when the schema is there; the landing
+    user owns raw and has no such right (airline_elt/warehouse_users.sql)."""
     sql = str(_module(target_type).create_raw_tables())
-    return [statement.strip() for statement in sql.split(";") if statement.strip()]
+    statements = [statement.strip() for statement in sql.split(";") if statement.strip()]
+    if schema_exists:
+        statements = [s for s in statements if not s.lower().startswith("create schema")]
+    return statements
+
+
+RAW_SCHEMA_EXISTS_SQL = (
+    "select count(*) from information_schema.schemata where schema_name = 'raw'"
+)
 
 
 def bts_columns() -> tuple[RawColumn, ...]:

@@ -21,7 +21,7 @@ import psycopg
 from pyspark.sql import SparkSession
 
 from airline_landing.bounds import BatchBounds
-from airline_landing.ddl import raw_tables_ddl
+from airline_landing.ddl import RAW_SCHEMA_EXISTS_SQL, raw_tables_ddl
 from airline_landing.keys import RefusedSource
 from airline_landing.landing import FileResult, LandingReport, land_files
 from airline_landing.plausibility import Plausibility
@@ -61,7 +61,8 @@ def landing_sources(scan: FolderScan) -> list[FileSource]:
 def create_raw_tables(connection: psycopg.Connection) -> None:
     """The raw schema and tables (idempotent), from the DDL dbt also runs."""
     with connection.transaction():
-        for statement in raw_tables_ddl("postgres"):
+        [(schema_exists,)] = connection.execute(RAW_SCHEMA_EXISTS_SQL).fetchall()
+        for statement in raw_tables_ddl("postgres", schema_exists=bool(schema_exists)):
             connection.execute(statement)
 
 

@@ -50,7 +50,7 @@ from awsglue.utils import getResolvedOptions
 from pyspark.context import SparkContext
 from pyspark.sql import SparkSession
 
-from airline_landing.ddl import add_missing_columns, raw_tables_ddl
+from airline_landing.ddl import RAW_SCHEMA_EXISTS_SQL, add_missing_columns, raw_tables_ddl
 from airline_landing.glue_args import (
     LandingJobArgs,
     job_arg_names,
@@ -83,7 +83,9 @@ def create_tables(connection: Any) -> None:
     """The raw tables (if missing), and the BTS columns an older raw.flights_landing lacks:
     Redshift has no `add column if not exists`, so they are looked up and added one by one."""
     with connection.cursor() as cursor:
-        for statement in [*raw_tables_ddl("redshift"), SEEN_DDL]:
+        cursor.execute(RAW_SCHEMA_EXISTS_SQL)
+        schema_exists = bool(cursor.fetchone()[0])
+        for statement in [*raw_tables_ddl("redshift", schema_exists=schema_exists), SEEN_DDL]:
             cursor.execute(statement)
         add_missing_columns(cursor)
     connection.commit()

@@ -28,7 +28,7 @@
 
 {#- The log's schema, named like every other schema (generate_schema_name). -#}
 {% macro build_log_schema() -%}
-    {{ generate_schema_name(var('build_log_schema'), none) | trim }}
+    {{ generate_schema_name(schema_name_var('build_log_schema'), none) | trim }}
 {%- endmacro %}
 
 
@@ -130,7 +130,7 @@ create index if not exists flight_date_airports_date_idx
         {{ build_stamp() }},
     {%- if built_from_model %}
         upstream.built_at,
-        {{ var('delay_threshold_minutes') }}
+        {{ delay_threshold_minutes() }}
     from {{ dates_table() }} as rebuilt
     left join {{ build_log('flight_date_builds') }} as upstream
         on

@@ -35,7 +35,7 @@
 {% macro is_delayed(dep_delay='dep_delay', cancelled='cancelled') -%}
     (
         not {{ is_cancelled(dep_delay, cancelled) }}
-        and {{ dep_delay }} > {{ var('delay_threshold_minutes') }}
+        and {{ dep_delay }} > {{ delay_threshold_minutes() }}
     )
 {%- endmacro %}
 

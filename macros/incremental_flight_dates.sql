@@ -163,7 +163,7 @@
         and (
             mine.flight_date is null
             or {{ null_safe_differs('mine.built_from', 'enriched.built_at') }}
-            or {{ null_safe_differs('mine.delay_threshold_minutes', var('delay_threshold_minutes')) }}
+            or {{ null_safe_differs('mine.delay_threshold_minutes', delay_threshold_minutes()) }}
         )
         {%- endif %}
     union
@@ -173,7 +173,7 @@
         mine.model_name = '{{ this.identifier }}'
         and (
             {{ rebuild_all_flight_dates() }}
-            or mine.delay_threshold_minutes <> {{ var('delay_threshold_minutes') }}
+            or mine.delay_threshold_minutes <> {{ delay_threshold_minutes() }}
             or not exists (
                 select 1
                 from {{ build_log('flight_date_builds') }} as enriched

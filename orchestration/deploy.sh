@@ -2,7 +2,7 @@
 # Deploy the airline-elt stack in one command (orchestration/DEPLOY.md says what it needs).
 #
 #   STACK=airline-elt ARTIFACT_BUCKET=my-artifacts NOTIFICATION_EMAIL=ops@example.com \
-#   REDSHIFT_CLUSTER_ID=airline-elt REDSHIFT_SECRET_ARN=arn:... \
+#   REDSHIFT_CLUSTER_ID=airline-elt REDSHIFT_SECRET_ARN=arn:... DBT_SECRET_ARN=arn:... \
 #   VPC_ID=vpc-... SUBNET_IDS=subnet-a,subnet-b [ROUTE_TABLE_IDS=rtb-a,rtb-b] \
 #   [INTERFACE_ENDPOINTS=true] orchestration/deploy.sh [--dry-run]
 #
@@ -10,7 +10,9 @@
 # then placeholders such as <account>), and needs neither AWS credentials nor Docker.
 # Optional: REDSHIFT_HOST (default: looked up from REDSHIFT_CLUSTER_ID), REDSHIFT_PORT,
 # REDSHIFT_DATABASE, ARTIFACT_PREFIX, DBT_TARGET, ALLOW_DIRTY=1 (deploy uncommitted changes,
-# tagged <sha>-dirty-<time>); the landing job's plausibility rules under their local names,
+# tagged <sha>-dirty-<time>), REDSHIFT_SECURITY_GROUP_ID (default: the cluster's first VPC
+# security group), PYTHON_IMAGE (the dbt image's base, by digest; default: the Dockerfile's);
+# the landing job's plausibility rules under their local names,
 # AIRLINE_ELT_FIRST_FLIGHT_DATE, AIRLINE_ELT_FUTURE_DAYS, AIRLINE_ELT_MIN_DELAY and
 # AIRLINE_ELT_MAX_DELAY (default: the local defaults, airline_landing/plausibility.py); the
 # reference-list guard's AIRLINE_ELT_MAX_REFERENCE_LOSS (default 1%) and, for this deploy only,
@@ -42,12 +44,17 @@ ask() {
 : "${AIRLINE_ELT_MIN_DELAY:=-1440}" "${AIRLINE_ELT_MAX_DELAY:=4320}"
 : "${AIRLINE_ELT_MAX_REFERENCE_LOSS:=1%}" "${AIRLINE_ELT_FORCE_REFERENCE_LISTS:=false}"
 for name in ARTIFACT_BUCKET NOTIFICATION_EMAIL REDSHIFT_CLUSTER_ID REDSHIFT_SECRET_ARN \
-            VPC_ID SUBNET_IDS; do
+            DBT_SECRET_ARN VPC_ID SUBNET_IDS; do
   [ -n "${!name:-}" ] || die "set $name (see orchestration/DEPLOY.md)"
 done
 # The stack names the ECR repository <stack>-dbt, and ECR names are lower-case only.
 [[ "$STACK" =~ ^[a-z][a-z0-9-]{0,62}$ ]] \
   || die "STACK must be lower-case letters, digits and '-', starting with a letter (ECR repository names are lower-case): got '$STACK'"
+
+# The dbt image's base only by digest (the Dockerfile's PYTHON_IMAGE says why).
+if [ -n "${PYTHON_IMAGE:-}" ]; then
+  [[ "$PYTHON_IMAGE" == *@sha256:* ]] || die "PYTHON_IMAGE must name a digest (...@sha256:<digest>): got '$PYTHON_IMAGE'"
+fi
 
 # The image tag is the commit; uncommitted changes would ship under a clean commit's name.
 commit="$(git rev-parse --short HEAD)"
@@ -67,13 +74,32 @@ region="${AWS_REGION:-$(ask '<region>' aws configure get region || true)}"
 account="$(ask '<account>' aws sts get-caller-identity --query Account --output text)"
 redshift_host="${REDSHIFT_HOST:-$(ask '<redshift-host>' aws redshift describe-clusters \
   --cluster-identifier "$REDSHIFT_CLUSTER_ID" --query 'Clusters[0].Endpoint.Address' --output text)}"
+redshift_sg="${REDSHIFT_SECURITY_GROUP_ID:-$(ask '<redshift-security-group>' aws redshift \
+  describe-clusters --cluster-identifier "$REDSHIFT_CLUSTER_ID" \
+  --query 'Clusters[0].VpcSecurityGroups[0].VpcSecurityGroupId' --output text)}"
 glue_az="$(ask '<availability-zone>' aws ec2 describe-subnets --subnet-ids "${SUBNET_IDS%%,*}" \
   --query 'Subnets[0].AvailabilityZone' --output text)"
 registry="$account.dkr.ecr.$region.amazonaws.com"
 image="$registry/$STACK-dbt:$tag"
 build="$(mktemp -d)"; trap 'rm -rf "$build"' EXIT
 
+# The repository's tags are immutable: a tag already pushed (the same commit deployed again) is
+# the image this commit built, and pushing it again would fail.
+image_pushed() {
+  if $dry_run; then
+    ask '' aws ecr describe-images --repository-name "$STACK-dbt" --image-ids "imageTag=$tag" \
+      --region "$region" >/dev/null
+    return 1  # a dry run shows the build and push
+  fi
+  aws ecr describe-images --repository-name "$STACK-dbt" --image-ids "imageTag=$tag" \
+    --region "$region" >/dev/null 2>&1
+}
+
 push_image() {
+  if image_pushed; then
+    echo "dbt image $image is already in the repository (immutable tag): not built again"
+    return
+  fi
   echo "dbt image -> $image (linux/amd64, the task definition's X86_64)"
   aws_password="$(ask '<ecr-password>' aws ecr get-login-password --region "$region")"
   if $dry_run; then
@@ -81,7 +107,8 @@ push_image() {
   else
     docker login --username AWS --password-stdin "$registry" <<< "$aws_password"
   fi
-  run docker build --platform linux/amd64 -f orchestration/dbt_image/Dockerfile -t "$image" .
+  run docker build --platform linux/amd64 ${PYTHON_IMAGE:+--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"} \
+    -f orchestration/dbt_image/Dockerfile -t "$image" .
   run docker push "$image"
 }
 
@@ -93,7 +120,9 @@ deploy_stack() {
       NotificationEmail="$NOTIFICATION_EMAIL" ArtifactBucket="$ARTIFACT_BUCKET" \
       ArtifactPrefix="$artifact_prefix" RedshiftClusterIdentifier="$REDSHIFT_CLUSTER_ID" \
       RedshiftDatabase="$REDSHIFT_DATABASE" RedshiftSecretArn="$REDSHIFT_SECRET_ARN" \
+      DbtSecretArn="$DBT_SECRET_ARN" \
       RedshiftHost="$redshift_host" RedshiftPort="$REDSHIFT_PORT" \
+      RedshiftSecurityGroupId="$redshift_sg" \
       VpcId="$VPC_ID" SubnetIds="$SUBNET_IDS" GlueAvailabilityZone="$glue_az" \
       PrivateRouteTableIds="$ROUTE_TABLE_IDS" InterfaceEndpoints="$INTERFACE_ENDPOINTS" \
       DbtImageTag="$tag" DbtTarget="$DBT_TARGET" \

@@ -75,7 +75,7 @@ final as (
         cast(sum(case when is_delayed then 1 else 0 end) as bigint) as flights_delayed,
         sum(case when not is_cancelled then dep_delay end) as sum_dep_delay,
         cast(sum(case when is_on_time then 1 else 0 end) as bigint) as flights_on_time,
-        {{ var('delay_threshold_minutes') }} as delay_threshold_minutes
+        {{ delay_threshold_minutes() }} as delay_threshold_minutes
 
     from flights_to_sum
     group by

@@ -121,7 +121,7 @@ final as (
             as paired_sum_arr_delay_squared,
         sum(case when has_both_delays then dep_delay * arr_delay end)
             as paired_sum_dep_arr_delay_product,
-        {{ var('delay_threshold_minutes') }} as delay_threshold_minutes,
+        {{ delay_threshold_minutes() }} as delay_threshold_minutes,
         cast(sum(case when is_on_time then 1 else 0 end) as bigint) as flights_on_time,
         cast(sum(case when is_arrived_late then 1 else 0 end) as bigint) as flights_arrived_late,
         cast(sum(case when is_diverted then 1 else 0 end) as bigint) as flights_diverted,

@@ -36,7 +36,7 @@ routes as (
         arr_airport,
         arr_city,
         arr_state
-    having sum(flights_operated) >= {{ var('min_route_flights') }}
+    having sum(flights_operated) >= {{ min_route_flights() }}
 
 ),
 

@@ -6,11 +6,17 @@ DBT_EXTRA_ARGS; S3 events never carry any. Only these flags pass, each with the 
     --full-refresh, --fail-fast                     no value
     --select/-s, --exclude  SELECTOR...             one or more dbt selectors
     --selector NAME                                 one YAML selector
-    --vars  '{key: value}'                          one YAML/JSON mapping
+    --vars  '{key: value}'                          one YAML/JSON mapping of the vars below
     --threads N                                     1-32
 
 Anything else (another dbt command, --target, --profiles-dir, a shell word) is refused with a
 message naming it. Usage: dbt_args.py JSON  -> the arguments, NUL-separated, on stdout.
+
+Whoever can start an execution chooses these values, and dbt renders vars into SQL text, so
+--vars takes only the vars dbt_project.yml declares (VARS: a test keeps the two equal), each
+checked by type and range, and dbt is handed the checked mapping re-written as JSON, not the
+text it came in. The models check the numbers again where they render them
+(macros/checked_vars.sql), for a local `airline-elt transform -- --vars ...` too.
 """
 
 from __future__ import annotations
@@ -26,6 +32,18 @@ SELECTORS = {"--select": "--select", "-s": "--select", "--exclude": "--exclude"}
 ONE_VALUE = {"--selector", "--vars", "--threads"}
 _SELECTOR = re.compile(r"^[A-Za-z0-9_.:+@*/,=][A-Za-z0-9_.:+@*/,=\-]*$")
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+# Every var dbt_project.yml declares: (type, lowest, highest) for numbers; a schema name must be
+# a plain lower-case identifier (it is rendered into SQL unquoted, as every schema name is).
+WHOLE_NUMBERS = {
+    "delay_threshold_minutes": (0, 1440),  # the same bounds as macros/checked_vars.sql
+    "min_route_flights": (1, 1_000_000),
+}
+BOOLEANS = {"test_all_dates"}
+SCHEMA_NAMES = {"build_log_schema"}
+VARS = set(WHOLE_NUMBERS) | BOOLEANS | SCHEMA_NAMES
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class DbtArgsError(ValueError):
@@ -85,6 +103,39 @@ def _single(flag: str, value: str) -> str:
         raise DbtArgsError(f"--vars: not YAML: {error}") from error
     if not isinstance(parsed, dict):
         raise DbtArgsError("--vars must be a mapping, e.g. '{delay_threshold_minutes: 45}'")
+    return json.dumps({str(name): _checked_var(name, v) for name, v in parsed.items()})
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return (text[:60] + "...") if len(text) > 60 else text
+
+
+def _checked_var(name: object, value: object) -> object:
+    if name not in VARS:
+        raise DbtArgsError(
+            f"--vars: {_shown(name)} is not a var this project declares "
+            f"(allowed: {', '.join(sorted(VARS))})"
+        )
+    kind = type(value).__name__
+    if name in WHOLE_NUMBERS:
+        lowest, highest = WHOLE_NUMBERS[name]
+        # bool is an int in Python: true is no number of minutes.
+        if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value <= highest:
+            raise DbtArgsError(
+                f"--vars: {name} must be a whole number from {lowest} to {highest}, "
+                f"got {_shown(value)} ({kind})"
+            )
+    elif name in BOOLEANS:
+        if not isinstance(value, bool):
+            raise DbtArgsError(
+                f"--vars: {name} must be true or false, got {_shown(value)} ({kind})"
+            )
+    elif not (isinstance(value, str) and _SCHEMA_NAME.match(value)):
+        raise DbtArgsError(
+            f"--vars: {name} must be a lower-case schema name (letters, digits, _), "
+            f"got {_shown(value)} ({kind})"
+        )
     return value
 
 

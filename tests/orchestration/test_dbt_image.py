@@ -189,7 +189,7 @@ def _load_dbt_args():  # type: ignore[no-untyped-def]
         ('["--select", "tag:daily", "--exclude", "path:models/staging"]',
          ["--select", "tag:daily", "--exclude", "path:models/staging"]),
         ('["--vars", "{delay_threshold_minutes: 45}", "--full-refresh"]',
-         ["--vars", "{delay_threshold_minutes: 45}", "--full-refresh"]),
+         ["--vars", '{"delay_threshold_minutes": 45}', "--full-refresh"]),  # checked, as JSON
         ('["--threads", "8", "--fail-fast"]', ["--threads", "8", "--fail-fast"]),
     ],
 )

@@ -18,6 +18,7 @@ ENV = {
     "NOTIFICATION_EMAIL": "ops@example.com",
     "REDSHIFT_CLUSTER_ID": "airline-elt",
     "REDSHIFT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift-AbC",
+    "DBT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:dbt-AbC",
     "VPC_ID": "vpc-1",
     "SUBNET_IDS": "subnet-a,subnet-b",
     "AWS_REGION": "us-east-1",
@@ -162,3 +163,39 @@ def test_the_deploy_forces_reference_lists_only_when_told(repo: Path) -> None:
     forced = _parameters(repo, AIRLINE_ELT_FORCE_REFERENCE_LISTS="true",
                          AIRLINE_ELT_MAX_REFERENCE_LOSS="5%")
     assert (forced["ForceReferenceLists"], forced["MaxReferenceLoss"]) == ("true", "5%")
+
+
+def test_an_image_already_pushed_is_not_pushed_again_to_the_immutable_repository(
+    repo: Path,
+) -> None:
+    """The repository's tags are immutable (the template): the deploy asks whether this commit's
+    tag is there before it builds and pushes, and a dry run shows the build and push."""
+    commands = _commands(_dry_run(repo))
+    tag = _git(repo, "rev-parse", "--short", "HEAD")
+    [ask] = [c for c in commands if c.startswith("aws ecr describe-images")]
+    assert f"imageTag={tag}" in ask
+    assert any(c.startswith("docker push") for c in commands)
+    script = (repo / "orchestration" / "deploy.sh").read_text()
+    assert "if image_pushed; then" in script
+
+
+def test_the_clusters_security_group_is_looked_up_for_the_workers_egress(repo: Path) -> None:
+    commands = _commands(_dry_run(repo))
+    assert any("VpcSecurityGroupId" in c for c in commands)
+    [deploy] = [c for c in commands if c.startswith("aws cloudformation deploy")]
+    assert "RedshiftSecurityGroupId=\\<redshift-security-group\\>" in deploy
+    given = _commands(_dry_run(repo, REDSHIFT_SECURITY_GROUP_ID="sg-0123"))
+    [deploy] = [c for c in given if c.startswith("aws cloudformation deploy")]
+    assert "RedshiftSecurityGroupId=sg-0123" in deploy
+
+
+def test_a_base_image_is_taken_only_by_digest(repo: Path) -> None:
+    refused = _dry_run(repo, PYTHON_IMAGE="public.ecr.aws/docker/library/python:3.11-slim")
+    assert refused.returncode == 64
+    assert "must name a digest" in refused.stderr
+    assert _commands(refused) == []
+    digest = "python:3.11-slim@sha256:" + "a" * 64
+    given = _dry_run(repo, PYTHON_IMAGE=digest)
+    assert given.returncode == 0, given.stderr
+    [build] = [c for c in _commands(given) if c.startswith("docker build")]
+    assert f"--build-arg PYTHON_IMAGE={digest}" in build

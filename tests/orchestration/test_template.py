@@ -231,11 +231,15 @@ def test_iam_resources_and_conditions_are_the_stacks_own() -> None:
     }
     [listing] = [s for s in copy if s["Action"] == "s3:ListBucket"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "glue-temp/*"}}
-    # Roles assumed by Step Functions only from this account.
-    for role in ("StateMachineRole", "SafetyNetRole"):
+    # Roles assumed by Step Functions only from this account, for their own state machine
+    # (test_template_security.py: every trust policy).
+    for role, machine in (("StateMachineRole", "pipeline"), ("SafetyNetRole", "safety-net")):
         [trust] = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         account = {"Ref": "AWS::AccountId"}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+        assert trust["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(
+            f":stateMachine:${{AWS::StackName}}-{machine}"
+        )
 
 
 def test_the_state_machine_role_grants_what_each_step_calls() -> None:
@@ -393,8 +397,8 @@ def test_dbt_task_gets_redshift_credentials_from_secrets_manager_and_logs() -> N
     # Only the keys both secret shapes hold (a Redshift-managed secret has no host or port).
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
     assert secrets == {
-        "REDSHIFT_USER": {"Fn::Sub": "${RedshiftSecretArn}:username::"},
-        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": {"Fn::Sub": "${RedshiftSecretArn}:password::"},
+        "REDSHIFT_USER": {"Fn::Sub": "${DbtSecretArn}:username::"},
+        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": {"Fn::Sub": "${DbtSecretArn}:password::"},
     }
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert environment["REDSHIFT_HOST"] == {"Ref": "RedshiftHost"}
@@ -802,7 +806,8 @@ def test_every_alarm_notifies_a_topic_cloudwatch_can_publish_to_not_the_one_it_w
                     if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
     assert key["EnableKeyRotation"] is True
-    [publish] = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [publish] = [s for s in resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"] if s["Effect"] == "Allow"]  # beside the TLS-only deny
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     source_arn = publish["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
