@@ -28,12 +28,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 from airline_elt.state import state_home
-from airline_elt.warehouse_users import USERS, ensure_users
+from airline_elt.warehouse_users import LANDING, USERS, ensure_users, migrate_ownership
 
 DATABASE = "airlines"
 SUPERUSER = "airline_elt"
 BINDIR_ENV = "AIRLINE_ELT_PG_BINDIR"
 UNPRIVILEGED_USERS = ("postgres", "nobody")
+# The owner (a superuser) connects only to start the warehouse, under this application name:
+# the pipeline's steps connect as the users by job (warehouse_users.py), never as the owner.
+START_APPLICATION = "airline-elt warehouse start"
 
 
 class WarehouseError(RuntimeError):
@@ -178,6 +181,12 @@ class Warehouse:
             self._ensure_users(settings)
             return self._connection(settings)
 
+    def start_as(self, user: str) -> Connection:
+        """`start`, then the connection of one of the users by job (warehouse_users.USERS):
+        what every command but `warehouse` connects as."""
+        self.start()
+        return self.connection(user)
+
     def stop(self) -> bool:
         """Stop the server cleanly (fast shutdown). Returns whether it was running."""
         with self._lock():
@@ -202,15 +211,11 @@ class Warehouse:
             raise WarehouseError(
                 f"no local warehouse in {self.folder} yet: run `airline-elt warehouse start`"
             )
-        connection = self._connection(settings)
-        if user is None:
-            return connection
-        if user not in settings.user_passwords:
+        if user is not None and user not in settings.user_passwords:
             raise WarehouseError(
                 f"no user {user} in this warehouse yet: run `airline-elt warehouse start`"
             )
-        return Connection(connection.host, connection.port, user,
-                          settings.user_passwords[user], connection.dbname)
+        return self._connection(settings, user=user)
 
     def status(self) -> dict[str, object]:
         settings = self._settings()
@@ -297,7 +302,8 @@ class Warehouse:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(admin.url(), autocommit=True, connect_timeout=5) as conn:
+                with psycopg.connect(admin.url(), autocommit=True, connect_timeout=5,
+                                     application_name=START_APPLICATION) as conn:
                     exists = conn.execute(
                         "select 1 from pg_database where datname = %s", (DATABASE,)
                     ).fetchone()
@@ -313,8 +319,13 @@ class Warehouse:
 
     def _ensure_users(self, settings: _Settings) -> None:
         """The users by job and their grants (warehouse_users.sql), on every start: a warehouse
-        made before them gets them, and the grants cover tables made since."""
+        made before them gets them, and the grants cover tables made since. What the owner made
+        in raw and in dbt's schemas (a warehouse of an earlier version) goes to the user whose
+        job it is; then the raw tables are made (or completed) as the landing user, so that a
+        build before the first landing finds them (the dbt user may not create them)."""
         import psycopg
+
+        from airline_landing.ddl import RAW_SCHEMA_EXISTS_SQL, raw_tables_ddl
 
         if set(settings.user_passwords) != set(USERS):
             settings.user_passwords = {
@@ -322,8 +333,15 @@ class Warehouse:
                 for user in USERS
             }
             self._save(settings)
-        with psycopg.connect(self._connection(settings).url(), autocommit=True) as conn:
+        with psycopg.connect(self._connection(settings).url(), autocommit=True,
+                             application_name=START_APPLICATION) as conn:
             ensure_users(conn, DATABASE, settings.user_passwords)
+            migrate_ownership(conn)
+        landing = self._connection(settings, user=LANDING)
+        with psycopg.connect(landing.url(), application_name=START_APPLICATION) as conn:
+            [(schema_exists,)] = conn.execute(RAW_SCHEMA_EXISTS_SQL).fetchall()
+            for statement in raw_tables_ddl("postgres", schema_exists=bool(schema_exists)):
+                conn.execute(statement)
 
     # -- process control ----------------------------------------------------
 
@@ -395,12 +413,14 @@ class Warehouse:
             json.dump(asdict(settings), out, indent=2)
         os.replace(tmp, self.settings_file)
 
-    def _connection(self, settings: _Settings, dbname: str = DATABASE) -> Connection:
+    def _connection(self, settings: _Settings, dbname: str = DATABASE,
+                    user: str | None = None) -> Connection:
+        """As the owner, or as one of the users by job (`user`)."""
         return Connection(
             host="127.0.0.1",
             port=settings.port,
-            user=SUPERUSER,
-            password=settings.password,
+            user=user or SUPERUSER,
+            password=settings.user_passwords[user] if user else settings.password,
             dbname=dbname,
         )
 
