@@ -39,7 +39,7 @@ from airline_elt.ui import (
     render_landed_files,
     render_run_summary,
 )
-from airline_elt.warehouse import Warehouse, WarehouseError
+from airline_elt.warehouse import Connection, Warehouse, WarehouseError
 from airline_elt.warehouse_users import DBT, LANDING, READER
 from airline_elt.watch import Watcher
 from airline_elt.wording import plural, step_label
@@ -377,7 +377,7 @@ def cmd_warehouse(ctx: Context) -> int:
             print("warning: the warehouse is stopped: `airline-elt warehouse start`",
                   file=sys.stderr)
     elif action == "env":
-        connection = warehouse.connection()
+        connection = warehouse.connection(DBT)  # your dbt builds what the pipeline's dbt owns
         env = dbt_environment(connection, ctx.home)
         names = [*connection.dbt_env(), "DBT_TARGET", "DBT_PROFILES_DIR", "DBT_TARGET_PATH",
                  "DBT_LOG_PATH", "AIRLINE_ELT_SEED_DIR"]
@@ -539,8 +539,8 @@ def cmd_status(ctx: Context) -> int:
         asked = _can_ask(ctx)
         if not (asked and _agrees_to_start(ctx)):
             return _status_of_stopped(ctx, warehouse, last, asked)
-    connection = warehouse.start()
-    with psycopg.connect(connection.url(), autocommit=True) as conn:
+    connection = warehouse.start_as(DBT)
+    with _read_only(connection) as conn:
         files = queries.landed_files(conn, args.limit, include_duplicates=args.all)
         counts = queries.landed_file_counts(conn)
     if ctx.json:
@@ -563,7 +563,7 @@ def cmd_status(ctx: Context) -> int:
 
 
 def cmd_redrive(ctx: Context) -> int:
-    connection = ctx.warehouse().start()
+    connection = ctx.warehouse().start_as(LANDING)  # raw is the landing user's
     with psycopg.connect(connection.url(), autocommit=True) as conn:
         create_raw_tables(conn)
     with psycopg.connect(connection.url()) as conn, conn.cursor() as cursor:
@@ -576,6 +576,14 @@ def cmd_redrive(ctx: Context) -> int:
     for key in keys:
         ctx.console.print(f"  {key}: redriven, tried again on the next run")
     return EXIT_OK
+
+
+def _read_only(connection: Connection) -> psycopg.Connection:
+    """An autocommit connection whose transactions may only read. `status` and `report` read
+    raw.landed_files (and the marts): the dbt user reads both, the reader no raw table, so they
+    connect as the dbt user (as the report and the summary do on AWS), in read-only mode."""
+    return psycopg.connect(connection.url(), autocommit=True,
+                           options="-c default_transaction_read_only=on")
 
 
 def _can_ask(ctx: Context) -> bool:
@@ -632,7 +640,7 @@ def _print_last_run(ctx: Context, last: dict[str, Any] | None) -> None:
 
 def cmd_docs(ctx: Context) -> int:
     args = ctx.args
-    connection = ctx.warehouse().start()
+    connection = ctx.warehouse().start_as(DBT)
     ctx.ui.step_started("dbt docs generate")
     started = time.monotonic()
     outcome = dbt_build(connection, ctx.home, ctx.home / "logs" / "dbt-docs.log",
@@ -687,8 +695,8 @@ def cmd_report(ctx: Context) -> int:
     if not warehouse.is_running():
         ctx.console.print("starting the warehouse to read the marts "
                           "(`airline-elt warehouse stop` stops it again)")
-    connection = warehouse.start()
-    with psycopg.connect(connection.url(), autocommit=True) as conn:
+    connection = warehouse.start_as(DBT)
+    with _read_only(connection) as conn:
         try:
             data = load_report_data(conn, project_dir=project_dir())
         except ReportDataError as error:
@@ -710,7 +718,7 @@ def cmd_dbt(ctx: Context) -> int:
         args = args[1:]
     if not args:
         raise AirlineEltError("give a dbt command, e.g. `airline-elt dbt test`")
-    connection = ctx.warehouse().start()
+    connection = ctx.warehouse().start_as(DBT)
     forget_build_inputs(ctx.home)
     return run_dbt(args, connection, home=ctx.home).returncode
 

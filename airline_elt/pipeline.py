@@ -36,6 +36,7 @@ from airline_elt.seeds import (
 from airline_elt.spark import SparkStarter
 from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
+from airline_elt.warehouse_users import DBT, LANDING
 from airline_elt.wording import plural, step_label
 from airline_landing.bounds import BatchBounds
 from airline_landing.plausibility import Plausibility
@@ -147,12 +148,22 @@ class Run:
         self.log_dir = home / "logs" / self.run_id
         self.warehouse = Warehouse(home)
         self._connection: Connection | None = None
+        self._landing_connection: Connection | None = None
 
     @property
     def connection(self) -> Connection:
+        """The dbt user's (warehouse_users.py): the lock, Transform, Summarize and the lists'
+        check read raw and build or read what dbt owns; never the owner, a superuser."""
         if self._connection is None:
             raise RuntimeError("the warehouse is not started yet")
         return self._connection
+
+    @property
+    def landing_connection(self) -> Connection:
+        """The landing user's: the Land step writes raw, and nothing else."""
+        if self._landing_connection is None:
+            raise RuntimeError("the warehouse is not started yet")
+        return self._landing_connection
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[dict[str, str]]:
@@ -175,7 +186,9 @@ class Run:
         """AcquireLock ... ReleaseLock around the body (the warehouse starts first)."""
         with self.step("AcquireLock") as detail:
             try:
-                self._connection = self.warehouse.start()
+                self.warehouse.start()
+                self._connection = self.warehouse.connection(DBT)
+                self._landing_connection = self.warehouse.connection(LANDING)
                 lock = RunLock(self.connection.url(), self.run_id)
                 lock.acquire(on_wait=self.ui.waiting_for_lock)
             except (psycopg.Error, OSError, RuntimeError) as error:
@@ -250,7 +263,7 @@ class Run:
             try:
                 with self.ui.landing_progress(total) as on_file:
                     report = land_folder(
-                        starter.session, landing_dir, self.connection.url(), self.run_id,
+                        starter.session, landing_dir, self.landing_connection.url(), self.run_id,
                         on_file=on_file, limits=self.limits, stage_root=stage_root,
                         prefix=scan.prefix, bounds=self.bounds, plausible=self.plausible,
                     )

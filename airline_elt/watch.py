@@ -31,6 +31,7 @@ import psycopg
 
 from airline_elt.queries import latest_hash_by_key
 from airline_elt.warehouse import Warehouse
+from airline_elt.warehouse_users import LANDING
 from airline_landing.scan import DEFAULT_PREFIX, scan_folder
 
 
@@ -87,7 +88,8 @@ class Watcher:
     def pending(self) -> dict[str, FileState]:
         """Files whose content is neither in the warehouse nor handled by this watcher."""
         current = self._scan()
-        with psycopg.connect(self.warehouse.connection().url(), autocommit=True) as conn:
+        # The landing user's: the control table is its own, and it reads nothing else.
+        with psycopg.connect(self.warehouse.connection(LANDING).url(), autocommit=True) as conn:
             known = latest_hash_by_key(conn)
         return {
             key: state
