@@ -39,8 +39,10 @@ def test_an_empty_landing_folder_says_so_in_one_line(cli: Cli, tmp_path: Path) -
     line = one_line(result.stdout, "no CSV files under")
     assert f"no CSV files under {tmp_path.resolve()}/daily_flights/ — the layout is " \
            "daily_flights/date=YYYY-MM-DD/flights.csv" in line
-    # Nothing was landed or recorded (in this fresh warehouse, no raw table even exists).
-    assert cli.query("select to_regclass('raw.landed_files')") == [(None,)]
+    # Nothing was landed or recorded (`warehouse start` made the raw tables, as the landing
+    # user: they stay empty).
+    assert cli.query("select count(*) from raw.landed_files") == [(0,)]
+    assert cli.query("select count(*) from raw.flights_landing") == [(0,)]
 
 
 def test_files_beside_the_prefix_are_left_alone(cli: Cli, tmp_path: Path) -> None:
