@@ -8,6 +8,7 @@ is set again, so the local warehouse's settings stay the truth.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,6 @@ def migrate_ownership(conn: Any) -> list[str]:
     the landing and dbt users could then neither alter nor replace them. Idempotent (only what
     is owned by someone else is altered); PostgreSQL only (pg_depend, jsonb): the local
     warehouse. Returns the statements run. `conn`: an autocommit connection of an admin."""
-    import json
-
     statements = [
         f"alter schema {quote_identifier(schema)} owner to {owner}"
         for (schema, owner) in conn.execute(
