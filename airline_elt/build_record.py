@@ -62,9 +62,20 @@ def failing_nodes(target_dir: Path, started_at: dt.datetime) -> tuple[str, ...]:
     if generated < started_at:
         return ()
     return tuple(
-        item.get("unique_id", "").split(".")[-1] for item in results.get("results", [])
+        node_name(item.get("unique_id", "")) for item in results.get("results", [])
         if item.get("status") in FAILED_STATUSES
     )
+
+
+def node_name(unique_id: str) -> str:
+    """A node's name from its unique_id: `model.airline_elt.daily_flights_fact` ->
+    `daily_flights_fact`; a data test's id ends in a hash dbt adds
+    (`test.airline_elt.not_null_x_id.cf6c17daed`), which names nothing a person can look up."""
+    resource_type, _, rest = unique_id.partition(".")
+    _package, _, name = rest.partition(".")
+    if resource_type == "test":
+        name = name.split(".")[0]
+    return name or unique_id
 
 
 def record_build(home: Path, record: BuildRecord) -> None:

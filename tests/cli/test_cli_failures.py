@@ -76,23 +76,32 @@ def test_failed_run_with_json_prints_the_failure_payload(cli: Cli, landing: Path
 
 
 def test_a_failed_build_shows_in_status_and_the_report(cli: Cli, tmp_path: Path) -> None:
-    failed = cli("transform", "--", "--vars", "{delay_threshold_minutes: not_a_number}")
-    assert failed.returncode == 1
-    record = json.loads((cli.home / "dbt" / "last_build_outcome.json").read_text())
-    # The var is refused where it is rendered (macros/checked_vars.sql), before any node runs:
-    # dbt names the model in its compilation error rather than as a failed node.
-    assert record["succeeded"] is False
-    assert "int_flight_delays_daily" in record["error"] + " ".join(record["failing_nodes"])
+    # A data test fails, not a compilation (a refused var is tests/transform/test_checked_vars.py):
+    # a landed file's counts that no longer add up fail `rows_read_equals_landed_plus_rejected`,
+    # so the build record, status and the report must name that failing node.
+    cli.query("update raw.landed_files set rows_rejected = rows_rejected + 1 "
+              "where file_key = %s returning file_key", (KEY,))
+    try:
+        failed = cli("transform")
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        record = json.loads((cli.home / "dbt" / "last_build_outcome.json").read_text())
+        assert record["succeeded"] is False
+        (node,) = record["failing_nodes"]
+        assert "rows_read_equals_landed_plus_rejected" in node
 
-    status = cli("status")
-    (line,) = [text for text in status.stdout.splitlines() if text.startswith("last build:")]
-    assert line.startswith(f"last build: failed {record['finished_at'][:10]} ")
-    if record["failing_nodes"]:
-        assert "failing: " + ", ".join(record["failing_nodes"]) in line
-    assert json.loads(cli("status", "--json").stdout)["last_build"]["status"] == "failed"
+        status = cli("status")
+        (line,) = [text for text in status.stdout.splitlines() if text.startswith("last build:")]
+        assert line.startswith(f"last build: failed {record['finished_at'][:10]} ")
+        assert f"failing: {node}" in line
+        assert json.loads(cli("status", "--json").stdout)["last_build"]["status"] == "failed"
 
-    report = tmp_path / "report.html"
-    assert cli("report", "--output", str(report)).returncode == 0
-    page = report.read_text()
-    assert 'id="failed-build"' in page and "The last build failed" in page
-    assert "int_flight_delays_daily" in page.split('id="failed-build"')[1].split("</p>")[0]
+        report = tmp_path / "report.html"
+        assert cli("report", "--output", str(report)).returncode == 0
+        page = report.read_text()
+        assert 'id="failed-build"' in page and "The last build failed" in page
+        assert node in page.split('id="failed-build"')[1].split("</p>")[0]
+    finally:
+        cli.query("update raw.landed_files set rows_rejected = rows_rejected - 1 "
+                  "where file_key = %s returning file_key", (KEY,))
+    assert cli("transform").returncode == 0
+    assert "last build: succeeded" in cli("status").stdout
