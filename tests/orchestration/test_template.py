@@ -572,8 +572,9 @@ def test_subnets_without_a_nat_get_an_endpoint_for_every_service_the_workers_cal
     }
     task = resources["DbtTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
     assert task["Secrets"] and task["LogConfiguration"]["LogDriver"] == "awslogs"
+    # kms: the Glue job's security configuration encrypts its logs (aws_behaviour.md 12.5).
     needed = _services_the_code_calls() | {"ecr.api", "ecr.dkr", "logs", "secretsmanager",
-                                           "sts", "glue"}
+                                           "sts", "glue", "kms"}
     assert "s3" in needed  # through the gateway endpoint (the test above), not an interface
     interface = {}
     for resource in resources.values():

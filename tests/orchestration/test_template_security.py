@@ -141,8 +141,9 @@ def test_each_reader_of_the_secret_may_decrypt_a_customer_key_only_through_secre
 
 def test_every_service_trust_policy_that_can_be_conditioned_is() -> None:
     """aws:SourceAccount (and aws:SourceArn) where the service documents them for a role it
-    assumes: Step Functions, EventBridge, ECS tasks. Glue documents none for a job role, and
-    Redshift's documented restriction is sts:ExternalId naming database users (DEPLOY.md)."""
+    assumes: Step Functions, EventBridge, an ECS task role. Glue documents none for a job role,
+    ECS none for a task execution role, and Redshift's documented restriction is sts:ExternalId
+    naming database users (DEPLOY.md)."""
     resources = _resources()
     account = {"Ref": "AWS::AccountId"}
     unconditioned = set()
@@ -152,7 +153,7 @@ def test_every_service_trust_policy_that_can_be_conditioned_is() -> None:
         [trust] = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         service = trust["Principal"]["Service"]
         if "Condition" not in trust:
-            unconditioned.add(service)
+            unconditioned.add(name)
             continue
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": account}, name
         [(_, arns)] = [(k, v) for k, v in trust["Condition"].items() if k.startswith("Arn")]
@@ -160,7 +161,11 @@ def test_every_service_trust_policy_that_can_be_conditioned_is() -> None:
         prefix = {"states.amazonaws.com": ":states:", "events.amazonaws.com": ":events:",
                   "ecs-tasks.amazonaws.com": ":ecs:"}[service]
         assert prefix + "${AWS::Region}:${AWS::AccountId}:" in arn, name
-    assert unconditioned == {"glue.amazonaws.com", "redshift.amazonaws.com"}
+    services = {name: resources[name]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+                ["Principal"]["Service"] for name in unconditioned}
+    assert sorted(services.values()) == [
+        "ecs-tasks.amazonaws.com", "glue.amazonaws.com", "redshift.amazonaws.com"]
+    assert services["DbtExecutionRole"] == "ecs-tasks.amazonaws.com"
 
 
 @pytest.mark.parametrize(("policy", "topic"), [("NotificationTopicPolicy", "NotificationTopic"),
