@@ -17,7 +17,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from airline_fetch.http_connection import Opened, Timeouts, open_response, parse_target
+from airline_fetch.http_connection import (
+    ConnectTimeout,
+    Opened,
+    Timeouts,
+    open_response,
+    parse_target,
+)
 from airline_fetch.http_errors import (
     FetchError,
     HttpStatusError,
@@ -105,14 +111,15 @@ def head(url: str, settings: HttpSettings = HttpSettings()) -> Remote | None:
     """The file's size, Last-Modified, ETag and type from a HEAD request (retried like a
     download); None when the server answers 404 or 410."""
     parse_target(url)
+    failed = f"Could not check {url}"
 
     def attempt() -> Remote | None:
-        opened = _open("HEAD", url, {}, settings)
+        opened = _open("HEAD", url, {}, settings, failed)
         try:
             status = opened.response.status
             if status in NOT_FOUND_STATUSES:
                 return None
-            _raise_unless_ok(url, opened)
+            _raise_unless_ok(opened, failed)
             return Remote(
                 size=_content_length(opened.response),
                 last_modified=opened.response.getheader("Last-Modified"),
@@ -122,7 +129,7 @@ def head(url: str, settings: HttpSettings = HttpSettings()) -> Remote | None:
         finally:
             opened.close()
 
-    remote, _ = with_retries(url, settings.attempts, settings.backoff_seconds, attempt)
+    remote, _ = with_retries(failed, settings.attempts, settings.backoff_seconds, attempt)
     return remote
 
 
@@ -142,7 +149,7 @@ def download(
             body = _Body(file)
             try:
                 (final_url, response_headers), attempts = with_retries(
-                    url,
+                    f"Could not download {url}",
                     settings.attempts,
                     settings.backoff_seconds,
                     lambda: _try_download(url, body, settings, progress),
@@ -216,13 +223,13 @@ def _try_download(
     if resuming:
         request_headers["Range"] = f"bytes={body.size}-"
         request_headers["If-Range"] = body.validator or ""
-    opened = _open("GET", url, request_headers, settings)
+    failed = f"Could not download {url}"
+    opened = _open("GET", url, request_headers, settings, failed)
     try:
         response = opened.response
         if response.status in NOT_FOUND_STATUSES:
             raise NotFoundError(
-                f"Could not download {url}: the server answered {response.status} "
-                f"{response.reason} (not there)"
+                f"{failed}: the server answered {response.status} {response.reason} (not there)"
             )
         if resuming and response.status == 206:
             _check_content_range(response, body)
@@ -231,10 +238,10 @@ def _try_download(
             body.restart(None, None)
             raise RetryableFailure("bad-range", "the server refused to resume (416)")
         else:
-            _raise_unless_ok(url, opened)
+            _raise_unless_ok(opened, failed)
             if response.status != 200:
                 raise HttpStatusError(
-                    f"Could not download {url}: the server answered {response.status} "
+                    f"{failed}: the server answered {response.status} "
                     f"{response.reason} where 200 was expected",
                     response.status,
                 )
@@ -305,9 +312,12 @@ def _check_content_range(response: http.client.HTTPResponse, body: _Body) -> Non
         )
 
 
-def _open(method: str, url: str, headers: dict[str, str], settings: HttpSettings) -> Opened:
-    """Sends the request; connection trouble becomes a RetryableFailure, TLS trouble a TlsError
-    (never retried), both in words."""
+def _open(
+    method: str, url: str, headers: dict[str, str], settings: HttpSettings, failed: str
+) -> Opened:
+    """Sends the request and reads the answer's headers: connection trouble becomes a
+    RetryableFailure, TLS trouble a TlsError (never retried), both in words; `failed` begins
+    the message of an error that ends the tries ("Could not download URL")."""
     all_headers = {
         "User-Agent": settings.user_agent,
         "Accept-Encoding": "identity",
@@ -317,12 +327,16 @@ def _open(method: str, url: str, headers: dict[str, str], settings: HttpSettings
     try:
         return open_response(method, url, all_headers, timeouts, settings.ca_bundle)
     except TlsError as error:
-        raise TlsError(f"Could not download {url}: {error}") from None
+        raise TlsError(f"{failed}: {error}") from None
     except ConnectionRefusedError:
         raise RetryableFailure("refused", "the connection was refused") from None
+    except ConnectTimeout:
+        raise RetryableFailure(
+            "connect-timeout", f"no connection within {settings.connect_timeout:g} s"
+        ) from None
     except TimeoutError:
         raise RetryableFailure(
-            "timeout", f"the server did not answer within {settings.connect_timeout:g} s"
+            "answer-timeout", f"the server sent no answer for {settings.read_timeout:g} s"
         ) from None
     except (ConnectionResetError, http.client.RemoteDisconnected):
         raise RetryableFailure("reset", "the connection was reset before an answer") from None
@@ -332,7 +346,7 @@ def _open(method: str, url: str, headers: dict[str, str], settings: HttpSettings
         raise RetryableFailure("network", f"the connection failed ({error})") from None
 
 
-def _raise_unless_ok(url: str, opened: Opened) -> None:
+def _raise_unless_ok(opened: Opened, failed: str) -> None:
     response = opened.response
     if 200 <= response.status < 300:
         return
@@ -343,9 +357,9 @@ def _raise_unless_ok(url: str, opened: Opened) -> None:
             status=response.status,
             retry_after=retry_after_seconds(response.getheader("Retry-After")),
         )
+    redirected = f" (redirected to {opened.url})" if opened.redirected else ""
     raise HttpStatusError(
-        f"Could not download {opened.url}: the server answered {response.status} "
-        f"{response.reason}".rstrip(),
+        f"{failed}: the server answered {response.status} {response.reason}".rstrip() + redirected,
         response.status,
     )
 

@@ -70,14 +70,15 @@ def backoff_seconds(first: float, attempt: int) -> float:
 
 
 def with_retries(
-    url: str,
+    failed: str,
     attempts: int,
     first_backoff: float,
     attempt_once: Callable[[], T],
 ) -> tuple[T, int]:
     """Calls attempt_once until it returns, at most `attempts` times, waiting between tries.
     RetryableFailure is tried again; any other exception ends it at once. Returns the value and
-    the number of tries; raises HttpStatusError or NetworkError when the tries run out."""
+    the number of tries; raises HttpStatusError or NetworkError when the tries run out, its
+    message beginning with `failed` ("Could not download URL")."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     started = time.monotonic()
@@ -88,18 +89,18 @@ def with_retries(
         except RetryableFailure as failure:
             failures.append(failure)
             if failure.retry_after is not None and failure.retry_after > RETRY_AFTER_LIMIT_SECONDS:
-                raise _gave_up(url, failures, time.monotonic() - started, failure) from None
+                raise _gave_up(failed, failures, time.monotonic() - started, failure) from None
             if attempt == attempts:
                 break
             wait = backoff_seconds(first_backoff, attempt)
             if failure.retry_after is not None:
                 wait = max(wait, failure.retry_after)
             time.sleep(wait)
-    raise _gave_up(url, failures, time.monotonic() - started, None) from None
+    raise _gave_up(failed, failures, time.monotonic() - started, None) from None
 
 
 def _gave_up(
-    url: str,
+    failed: str,
     failures: list[RetryableFailure],
     elapsed: float,
     asked_to_wait: RetryableFailure | None,
@@ -107,12 +108,12 @@ def _gave_up(
     last = failures[-1]
     if asked_to_wait is not None:
         text = (
-            f"Could not download {url}: {last.description} and asked to wait "
+            f"{failed}: {last.description} and asked to wait "
             f"{asked_to_wait.retry_after:.0f} s (more than {RETRY_AFTER_LIMIT_SECONDS:.0f} s); "
             "try again later"
         )
     else:
-        text = f"Could not download {url}: {summarize(failures)} over {_seconds(elapsed)}"
+        text = f"{failed}: {summarize(failures)} over {_seconds(elapsed)}"
     if last.status is not None:
         return HttpStatusError(text, last.status)
     return NetworkError(text)

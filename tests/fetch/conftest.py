@@ -62,6 +62,13 @@ class Stall:
 
 
 @dataclass(frozen=True)
+class Silence:
+    """Read the request, then say nothing for `seconds` before closing."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Drop:
     """Close the connection without answering."""
 
@@ -76,7 +83,7 @@ class WrongRange:
     """Answer a Range request with 206 and a Content-Range that starts at byte 0."""
 
 
-Fault = Status | Cut | Stall | Drop | IgnoreRange | WrongRange
+Fault = Status | Cut | Stall | Silence | Drop | IgnoreRange | WrongRange
 
 
 class Faults:
@@ -86,6 +93,7 @@ class Faults:
     Status = Status
     Cut = Cut
     Stall = Stall
+    Silence = Silence
     Drop = Drop
     IgnoreRange = IgnoreRange
     WrongRange = WrongRange
@@ -121,6 +129,10 @@ class _Handler(BaseHTTPRequestHandler):
             queue = state.faults.get(self.path)
             fault = queue.popleft() if queue else None
             served = state.files.get(self.path)
+        if isinstance(fault, Silence):
+            time.sleep(fault.seconds)
+            self.close_connection = True
+            return
         if isinstance(fault, Drop):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

@@ -101,6 +101,19 @@ def test_head_reads_size_date_etag_and_type_and_none_when_missing(
     assert [r.method for r in http_server.requests] == ["HEAD", "HEAD"]
 
 
+def test_head_failures_say_what_was_asked(http_server: LocalServer, faults: type[Faults]) -> None:
+    url = http_server.serve(MONTH_PATH, payload(10))
+    http_server.fail(MONTH_PATH, faults.Status(503), faults.Status(503), faults.Status(503))
+    with pytest.raises(HttpStatusError) as raised:
+        head(url, FAST)
+    assert str(raised.value).startswith(
+        f"Could not check {url}: the server answered 503 three times over"
+    )
+    http_server.fail(MONTH_PATH, faults.Status(401))
+    with pytest.raises(HttpStatusError, match=r"^Could not check .*: the server answered 401"):
+        head(url, FAST)
+
+
 def test_head_is_retried_like_a_download(http_server: LocalServer, faults: type[Faults]) -> None:
     url = http_server.serve(MONTH_PATH, payload(10), etag=ETAG)
     http_server.fail(MONTH_PATH, faults.Status(503), faults.Drop())
@@ -237,7 +250,24 @@ def test_connect_times_out(unanswering_address: tuple[str, int], tmp_path: Path)
     with pytest.raises(NetworkError) as raised:
         download(url, tmp_path / "f", settings)
     assert 0.55 < time.monotonic() - started < 5
-    assert "the server did not answer within 0.3 s, twice over" in str(raised.value)
+    assert str(raised.value).startswith(
+        f"Could not download {url}: no connection within 0.3 s, twice over"
+    )
+
+
+def test_a_server_that_never_answers_the_request_times_out(
+    http_server: LocalServer, faults: type[Faults], tmp_path: Path
+) -> None:
+    body = payload(1000)
+    url = http_server.serve(MONTH_PATH, body)
+    http_server.fail(MONTH_PATH, faults.Silence(3), faults.Silence(3))
+    settings = HttpSettings(read_timeout=0.3, attempts=2, backoff_seconds=0.01)
+    with pytest.raises(NetworkError) as raised:
+        download(url, tmp_path / "f", settings)
+    assert "the server sent no answer for 0.3 s, twice over" in str(raised.value)
+
+    http_server.fail(MONTH_PATH, faults.Silence(3))
+    assert download(url, tmp_path / "f", settings).sha256 == sha256(body)
 
 
 def test_a_stall_mid_body_times_out_and_the_retry_resumes(
