@@ -148,7 +148,7 @@ def download(
         with dest.open("wb") as file:
             body = _Body(file)
             try:
-                (final_url, response_headers), attempts = with_retries(
+                final_url, attempts = with_retries(
                     f"Could not download {url}",
                     settings.attempts,
                     settings.backoff_seconds,
@@ -165,17 +165,26 @@ def download(
         path=dest,
         size=body.size,
         sha256=body.sha256.hexdigest(),
-        last_modified=response_headers.last_modified,
-        etag=response_headers.etag,
-        content_type=response_headers.content_type,
+        last_modified=body.headers.last_modified,
+        etag=body.headers.etag,
+        content_type=body.headers.content_type,
         attempts=attempts,
         resumed=body.resumed,
     )
 
 
+@dataclass(frozen=True)
+class _Headers:
+    """What the 200 answer whose body is on disk said of it (a 206 continues that answer)."""
+
+    last_modified: str | None = None
+    etag: str | None = None
+    content_type: str | None = None
+
+
 class _Body:
     """The bytes on disk so far, their hash, and what a resume needs: the full size and the
-    validator (ETag or Last-Modified) of the response they came from."""
+    validator (ETag or Last-Modified) of the 200 answer they came from."""
 
     def __init__(self, file: BinaryIO) -> None:
         self.file = file
@@ -183,17 +192,27 @@ class _Body:
         self.size = 0
         self.total: int | None = None
         self.validator: str | None = None
+        self.headers = _Headers()
         self.resumed = False
         self.started = False
 
-    def restart(self, total: int | None, validator: str | None) -> None:
+    def restart(self, response: http.client.HTTPResponse | None) -> None:
+        """Empties the file for the body of `response` (a 200), or for no answer yet."""
         self.file.seek(0)
         self.file.truncate()
         self.sha256 = hashlib.sha256()
         self.size = 0
-        self.total = total
-        self.validator = validator
         self.resumed = False
+        if response is None:
+            self.total, self.validator, self.headers = None, None, _Headers()
+            return
+        self.total = _content_length(response)
+        self.validator = _validator(response)
+        self.headers = _Headers(
+            last_modified=response.getheader("Last-Modified"),
+            etag=response.getheader("ETag"),
+            content_type=response.getheader("Content-Type"),
+        )
 
     def append(self, chunk: bytes) -> None:
         self.file.write(chunk)
@@ -208,16 +227,9 @@ class _Body:
         return f"{size_text(self.size)}{total}"
 
 
-@dataclass(frozen=True)
-class _Headers:
-    last_modified: str | None
-    etag: str | None
-    content_type: str | None
-
-
-def _try_download(
-    url: str, body: _Body, settings: HttpSettings, progress: Progress | None
-) -> tuple[str, _Headers]:
+def _try_download(url: str, body: _Body, settings: HttpSettings, progress: Progress | None) -> str:
+    """One try: the body from where the file on disk stops (a Range request) or from zero.
+    Returns the URL it came from, after redirects."""
     resuming = body.can_resume()
     request_headers: dict[str, str] = {}
     if resuming:
@@ -235,7 +247,7 @@ def _try_download(
             _check_content_range(response, body)
             body.resumed = True
         elif resuming and response.status == 416:
-            body.restart(None, None)
+            body.restart(None)
             raise RetryableFailure("bad-range", "the server refused to resume (416)")
         else:
             _raise_unless_ok(opened, failed)
@@ -245,24 +257,19 @@ def _try_download(
                     f"{response.reason} where 200 was expected",
                     response.status,
                 )
-            body.restart(_content_length(response), _validator(response))
+            body.restart(response)
         if progress is not None:
             progress.start(url, body.total)
             body.started = True
             if body.resumed:
                 progress.advance(body.size)
-        _stream(url, response, body, progress, settings)
-        return opened.url, _Headers(
-            last_modified=response.getheader("Last-Modified"),
-            etag=response.getheader("ETag"),
-            content_type=response.getheader("Content-Type"),
-        )
+        _stream(response, body, progress, settings)
+        return opened.url
     finally:
         opened.close()
 
 
 def _stream(
-    url: str,
     response: http.client.HTTPResponse,
     body: _Body,
     progress: Progress | None,
@@ -304,7 +311,7 @@ def _check_content_range(response: http.client.HTTPResponse, body: _Body) -> Non
         body.total,
         body.total,
     ):
-        body.restart(None, None)
+        body.restart(None)
         raise RetryableFailure(
             "bad-range",
             "the server answered a resume with a range that does not continue the file "
