@@ -76,6 +76,21 @@ class HttpSettings:
     ca_bundle: Path | None = None  # extra CA certificates (PEM) trusted besides certifi's
     user_agent: str = field(default_factory=_default_user_agent)
 
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be more than 0 (got {value!r})"
+            for name, value in (
+                ("connect_timeout", self.connect_timeout),
+                ("read_timeout", self.read_timeout),
+                ("attempts", self.attempts),
+            )
+            if not value > 0
+        ]
+        if not self.backoff_seconds >= 0:
+            problems.append(f"backoff_seconds must be 0 or more (got {self.backoff_seconds!r})")
+        if problems:
+            raise ValueError("HTTP settings: " + "; ".join(problems))
+
 
 class Progress(Protocol):
     """start() is called when a try's body begins (again when a retry starts over from zero,

@@ -12,7 +12,11 @@ from typing import TypeVar
 
 from airline_fetch.http_errors import FetchError, HttpStatusError, NetworkError
 
-# The wait doubles from the first backoff up to this cap ("exponential backoff and jitter").
+# The wait doubles from the first backoff up to this cap, then "equal jitter" keeps half of it
+# and draws the other half at random, so that many clients do not retry in step (the AWS SDK's
+# strategy of that name: https://sdk.amazonaws.com/java/api/latest/software/amazon/awssdk/core/
+# retry/backoff/EqualJitterBackoffStrategy.html). Equal rather than full jitter: a retry never
+# comes at once after a failure.
 BACKOFF_CAP_SECONDS = 60.0
 # A Retry-After up to this long is waited out; a longer one ends the tries at once (the server
 # says it will not be ready in a useful time; the next scheduled fetch will try again).
@@ -63,8 +67,8 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 def backoff_seconds(first: float, attempt: int) -> float:
-    """The wait after the given failed attempt (1-based): first * 2^(attempt-1), capped, then
-    "equal jitter" (half fixed, half random) so many clients do not retry in step."""
+    """The wait after the given failed attempt (1-based): first * 2^(attempt-1), capped, of
+    which half is kept and half drawn at random (equal jitter)."""
     ceiling = min(BACKOFF_CAP_SECONDS, first * 2 ** (attempt - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
@@ -79,8 +83,6 @@ def with_retries(
     RetryableFailure is tried again; any other exception ends it at once. Returns the value and
     the number of tries; raises HttpStatusError or NetworkError when the tries run out, its
     message beginning with `failed` ("Could not download URL")."""
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
     started = time.monotonic()
     failures: list[RetryableFailure] = []
     for attempt in range(1, attempts + 1):
@@ -120,8 +122,8 @@ def _gave_up(
 
 
 def summarize(failures: list[RetryableFailure]) -> str:
-    """ "the server answered 503 five times", or for mixed failures each kind with its count in
-    the order first seen, each described as its latest occurrence."""
+    """Each kind of failure with its count, in the order first seen, each described as its
+    latest occurrence: 'the server answered 503 five times'."""
     counts: dict[str, int] = {}
     latest: dict[str, RetryableFailure] = {}
     for failure in failures:

@@ -461,3 +461,12 @@ def test_a_bad_url_is_refused_before_any_file_is_made(
         download(url, tmp_path / "f")
     assert str(raised.value) == f"Cannot download {url!r}: {problem}"
     assert os.listdir(tmp_path) == []
+
+
+def test_settings_that_cannot_work_are_refused_with_each_problem_named() -> None:
+    with pytest.raises(ValueError) as raised:
+        HttpSettings(connect_timeout=0, attempts=0, backoff_seconds=-1)
+    assert str(raised.value) == (
+        "HTTP settings: connect_timeout must be more than 0 (got 0); attempts must be more "
+        "than 0 (got 0); backoff_seconds must be 0 or more (got -1)"
+    )
