@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -174,10 +176,11 @@ def test_waits_between_tries_grow(
     download(url, tmp_path / "f", settings)
     times = [request.at for request in http_server.requests]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    # first wait 0.2 s, then 0.4 s, then 0.8 s, each with jitter between half and all of it
-    assert 0.1 <= gaps[0] < 0.4
-    assert 0.2 <= gaps[1] < 0.7
-    assert 0.4 <= gaps[2] < 1.2
+    # first wait 0.2 s, then 0.4 s, then 0.8 s, of which at least half is always kept
+    assert gaps[0] >= 0.1
+    assert gaps[1] >= 0.2
+    assert gaps[2] >= 0.4
+    assert sum(gaps) < 1.4 + 1.5  # all of each at most, and slack for a busy machine
 
 
 def test_too_many_requests_waits_as_long_as_retry_after_says(
@@ -470,3 +473,18 @@ def test_settings_that_cannot_work_are_refused_with_each_problem_named() -> None
         "HTTP settings: connect_timeout must be more than 0 (got 0); attempts must be more "
         "than 0 (got 0); backoff_seconds must be 0 or more (got -1)"
     )
+
+
+def test_the_network_layer_needs_only_the_standard_library_and_certifi() -> None:
+    """It runs inside an AWS Lambda function, where only what the package ships is there."""
+    program = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import airline_fetch.http, airline_fetch.tls\n"
+        "print(' '.join({name.split('.')[0] for name in set(sys.modules) - before}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-I", "-c", program], capture_output=True, text=True, check=True
+    ).stdout.split()
+    outside_stdlib = {name for name in loaded if name not in sys.stdlib_module_names}
+    assert outside_stdlib == {"airline_fetch", "certifi"}
