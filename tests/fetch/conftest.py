@@ -331,3 +331,14 @@ def unanswering_address() -> Iterator[tuple[str, int]]:
     for filler in fillers:
         filler.close()
     listener.close()
+
+
+@pytest.fixture
+def silent_address() -> Iterator[tuple[str, int]]:
+    """An address where TCP connects (the kernel completes it into the backlog) but nothing is
+    ever said: no TLS handshake, no HTTP answer."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()
+    listener.close()

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from airline_fetch.http import FetchError, HttpSettings, TlsError, download, head
+from airline_fetch.http import FetchError, HttpSettings, NetworkError, TlsError, download, head
 from airline_fetch.tls import verifying_context
 from airline_fetch.tls_der import DerError, ca_issuers_urls, certificates_in, is_self_issued
 
@@ -414,3 +414,16 @@ def test_certificates_are_read_from_der_pem_and_pkcs7(pki: Pki) -> None:
     for not_a_certificate in (b"<html>not found</html>", b"-----BEGIN CERTIFICATE-----\n"):
         with pytest.raises(DerError):
             certificates_in(not_a_certificate)
+
+
+def test_a_tls_handshake_that_never_comes_is_a_connect_time_out(
+    silent_address: tuple[str, int], tmp_path: Path
+) -> None:
+    host, port = silent_address
+    url = f"https://{host}:{port}/x.zip"
+    options = {"connect_timeout": 0.3, "attempts": 2}
+    with pytest.raises(NetworkError) as raised:
+        download(url, tmp_path / "f", settings(None, **options))
+    assert str(raised.value).startswith(
+        f"Could not download {url}: no connection within 0.3 s, twice over"
+    )
