@@ -314,6 +314,17 @@ def closed_port() -> int:
 
 
 @pytest.fixture
+def silent_address() -> Iterator[tuple[str, int]]:
+    """An address where TCP connects (the kernel completes it into the backlog) but nothing is
+    ever said: no TLS handshake, no HTTP answer."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()
+    listener.close()
+
+
+@pytest.fixture
 def unanswering_address() -> Iterator[tuple[str, int]]:
     """An address whose TCP connect never completes: a listener with a full accept queue that
     never accepts, so the kernel drops further SYNs and the client's connect times out."""
@@ -332,13 +343,3 @@ def unanswering_address() -> Iterator[tuple[str, int]]:
         filler.close()
     listener.close()
 
-
-@pytest.fixture
-def silent_address() -> Iterator[tuple[str, int]]:
-    """An address where TCP connects (the kernel completes it into the backlog) but nothing is
-    ever said: no TLS handshake, no HTTP answer."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    yield listener.getsockname()
-    listener.close()
