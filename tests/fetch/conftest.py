@@ -342,4 +342,3 @@ def unanswering_address() -> Iterator[tuple[str, int]]:
     for filler in fillers:
         filler.close()
     listener.close()
-
