@@ -14,11 +14,20 @@ Those threads turned verification off (curl -k, verify=False). This module never
 one verification failure it reads the server's leaf certificate over a second handshake made
 ONLY to read it (no request is ever sent on it), takes the "CA Issuers" URL from the leaf's
 Authority Information Access extension (RFC 5280 section 4.2.2.1; see tls_der.py), downloads
-that certificate, adds it to the verify store and does the handshake again WITH full
-verification. VERIFY_X509_PARTIAL_CHAIN is cleared, so an added intermediate is never a trust
-anchor by itself: the chain must still reach a trusted root. Any other failure (expired, wrong
-host, self-signed, an intermediate that does not match) is a TlsError naming the host, OpenSSL's
-reason and what the user can do.
+that certificate (DER, PEM or a certs-only PKCS #7), adds it to the verify store and does the
+handshake again WITH full verification. Fetched certificates are cached per process, and a host
+whose chain they completed gets them at its next first handshake.
+
+What keeps a fetched certificate from ever being trusted on its own:
+- VERIFY_X509_PARTIAL_CHAIN is cleared, so an added intermediate is not a trust anchor: the
+  chain must still reach a trusted root;
+- a self-issued certificate (a root) from a CA Issuers URL is never added: in the verify store
+  OpenSSL would take it as a trust anchor, and the server names that URL;
+- after the handshake, the verified chain must end at a root from the trust store, not at a
+  fetched certificate (OpenSSL compares names case-insensitively, which the byte comparison
+  of the previous check does not).
+Any other failure (expired, wrong host, self-signed, an intermediate that does not match) is a
+TlsError naming the host, OpenSSL's reason and what the user can do.
 """
 
 from __future__ import annotations
