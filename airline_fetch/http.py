@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import re
+import socket
 import ssl
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -359,6 +360,10 @@ def _open(
     except TimeoutError:
         raise RetryableFailure(
             "answer-timeout", f"the server sent no answer for {settings.read_timeout:g} s"
+        ) from None
+    except socket.gaierror as error:
+        raise RetryableFailure(
+            "dns", f"the host name could not be resolved ({error.strerror})"
         ) from None
     except (ConnectionResetError, http.client.RemoteDisconnected):
         raise RetryableFailure("reset", "the connection was reset before an answer") from None

@@ -21,8 +21,10 @@ BACKOFF_CAP_SECONDS = 60.0
 # A Retry-After up to this long is waited out; a longer one ends the tries at once (the server
 # says it will not be ready in a useful time; the next scheduled fetch will try again).
 RETRY_AFTER_LIMIT_SECONDS = 120.0
-# 408 Request Timeout and 429 Too Many Requests are the 4xx answers a later try can fix.
+# 408 Request Timeout and 429 Too Many Requests are the 4xx answers a later try can fix; of the
+# 5xx, 501 Not Implemented and 505 HTTP Version Not Supported say the request itself will never do.
 RETRYABLE_4XX = {408, 429}
+FINAL_5XX = {501, 505}
 
 T = TypeVar("T")
 
@@ -47,7 +49,7 @@ class RetryableFailure(Exception):
 
 
 def is_retryable_status(status: int) -> bool:
-    return status >= 500 or status in RETRYABLE_4XX
+    return (status >= 500 and status not in FINAL_5XX) or status in RETRYABLE_4XX
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -224,6 +224,11 @@ def test_request_timeout_is_retried_but_other_client_errors_are_not(
     assert len(http_server.requests) == 3
     assert not (tmp_path / "g").exists()
 
+    http_server.fail(MONTH_PATH, faults.Status(501))  # the server will never do this request
+    with pytest.raises(HttpStatusError, match=r"answered 501 Not Implemented$"):
+        download(url, tmp_path / "g", FAST)
+    assert len(http_server.requests) == 4
+
 
 def test_a_refused_connection_is_retried_then_named(closed_port: int, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{closed_port}/x.zip"
@@ -488,3 +493,13 @@ def test_the_network_layer_needs_only_the_standard_library_and_certifi() -> None
     ).stdout.split()
     outside_stdlib = {name for name in loaded if name not in sys.stdlib_module_names}
     assert outside_stdlib == {"airline_fetch", "certifi"}
+
+
+def test_a_host_name_that_does_not_resolve_is_named(tmp_path: Path) -> None:
+    url = "http://no-such-host.invalid/x.zip"  # .invalid never resolves (RFC 6761 section 6.4)
+    with pytest.raises(NetworkError) as raised:
+        download(url, tmp_path / "f", HttpSettings(attempts=2, backoff_seconds=0.01))
+    assert str(raised.value).startswith(
+        f"Could not download {url}: the host name could not be resolved ("
+    )
+    assert "twice over" in str(raised.value)
