@@ -32,6 +32,7 @@ from airline_fetch.http_errors import (
     NotFoundError,
     TlsError,
 )
+from airline_fetch.http_proxy import ProxyUnreachable, TunnelRefused
 from airline_fetch.http_retry import (
     RetryableFailure,
     is_retryable_status,
@@ -351,6 +352,18 @@ def _open(
         return open_response(method, url, all_headers, timeouts, settings.ca_bundle)
     except TlsError as error:
         raise TlsError(f"{failed}: {error}") from None
+    except TunnelRefused as error:
+        if error.status == 407:
+            raise HttpStatusError(
+                f"{failed}: {error}; give the proxy's user and password in the proxy URL "
+                "(https_proxy=http://user:password@host:port)",
+                error.status,
+            ) from None
+        if is_retryable_status(error.status):
+            raise RetryableFailure(str(error), str(error), status=error.status) from None
+        raise HttpStatusError(f"{failed}: {error}", error.status) from None
+    except ProxyUnreachable as error:
+        raise RetryableFailure("proxy", str(error)) from None
     except ConnectionRefusedError:
         raise RetryableFailure("refused", "the connection was refused") from None
     except ConnectTimeout:
