@@ -113,7 +113,7 @@ class Remote:
 
 @dataclass(frozen=True)
 class Downloaded:
-    url: str
+    url: str  # where the bytes came from, after any redirects
     path: Path  # the file written (the caller's dest)
     size: int
     sha256: str  # of the bytes downloaded
