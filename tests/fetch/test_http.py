@@ -559,3 +559,16 @@ def test_a_proxy_url_this_client_cannot_use_is_refused_clearly(
         "http://host:port (TLS to the site is tunnelled through it)"
     )
     assert not (tmp_path / "f").exists()
+
+
+def test_a_leftover_temp_file_is_replaced_never_appended_to(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    body = payload(3000)
+    url = http_server.serve(MONTH_PATH, body, etag=ETAG)
+    dest = tmp_path / "month.zip.part"
+    dest.write_bytes(b"left by a crashed run" * 100)
+    result = download(url, dest, FAST)
+    assert dest.read_bytes() == body
+    assert (result.size, result.resumed) == (len(body), False)
+    assert "Range" not in http_server.requests[0].headers
