@@ -1,7 +1,8 @@
 """The network layer of `airline-elt fetch`: download() streams a URL to the caller's temp file
 with time-outs, retries with backoff, resumes a cut body with a Range request, and verifies TLS
 always (tls.py); head() reads a file's size, date and ETag so a caller can skip an unchanged
-month. Standard library and certifi only: it runs inside an AWS Lambda function too.
+month. A proxy named by the environment is used (http_proxy.py). Standard library and certifi
+only: it runs inside an AWS Lambda function too.
 
 Every failure is a FetchError whose text names the URL and what happened in plain words.
 """
