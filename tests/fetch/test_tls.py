@@ -480,3 +480,14 @@ def test_a_proxy_asking_for_credentials_says_where_to_put_them(
         "(https_proxy=http://user:password@host:port)"
     )
     assert len(proxy_server.seen) == 1
+
+
+def test_a_body_cut_over_tls_is_resumed_like_over_plain_http(
+    pki: Pki, https_server_factory: StartHttps, faults: type[Faults], tmp_path: Path
+) -> None:
+    server = https_with(https_server_factory, tmp_path, pki.leaf(aia=None), pki.intermediate)
+    server.fail(FILE_PATH, faults.Cut(50_000), faults.Drop())
+    result = download(server.url(FILE_PATH), tmp_path / "f", settings(pki.root_pem, attempts=3))
+    assert (result.resumed, result.attempts) == (True, 3)
+    assert result.sha256 == hashlib.sha256(BODY).hexdigest()
+    assert server.requests[-1].headers["Range"] == "bytes=50000-"
