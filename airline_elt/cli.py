@@ -90,8 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="... and more than N rows (default $AIRLINE_ELT_MAX_REJECT_ROWS or 10)")
     limits.add_argument(
         "--prefix", default="daily_flights/", metavar="PREFIX",
-        help="land only *.csv keys under DIR/PREFIX (default daily_flights/, the prefix the "
-             "AWS rule listens to); other files in DIR are left alone")
+        help="land only *.csv and *.csv.gz keys under DIR/PREFIX (default daily_flights/, the "
+             "prefix the AWS rule listens to); other files in DIR are left alone")
 
     warehouse = commands.add_parser(
         "warehouse", parents=[common], help="start, stop or inspect the local warehouse",
@@ -126,8 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     land = commands.add_parser("land", parents=[common, limits],
                                help="land the new files of a landing folder (no dbt)",
-                               description="Land every new *.csv under DIR/PREFIX into raw.* "
-                               "(no dbt build, no notification).")
+                               description="Land every new *.csv or *.csv.gz under DIR/PREFIX "
+                               "into raw.* (no dbt build, no notification).")
     _folder_arguments(land)
 
     transform = commands.add_parser(
@@ -492,7 +492,8 @@ def cmd_watch(ctx: Context) -> int:
     deadline = started + args.timeout if args.timeout is not None else None
     max_runs = 1 if args.once else args.max_runs
     runs = failures = 0
-    ctx.console.print(f"watching {landing_dir / prefix} for new *.csv files (Ctrl-C stops)")
+    ctx.console.print(f"watching {landing_dir / prefix} for new *.csv and *.csv.gz files "
+                      "(Ctrl-C stops)")
     while max_runs is None or runs < max_runs:
         try:
             batch = watcher.wait_for_batch(time.monotonic() if args.once else deadline)

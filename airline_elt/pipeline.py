@@ -294,7 +294,8 @@ class Run:
             self.ui.info(f"{key}: {why}")
         if len(skipped) > SHOWN_SKIPPED:
             self.ui.info(f"... and {len(skipped) - SHOWN_SKIPPED:,} more entries skipped "
-                         "(not *.csv, or hidden): `airline-elt run --json` lists them all")
+                         "(not *.csv or *.csv.gz, or hidden): `airline-elt run --json` lists "
+                         "them all")
 
     @contextlib.contextmanager
     def spark_for_land(self, spark: SparkStarter | None) -> Iterator[SparkStarter]:

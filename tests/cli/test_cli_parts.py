@@ -223,7 +223,7 @@ NOT_DELIVERIES = {
     "daily_flights/README.txt": "not a .csv file (text, not a delivery)",
     "daily_flights/2023-11.zip": "not a .csv file (a zip archive: unzip it",
     "daily_flights/november.xlsx": "not a .csv file (a spreadsheet: save or export it",
-    "daily_flights/flights.csv.gz": "not a .csv file (compressed: decompress it",
+    "daily_flights/notes.txt.gz": "not a .csv file (compressed, but not a CSV",
     "daily_flights/date=2023-11-15/flights": "skipped: not a .csv file; not read",
     "daily_flights/.DS_Store": "a hidden file",
     "daily_flights/date=2023-11-15/.~lock.flights.csv#": "a hidden file",
@@ -271,6 +271,6 @@ def test_many_skipped_entries_are_named_up_to_a_limit_then_counted(tmp_path: Pat
         f"{key}: skipped: not a .csv file" for key in list(skipped)[:SHOWN_SKIPPED]
     ]
     assert ui.lines[SHOWN_SKIPPED:] == [
-        "... and 3 more entries skipped (not *.csv, or hidden): `airline-elt run --json` "
-        "lists them all"
+        "... and 3 more entries skipped (not *.csv or *.csv.gz, or hidden): "
+        "`airline-elt run --json` lists them all"
     ]
