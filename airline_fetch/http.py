@@ -270,10 +270,11 @@ def _stream(
 
 
 def _read_chunk(response: http.client.HTTPResponse, body: _Body, settings: HttpSettings) -> bytes:
-    """The next chunk of the body, b"" at its end; trouble while reading (not while writing the
-    file, which is the caller's disk and no reason to retry) becomes a RetryableFailure."""
+    """The next chunk of the body (what one socket read brings, at most 1 MiB, so bytes that
+    arrived before a stall are kept), b"" at its end; trouble while reading (not while writing
+    the file: the caller's disk is no reason to retry) becomes a RetryableFailure."""
     try:
-        return response.read(CHUNK_BYTES)
+        return response.read1(CHUNK_BYTES)
     except TimeoutError:
         raise RetryableFailure(
             "stalled",

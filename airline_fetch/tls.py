@@ -23,6 +23,7 @@ reason and what the user can do.
 
 from __future__ import annotations
 
+import _ssl
 import socket
 import ssl
 import threading
@@ -33,7 +34,7 @@ from pathlib import Path
 import certifi
 
 from airline_fetch.http_errors import TlsError
-from airline_fetch.tls_der import DerError, ca_issuers_urls
+from airline_fetch.tls_der import DerError, ca_issuers_urls, is_self_issued
 
 # OpenSSL's X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: the issuer of a certificate in the
 # chain is neither sent by the server nor in the trust store; the only failure AIA can fix.
@@ -132,11 +133,29 @@ def connect_tls(host: str, port: int, *, timeout: float, ca_bundle: Path | None)
                 ) from None
             failure = error
             continue
+        _refuse_fetched_anchor(tls_socket, intermediates, host, port)
         _ISSUERS.remember_chain(host, port, used_urls)
         return tls_socket
     raise _verification_failed(
         host, port, failure, f"even with the certificates from {', '.join(used_urls)}"
     )
+
+
+def _refuse_fetched_anchor(
+    tls_socket: ssl.SSLSocket, fetched: list[bytes], host: str, port: int
+) -> None:
+    """A second guard besides refusing self-issued certificates: OpenSSL's verified chain must
+    end at a root from the trust store, never at a certificate fetched through AIA (a fetched
+    self-signed certificate in the verify store would be a trust anchor). The verified chain
+    is CPython's _sslobj.get_verified_chain() (3.10+; SSLSocket.get_verified_chain in 3.13)."""
+    chain = tls_socket._sslobj.get_verified_chain()  # type: ignore[union-attr]
+    anchor = chain[-1].public_bytes(_ssl.ENCODING_DER) if chain else b""
+    if anchor in fetched:
+        tls_socket.close()
+        raise TlsError(
+            f"The TLS certificate of {host}:{port} could not be verified: its chain ends at a "
+            f"certificate fetched from its own CA Issuers URL, not at a trusted root. {WHAT_TO_DO}"
+        )
 
 
 def _handshake(context: ssl.SSLContext, host: str, port: int, timeout: float) -> ssl.SSLSocket:
@@ -183,6 +202,12 @@ def _fetch_issuer(urls: list[str], timeout: float, host: str, port: int) -> tupl
         except (OSError, ValueError, ssl.SSLError) as error:
             problems.append(f"{url}: {_reason(error)}")
             continue
+        if is_self_issued(der):
+            raise TlsError(
+                f"The TLS certificate of {host}:{port} could not be verified: unable to get local "
+                f"issuer certificate, and the certificate from its CA Issuers URL {url} is a root "
+                f"(self-issued), which is trusted only from the trust store. {WHAT_TO_DO}"
+            )
         _ISSUERS.put(url, der)
         return url, der
     raise TlsError(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 SEQUENCE = 0x30
 OID = 0x06
 OCTET_STRING = 0x04
+VERSION_TAG = 0xA0  # [0] EXPLICIT, constructed
 EXTENSIONS_TAG = 0xA3  # [3] EXPLICIT, constructed
 URI_TAG = 0x86  # [6] IMPLICIT IA5String, primitive
 
@@ -70,12 +71,27 @@ def _only(data: bytes, tag: int, what: str) -> Tlv:
     return elements[0]
 
 
-def _extensions(certificate_der: bytes) -> list[Tlv]:
+def _tbs_fields(certificate_der: bytes) -> list[Tlv]:
     certificate = _only(certificate_der, SEQUENCE, "certificate SEQUENCE")
     parts = read_tlvs(certificate.value)
     if not parts or parts[0].tag != SEQUENCE:
         raise DerError("the certificate has no tbsCertificate")
-    for field in read_tlvs(parts[0].value):
+    return read_tlvs(parts[0].value)
+
+
+def is_self_issued(certificate_der: bytes) -> bool:
+    """Whether issuer and subject are the same name, byte for byte (a root, as a rule)."""
+    fields = _tbs_fields(certificate_der)
+    if fields and fields[0].tag == VERSION_TAG:
+        fields = fields[1:]
+    # serialNumber, signature, issuer, validity, subject
+    if len(fields) < 5 or fields[2].tag != SEQUENCE or fields[4].tag != SEQUENCE:
+        raise DerError("the certificate has no issuer and subject names")
+    return fields[2].value == fields[4].value
+
+
+def _extensions(certificate_der: bytes) -> list[Tlv]:
+    for field in _tbs_fields(certificate_der):
         if field.tag == EXTENSIONS_TAG:
             return read_tlvs(_only(field.value, SEQUENCE, "extensions SEQUENCE").value)
     return []
