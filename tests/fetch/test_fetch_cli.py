@@ -7,17 +7,12 @@ from __future__ import annotations
 import gzip
 import json
 import signal
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
 from bts_site import BtsSite, flights_of_month, month_csv
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-
 from cli_helpers import Cli, assert_short_error
 
 from airline_elt.warehouse import Warehouse
@@ -33,12 +28,6 @@ CARRIERS = (b'"Code","Description"\r\n"DL","Delta Air Lines Inc."\r\n'
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     return Cli(tmp_path_factory.mktemp("fetch-home"))
-
-
-@pytest.fixture
-def site() -> Iterator[BtsSite]:
-    with BtsSite() as served:
-        yield served
 
 
 def _fetch(cli: Cli, site: BtsSite, landing: Path, *args: str) -> CompletedProcess[str]:

@@ -5,8 +5,6 @@ unchanged month's download."""
 from __future__ import annotations
 
 import gzip
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +17,6 @@ from airline_fetch.stores import LocalStore
 
 FAST = HttpSettings(attempts=1, backoff_seconds=0.01, connect_timeout=5, read_timeout=5)
 JAN, FEB, MAR, APR = parse_months(["2013-01..2013-04"])
-
-
-@pytest.fixture
-def site() -> Iterator[BtsSite]:
-    with BtsSite() as served:
-        yield served
 
 
 def _fetch(site: BtsSite, store: LocalStore, months: list[Month], **options: bool) -> FetchResult:
@@ -122,10 +114,8 @@ def test_a_failed_revision_keeps_the_stored_month(site: BtsSite, tmp_path: Path)
     assert _left_behind(store) == []
 
 
-def test_no_server_is_a_failure_with_the_address(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def test_no_server_is_a_failure_with_the_address(tmp_path: Path, closed_port: int) -> None:
+    port = closed_port
     store = LocalStore(tmp_path / "landing")
     outcome = fetch_months([JAN], store, source=f"http://127.0.0.1:{port}/PREZIP/",
                            settings=FAST, workdir=store.work_dir).outcomes[0]

@@ -11,19 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from bts_site import BtsSite, flights_of_month, month_csv
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "real_data"))
-
 from bts_files import US_AIRPORTS
+from bts_site import BtsSite, flights_of_month, month_csv
 from cli_helpers import Cli
 
 pytestmark = pytest.mark.slow
