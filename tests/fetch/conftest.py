@@ -62,6 +62,13 @@ class Stall:
 
 
 @dataclass(frozen=True)
+class Silence:
+    """Read the request, then say nothing for `seconds` before closing."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Drop:
     """Close the connection without answering."""
 
@@ -76,7 +83,7 @@ class WrongRange:
     """Answer a Range request with 206 and a Content-Range that starts at byte 0."""
 
 
-Fault = Status | Cut | Stall | Drop | IgnoreRange | WrongRange
+Fault = Status | Cut | Stall | Silence | Drop | IgnoreRange | WrongRange
 
 
 class Faults:
@@ -86,6 +93,7 @@ class Faults:
     Status = Status
     Cut = Cut
     Stall = Stall
+    Silence = Silence
     Drop = Drop
     IgnoreRange = IgnoreRange
     WrongRange = WrongRange
@@ -121,6 +129,10 @@ class _Handler(BaseHTTPRequestHandler):
             queue = state.faults.get(self.path)
             fault = queue.popleft() if queue else None
             served = state.files.get(self.path)
+        if isinstance(fault, Silence):
+            time.sleep(fault.seconds)
+            self.close_connection = True
+            return
         if isinstance(fault, Drop):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -299,6 +311,17 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def silent_address() -> Iterator[tuple[str, int]]:
+    """An address where TCP connects (the kernel completes it into the backlog) but nothing is
+    ever said: no TLS handshake, no HTTP answer."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()
+    listener.close()
 
 
 @pytest.fixture
