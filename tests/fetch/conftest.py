@@ -439,3 +439,22 @@ def unanswering_address() -> Iterator[tuple[str, int]]:
     for filler in fillers:
         filler.close()
     listener.close()
+
+
+# -- The fetch command's tests (branch i22-fetch) ----------------------------------------------
+# `site`: the local stand-in for the BTS site (tests/fetch/bts_site.py), one per test. The CLI
+# helpers of tests/cli and the BTS file builder of tests/real_data are importable from here.
+
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "real_data"))
+
+from bts_site import BtsSite  # noqa: E402
+
+
+@pytest.fixture
+def site() -> Iterator[BtsSite]:
+    """The BTS site on 127.0.0.1 (a free port), serving nothing until a test publishes."""
+    with BtsSite() as served:
+        yield served
