@@ -30,7 +30,13 @@ from airline_elt.docs import docs_site_dir, make_server, missing_site_files, rep
 from airline_elt.errors import AirlineEltError
 from airline_elt.notify import Outbox
 from airline_elt.pipeline import Run, RunOutcome, StepFailed, new_run_id
-from airline_elt.seeds import discard, read_airports, read_carriers
+from airline_elt.seeds import (
+    WINDOWS_1252,
+    discard,
+    list_encoding,
+    read_airports,
+    read_carriers,
+)
 from airline_elt.state import project_dir, state_home
 from airline_elt.transform import dbt_build, forget_build_inputs
 from airline_elt.ui import (
@@ -43,6 +49,8 @@ from airline_elt.warehouse import Connection, Warehouse, WarehouseError
 from airline_elt.warehouse_users import DBT, LANDING, READER
 from airline_elt.watch import Watcher
 from airline_elt.wording import plural, step_label
+from airline_fetch.lookups import BTS_LOOKUP_SOURCE
+from airline_fetch.months import BTS_PREZIP
 from airline_landing.landing import utc_now
 from airline_landing.local import create_raw_tables
 from airline_landing.redrive import UnknownKeyError, redrive
@@ -218,6 +226,35 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", type=Path, metavar="FILE",
                         help="where to write it (default: report.html beside the docs site, "
                              "in $AIRLINE_ELT_HOME/dbt/target/)")
+
+    fetch = commands.add_parser(
+        "fetch", parents=[common],
+        help="download BTS on-time months (and lookups) into a landing folder",
+        description="Download BTS on-time months into DIR/daily_flights/ as "
+        "bts_ontime_YYYY_MM.csv.gz (checked: a real zip whose CSV has the BTS header; "
+        "written atomically; a month with the same content is not written again, a revised "
+        "one replaces it), and with --lookups the BTS lookups L_AIRPORT_ID and "
+        "L_UNIQUE_CARRIERS into DIR/lookups/ as BTS ships them. Then `airline-elt run DIR` "
+        "lands them. Needs no warehouse. Certificate checks are never turned off.",
+        epilog="Exit status: 0 when every month (and lookup) was written, replaced or "
+        "unchanged; 1 when any was not found (not published yet: BTS publishes a month six "
+        "to eight weeks after it ends) or failed; 2 on a usage error.")
+    fetch.add_argument("months", nargs="*", type=_month_argument, metavar="MONTH",
+                       help="YYYY-MM, or a range YYYY-MM..YYYY-MM (both included); from 1987-10")
+    fetch.add_argument("--landing", type=Path, required=True, metavar="DIR",
+                       help="the landing folder (plays the S3 bucket root)")
+    fetch.add_argument("--source", default=BTS_PREZIP, metavar="URL",
+                       help=f"where the monthly zips are (default {BTS_PREZIP}); a mirror")
+    fetch.add_argument("--lookups", action="store_true",
+                       help="also download L_AIRPORT_ID and L_UNIQUE_CARRIERS into DIR/lookups/ "
+                       "(for --airports / --carriers)")
+    fetch.add_argument("--lookup-source", default=BTS_LOOKUP_SOURCE, metavar="URL",
+                       help=f"the lookup endpoint (default {BTS_LOOKUP_SOURCE})")
+    fetch.add_argument("--ca-bundle", type=Path, metavar="FILE",
+                       help="a PEM file of CA certificates to trust instead of the shipped "
+                       "ones (e.g. a proxy's)")
+    fetch.add_argument("--json", action="store_true",
+                       help="print a machine-readable summary on stdout (progress goes to stderr)")
 
     dbt = commands.add_parser(
         "dbt", parents=[common], help="any dbt command against the local warehouse",
@@ -396,18 +433,27 @@ def _landing_dir(path: Path) -> Path:
     return path.resolve()
 
 
-def _validate_airports(path: Path | None) -> Path | None:
+def _validate_airports(path: Path | None, ui: ConsoleUI) -> Path | None:
     if path is None:
         return None
     read_airports(path)  # fails fast, before anything starts, on a bad file
+    _say_encoding(path, ui)
     return path.resolve()
 
 
-def _validate_carriers(path: Path | None) -> Path | None:
+def _validate_carriers(path: Path | None, ui: ConsoleUI) -> Path | None:
     if path is None:
         return None
     read_carriers(path)  # fails fast, before anything starts, on a bad file
+    _say_encoding(path, ui)
     return path.resolve()
+
+
+def _say_encoding(path: Path, ui: ConsoleUI) -> None:
+    """A list that is not UTF-8 is read as Windows-1252 (as BTS ships L_AIRPORT_ID.csv):
+    say so, since a wrong guess would show in names."""
+    if list_encoding(path) == WINDOWS_1252:
+        ui.info(f"{path} is not UTF-8: read as Windows-1252 (as BTS ships its lookups)")
 
 
 def cmd_land(ctx: Context) -> int:
@@ -428,8 +474,8 @@ def cmd_land(ctx: Context) -> int:
 
 
 def cmd_transform(ctx: Context) -> int:
-    airports = _validate_airports(ctx.args.airports)
-    carriers = _validate_carriers(ctx.args.carriers)
+    airports = _validate_airports(ctx.args.airports, ctx.ui)
+    carriers = _validate_carriers(ctx.args.carriers, ctx.ui)
     run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args))
     with run.locked():
         staged = run.stage_lists(airports, carriers, ctx.args.force)
@@ -443,8 +489,8 @@ def cmd_transform(ctx: Context) -> int:
 
 def cmd_run(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.directory)
-    airports = _validate_airports(ctx.args.airports)
-    carriers = _validate_carriers(ctx.args.carriers)
+    airports = _validate_airports(ctx.args.airports, ctx.ui)
+    carriers = _validate_carriers(ctx.args.carriers, ctx.ui)
     outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds(),
                   plausible=_plausible()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
@@ -712,6 +758,70 @@ def cmd_report(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _month_argument(text: str) -> str:
+    from airline_fetch.months import MonthError, parse_months
+
+    try:
+        parse_months([text])
+    except MonthError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return text
+
+
+def cmd_fetch(ctx: Context) -> int:
+    """Download months (and lookups) into a landing folder; no warehouse is started."""
+    from airline_elt.fetch_console import (
+        DownloadDisplay,
+        json_report,
+        lookup_line,
+        month_line,
+        summary_line,
+    )
+    from airline_fetch.fetch import Status, fetch_months
+    from airline_fetch.http import HttpSettings
+    from airline_fetch.lookups import fetch_lookups
+    from airline_fetch.months import parse_months
+    from airline_fetch.stores import LocalStore
+
+    args = ctx.args
+    if not args.months and not args.lookups:
+        raise AirlineEltError("give the months to fetch (e.g. 2023-01..2023-12) or --lookups",
+                              "see `airline-elt fetch --help`")
+    if args.ca_bundle is not None and not args.ca_bundle.is_file():
+        raise AirlineEltError(f"CA bundle not found: {args.ca_bundle}")
+    landing = args.landing.expanduser()
+    landing.mkdir(parents=True, exist_ok=True)
+    store = LocalStore(landing.resolve())
+    settings = HttpSettings(ca_bundle=args.ca_bundle)
+    result = None
+    if args.months:
+        months = parse_months(args.months)
+        ctx.console.print(f"fetching {plural(len(months), 'month')} from {args.source} into "
+                          f"{store.describe()}")
+        result = fetch_months(
+            months, store, source=args.source, settings=settings, workdir=store.work_dir,
+            progress_factory=lambda month: DownloadDisplay(ctx.console, str(month)),
+            on_outcome=lambda outcome: ctx.console.print(month_line(outcome)))
+    lookups = []
+    if args.lookups:
+        lookups = fetch_lookups(
+            store.landing_dir, source=args.lookup_source, settings=settings,
+            progress_factory=lambda name: DownloadDisplay(ctx.console, name),
+            on_outcome=lambda outcome: ctx.console.print(lookup_line(outcome)))
+    ctx.console.print(summary_line(result, lookups))
+    report = json_report(str(store.landing_dir), result, lookups)
+    if result is not None and (result.count(Status.WRITTEN) or result.count(Status.REPLACED)):
+        ctx.console.print(f"next: airline-elt run {shlex.quote(str(landing))}")
+    if lookups and all(outcome.succeeded for outcome in lookups):
+        folder = shlex.quote(str(landing / "lookups"))
+        ctx.console.print(f"use the lookups: airline-elt run {shlex.quote(str(landing))} "
+                          f"--airports {folder}/L_AIRPORT_ID.csv "
+                          f"--carriers {folder}/L_UNIQUE_CARRIERS.csv")
+    if ctx.json:
+        print(json.dumps(report, indent=2))
+    return EXIT_OK if report["succeeded"] else EXIT_FAILED
+
+
 def cmd_dbt(ctx: Context) -> int:
     args = [*ctx.args.dbt_args, *ctx.dbt_args]
     if args and args[0] == "--":
@@ -733,6 +843,7 @@ COMMANDS = {
     "redrive": cmd_redrive,
     "docs": cmd_docs,
     "report": cmd_report,
+    "fetch": cmd_fetch,
     "dbt": cmd_dbt,
 }
 

@@ -38,7 +38,8 @@ CARRIER_COLUMNS = ("carrier", "carrier_name")
 MAX_CARRIER_CODE = 10
 MAX_CARRIER_NAME_BYTES = 256
 OWN_SEEDS_MARKER = ".own-seeds"
-MAX_AIRPORT_ID = 2**63 - 1  # the seed's bigint
+MAX_AIRPORT_ID = 2**63 - 1
+UTF8, WINDOWS_1252 = "UTF-8", "Windows-1252"  # the seed's bigint
 # The seed's varchar sizes (seeds/_seeds.yml), in bytes as Redshift counts them.
 AIRPORT_TEXT_LIMITS = {"city": 100, "state": 100, "name": 200}
 
@@ -287,13 +288,30 @@ def _open_csv(csv_path: Path, what: str) -> tuple[Iterator[list[str]], list[str]
     """A CSV reader past the header, the header as written and lower-cased."""
     if not csv_path.is_file():
         raise AirlineEltError(f"{what} file not found: {csv_path}")
-    try:
-        text = csv_path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise AirlineEltError(f"{csv_path} is not UTF-8 text: {error}") from error
+    text, _ = read_list_text(csv_path)
     reader = csv.reader(io.StringIO(text))
     raw_header = next(reader, [])
     return reader, raw_header, [name.strip().lower() for name in raw_header]
+
+
+def read_list_text(csv_path: Path) -> tuple[str, str]:
+    """A list's text and the encoding it was read in: UTF-8 (a BOM allowed) first, else
+    Windows-1252, as BTS ships L_AIRPORT_ID.csv (e.g. "Montréal" as the byte 0xE9)."""
+    data = csv_path.read_bytes()
+    try:
+        return data.decode("utf-8-sig"), UTF8
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("cp1252"), WINDOWS_1252
+        except UnicodeDecodeError:
+            raise AirlineEltError(
+                f"{csv_path} is neither UTF-8 nor Windows-1252 text: {utf8_error}",
+                "save it as UTF-8") from utf8_error
+
+
+def list_encoding(csv_path: Path) -> str:
+    """The encoding read_list_text reads `csv_path` in (UTF8 or WINDOWS_1252)."""
+    return read_list_text(csv_path)[1]
 
 
 def read_carriers(csv_path: Path) -> list[list[str]]:

@@ -1,0 +1,363 @@
+"""The network layer of `airline-elt fetch`: download() streams a URL to the caller's temp file
+with time-outs, retries with backoff, resumes a cut body with a Range request, and verifies TLS
+always (tls.py); head() reads a file's size, date and ETag so a caller can skip an unchanged
+month. Standard library and certifi only: it runs inside an AWS Lambda function too.
+
+Every failure is a FetchError whose text names the URL and what happened in plain words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import re
+import ssl
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from airline_fetch.http_connection import Opened, Timeouts, open_response, parse_target
+from airline_fetch.http_errors import (
+    FetchError,
+    HttpStatusError,
+    NetworkError,
+    NotFoundError,
+    TlsError,
+)
+from airline_fetch.http_retry import (
+    RetryableFailure,
+    is_retryable_status,
+    retry_after_seconds,
+    size_text,
+    with_retries,
+)
+
+__all__ = [
+    "Downloaded",
+    "FetchError",
+    "HttpSettings",
+    "HttpStatusError",
+    "NetworkError",
+    "NotFoundError",
+    "Progress",
+    "Remote",
+    "TlsError",
+    "download",
+    "head",
+]
+
+CHUNK_BYTES = 1 << 20
+NOT_FOUND_STATUSES = {404, 410}
+
+
+def _default_user_agent() -> str:
+    try:
+        info = metadata.metadata("airline-elt")
+    except metadata.PackageNotFoundError:
+        return "airline-elt"
+    urls = info.get_all("Project-URL") or []
+    home = next((url.split(",", 1)[1].strip() for url in urls if "," in url), None)
+    return f"airline-elt/{info['Version']}" + (f" (+{home})" if home else "")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout: float = 30.0
+    read_timeout: float = 120.0  # seconds without a byte
+    attempts: int = 5  # per download
+    backoff_seconds: float = 2.0  # first wait; doubles, with jitter; capped
+    ca_bundle: Path | None = None  # extra CA certificates (PEM) trusted besides certifi's
+    user_agent: str = field(default_factory=_default_user_agent)
+
+
+class Progress(Protocol):
+    """start() is called when a try's body begins (again when a retry starts over from zero,
+    which resets the count; a resumed try calls advance() with the bytes already on disk)."""
+
+    def start(self, url: str, total_bytes: int | None) -> None: ...
+    def advance(self, n_bytes: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Remote:
+    size: int | None
+    last_modified: str | None
+    etag: str | None
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    url: str
+    path: Path  # the file written (the caller's dest)
+    size: int
+    sha256: str  # of the bytes downloaded
+    last_modified: str | None
+    etag: str | None
+    content_type: str | None
+    attempts: int  # how many tries it took
+    resumed: bool  # whether a Range request completed it
+
+
+def head(url: str, settings: HttpSettings = HttpSettings()) -> Remote | None:
+    """The file's size, Last-Modified, ETag and type from a HEAD request (retried like a
+    download); None when the server answers 404 or 410."""
+    parse_target(url)
+
+    def attempt() -> Remote | None:
+        opened = _open("HEAD", url, {}, settings)
+        try:
+            status = opened.response.status
+            if status in NOT_FOUND_STATUSES:
+                return None
+            _raise_unless_ok(url, opened)
+            return Remote(
+                size=_content_length(opened.response),
+                last_modified=opened.response.getheader("Last-Modified"),
+                etag=opened.response.getheader("ETag"),
+                content_type=opened.response.getheader("Content-Type"),
+            )
+        finally:
+            opened.close()
+
+    remote, _ = with_retries(url, settings.attempts, settings.backoff_seconds, attempt)
+    return remote
+
+
+def download(
+    url: str,
+    dest: Path,
+    settings: HttpSettings = HttpSettings(),
+    progress: Progress | None = None,
+) -> Downloaded:
+    """Streams url to dest (the caller's temp file; the caller renames it) in 1 MiB chunks.
+    Retries passing trouble, resuming a cut body where the server allows; on any failure dest
+    is removed, so nothing partial is left. Raises a FetchError subclass."""
+    parse_target(url)
+    dest = Path(dest)
+    try:
+        with dest.open("wb") as file:
+            body = _Body(file)
+            try:
+                (final_url, response_headers), attempts = with_retries(
+                    url,
+                    settings.attempts,
+                    settings.backoff_seconds,
+                    lambda: _try_download(url, body, settings, progress),
+                )
+            finally:
+                if progress is not None and body.started:
+                    progress.finish()
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return Downloaded(
+        url=final_url,
+        path=dest,
+        size=body.size,
+        sha256=body.sha256.hexdigest(),
+        last_modified=response_headers.last_modified,
+        etag=response_headers.etag,
+        content_type=response_headers.content_type,
+        attempts=attempts,
+        resumed=body.resumed,
+    )
+
+
+class _Body:
+    """The bytes on disk so far, their hash, and what a resume needs: the full size and the
+    validator (ETag or Last-Modified) of the response they came from."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self.total: int | None = None
+        self.validator: str | None = None
+        self.resumed = False
+        self.started = False
+
+    def restart(self, total: int | None, validator: str | None) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self.total = total
+        self.validator = validator
+        self.resumed = False
+
+    def append(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.sha256.update(chunk)
+        self.size += len(chunk)
+
+    def can_resume(self) -> bool:
+        return self.size > 0 and self.validator is not None and self.total is not None
+
+    def progress_text(self) -> str:
+        total = f" of {size_text(self.total)}" if self.total is not None else ""
+        return f"{size_text(self.size)}{total}"
+
+
+@dataclass(frozen=True)
+class _Headers:
+    last_modified: str | None
+    etag: str | None
+    content_type: str | None
+
+
+def _try_download(
+    url: str, body: _Body, settings: HttpSettings, progress: Progress | None
+) -> tuple[str, _Headers]:
+    resuming = body.can_resume()
+    request_headers: dict[str, str] = {}
+    if resuming:
+        request_headers["Range"] = f"bytes={body.size}-"
+        request_headers["If-Range"] = body.validator or ""
+    opened = _open("GET", url, request_headers, settings)
+    try:
+        response = opened.response
+        if response.status in NOT_FOUND_STATUSES:
+            raise NotFoundError(
+                f"Could not download {url}: the server answered {response.status} "
+                f"{response.reason} (not there)"
+            )
+        if resuming and response.status == 206:
+            _check_content_range(response, body)
+            body.resumed = True
+        elif resuming and response.status == 416:
+            body.restart(None, None)
+            raise RetryableFailure("bad-range", "the server refused to resume (416)")
+        else:
+            _raise_unless_ok(url, opened)
+            if response.status != 200:
+                raise HttpStatusError(
+                    f"Could not download {url}: the server answered {response.status} "
+                    f"{response.reason} where 200 was expected",
+                    response.status,
+                )
+            body.restart(_content_length(response), _validator(response))
+        if progress is not None:
+            progress.start(url, body.total)
+            body.started = True
+            if body.resumed:
+                progress.advance(body.size)
+        _stream(url, response, body, progress, settings)
+        return opened.url, _Headers(
+            last_modified=response.getheader("Last-Modified"),
+            etag=response.getheader("ETag"),
+            content_type=response.getheader("Content-Type"),
+        )
+    finally:
+        opened.close()
+
+
+def _stream(
+    url: str,
+    response: http.client.HTTPResponse,
+    body: _Body,
+    progress: Progress | None,
+    settings: HttpSettings,
+) -> None:
+    while chunk := _read_chunk(response, body, settings):
+        body.append(chunk)
+        if progress is not None:
+            progress.advance(len(chunk))
+    if body.total is not None and body.size < body.total:
+        raise RetryableFailure("cut", f"the connection was cut after {body.progress_text()}")
+
+
+def _read_chunk(response: http.client.HTTPResponse, body: _Body, settings: HttpSettings) -> bytes:
+    """The next chunk of the body, b"" at its end; trouble while reading (not while writing the
+    file, which is the caller's disk and no reason to retry) becomes a RetryableFailure."""
+    try:
+        return response.read(CHUNK_BYTES)
+    except TimeoutError:
+        raise RetryableFailure(
+            "stalled",
+            f"the server sent nothing for {settings.read_timeout:g} s after {body.progress_text()}",
+        ) from None
+    except (OSError, http.client.HTTPException):
+        raise RetryableFailure(
+            "cut", f"the connection was cut after {body.progress_text()}"
+        ) from None
+
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+def _check_content_range(response: http.client.HTTPResponse, body: _Body) -> None:
+    """A 206 answer must continue exactly where the file on disk stops, for the same size."""
+    match = _CONTENT_RANGE.fullmatch((response.getheader("Content-Range") or "").strip())
+    if match is None or (int(match[1]), int(match[2]) + 1, int(match[3])) != (
+        body.size,
+        body.total,
+        body.total,
+    ):
+        body.restart(None, None)
+        raise RetryableFailure(
+            "bad-range",
+            "the server answered a resume with a range that does not continue the file "
+            f"(Content-Range: {response.getheader('Content-Range')})",
+        )
+
+
+def _open(method: str, url: str, headers: dict[str, str], settings: HttpSettings) -> Opened:
+    """Sends the request; connection trouble becomes a RetryableFailure, TLS trouble a TlsError
+    (never retried), both in words."""
+    all_headers = {
+        "User-Agent": settings.user_agent,
+        "Accept-Encoding": "identity",
+        **headers,
+    }
+    timeouts = Timeouts(settings.connect_timeout, settings.read_timeout)
+    try:
+        return open_response(method, url, all_headers, timeouts, settings.ca_bundle)
+    except TlsError as error:
+        raise TlsError(f"Could not download {url}: {error}") from None
+    except ConnectionRefusedError:
+        raise RetryableFailure("refused", "the connection was refused") from None
+    except TimeoutError:
+        raise RetryableFailure(
+            "timeout", f"the server did not answer within {settings.connect_timeout:g} s"
+        ) from None
+    except (ConnectionResetError, http.client.RemoteDisconnected):
+        raise RetryableFailure("reset", "the connection was reset before an answer") from None
+    except ssl.SSLError as error:
+        raise RetryableFailure("tls-broken", f"the TLS connection failed ({error})") from None
+    except (OSError, http.client.HTTPException) as error:
+        raise RetryableFailure("network", f"the connection failed ({error})") from None
+
+
+def _raise_unless_ok(url: str, opened: Opened) -> None:
+    response = opened.response
+    if 200 <= response.status < 300:
+        return
+    if is_retryable_status(response.status):
+        raise RetryableFailure(
+            str(response.status),
+            f"the server answered {response.status}",
+            status=response.status,
+            retry_after=retry_after_seconds(response.getheader("Retry-After")),
+        )
+    raise HttpStatusError(
+        f"Could not download {opened.url}: the server answered {response.status} "
+        f"{response.reason}".rstrip(),
+        response.status,
+    )
+
+
+def _content_length(response: http.client.HTTPResponse) -> int | None:
+    value = response.getheader("Content-Length")
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _validator(response: http.client.HTTPResponse) -> str | None:
+    """What If-Range may carry: a strong ETag, else Last-Modified (RFC 9110 section 13.1.5:
+    a weak ETag is not allowed there)."""
+    etag = response.getheader("ETag")
+    if etag and not etag.startswith("W/"):
+        return etag
+    return response.getheader("Last-Modified")

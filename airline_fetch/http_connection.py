@@ -1,0 +1,111 @@
+"""One HTTP(S) request with time-outs: connect (TCP and the TLS handshake) within
+connect_timeout, then every read within read_timeout; redirects followed, never to plain http
+from https."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from airline_fetch.http_errors import FetchError
+from airline_fetch.tls import connect_tls
+
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float
+
+
+def parse_target(url: str) -> Target:
+    """The parts of an http(s) URL; FetchError naming the URL when it is not one."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"Cannot download {url!r}: not an http:// or https:// URL")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise FetchError(f"Cannot download {url!r}: the port is not a number") from None
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(url, parts.scheme, parts.hostname, port, path)
+
+
+class _Connection(http.client.HTTPConnection):
+    """An HTTPConnection whose socket comes from connect_tls for https (verified, AIA-completed)
+    and whose reads time out after read_timeout seconds without a byte."""
+
+    def __init__(self, target: Target, timeouts: Timeouts, ca_bundle: Path | None) -> None:
+        super().__init__(target.host, target.port, timeout=timeouts.connect)
+        self._target = target
+        self._timeouts = timeouts
+        self._ca_bundle = ca_bundle
+
+    def connect(self) -> None:
+        if self._target.scheme == "https":
+            self.sock = connect_tls(
+                self._target.host,
+                self._target.port,
+                timeout=self._timeouts.connect,
+                ca_bundle=self._ca_bundle,
+            )
+        else:
+            self.sock = socket.create_connection(
+                (self._target.host, self._target.port), timeout=self._timeouts.connect
+            )
+        self.sock.settimeout(self._timeouts.read)
+
+
+@dataclass
+class Opened:
+    """A response whose headers have arrived; close() when done with its body."""
+
+    url: str  # after redirects
+    connection: http.client.HTTPConnection
+    response: http.client.HTTPResponse
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def open_response(
+    method: str, url: str, headers: dict[str, str], timeouts: Timeouts, ca_bundle: Path | None
+) -> Opened:
+    """Sends the request and reads the status and headers, following redirects."""
+    target = parse_target(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        connection = _Connection(target, timeouts, ca_bundle)
+        try:
+            connection.request(method, target.path, headers=headers)
+            response = connection.getresponse()
+        except BaseException:
+            connection.close()
+            raise
+        location = response.getheader("Location")
+        if response.status not in REDIRECT_STATUSES or not location:
+            return Opened(target.url, connection, response)
+        connection.close()
+        next_target = parse_target(urljoin(target.url, location))
+        if target.scheme == "https" and next_target.scheme != "https":
+            raise FetchError(
+                f"Cannot download {url}: it redirects to {next_target.url}, plain http after "
+                "https; refused"
+            )
+        target = next_target
+    raise FetchError(f"Cannot download {url}: more than {MAX_REDIRECTS} redirects")
