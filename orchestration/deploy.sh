@@ -37,9 +37,11 @@ case "${1:-}" in
 esac
 cd "$(dirname "$0")/.."
 
-# The feed's Lambda function: airline_fetch/ and certifi (its CA bundle; pure Python, one wheel,
-# pinned) at the zip's top, as Lambda unpacks it into /var/task. Lambda's python3.11 runtime
-# provides boto3. CERTIFI_VERSION is the version pyproject.toml pins.
+# The feed's Lambda function: airline_fetch/, airline_landing/ (the fetch checks a month's header
+# with the landing's own column rule, airline_landing.columns, which imports no Spark) and
+# certifi (its CA bundle; pure Python, one wheel, pinned) at the zip's top, as Lambda unpacks it
+# into /var/task. Lambda's python3.11 runtime provides boto3. CERTIFI_VERSION is the version
+# pyproject.toml pins.
 CERTIFI_VERSION=2026.10.19.post1
 # fetch_zip OUT: build the function's zip at OUT (an absolute path).
 fetch_zip() {
@@ -49,7 +51,7 @@ fetch_zip() {
     "certifi==$CERTIFI_VERSION"
   mkdir -p "$stage/package"
   python3 -m zipfile -e "$stage/wheel/certifi-$CERTIFI_VERSION-py3-none-any.whl" "$stage/package"
-  cp -R airline_fetch "$stage/package/airline_fetch"
+  cp -R airline_fetch airline_landing "$stage/package/"
   rm -f "$out"
   (cd "$stage/package" && zip -qrX "$out" . -x '*/__pycache__/*' '*.pyc')
   rm -rf "$stage"

@@ -243,7 +243,7 @@ def test_the_fetch_zip_holds_the_package_and_the_pinned_certifi_at_its_top(
 
     names = zipfile.ZipFile(out).namelist()
     tops = {name.split("/", 1)[0] for name in names}
-    assert {"airline_fetch", "certifi"} <= tops
+    assert {"airline_fetch", "airline_landing", "certifi"} <= tops
     assert not {top for top in tops if top.startswith(("boto3", "botocore"))}
     assert "airline_fetch/lambda_handler.py" in names
     assert "certifi/cacert.pem" in names
