@@ -309,3 +309,20 @@ def test_a_month_has_the_functions_whole_timeout_and_few_run_at_once() -> None:
     assert states["FetchMonths"]["MaxConcurrency"] == 2
     retried = {name for retrier in fetch_month["Retry"] for name in retrier["ErrorEquals"]}
     assert "States.ALL" not in retried  # a month's own failure is never downloaded again blindly
+
+
+def test_a_failure_whose_notice_is_lost_still_fails_the_run_for_the_alarm(
+    feed: FeedStack,
+) -> None:
+    """SNS refusing the notice (here: the topic is gone) must not turn a failed month into a
+    quiet success: the run ends FAILED, which the fetch-failed alarm watches."""
+    boto3.client("sns", region_name=REGION).delete_topic(TopicArn=feed.topic_arn)
+    old = months_ago(4)  # not on the site, and old enough to be a failure
+
+    run = feed.run({"months": [label(old)]})
+
+    assert run["status"] == "FAILED"
+    history = feed.sfn.get_execution_history(executionArn=run["executionArn"])["events"]
+    failed_tasks = [e["taskFailedEventDetails"]["resource"] for e in history
+                    if "taskFailedEventDetails" in e]
+    assert "publish" in failed_tasks  # the notice was attempted, and refused
