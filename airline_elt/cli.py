@@ -251,8 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--lookup-source", default=BTS_LOOKUP_SOURCE, metavar="URL",
                        help=f"the lookup endpoint (default {BTS_LOOKUP_SOURCE})")
     fetch.add_argument("--ca-bundle", type=Path, metavar="FILE",
-                       help="a PEM file of CA certificates to trust instead of the shipped "
-                       "ones (e.g. a proxy's)")
+                       help="a PEM file of extra CA certificates to trust besides the shipped "
+                       "ones (a proxy's or a mirror's); checks are never turned off")
     fetch.add_argument("--json", action="store_true",
                        help="print a machine-readable summary on stdout (progress goes to stderr)")
 

@@ -11,13 +11,20 @@ from __future__ import annotations
 import hashlib
 import http.client
 import re
+import socket
 import ssl
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from airline_fetch.http_connection import Opened, Timeouts, open_response, parse_target
+from airline_fetch.http_connection import (
+    ConnectTimeout,
+    Opened,
+    Timeouts,
+    open_response,
+    parse_target,
+)
 from airline_fetch.http_errors import (
     FetchError,
     HttpStatusError,
@@ -70,6 +77,21 @@ class HttpSettings:
     ca_bundle: Path | None = None  # extra CA certificates (PEM) trusted besides certifi's
     user_agent: str = field(default_factory=_default_user_agent)
 
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be more than 0 (got {value!r})"
+            for name, value in (
+                ("connect_timeout", self.connect_timeout),
+                ("read_timeout", self.read_timeout),
+                ("attempts", self.attempts),
+            )
+            if not value > 0
+        ]
+        if not self.backoff_seconds >= 0:
+            problems.append(f"backoff_seconds must be 0 or more (got {self.backoff_seconds!r})")
+        if problems:
+            raise ValueError("HTTP settings: " + "; ".join(problems))
+
 
 class Progress(Protocol):
     """start() is called when a try's body begins (again when a retry starts over from zero,
@@ -105,14 +127,15 @@ def head(url: str, settings: HttpSettings = HttpSettings()) -> Remote | None:
     """The file's size, Last-Modified, ETag and type from a HEAD request (retried like a
     download); None when the server answers 404 or 410."""
     parse_target(url)
+    failed = f"Could not check {url}"
 
     def attempt() -> Remote | None:
-        opened = _open("HEAD", url, {}, settings)
+        opened = _open("HEAD", url, {}, settings, failed)
         try:
             status = opened.response.status
             if status in NOT_FOUND_STATUSES:
                 return None
-            _raise_unless_ok(url, opened)
+            _raise_unless_ok(opened, failed)
             return Remote(
                 size=_content_length(opened.response),
                 last_modified=opened.response.getheader("Last-Modified"),
@@ -122,7 +145,7 @@ def head(url: str, settings: HttpSettings = HttpSettings()) -> Remote | None:
         finally:
             opened.close()
 
-    remote, _ = with_retries(url, settings.attempts, settings.backoff_seconds, attempt)
+    remote, _ = with_retries(failed, settings.attempts, settings.backoff_seconds, attempt)
     return remote
 
 
@@ -141,8 +164,8 @@ def download(
         with dest.open("wb") as file:
             body = _Body(file)
             try:
-                (final_url, response_headers), attempts = with_retries(
-                    url,
+                final_url, attempts = with_retries(
+                    f"Could not download {url}",
                     settings.attempts,
                     settings.backoff_seconds,
                     lambda: _try_download(url, body, settings, progress),
@@ -158,17 +181,26 @@ def download(
         path=dest,
         size=body.size,
         sha256=body.sha256.hexdigest(),
-        last_modified=response_headers.last_modified,
-        etag=response_headers.etag,
-        content_type=response_headers.content_type,
+        last_modified=body.headers.last_modified,
+        etag=body.headers.etag,
+        content_type=body.headers.content_type,
         attempts=attempts,
         resumed=body.resumed,
     )
 
 
+@dataclass(frozen=True)
+class _Headers:
+    """What the 200 answer whose body is on disk said of it (a 206 continues that answer)."""
+
+    last_modified: str | None = None
+    etag: str | None = None
+    content_type: str | None = None
+
+
 class _Body:
     """The bytes on disk so far, their hash, and what a resume needs: the full size and the
-    validator (ETag or Last-Modified) of the response they came from."""
+    validator (ETag or Last-Modified) of the 200 answer they came from."""
 
     def __init__(self, file: BinaryIO) -> None:
         self.file = file
@@ -176,17 +208,27 @@ class _Body:
         self.size = 0
         self.total: int | None = None
         self.validator: str | None = None
+        self.headers = _Headers()
         self.resumed = False
         self.started = False
 
-    def restart(self, total: int | None, validator: str | None) -> None:
+    def restart(self, response: http.client.HTTPResponse | None) -> None:
+        """Empties the file for the body of `response` (a 200), or for no answer yet."""
         self.file.seek(0)
         self.file.truncate()
         self.sha256 = hashlib.sha256()
         self.size = 0
-        self.total = total
-        self.validator = validator
         self.resumed = False
+        if response is None:
+            self.total, self.validator, self.headers = None, None, _Headers()
+            return
+        self.total = _content_length(response)
+        self.validator = _validator(response)
+        self.headers = _Headers(
+            last_modified=response.getheader("Last-Modified"),
+            etag=response.getheader("ETag"),
+            content_type=response.getheader("Content-Type"),
+        )
 
     def append(self, chunk: bytes) -> None:
         self.file.write(chunk)
@@ -201,61 +243,49 @@ class _Body:
         return f"{size_text(self.size)}{total}"
 
 
-@dataclass(frozen=True)
-class _Headers:
-    last_modified: str | None
-    etag: str | None
-    content_type: str | None
-
-
-def _try_download(
-    url: str, body: _Body, settings: HttpSettings, progress: Progress | None
-) -> tuple[str, _Headers]:
+def _try_download(url: str, body: _Body, settings: HttpSettings, progress: Progress | None) -> str:
+    """One try: the body from where the file on disk stops (a Range request) or from zero.
+    Returns the URL it came from, after redirects."""
     resuming = body.can_resume()
     request_headers: dict[str, str] = {}
     if resuming:
         request_headers["Range"] = f"bytes={body.size}-"
         request_headers["If-Range"] = body.validator or ""
-    opened = _open("GET", url, request_headers, settings)
+    failed = f"Could not download {url}"
+    opened = _open("GET", url, request_headers, settings, failed)
     try:
         response = opened.response
         if response.status in NOT_FOUND_STATUSES:
             raise NotFoundError(
-                f"Could not download {url}: the server answered {response.status} "
-                f"{response.reason} (not there)"
+                f"{failed}: the server answered {response.status} {response.reason} (not there)"
             )
         if resuming and response.status == 206:
             _check_content_range(response, body)
             body.resumed = True
         elif resuming and response.status == 416:
-            body.restart(None, None)
+            body.restart(None)
             raise RetryableFailure("bad-range", "the server refused to resume (416)")
         else:
-            _raise_unless_ok(url, opened)
+            _raise_unless_ok(opened, failed)
             if response.status != 200:
                 raise HttpStatusError(
-                    f"Could not download {url}: the server answered {response.status} "
+                    f"{failed}: the server answered {response.status} "
                     f"{response.reason} where 200 was expected",
                     response.status,
                 )
-            body.restart(_content_length(response), _validator(response))
+            body.restart(response)
         if progress is not None:
             progress.start(url, body.total)
             body.started = True
             if body.resumed:
                 progress.advance(body.size)
-        _stream(url, response, body, progress, settings)
-        return opened.url, _Headers(
-            last_modified=response.getheader("Last-Modified"),
-            etag=response.getheader("ETag"),
-            content_type=response.getheader("Content-Type"),
-        )
+        _stream(response, body, progress, settings)
+        return opened.url
     finally:
         opened.close()
 
 
 def _stream(
-    url: str,
     response: http.client.HTTPResponse,
     body: _Body,
     progress: Progress | None,
@@ -270,10 +300,11 @@ def _stream(
 
 
 def _read_chunk(response: http.client.HTTPResponse, body: _Body, settings: HttpSettings) -> bytes:
-    """The next chunk of the body, b"" at its end; trouble while reading (not while writing the
-    file, which is the caller's disk and no reason to retry) becomes a RetryableFailure."""
+    """The next chunk of the body (what one socket read brings, at most 1 MiB, so bytes that
+    arrived before a stall are kept), b"" at its end; trouble while reading (not while writing
+    the file: the caller's disk is no reason to retry) becomes a RetryableFailure."""
     try:
-        return response.read(CHUNK_BYTES)
+        return response.read1(CHUNK_BYTES)
     except TimeoutError:
         raise RetryableFailure(
             "stalled",
@@ -296,7 +327,7 @@ def _check_content_range(response: http.client.HTTPResponse, body: _Body) -> Non
         body.total,
         body.total,
     ):
-        body.restart(None, None)
+        body.restart(None)
         raise RetryableFailure(
             "bad-range",
             "the server answered a resume with a range that does not continue the file "
@@ -304,9 +335,12 @@ def _check_content_range(response: http.client.HTTPResponse, body: _Body) -> Non
         )
 
 
-def _open(method: str, url: str, headers: dict[str, str], settings: HttpSettings) -> Opened:
-    """Sends the request; connection trouble becomes a RetryableFailure, TLS trouble a TlsError
-    (never retried), both in words."""
+def _open(
+    method: str, url: str, headers: dict[str, str], settings: HttpSettings, failed: str
+) -> Opened:
+    """Sends the request and reads the answer's headers: connection trouble becomes a
+    RetryableFailure, TLS trouble a TlsError (never retried), both in words; `failed` begins
+    the message of an error that ends the tries ("Could not download URL")."""
     all_headers = {
         "User-Agent": settings.user_agent,
         "Accept-Encoding": "identity",
@@ -316,12 +350,20 @@ def _open(method: str, url: str, headers: dict[str, str], settings: HttpSettings
     try:
         return open_response(method, url, all_headers, timeouts, settings.ca_bundle)
     except TlsError as error:
-        raise TlsError(f"Could not download {url}: {error}") from None
+        raise TlsError(f"{failed}: {error}") from None
     except ConnectionRefusedError:
         raise RetryableFailure("refused", "the connection was refused") from None
+    except ConnectTimeout:
+        raise RetryableFailure(
+            "connect-timeout", f"no connection within {settings.connect_timeout:g} s"
+        ) from None
     except TimeoutError:
         raise RetryableFailure(
-            "timeout", f"the server did not answer within {settings.connect_timeout:g} s"
+            "answer-timeout", f"the server sent no answer for {settings.read_timeout:g} s"
+        ) from None
+    except socket.gaierror as error:
+        raise RetryableFailure(
+            "dns", f"the host name could not be resolved ({error.strerror})"
         ) from None
     except (ConnectionResetError, http.client.RemoteDisconnected):
         raise RetryableFailure("reset", "the connection was reset before an answer") from None
@@ -331,7 +373,7 @@ def _open(method: str, url: str, headers: dict[str, str], settings: HttpSettings
         raise RetryableFailure("network", f"the connection failed ({error})") from None
 
 
-def _raise_unless_ok(url: str, opened: Opened) -> None:
+def _raise_unless_ok(opened: Opened, failed: str) -> None:
     response = opened.response
     if 200 <= response.status < 300:
         return
@@ -342,9 +384,9 @@ def _raise_unless_ok(url: str, opened: Opened) -> None:
             status=response.status,
             retry_after=retry_after_seconds(response.getheader("Retry-After")),
         )
+    redirected = f" (redirected to {opened.url})" if opened.redirected else ""
     raise HttpStatusError(
-        f"Could not download {opened.url}: the server answered {response.status} "
-        f"{response.reason}".rstrip(),
+        f"{failed}: the server answered {response.status} {response.reason}".rstrip() + redirected,
         response.status,
     )
 

@@ -47,6 +47,10 @@ def parse_target(url: str) -> Target:
     return Target(url, parts.scheme, parts.hostname, port, path)
 
 
+class ConnectTimeout(TimeoutError):
+    """No connection (TCP, and for https the TLS handshake) within connect_timeout."""
+
+
 class _Connection(http.client.HTTPConnection):
     """An HTTPConnection whose socket comes from connect_tls for https (verified, AIA-completed)
     and whose reads time out after read_timeout seconds without a byte."""
@@ -58,18 +62,23 @@ class _Connection(http.client.HTTPConnection):
         self._ca_bundle = ca_bundle
 
     def connect(self) -> None:
+        try:
+            self.sock = self._connect()
+        except TimeoutError as error:
+            raise ConnectTimeout(str(error)) from None
+        self.sock.settimeout(self._timeouts.read)
+
+    def _connect(self) -> socket.socket:
         if self._target.scheme == "https":
-            self.sock = connect_tls(
+            return connect_tls(
                 self._target.host,
                 self._target.port,
                 timeout=self._timeouts.connect,
                 ca_bundle=self._ca_bundle,
             )
-        else:
-            self.sock = socket.create_connection(
-                (self._target.host, self._target.port), timeout=self._timeouts.connect
-            )
-        self.sock.settimeout(self._timeouts.read)
+        return socket.create_connection(
+            (self._target.host, self._target.port), timeout=self._timeouts.connect
+        )
 
 
 @dataclass
@@ -79,6 +88,7 @@ class Opened:
     url: str  # after redirects
     connection: http.client.HTTPConnection
     response: http.client.HTTPResponse
+    redirected: bool
 
     def close(self) -> None:
         self.connection.close()
@@ -89,7 +99,7 @@ def open_response(
 ) -> Opened:
     """Sends the request and reads the status and headers, following redirects."""
     target = parse_target(url)
-    for _ in range(MAX_REDIRECTS + 1):
+    for redirects in range(MAX_REDIRECTS + 1):
         connection = _Connection(target, timeouts, ca_bundle)
         try:
             connection.request(method, target.path, headers=headers)
@@ -99,7 +109,7 @@ def open_response(
             raise
         location = response.getheader("Location")
         if response.status not in REDIRECT_STATUSES or not location:
-            return Opened(target.url, connection, response)
+            return Opened(target.url, connection, response, redirected=redirects > 0)
         connection.close()
         next_target = parse_target(urljoin(target.url, location))
         if target.scheme == "https" and next_target.scheme != "https":

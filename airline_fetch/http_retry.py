@@ -12,13 +12,19 @@ from typing import TypeVar
 
 from airline_fetch.http_errors import FetchError, HttpStatusError, NetworkError
 
-# The wait doubles from the first backoff up to this cap ("exponential backoff and jitter").
+# The wait doubles from the first backoff up to this cap, then "equal jitter" keeps half of it
+# and draws the other half at random, so that many clients do not retry in step (the AWS SDK's
+# strategy of that name: https://sdk.amazonaws.com/java/api/latest/software/amazon/awssdk/core/
+# retry/backoff/EqualJitterBackoffStrategy.html). Equal rather than full jitter: a retry never
+# comes at once after a failure.
 BACKOFF_CAP_SECONDS = 60.0
 # A Retry-After up to this long is waited out; a longer one ends the tries at once (the server
 # says it will not be ready in a useful time; the next scheduled fetch will try again).
 RETRY_AFTER_LIMIT_SECONDS = 120.0
-# 408 Request Timeout and 429 Too Many Requests are the 4xx answers a later try can fix.
+# 408 Request Timeout and 429 Too Many Requests are the 4xx answers a later try can fix; of the
+# 5xx, 501 Not Implemented and 505 HTTP Version Not Supported say the request itself will never do.
 RETRYABLE_4XX = {408, 429}
+FINAL_5XX = {501, 505}
 
 T = TypeVar("T")
 
@@ -43,7 +49,7 @@ class RetryableFailure(Exception):
 
 
 def is_retryable_status(status: int) -> bool:
-    return status >= 500 or status in RETRYABLE_4XX
+    return (status >= 500 and status not in FINAL_5XX) or status in RETRYABLE_4XX
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -63,23 +69,22 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 def backoff_seconds(first: float, attempt: int) -> float:
-    """The wait after the given failed attempt (1-based): first * 2^(attempt-1), capped, then
-    "equal jitter" (half fixed, half random) so many clients do not retry in step."""
+    """The wait after the given failed attempt (1-based): first * 2^(attempt-1), capped, of
+    which half is kept and half drawn at random (equal jitter)."""
     ceiling = min(BACKOFF_CAP_SECONDS, first * 2 ** (attempt - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def with_retries(
-    url: str,
+    failed: str,
     attempts: int,
     first_backoff: float,
     attempt_once: Callable[[], T],
 ) -> tuple[T, int]:
     """Calls attempt_once until it returns, at most `attempts` times, waiting between tries.
     RetryableFailure is tried again; any other exception ends it at once. Returns the value and
-    the number of tries; raises HttpStatusError or NetworkError when the tries run out."""
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
+    the number of tries; raises HttpStatusError or NetworkError when the tries run out, its
+    message beginning with `failed` ("Could not download URL")."""
     started = time.monotonic()
     failures: list[RetryableFailure] = []
     for attempt in range(1, attempts + 1):
@@ -88,18 +93,18 @@ def with_retries(
         except RetryableFailure as failure:
             failures.append(failure)
             if failure.retry_after is not None and failure.retry_after > RETRY_AFTER_LIMIT_SECONDS:
-                raise _gave_up(url, failures, time.monotonic() - started, failure) from None
+                raise _gave_up(failed, failures, time.monotonic() - started, failure) from None
             if attempt == attempts:
                 break
             wait = backoff_seconds(first_backoff, attempt)
             if failure.retry_after is not None:
                 wait = max(wait, failure.retry_after)
             time.sleep(wait)
-    raise _gave_up(url, failures, time.monotonic() - started, None) from None
+    raise _gave_up(failed, failures, time.monotonic() - started, None) from None
 
 
 def _gave_up(
-    url: str,
+    failed: str,
     failures: list[RetryableFailure],
     elapsed: float,
     asked_to_wait: RetryableFailure | None,
@@ -107,20 +112,20 @@ def _gave_up(
     last = failures[-1]
     if asked_to_wait is not None:
         text = (
-            f"Could not download {url}: {last.description} and asked to wait "
+            f"{failed}: {last.description} and asked to wait "
             f"{asked_to_wait.retry_after:.0f} s (more than {RETRY_AFTER_LIMIT_SECONDS:.0f} s); "
             "try again later"
         )
     else:
-        text = f"Could not download {url}: {summarize(failures)} over {_seconds(elapsed)}"
+        text = f"{failed}: {summarize(failures)} over {_seconds(elapsed)}"
     if last.status is not None:
         return HttpStatusError(text, last.status)
     return NetworkError(text)
 
 
 def summarize(failures: list[RetryableFailure]) -> str:
-    """ "the server answered 503 five times", or for mixed failures each kind with its count in
-    the order first seen, each described as its latest occurrence."""
+    """Each kind of failure with its count, in the order first seen, each described as its
+    latest occurrence: 'the server answered 503 five times'."""
     counts: dict[str, int] = {}
     latest: dict[str, RetryableFailure] = {}
     for failure in failures:

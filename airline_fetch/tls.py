@@ -14,15 +14,25 @@ Those threads turned verification off (curl -k, verify=False). This module never
 one verification failure it reads the server's leaf certificate over a second handshake made
 ONLY to read it (no request is ever sent on it), takes the "CA Issuers" URL from the leaf's
 Authority Information Access extension (RFC 5280 section 4.2.2.1; see tls_der.py), downloads
-that certificate, adds it to the verify store and does the handshake again WITH full
-verification. VERIFY_X509_PARTIAL_CHAIN is cleared, so an added intermediate is never a trust
-anchor by itself: the chain must still reach a trusted root. Any other failure (expired, wrong
-host, self-signed, an intermediate that does not match) is a TlsError naming the host, OpenSSL's
-reason and what the user can do.
+that certificate (DER, PEM or a certs-only PKCS #7), adds it to the verify store and does the
+handshake again WITH full verification. Fetched certificates are cached per process, and a host
+whose chain they completed gets them at its next first handshake.
+
+What keeps a fetched certificate from ever being trusted on its own:
+- VERIFY_X509_PARTIAL_CHAIN is cleared, so an added intermediate is not a trust anchor: the
+  chain must still reach a trusted root;
+- a self-issued certificate (a root) from a CA Issuers URL is never added: in the verify store
+  OpenSSL would take it as a trust anchor, and the server names that URL;
+- after the handshake, the verified chain must end at a root from the trust store, not at a
+  fetched certificate (OpenSSL compares names case-insensitively, which the byte comparison
+  of the previous check does not).
+Any other failure (expired, wrong host, self-signed, an intermediate that does not match) is a
+TlsError naming the host, OpenSSL's reason and what the user can do.
 """
 
 from __future__ import annotations
 
+import _ssl
 import socket
 import ssl
 import threading
@@ -33,7 +43,7 @@ from pathlib import Path
 import certifi
 
 from airline_fetch.http_errors import TlsError
-from airline_fetch.tls_der import DerError, ca_issuers_urls
+from airline_fetch.tls_der import DerError, ca_issuers_urls, certificates_in, is_self_issued
 
 # OpenSSL's X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: the issuer of a certificate in the
 # chain is neither sent by the server nor in the trust store; the only failure AIA can fix.
@@ -55,20 +65,21 @@ class _IssuerCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_url: dict[str, bytes] = {}
+        self._by_url: dict[str, list[bytes]] = {}
         self._urls_by_host: dict[tuple[str, int], list[str]] = {}
 
     def for_host(self, host: str, port: int) -> list[bytes]:
         with self._lock:
-            return [self._by_url[url] for url in self._urls_by_host.get((host, port), [])]
+            urls = self._urls_by_host.get((host, port), [])
+            return [der for url in urls for der in self._by_url[url]]
 
-    def get(self, url: str) -> bytes | None:
+    def get(self, url: str) -> list[bytes] | None:
         with self._lock:
             return self._by_url.get(url)
 
-    def put(self, url: str, der: bytes) -> None:
+    def put(self, url: str, certificates: list[bytes]) -> None:
         with self._lock:
-            self._by_url[url] = der
+            self._by_url[url] = certificates
 
     def remember_chain(self, host: str, port: int, urls: list[str]) -> None:
         with self._lock:
@@ -118,9 +129,10 @@ def connect_tls(host: str, port: int, *, timeout: float, ca_bundle: Path | None)
             raise _verification_failed(
                 host, port, failure, "and its certificate names no CA Issuers URL to fetch from"
             )
-        url, certificate = _fetch_issuer(urls, timeout, host, port)
+        url, fetched = _fetch_issuer(urls, timeout, host, port)
         used_urls.append(url)
-        intermediates.append(certificate)
+        intermediates.extend(fetched)
+        certificate = fetched[0]
         try:
             tls_socket = _handshake(
                 verifying_context(ca_bundle, intermediates), host, port, timeout
@@ -132,11 +144,29 @@ def connect_tls(host: str, port: int, *, timeout: float, ca_bundle: Path | None)
                 ) from None
             failure = error
             continue
+        _refuse_fetched_anchor(tls_socket, intermediates, host, port)
         _ISSUERS.remember_chain(host, port, used_urls)
         return tls_socket
     raise _verification_failed(
         host, port, failure, f"even with the certificates from {', '.join(used_urls)}"
     )
+
+
+def _refuse_fetched_anchor(
+    tls_socket: ssl.SSLSocket, fetched: list[bytes], host: str, port: int
+) -> None:
+    """A second guard besides refusing self-issued certificates: OpenSSL's verified chain must
+    end at a root from the trust store, never at a certificate fetched through AIA (a fetched
+    self-signed certificate in the verify store would be a trust anchor). The verified chain
+    is CPython's _sslobj.get_verified_chain() (3.10+; SSLSocket.get_verified_chain in 3.13)."""
+    chain = tls_socket._sslobj.get_verified_chain()  # type: ignore[union-attr]
+    anchor = chain[-1].public_bytes(_ssl.ENCODING_DER) if chain else b""
+    if anchor in fetched:
+        tls_socket.close()
+        raise TlsError(
+            f"The TLS certificate of {host}:{port} could not be verified: its chain ends at a "
+            f"certificate fetched from its own CA Issuers URL, not at a trusted root. {WHAT_TO_DO}"
+        )
 
 
 def _handshake(context: ssl.SSLContext, host: str, port: int, timeout: float) -> ssl.SSLSocket:
@@ -170,21 +200,29 @@ def _ca_issuers(certificate_der: bytes, host: str, port: int) -> list[str]:
         ) from None
 
 
-def _fetch_issuer(urls: list[str], timeout: float, host: str, port: int) -> tuple[str, bytes]:
-    """The first of `urls` that yields a certificate (DER or PEM), from the cache if fetched
-    before. Plain http is fine: the certificate is only used inside a verified chain."""
+def _fetch_issuer(urls: list[str], timeout: float, host: str, port: int) -> tuple[str, list[bytes]]:
+    """The certificates the first of `urls` that answers gives (from the cache if fetched
+    before), roots left out. Plain http is fine: they are only used inside a verified chain."""
     problems: list[str] = []
     for url in urls:
         cached = _ISSUERS.get(url)
         if cached is not None:
             return url, cached
         try:
-            der = _download_certificate(url, timeout)
+            certificates = _download_certificates(url, timeout)
         except (OSError, ValueError, ssl.SSLError) as error:
             problems.append(f"{url}: {_reason(error)}")
             continue
-        _ISSUERS.put(url, der)
-        return url, der
+        # A self-issued certificate in the verify store would be a trust anchor: never add one.
+        intermediates = [der for der in certificates if not is_self_issued(der)]
+        if not intermediates:
+            raise TlsError(
+                f"The TLS certificate of {host}:{port} could not be verified: unable to get local "
+                f"issuer certificate, and the certificate from its CA Issuers URL {url} is a root "
+                f"(self-issued), which is trusted only from the trust store. {WHAT_TO_DO}"
+            )
+        _ISSUERS.put(url, intermediates)
+        return url, intermediates
     raise TlsError(
         f"The TLS certificate of {host}:{port} could not be verified: unable to get local issuer "
         f"certificate, and the missing intermediate could not be fetched "
@@ -192,21 +230,20 @@ def _fetch_issuer(urls: list[str], timeout: float, host: str, port: int) -> tupl
     )
 
 
-def _download_certificate(url: str, timeout: float) -> bytes:
+def _download_certificates(url: str, timeout: float) -> list[bytes]:
     if not url.startswith(("http://", "https://")):
         raise ValueError("not an http(s) URL")
     https_context = verifying_context(None, [])
     with urllib.request.urlopen(url, timeout=timeout, context=https_context) as response:
         body = response.read(MAX_ISSUER_BYTES + 1)
     if len(body) > MAX_ISSUER_BYTES:
-        raise ValueError(f"larger than {MAX_ISSUER_BYTES} bytes, not a certificate")
-    if body.lstrip().startswith(b"-----BEGIN CERTIFICATE-----"):
-        body = ssl.PEM_cert_to_DER_cert(body.decode("ascii").strip())
+        raise ValueError(f"larger than {MAX_ISSUER_BYTES:,} bytes, not a certificate")
     try:
-        ca_issuers_urls(body)
+        return certificates_in(body)
     except DerError as error:
-        raise ValueError(f"not a DER or PEM certificate ({error})") from None
-    return body
+        raise ValueError(
+            f"not a certificate (DER or PEM) or a certs-only PKCS #7 message: {error}"
+        ) from None
 
 
 def _verification_failed(

@@ -9,6 +9,10 @@ for every split we know its partition, the rows read before it in that partition
 its first line. Each row then finds its split by (partition, file, split start) in a
 small broadcast table; a row whose split is not planned where it lands fails the job
 loudly ("unplanned split"), it never gets a wrong line number.
+
+A gzip file (`*.csv.gz`) is not splittable: Spark reads it as one split of its stored
+(compressed) size, starting at 0, whatever the split size; its lines are all in that split,
+numbered from 1 by the decompressed line count.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ class BatchFile:
     spark_path: str
     file_version_id: int
     size: int
-    lines: LineIndex
+    lines: LineIndex  # of the decompressed text for a gzip file
     key_date: date | None
+    # False for a gzip file: Spark reads it whole as one split of `size` (stored) bytes.
+    splittable: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,9 @@ def plan_partitions(files: Sequence[BatchFile], split_bytes: int) -> list[Planne
     max_split = min(split_bytes, total)
     splits: list[tuple[int, int, int, int, int]] = []  # file, start, length, first, rows
     for index, file in enumerate(files):
+        if not file.splittable:  # one split of the whole stored file, every line
+            splits.append((index, 0, file.size, 0, file.lines.lines))
+            continue
         starts = list(range(0, file.size, max_split))
         if max_split < split_bytes or file.size <= max_split:
             rows = [(0, file.lines.lines)] if starts else []

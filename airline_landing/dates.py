@@ -1,6 +1,7 @@
 """The flight date a file's key names.
 
-Key forms: `date=YYYY-MM-DD/…`, `flights_YYYYMMDD.csv`, `YYYY-MM-DD.csv`.
+Key forms: `date=YYYY-MM-DD/…`, `flights_YYYYMMDD.csv`, `YYYY-MM-DD.csv` (each also as
+`.csv.gz`, any case).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from datetime import date
 
 _PATTERNS = (
     re.compile(r"(?:^|/)date=(\d{4})-(\d{2})-(\d{2})(?:/|$)"),
-    re.compile(r"(?:^|/)flights_(\d{4})(\d{2})(\d{2})\.csv$", re.IGNORECASE),
-    re.compile(r"(?:^|/)(\d{4})-(\d{2})-(\d{2})\.csv$", re.IGNORECASE),
+    re.compile(r"(?:^|/)flights_(\d{4})(\d{2})(\d{2})\.csv(?:\.gz)?$", re.IGNORECASE),
+    re.compile(r"(?:^|/)(\d{4})-(\d{2})-(\d{2})\.csv(?:\.gz)?$", re.IGNORECASE),
 )
 
 

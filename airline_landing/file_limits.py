@@ -6,6 +6,10 @@ message naming the limit, instead of running the JVM out of memory minutes later
 - line length: 4 MiB (a BTS row is ~1 KB; a 1 MiB line is still one rejected row);
 - header: 65,536 characters and 1,000 columns (BTS's widest export has 110 columns).
 
+A gzip file (`*.csv.gz`) is held to the same limits on its DECOMPRESSED bytes too (and to the
+file size limit on its stored bytes): decompression stops at the first limit passed, so a small
+file that expands to terabytes (a gzip bomb) fails as fast as an oversized CSV.
+
 A file over a limit is failed whole with `over the ... limit` in its error text; the failure
 is about its content, so it is final at once (retries.py: not tried again; the same bytes
 again are a 'duplicate' of the failure). A JVM OutOfMemoryError while Spark reads a file is
@@ -31,12 +35,13 @@ class FileLimits:
     max_header_chars: int = MAX_HEADER_CHARS
     max_header_columns: int = MAX_HEADER_COLUMNS
 
-    def file_size_problem(self, size: int) -> str | None:
+    def file_size_problem(self, size: int, decompressed: bool = False) -> str | None:
         if size <= self.max_file_bytes:
             return None
         return (
             f"over the file size limit: more than {self.max_file_bytes:,} bytes "
-            f"(airline_landing/file_limits.py); split it (by day or month) and deliver the parts"
+            + ("once decompressed (a gzip bomb?) " if decompressed else "")
+            + "(airline_landing/file_limits.py); split it (by day or month) and deliver the parts"
         )
 
     def line_problem(self, offset: int) -> str:

@@ -32,6 +32,7 @@ from airline_landing import transform
 from airline_landing.batch import BatchFile, read_batch, read_conf, split_bytes_for
 from airline_landing.bounds import BatchBounds
 from airline_landing.columns import ColumnMap, MissingColumnsError, resolve_columns, split_header
+from airline_landing.compression import gzip_key_problem, is_gzip_key
 from airline_landing.dates import flight_date_from_key
 from airline_landing.file_limits import OUT_OF_MEMORY, FileLimits, is_out_of_memory
 from airline_landing.keys import RefusedSource, key_problem
@@ -219,7 +220,7 @@ def _decide(
         sha256, size, problem = NO_CONTENT_SHA256, 0, refusal
     else:
         try:
-            facts = inspect_file(source.chunks())
+            facts = inspect_file(source.chunks(), gzip=is_gzip_key(source.key))
         except Exception as error:  # gone since it was listed, or unreadable: this file only
             return _record_failed(source, target, run_id, NO_CONTENT_SHA256, 0, error)
         sha256, size, problem = facts.sha256, facts.size, facts.problem
@@ -229,6 +230,7 @@ def _decide(
             result = _duplicate_of_failed(source, target, run_id, sha256, size, earlier)
             target.commit()
             return result
+        problem = gzip_key_problem(source.key) or problem
         if problem is not None or facts is None:
             raise UnreadableError(problem)
         try:
@@ -559,6 +561,7 @@ def _load_group(
             size=item.file.facts.size,
             lines=item.file.facts.lines,
             key_date=item.key_date,
+            splittable=not is_gzip_key(item.file.source.key),
         )
         for item in group
     ]

@@ -3,7 +3,7 @@
     land_folder(spark, landing_dir, conninfo, run_id, *, on_file=None) -> LandingReport
 
 `landing_dir` plays the bucket root: keys are paths relative to it
-('daily_flights/date=2023-11-15/flights.csv'); only *.csv keys under `prefix`
+('daily_flights/date=2023-11-15/flights.csv'); only *.csv and *.csv.gz keys under `prefix`
 (default daily_flights/, see scan.py) are landed; unreadable files are copied to
 landing_dir/failed/<key>; the failed/ folder itself is never landed. A symlink (file or
 folder) leading outside landing_dir is never followed: it is recorded 'failed' with a
@@ -38,7 +38,7 @@ __all__ = ["FileResult", "LandingReport", "create_raw_tables", "land_folder", "l
 
 
 def landing_keys(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> list[str]:
-    """The *.csv keys under landing_dir/prefix (outside failed/), sorted."""
+    """The *.csv and *.csv.gz keys under landing_dir/prefix (outside failed/), sorted."""
     return scan_folder(landing_dir, prefix).keys
 
 
@@ -79,7 +79,8 @@ def land_folder(
     bounds: BatchBounds | None = None,
     plausible: Plausibility | None = None,
 ) -> LandingReport:
-    """Land every *.csv under landing_dir/prefix into the warehouse at conninfo (libpq URL)."""
+    """Land every *.csv and *.csv.gz under landing_dir/prefix into the warehouse at conninfo
+    (libpq URL)."""
     landing_dir = Path(landing_dir).resolve()
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder not found: {landing_dir}")

@@ -101,7 +101,8 @@ class S3Object:
 def list_landing_objects(
     s3: Any, landing_uri: str, failed_uri: str, page_size: int = 1000
 ) -> list[S3Object]:
-    """Every *.csv object under the landing prefix, by key (ListObjectsV2, paginated)."""
+    """Every *.csv and *.csv.gz object (scan.is_landing_key) under the landing prefix, by
+    key (ListObjectsV2, paginated)."""
     bucket, prefix = split_s3_uri(landing_uri)
     failed_bucket, failed_prefix = split_s3_uri(failed_uri)
     if failed_bucket != bucket:

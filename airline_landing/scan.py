@@ -1,14 +1,16 @@
 """Which keys are landed: the one scanner of landing keys, for the local folder, the
 runner (run, land, watch) and the Glue shell alike.
 
-A key is landed when it ends in `.csv` (any case), lies under the landing prefix
+A key is landed when it ends in `.csv` or `.csv.gz` (any case: a gzip-compressed CSV,
+compression.py), lies under the landing prefix
 (default `daily_flights/`, the prefix the AWS rule listens to) and not under `failed/`
 (where unreadable files are set aside). Anything else in the landing folder or bucket
 (an airports file, a README beside `daily_flights/`) is left alone: not landed, not
 failed, not copied. Locally, a symlink under the prefix whose target lies outside the
 landing folder is not followed: it is listed as refused, with the reason.
 
-Nothing under the prefix that looks like a delivery is skipped in silence: a `.csv` entry
+Nothing under the prefix that looks like a delivery is skipped in silence: a `.csv` (or
+`.csv.gz`) entry
 that cannot be landed is listed as refused with why — a dangling symlink, a symlink loop,
 something that is not a regular file (a FIFO, a socket, a device) — and so is
 a symlink to a folder inside the landing folder (folders behind links are never walked, so
@@ -17,7 +19,8 @@ its files would otherwise be missed without a word). A refused entry is recorded
 output and its JSON like any failed file.
 
 Nor is anything else under the prefix skipped without a word: an entry that is not a
-delivery — a file not named `*.csv` (a README.txt, a .zip, an .xlsx), or a hidden one (a
+delivery — a file not named `*.csv` or `*.csv.gz` (a README.txt, a .zip, an .xlsx, a
+`.txt.gz`), or a hidden one (a
 name starting with '.': .DS_Store, an editor's `.~lock.flights.csv#`, a macOS
 `._flights.csv`) — is listed as skipped with why (`FolderScan.skipped`), and the run
 names it in its output and its JSON. Skipped entries are never read, never recorded in
@@ -33,14 +36,17 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from airline_landing.compression import CSV_GZIP_SUFFIX
 from airline_landing.keys import REFUSED
 
 DEFAULT_PREFIX = "daily_flights/"
 FAILED_PREFIX = "failed/"
 LAYOUT = (
     "daily_flights/date=YYYY-MM-DD/flights.csv "
-    "(also daily_flights/flights_YYYYMMDD.csv or daily_flights/YYYY-MM-DD.csv)"
+    "(also daily_flights/flights_YYYYMMDD.csv or daily_flights/YYYY-MM-DD.csv; "
+    "each may be gzip-compressed as .csv.gz)"
 )
+DELIVERY_SUFFIXES = (".csv", CSV_GZIP_SUFFIX)
 
 
 class PrefixError(ValueError):
@@ -69,7 +75,7 @@ def is_landing_key(
     """Whether a key (relative to the landing folder or bucket) is one to land."""
     return (
         key.startswith(prefix)
-        and key.lower().endswith(".csv")
+        and key.lower().endswith(DELIVERY_SUFFIXES)
         and not is_hidden(key, prefix)
         and not (failed_prefix and key.startswith(failed_prefix))
     )
@@ -78,7 +84,7 @@ def is_landing_key(
 # What to do with a file that is not a CSV, by its last suffix.
 NOT_CSV_HINTS = {
     ".zip": "a zip archive: unzip it and put the CSV under the prefix",
-    ".gz": "compressed: decompress it to a .csv",
+    ".gz": "compressed, but not a CSV: only a gzip-compressed CSV named *.csv.gz lands",
     ".xlsx": "a spreadsheet: save or export it as comma-separated CSV",
     ".xls": "a spreadsheet: save or export it as comma-separated CSV",
     ".txt": "text, not a delivery",
@@ -165,10 +171,10 @@ def _not_landable(path: Path, key: str, root: Path, is_folder: bool) -> str | No
 
 
 def scan_folder(landing_dir: Path, prefix: str | None = DEFAULT_PREFIX) -> FolderScan:
-    """The *.csv keys under landing_dir/prefix (sorted), outside failed/; symlinks (files
-    or folders) under it whose target lies outside landing_dir are refused, never followed;
-    folders behind symlinks are never walked (refused, named); dangling links, link loops
-    and non-regular files named *.csv are refused, named."""
+    """The *.csv and *.csv.gz keys under landing_dir/prefix (sorted), outside failed/;
+    symlinks (files or folders) under it whose target lies outside landing_dir are refused,
+    never followed; folders behind symlinks are never walked (refused, named); dangling
+    links, link loops and non-regular files named like a delivery are refused, named."""
     prefix = normalise_prefix(prefix)
     landing_dir = Path(landing_dir)
     root = landing_dir.resolve()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from airline_landing import lines as line_index
+from airline_landing.compression import GzipError, gunzip
 from airline_landing.file_limits import FileLimits
 from airline_landing.lines import LineCounter, LineIndex
 
@@ -216,47 +217,82 @@ class _LongestLine:
         self._open = len(chunk) - last - 1
 
 
+class _StoredBytes:
+    """The stored bytes as they stream past: hashed and counted (a gzip file's compressed
+    bytes: what the duplicate and replacement rules compare)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.digest.update(chunk)
+            self.size += len(chunk)
+            yield chunk
+
+    def drain(self) -> None:
+        """Hash the rest without looking at it (once a problem is found)."""
+        for _ in self:
+            pass
+
+
 def inspect_file(
-    chunks: Iterator[bytes], grain: int | None = None, limits: FileLimits | None = None
+    chunks: Iterator[bytes],
+    grain: int | None = None,
+    limits: FileLimits | None = None,
+    *,
+    gzip: bool = False,
 ) -> FileFacts:
     """Hash the bytes, check they are UTF-8 text within the file limits (file_limits.py) and
-    count where lines start, streaming (memory stays flat)."""
+    count where lines start, streaming (memory stays flat). For a gzip file (`gzip`) the hash
+    and size are of the stored, compressed bytes; the text checks, the limits, the header and
+    the line count are of the decompressed CSV (compression.py), read only as far as the
+    first problem, so a gzip bomb stops at the first limit it passes."""
     limits = limits or FileLimits()
+    stored = _StoredBytes(chunks)
+    content: Iterator[bytes] = gunzip(stored, CHUNK_BYTES) if gzip else iter(stored)
     longest = _LongestLine(limits.max_line_bytes)
-    digest = hashlib.sha256()
     counter = LineCounter(grain or line_index.GRAIN_BYTES)
     decoder = codecs.getincrementaldecoder("utf-8")()
-    size = 0
+    size = 0  # of the content (decompressed) read so far
     head: list[str] = []
     head_chars = 0
     header_done = False
     problem: str | None = None
-    for chunk in chunks:
-        digest.update(chunk)
-        counter.update(chunk)
-        if problem is None:
+    try:
+        for chunk in content:
+            counter.update(chunk)
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 problem = (
                     f"not a text file: NUL byte at offset {size + nul} (binary or UTF-16 content)"
                 )
-            else:
-                try:
-                    text = decoder.decode(chunk)
-                except UnicodeDecodeError as error:
-                    problem = f"not UTF-8 text: undecodable byte at offset {size + error.start}"
-                    text = ""
-                if not header_done and text:
-                    head.append(text)
-                    head_chars += len(text)
-                    header_done = bool(_LINE_END.search(text))
-                    if not header_done and head_chars > limits.max_header_chars:
-                        problem = limits.header_chars_problem()
-        if problem is None:  # text so far: are its lines within the limit?
+                break
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                problem = f"not UTF-8 text: undecodable byte at offset {size + error.start}"
+                break
+            if not header_done and text:
+                head.append(text)
+                head_chars += len(text)
+                header_done = bool(_LINE_END.search(text))
+                if not header_done and head_chars > limits.max_header_chars:
+                    problem = limits.header_chars_problem()
+                    break
             longest.update(chunk, size)
             if longest.over_at is not None:
                 problem = limits.line_problem(longest.over_at)
-        size += len(chunk)
+                break
+            size += len(chunk)
+            if size > limits.max_file_bytes:
+                problem = limits.file_size_problem(size, decompressed=gzip)
+                break
+    except GzipError as error:
+        problem = str(error)
+    stored.drain()
     if problem is None:
         try:
             tail = decoder.decode(b"", final=True)
@@ -268,12 +304,12 @@ def inspect_file(
     header_line = _LINE_END.split("".join(head), maxsplit=1)[0].lstrip("\ufeff") if head else ""
     if problem is None and len(header_line) > limits.max_header_chars:
         problem = limits.header_chars_problem()
-    problem = limits.file_size_problem(size) or problem
+    problem = limits.file_size_problem(stored.size) or problem
     if problem is None and not header_line.strip():
         problem = "no header line: the file is empty or its first line is blank"
     return FileFacts(
-        digest.hexdigest(),
-        size,
+        stored.digest.hexdigest(),
+        stored.size,
         header_line if problem is None else None,
         problem,
         counter.finish(),
