@@ -3,9 +3,12 @@ the schedule's switch, alarms."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import boto3
+import pytest
 from conftest import FETCH_DEFINITION_FILE, PLACEHOLDER, REPO, load_template
 
 RESOURCES = load_template()["Resources"]
@@ -125,3 +128,35 @@ def test_the_first_month_kept_is_a_month() -> None:
     assert pattern.fullmatch(PARAMETERS["FetchFirstMonth"]["Default"])
     for bad in ("2024-13", "2024-1", "24-01", "2024-00"):
         assert not pattern.fullmatch(bad), bad
+
+
+def test_the_landing_rule_fires_for_the_keys_the_feed_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The feed and the landing meet at the key: every month the feed writes
+    (Month.landing_key(), a .csv.gz) must start the pipeline through FileArrivedRule, tested as
+    test_template.py tests the rule (PutRule, an SQS target, a real-shaped S3 event)."""
+    from moto import mock_aws
+    from test_template import _file_arrived_pattern, _s3_event
+
+    from airline_fetch.months import Month
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    keys = [Month(2013, 1).landing_key(), Month(2026, 11).landing_key()]
+    with mock_aws():
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue_url = sqs.create_queue(QueueName="pipeline-starts")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="file-arrived", EventPattern=_file_arrived_pattern())
+        events.put_targets(Rule="file-arrived", Targets=[{"Id": "q", "Arn": queue_arn}])
+        for key in keys:
+            shaped = json.loads(_s3_event(key))
+            events.put_events(Entries=[{
+                "Source": shaped["source"], "DetailType": shaped["detail-type"],
+                "Detail": json.dumps(shaped["detail"]), "Resources": shaped["resources"]}])
+        delivered = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                        WaitTimeSeconds=0).get("Messages", [])
+    assert sorted(json.loads(m["Body"])["detail"]["object"]["key"] for m in delivered) == keys
