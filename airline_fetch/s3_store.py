@@ -72,9 +72,12 @@ class S3Store:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix + under
         )
-        for page in pages:
-            for item in page.get("Contents", []):
-                yield item["Key"][len(self.prefix):]
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix):]
+        except Exception as error:
+            raise S3StoreError(f"could not list {self.describe()}{under}: {error}") from error
 
 
 def metadata_of(month: StoredMonth) -> dict[str, str]:

@@ -245,3 +245,22 @@ def test_a_function_without_its_bucket_says_so(function: Function) -> None:
     assert result.code == 1
     assert result.answer["errorType"] == "FeedRequestError"
     assert "DATA_BUCKET" in result.answer["errorMessage"]
+
+
+def test_a_month_put_there_by_hand_is_replaced_by_a_recorded_copy(
+    function: Function, site: BtsSite, s3: Any,
+) -> None:
+    """An object without the feed's metadata (uploaded by hand) has no CSV hash to compare: the
+    fetch downloads the month and replaces it, and from then on the month is recorded."""
+    csv_bytes = month_csv(flights_of_month(2013, 4, flights_per_day=2))
+    site.publish(2013, 4, csv_bytes)
+    key = "daily_flights/bts_ontime_2013_04.csv.gz"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(b"by hand\n"))
+
+    result = function.invoke({"step": "fetch", "month": "2013-04"})
+
+    assert result.code == 0, result.answer
+    assert result.answer["status"] == "replaced"
+    got = s3.get_object(Bucket=BUCKET, Key=key)
+    assert gzip.decompress(got["Body"].read()) == csv_bytes
+    assert got["Metadata"]["csv-sha256"] == hashlib.sha256(csv_bytes).hexdigest()

@@ -260,6 +260,7 @@ def test_a_plan_that_cannot_read_the_bucket_is_notified_and_fails(feed: FeedStac
     [notice] = feed.notifications()
     assert notice["message"]["step"] == "Plan"
     assert notice["message"]["status"] == "FAILED"
+    assert "could not list s3://no-such-bucket/daily_flights/" in notice["message"]["cause"]
     assert "NoSuchBucket" in notice["message"]["cause"]
     assert not [event for event in feed.invocations if event["step"] == "fetch"]
 
