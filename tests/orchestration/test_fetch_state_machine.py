@@ -327,3 +327,20 @@ def test_a_failure_whose_notice_is_lost_still_fails_the_run_for_the_alarm(
     failed_tasks = [e["taskFailedEventDetails"]["resource"] for e in history
                     if "taskFailedEventDetails" in e]
     assert "publish" in failed_tasks  # the notice was attempted, and refused
+
+
+def test_a_run_with_nothing_to_check_succeeds_without_fetching(feed: FeedStack) -> None:
+    """A first month kept after last month (a feed set up for the future) plans nothing: the
+    empty Map and the failure count over no months end the run SUCCEEDED, quietly."""
+    this_month = label(months_ago(0))
+    feed.awslambda.update_function_configuration(
+        FunctionName=feed.function_name,
+        Environment={"Variables": {"DATA_BUCKET": BUCKET, "FIRST_MONTH": this_month,
+                                   "SOURCE_URL": feed.site.prezip}})
+
+    run = feed.run()
+
+    assert run["status"] == "SUCCEEDED", run
+    assert [event["step"] for event in feed.invocations] == ["plan"]
+    assert feed.notifications() == []
+    assert feed.zip_gets() == 0
