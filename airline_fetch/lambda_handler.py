@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,8 @@ from airline_fetch.schedule import (
 )
 
 NOT_PUBLISHED = "not_published"
-# What the landing folder holds per month: bts_ontime_YYYY_MM.csv.gz (Month.landing_key).
-_KEY_NAME = "bts_ontime_"
-_KEY_SUFFIX = ".csv.gz"
+# The key of a fetched month (Month.landing_key).
+_FEED_KEY = re.compile(re.escape(DEFAULT_PREFIX) + r"bts_ontime_(\d{4})_(\d{2})\.csv\.gz")
 
 
 class FeedRequestError(ValueError):
@@ -118,15 +119,14 @@ def plan(event: dict[str, Any], settings: FeedSettings, store: S3Store, today: d
     return Plan(list(scheduled.months), list(scheduled.missing), list(scheduled.revisions))
 
 
-def stored_months(keys: Any) -> set[str]:
-    """The months (YYYY-MM) the feed's keys in the bucket stand for; other files are ignored."""
+def stored_months(keys: Iterable[str]) -> set[str]:
+    """The months (YYYY-MM) whose feed key (Month.landing_key: daily_flights/ itself, not a
+    sub-folder) the bucket holds; any other file there is not a fetched month."""
     months = set()
     for key in keys:
-        name = key.rsplit("/", 1)[-1]
-        if name.startswith(_KEY_NAME) and name.endswith(_KEY_SUFFIX):
-            year, _, month = name[len(_KEY_NAME):-len(_KEY_SUFFIX)].partition("_")
-            if year.isdigit() and month.isdigit():
-                months.add(f"{year}-{month}")
+        match = _FEED_KEY.fullmatch(key)
+        if match and 1 <= int(match.group(2)) <= 12:
+            months.add(f"{match.group(1)}-{match.group(2)}")
     return months
 
 

@@ -85,3 +85,17 @@ def test_months_by_hand_take_ranges_once_each_oldest_first() -> None:
 def test_a_recent_month_missing_on_the_site_is_not_published_yet(
         month: str, today: dt.date, expected: bool) -> None:
     assert not_published_yet(month, today) is expected
+
+
+def test_only_the_feeds_own_keys_count_as_months_held() -> None:
+    """A look-alike in a sub-folder, an unpadded or impossible month, or any other upload under
+    daily_flights/ is not a fetched month: the plan neither skips nor chokes on it."""
+    from airline_fetch.lambda_handler import stored_months
+    from airline_fetch.months import Month
+
+    keys = [Month(2013, 1).landing_key(), "daily_flights/old/bts_ontime_2013_02.csv.gz",
+            "daily_flights/bts_ontime_2013_3.csv.gz", "daily_flights/bts_ontime_2013_13.csv.gz",
+            "daily_flights/date=2013-04-01/flights.csv", "daily_flights/bts_ontime_2013_05.csv"]
+    assert stored_months(keys) == {"2013-01"}
+    assert plan_months("2013-01", dt.date(2013, 4, 10), stored_months(keys), 0).missing == (
+        "2013-02", "2013-03")
