@@ -1,7 +1,8 @@
 """The network layer of `airline-elt fetch`: download() streams a URL to the caller's temp file
 with time-outs, retries with backoff, resumes a cut body with a Range request, and verifies TLS
 always (tls.py); head() reads a file's size, date and ETag so a caller can skip an unchanged
-month. Standard library and certifi only: it runs inside an AWS Lambda function too.
+month. A proxy named by the environment is used (http_proxy.py). Standard library and certifi
+only: it runs inside an AWS Lambda function too.
 
 Every failure is a FetchError whose text names the URL and what happened in plain words.
 """
@@ -32,6 +33,7 @@ from airline_fetch.http_errors import (
     NotFoundError,
     TlsError,
 )
+from airline_fetch.http_proxy import ProxyUnreachable, TunnelRefused
 from airline_fetch.http_retry import (
     RetryableFailure,
     is_retryable_status,
@@ -112,7 +114,7 @@ class Remote:
 
 @dataclass(frozen=True)
 class Downloaded:
-    url: str
+    url: str  # where the bytes came from, after any redirects
     path: Path  # the file written (the caller's dest)
     size: int
     sha256: str  # of the bytes downloaded
@@ -351,6 +353,18 @@ def _open(
         return open_response(method, url, all_headers, timeouts, settings.ca_bundle)
     except TlsError as error:
         raise TlsError(f"{failed}: {error}") from None
+    except TunnelRefused as error:
+        if error.status == 407:
+            raise HttpStatusError(
+                f"{failed}: {error}; give the proxy's user and password in the proxy URL "
+                "(https_proxy=http://user:password@host:port)",
+                error.status,
+            ) from None
+        if is_retryable_status(error.status):
+            raise RetryableFailure(str(error), str(error), status=error.status) from None
+        raise HttpStatusError(f"{failed}: {error}", error.status) from None
+    except ProxyUnreachable as error:
+        raise RetryableFailure("proxy", str(error)) from None
     except ConnectionRefusedError:
         raise RetryableFailure("refused", "the connection was refused") from None
     except ConnectTimeout:

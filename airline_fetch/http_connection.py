@@ -7,10 +7,12 @@ from __future__ import annotations
 import http.client
 import socket
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from airline_fetch.http_errors import FetchError
+from airline_fetch.http_proxy import Proxy, connect_to_proxy, open_tunnel, proxy_for
 from airline_fetch.tls import connect_tls
 
 MAX_REDIRECTS = 5
@@ -52,14 +54,18 @@ class ConnectTimeout(TimeoutError):
 
 
 class _Connection(http.client.HTTPConnection):
-    """An HTTPConnection whose socket comes from connect_tls for https (verified, AIA-completed)
-    and whose reads time out after read_timeout seconds without a byte."""
+    """An HTTPConnection whose socket comes from connect_tls for https (verified, AIA-completed;
+    through a proxy's CONNECT tunnel if the environment names one), and whose reads time out
+    after read_timeout seconds without a byte."""
 
-    def __init__(self, target: Target, timeouts: Timeouts, ca_bundle: Path | None) -> None:
+    def __init__(
+        self, target: Target, timeouts: Timeouts, ca_bundle: Path | None, proxy: Proxy | None
+    ) -> None:
         super().__init__(target.host, target.port, timeout=timeouts.connect)
         self._target = target
         self._timeouts = timeouts
         self._ca_bundle = ca_bundle
+        self._proxy = proxy
 
     def connect(self) -> None:
         try:
@@ -69,16 +75,20 @@ class _Connection(http.client.HTTPConnection):
         self.sock.settimeout(self._timeouts.read)
 
     def _connect(self) -> socket.socket:
-        if self._target.scheme == "https":
-            return connect_tls(
-                self._target.host,
-                self._target.port,
-                timeout=self._timeouts.connect,
-                ca_bundle=self._ca_bundle,
-            )
-        return socket.create_connection(
-            (self._target.host, self._target.port), timeout=self._timeouts.connect
+        host, port, timeout, proxy = (
+            self._target.host,
+            self._target.port,
+            self._timeouts.connect,
+            self._proxy,
         )
+        if self._target.scheme == "https":
+            open_tcp = None if proxy is None else partial(open_tunnel, proxy, host, port, timeout)
+            return connect_tls(
+                host, port, timeout=timeout, ca_bundle=self._ca_bundle, open_tcp=open_tcp
+            )
+        if proxy is not None:
+            return connect_to_proxy(proxy, timeout)
+        return socket.create_connection((host, port), timeout=timeout)
 
 
 @dataclass
@@ -100,9 +110,16 @@ def open_response(
     """Sends the request and reads the status and headers, following redirects."""
     target = parse_target(url)
     for redirects in range(MAX_REDIRECTS + 1):
-        connection = _Connection(target, timeouts, ca_bundle)
+        proxy = proxy_for(target.scheme, target.host)
+        connection = _Connection(target, timeouts, ca_bundle, proxy)
+        path, request_headers = target.path, headers
+        if proxy is not None and target.scheme == "http":
+            # absolute form to the proxy; http.client takes the Host header from it
+            path = target.url
+            if proxy.authorization:
+                request_headers = {**headers, "Proxy-Authorization": proxy.authorization}
         try:
-            connection.request(method, target.path, headers=headers)
+            connection.request(method, path, headers=request_headers)
             response = connection.getresponse()
         except BaseException:
             connection.close()

@@ -5,9 +5,9 @@ They come from TranStats' `Download_Lookup.asp`, whose query strings are obfusca
 addresses are the ones TranStats' own "Get Lookup Table" links use, as captured in public
 projects that download them:
 
-- L_AIRPORT_ID: `Download_Lookup.asp?Y11x72=Y_NVecbeg_VQ` (e.g. in a Databricks notebook and
-  a lookup downloader found with the code search: "ROT13-obfuscated TranStats token
-  resolving to L_AIRPORT_ID");
+- L_AIRPORT_ID: `Download_Lookup.asp?Y11x72=Y_NVecbeg_VQ` (the same address in several public
+  pipelines' downloaders found with the code search, one commenting it as the obfuscated
+  token for L_AIRPORT_ID; `Y_NVecbeg` alone is L_AIRPORT, the three-letter codes);
 - L_UNIQUE_CARRIERS: `Download_Lookup.asp?Y11x72=Y_haVdhR_PNeeVRef`
   (github.com/jabenninghoff/mspflights, data-raw/airlines.R); the older
   `Download_Lookup.asp?Lookup=L_UNIQUE_CARRIERS` (github.com/tidyverse/nycflights13,

@@ -38,6 +38,8 @@ import ssl
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import certifi
@@ -111,17 +113,30 @@ def verifying_context(ca_bundle: Path | None, intermediates: list[bytes]) -> ssl
     return context
 
 
-def connect_tls(host: str, port: int, *, timeout: float, ca_bundle: Path | None) -> ssl.SSLSocket:
+OpenTcp = Callable[[], socket.socket]
+
+
+def connect_tls(
+    host: str,
+    port: int,
+    *,
+    timeout: float,
+    ca_bundle: Path | None,
+    open_tcp: OpenTcp | None = None,
+) -> ssl.SSLSocket:
     """A verified TLS connection to host:port; TlsError when the certificate cannot be verified.
+    open_tcp makes each TCP connection it needs (a proxy's tunnel; directly by default).
     Connection trouble (refused, reset, timed out) is raised as the OSError it is."""
+    if open_tcp is None:
+        open_tcp = partial(socket.create_connection, (host, port), timeout=timeout)
     intermediates = _ISSUERS.for_host(host, port)
     try:
-        return _handshake(verifying_context(ca_bundle, intermediates), host, port, timeout)
+        return _handshake(verifying_context(ca_bundle, intermediates), host, open_tcp)
     except ssl.SSLCertVerificationError as error:
         if error.verify_code != UNABLE_TO_GET_LOCAL_ISSUER:
             raise _verification_failed(host, port, error) from None
         failure = error
-    certificate = _read_unverified_leaf(host, port, timeout)
+    certificate = _read_unverified_leaf(host, port, open_tcp)
     used_urls: list[str] = []
     for _ in range(MAX_FETCHED_ISSUERS):
         urls = _ca_issuers(certificate, host, port)
@@ -134,9 +149,7 @@ def connect_tls(host: str, port: int, *, timeout: float, ca_bundle: Path | None)
         intermediates.extend(fetched)
         certificate = fetched[0]
         try:
-            tls_socket = _handshake(
-                verifying_context(ca_bundle, intermediates), host, port, timeout
-            )
+            tls_socket = _handshake(verifying_context(ca_bundle, intermediates), host, open_tcp)
         except ssl.SSLCertVerificationError as error:
             if error.verify_code != UNABLE_TO_GET_LOCAL_ISSUER:
                 raise _verification_failed(
@@ -169,8 +182,8 @@ def _refuse_fetched_anchor(
         )
 
 
-def _handshake(context: ssl.SSLContext, host: str, port: int, timeout: float) -> ssl.SSLSocket:
-    raw = socket.create_connection((host, port), timeout=timeout)
+def _handshake(context: ssl.SSLContext, host: str, open_tcp: OpenTcp) -> ssl.SSLSocket:
+    raw = open_tcp()
     try:
         return context.wrap_socket(raw, server_hostname=host)
     except BaseException:
@@ -178,13 +191,13 @@ def _handshake(context: ssl.SSLContext, host: str, port: int, timeout: float) ->
         raise
 
 
-def _read_unverified_leaf(host: str, port: int, timeout: float) -> bytes:
+def _read_unverified_leaf(host: str, port: int, open_tcp: OpenTcp) -> bytes:
     """The server's own certificate (DER), read over a handshake WITHOUT verification. Used
     only to read the AIA URL: no request is ever sent on this connection, closed at once."""
     reader = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     reader.check_hostname = False
     reader.verify_mode = ssl.CERT_NONE
-    with _handshake(reader, host, port, timeout) as unverified:
+    with _handshake(reader, host, open_tcp) as unverified:
         der = unverified.getpeercert(binary_form=True)
     if not der:
         raise TlsError(f"The server {host}:{port} sent no certificate. {WHAT_TO_DO}")

@@ -7,7 +7,9 @@ as Glue runs it (the package zipped on sys.path, a stand-in for awsglue). Job ar
 
     --JOB_NAME             set by Glue
     --landing_uri          s3://<bucket>/daily_flights/   files to land (keys are relative
-                           to the bucket: daily_flights/date=YYYY-MM-DD/flights.csv)
+                           to the bucket: daily_flights/date=YYYY-MM-DD/flights.csv, or
+                           flights.csv.gz: gzip files land through the same code, hashed on
+                           their stored bytes, read through Spark's gzip codec)
     --failed_uri           s3://<bucket>/failed/          unreadable files are copied here
                            (as failed/<key>)
     --redshift_secret_arn  Secrets Manager ARN of the Redshift user's secret (JSON with

@@ -5,11 +5,15 @@ and misbehaves on request: each path has a queue of faults, one taken per reques
 body cut short, a stall mid-body, a dropped connection, a Range ignored); once the queue is
 empty the file is served normally. Every request is recorded (method, path, headers, time).
 `https_server_factory` starts the same server behind TLS with a given certificate chain.
+`proxy_server` is a forward proxy (CONNECT tunnels and absolute-form requests) that records
+what it was asked. No test takes a proxy from the environment unless it sets one itself.
 """
 
 from __future__ import annotations
 
+import select
 import socket
+import socketserver
 import ssl
 import threading
 import time
@@ -18,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -272,6 +277,98 @@ def _start(tls: ssl.SSLContext | None) -> tuple[LocalServer, Callable[[], None]]
         thread.join(timeout=5)
 
     return LocalServer(server, "https" if tls is not None else "http"), stop
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local servers are reached directly, whatever proxy the machine's environment names."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+class LocalProxy:
+    """A forward proxy on 127.0.0.1: CONNECT host:port opens a tunnel, an absolute-form request
+    is passed on in origin form; `refuse_with` answers every request with that status."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, str]]] = []  # request line, headers
+        self.refuse_with: int | None = None
+        proxy = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                proxy._handle(self)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def request_lines(self) -> list[str]:
+        return [line for line, _ in self.seen]
+
+    def _handle(self, handler: socketserver.StreamRequestHandler) -> None:
+        request_line = handler.rfile.readline().decode("latin-1").rstrip("\r\n")
+        header_lines: list[bytes] = []
+        headers: dict[str, str] = {}
+        while (line := handler.rfile.readline()) not in (b"\r\n", b"\n", b""):
+            header_lines.append(line)
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip()] = value.strip()
+        self.seen.append((request_line, headers))
+        if self.refuse_with is not None:
+            handler.wfile.write(
+                f"HTTP/1.1 {self.refuse_with} Refused by the test proxy\r\n"
+                "Content-Length: 0\r\n\r\n".encode()
+            )
+            return
+        method, target, _ = request_line.split(" ", 2)
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            upstream = socket.create_connection((host.strip("[]"), int(port)))
+            handler.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            handler.wfile.flush()
+        else:
+            parts = urlsplit(target)
+            upstream = socket.create_connection((parts.hostname, parts.port or 80))
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            upstream.sendall(
+                f"{method} {path} HTTP/1.1\r\n".encode() + b"".join(header_lines) + b"\r\n"
+            )
+        with upstream:
+            _relay(handler.connection, upstream)
+
+
+def _relay(client: socket.socket, upstream: socket.socket) -> None:
+    """Passes bytes both ways until either side closes."""
+    while True:
+        readable, _, _ = select.select([client, upstream], [], [], 30)
+        if not readable:
+            return
+        for source in readable:
+            data = source.recv(65536)
+            if not data:
+                return
+            (upstream if source is client else client).sendall(data)
+
+
+@pytest.fixture
+def proxy_server() -> Iterator[LocalProxy]:
+    """A forward proxy on 127.0.0.1 (see LocalProxy); set http(s)_proxy to its url to use it."""
+    proxy = LocalProxy()
+    yield proxy
+    proxy.stop()
 
 
 @pytest.fixture

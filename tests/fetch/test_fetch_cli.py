@@ -171,3 +171,11 @@ def test_a_fetch_killed_halfway_leaves_the_landing_as_it_was(
 def test_fetch_starts_no_warehouse(cli: Cli) -> None:
     """Every fetch above ran in this module's state folder: no warehouse was made there."""
     assert not Warehouse(cli.home).exists()
+
+
+def test_a_missing_ca_bundle_is_a_short_error(cli: Cli, site: BtsSite, tmp_path: Path) -> None:
+    result = _fetch(cli, site, tmp_path / "landing", "2013-01", "--ca-bundle",
+                    str(tmp_path / "absent.pem"))
+    assert_short_error(result)
+    assert "CA bundle not found" in result.stderr
+    assert site.requests == []

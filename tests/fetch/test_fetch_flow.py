@@ -147,3 +147,17 @@ def test_without_the_manifest_the_same_content_is_still_unchanged(
     _fetch(site, store, [JAN])
     (store.work_dir / "manifest.json").unlink()
     assert _fetch(site, store, [JAN]).outcomes[0].status is Status.UNCHANGED
+
+
+def test_tls_trouble_fails_the_month_and_writes_nothing(site: BtsSite, tmp_path: Path) -> None:
+    """An https address whose server does not speak TLS: the month fails with the address in
+    the message; certificate checks are never relaxed to get past it."""
+    store = LocalStore(tmp_path / "landing")
+    site.publish(2013, 1, month_csv(flights_of_month(2013, 1, 1)))
+    source = site.prezip.replace("http://", "https://")
+    outcome = fetch_months([JAN], store, source=source, settings=FAST,
+                           workdir=store.work_dir).outcomes[0]
+    assert outcome.status is Status.FAILED
+    assert "127.0.0.1" in outcome.message
+    assert not (store.landing_dir / "daily_flights").exists()
+    assert _left_behind(store) == []

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import os
@@ -29,7 +30,7 @@ from airline_fetch.http import (
 )
 
 if TYPE_CHECKING:
-    from conftest import Faults, LocalServer
+    from conftest import Faults, LocalProxy, LocalServer
 
 FAST = HttpSettings(connect_timeout=2.0, read_timeout=2.0, attempts=3, backoff_seconds=0.01)
 ETAG = '"v1-abc"'
@@ -503,3 +504,71 @@ def test_a_host_name_that_does_not_resolve_is_named(tmp_path: Path) -> None:
         f"Could not download {url}: the host name could not be resolved ("
     )
     assert "twice over" in str(raised.value)
+
+
+def test_a_proxy_from_the_environment_gets_the_request_in_absolute_form(
+    http_server: LocalServer,
+    proxy_server: LocalProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    body = payload(5000)
+    url = http_server.serve(MONTH_PATH, body, etag=ETAG)
+    monkeypatch.setenv("http_proxy", proxy_server.url.replace("http://", "http://me:p%40ss@"))
+    assert download(url, tmp_path / "f", FAST).sha256 == sha256(body)
+    [(request_line, headers)] = proxy_server.seen
+    assert request_line == f"GET {url} HTTP/1.1"
+    assert headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"me:p@ss").decode()
+    assert [r.path for r in http_server.requests] == [MONTH_PATH]
+
+
+def test_no_proxy_sends_a_host_directly(
+    http_server: LocalServer,
+    proxy_server: LocalProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    url = http_server.serve(MONTH_PATH, payload(10))
+    monkeypatch.setenv("HTTP_PROXY", proxy_server.url)
+    monkeypatch.setenv("NO_PROXY", "example.org,127.0.0.1")
+    download(url, tmp_path / "f", FAST)
+    assert proxy_server.seen == []
+
+
+def test_an_unreachable_proxy_is_named(
+    closed_port: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{closed_port}")
+    url = "http://transtats.bts.gov/x.zip"
+    with pytest.raises(NetworkError) as raised:
+        download(url, tmp_path / "f", HttpSettings(attempts=2, backoff_seconds=0.01))
+    assert str(raised.value).startswith(
+        f"Could not download {url}: the proxy 127.0.0.1:{closed_port} could not be reached "
+        "(Connection refused), twice over"
+    )
+
+
+def test_a_proxy_url_this_client_cannot_use_is_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("https_proxy", "socks5://127.0.0.1:1080")
+    with pytest.raises(FetchError) as raised:
+        download("https://transtats.bts.gov/x.zip", tmp_path / "f", FAST)
+    assert str(raised.value) == (
+        "The https_proxy setting 'socks5://127.0.0.1:1080' cannot be used: give the proxy as "
+        "http://host:port (TLS to the site is tunnelled through it)"
+    )
+    assert not (tmp_path / "f").exists()
+
+
+def test_a_leftover_temp_file_is_replaced_never_appended_to(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    body = payload(3000)
+    url = http_server.serve(MONTH_PATH, body, etag=ETAG)
+    dest = tmp_path / "month.zip.part"
+    dest.write_bytes(b"left by a crashed run" * 100)
+    result = download(url, dest, FAST)
+    assert dest.read_bytes() == body
+    assert (result.size, result.resumed) == (len(body), False)
+    assert "Range" not in http_server.requests[0].headers

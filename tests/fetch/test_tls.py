@@ -21,12 +21,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from airline_fetch.http import FetchError, HttpSettings, NetworkError, TlsError, download, head
+from airline_fetch.http import (
+    FetchError,
+    HttpSettings,
+    HttpStatusError,
+    NetworkError,
+    TlsError,
+    download,
+    head,
+)
 from airline_fetch.tls import verifying_context
 from airline_fetch.tls_der import DerError, ca_issuers_urls, certificates_in, is_self_issued
 
 if TYPE_CHECKING:
-    from conftest import Faults, LocalServer
+    from conftest import Faults, LocalProxy, LocalServer
 
     StartHttps = Callable[[Path, Path], LocalServer]
 
@@ -427,3 +435,59 @@ def test_a_tls_handshake_that_never_comes_is_a_connect_time_out(
     assert str(raised.value).startswith(
         f"Could not download {url}: no connection within 0.3 s, twice over"
     )
+
+
+def test_https_goes_through_a_proxy_tunnel_and_is_still_verified(
+    pki: Pki,
+    https_server_factory: StartHttps,
+    http_server: LocalServer,
+    proxy_server: LocalProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Every TLS connection, the one that reads the leaf for its AIA URL too, is a CONNECT
+    tunnel: TLS stays end to end and the site's own certificate is verified."""
+    aia_url = http_server.serve("/ca/intermediate.crt", pki.intermediate.der())
+    server = https_with(https_server_factory, tmp_path, pki.leaf(aia=aia_url))
+    monkeypatch.setenv("https_proxy", proxy_server.url)
+    assert_downloaded(server, tmp_path, pki.root_pem)
+    tunnels = proxy_server.request_lines()
+    assert len(tunnels) == 3  # refused for the missing intermediate, leaf read, verified
+    assert set(tunnels) == {f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"}
+    assert [r.method for r in server.requests] == ["GET"]
+
+    other_root = issue("Test Root CA", None, ca=True)
+    untrusted = tmp_path / "other-root.pem"
+    untrusted.write_bytes(other_root.pem())
+    proxy_server.seen.clear()
+    full_chain = https_with(https_server_factory, tmp_path, pki.leaf(aia=None), pki.intermediate)
+    refused(full_chain, tmp_path, untrusted)
+    assert len(proxy_server.seen) >= 1
+
+
+def test_a_proxy_asking_for_credentials_says_where_to_put_them(
+    proxy_server: LocalProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    proxy_server.refuse_with = 407
+    monkeypatch.setenv("HTTPS_PROXY", proxy_server.url)
+    url = "https://transtats.bts.gov/x.zip"
+    with pytest.raises(HttpStatusError) as raised:
+        download(url, tmp_path / "f", settings(None, attempts=3))
+    assert raised.value.status == 407
+    assert str(raised.value) == (
+        f"Could not download {url}: the proxy 127.0.0.1:{proxy_server.port} answered 407 "
+        "Refused by the test proxy; give the proxy's user and password in the proxy URL "
+        "(https_proxy=http://user:password@host:port)"
+    )
+    assert len(proxy_server.seen) == 1
+
+
+def test_a_body_cut_over_tls_is_resumed_like_over_plain_http(
+    pki: Pki, https_server_factory: StartHttps, faults: type[Faults], tmp_path: Path
+) -> None:
+    server = https_with(https_server_factory, tmp_path, pki.leaf(aia=None), pki.intermediate)
+    server.fail(FILE_PATH, faults.Cut(50_000), faults.Drop())
+    result = download(server.url(FILE_PATH), tmp_path / "f", settings(pki.root_pem, attempts=3))
+    assert (result.resumed, result.attempts) == (True, 3)
+    assert result.sha256 == hashlib.sha256(BODY).hexdigest()
+    assert server.requests[-1].headers["Range"] == "bytes=50000-"

@@ -25,6 +25,7 @@ of the staged CSV, IAM role), Glue's own launcher and its Python path order, net
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -348,6 +349,52 @@ def test_the_job_lands_new_files_with_odd_keys_from_the_zipped_package(
     assert set(seen) == {SPACE_KEY, ODD_KEY, BROKEN_KEY}
     assert seen[SPACE_KEY] == hashlib.md5(objects[SPACE_KEY]).hexdigest()
     assert sorted(k for (k,) in keys) == sorted([SPACE_KEY, ODD_KEY])
+
+
+GZ_KEY = "daily_flights/date=2023-11-17/flights.csv.gz"
+MULTI_GZ_KEY = "daily_flights/flights_20231118.csv.gz"
+CUT_GZ_KEY = "daily_flights/cut.csv.gz"
+
+
+def test_the_job_lands_gzip_files_and_sets_a_truncated_one_aside(
+    run_job: Any, glue_db: str
+) -> None:
+    """`*.csv.gz` through the job as on S3: listed, hashed on the stored bytes, read by Spark
+    through the gzip codec (two concatenated members read whole, a reject at its true CSV line);
+    a truncated gzip fails alone and is copied aside; a `.txt.gz` is never looked at."""
+    whole = gzip.compress(flights("2023-11-17", [90, 5, 61]), mtime=0)
+    second_member = b"DL9,DL,10397,12478,70,70,2023-11-18\nDL10,DL,x,12478,1,1,2023-11-18\n"
+    objects = {
+        GZ_KEY: whole,
+        MULTI_GZ_KEY: gzip.compress(flights("2023-11-18", [1, 2]), mtime=0)
+        + gzip.compress(second_member, mtime=0),
+        CUT_GZ_KEY: whole[: len(whole) // 2],
+        "daily_flights/notes.txt.gz": gzip.compress(b"not flights", mtime=0),
+    }
+    run = run_job(objects, "run-1")
+    assert run.status == 0, run.process.stderr[-3000:]
+    assert _landed(glue_db) == {
+        GZ_KEY: ("landed", 3, 0),
+        MULTI_GZ_KEY: ("landed", 3, 1),
+        CUT_GZ_KEY: ("failed", 0, 0),
+    }
+    [(_, _, error)] = _errors(glue_db, CUT_GZ_KEY)
+    assert error.startswith("truncated gzip") and f"failed/{CUT_GZ_KEY}" in error
+    assert run.objects[f"failed/{CUT_GZ_KEY}"] == hashlib.sha256(objects[CUT_GZ_KEY]).hexdigest()
+    with psycopg.connect(glue_db) as conn:
+        rejected = conn.execute(
+            "select source_line_number, reason_code from raw.flights_rejected"
+            " where source_key = %s", (MULTI_GZ_KEY,),
+        ).fetchall()
+        stored = conn.execute(
+            "select content_sha256, file_bytes from raw.landed_files where file_key = %s",
+            (GZ_KEY,),
+        ).fetchone()
+    assert rejected == [(5, "bad_origin_airport_id")]
+    assert stored == (hashlib.sha256(whole).hexdigest(), len(whole))
+    seen = _seen(glue_db)
+    assert set(seen) == {GZ_KEY, MULTI_GZ_KEY, CUT_GZ_KEY}
+    assert seen[GZ_KEY] == hashlib.md5(whole).hexdigest()  # the ETag of the stored bytes
 
 
 def test_a_second_run_reads_only_what_changed(run_job: Any, glue_db: str) -> None:

@@ -463,6 +463,17 @@ def _file_arrived_pattern() -> str:
     return json.dumps(pattern)
 
 
+def test_file_arrived_pattern_fits_eventbridges_default_size_quota() -> None:
+    """Every spelling of .csv and .csv.gz is listed (wildcards are case-sensitive): the pattern
+    must stay within EventBridge's default event pattern size, 2048 characters (adjustable to
+    4096; https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html), with room for
+    a bucket name of the longest S3 allows (63 characters)."""
+    pattern = json.loads(_file_arrived_pattern())
+    pattern["detail"]["bucket"]["name"] = ["b" * 63]
+    assert len(json.dumps(pattern, separators=(",", ":"))) <= 2048
+    assert len(pattern["detail"]["object"]["key"]) == 8 + 8 * 4
+
+
 @pytest.mark.parametrize(
     ("event", "matches"),
     [
@@ -471,6 +482,12 @@ def _file_arrived_pattern() -> str:
         (_s3_event("daily_flights/2023-11-15.csv"), True),
         (_s3_event("daily_flights/2023-11-15.CSV"), True),
         (_s3_event("daily_flights/2023-11-15.Csv"), True),
+        (_s3_event("daily_flights/date=2023-11-15/flights.csv.gz"), True),
+        (_s3_event("daily_flights/bts_ontime_2013_01.CSV.GZ"), True),
+        (_s3_event("daily_flights/flights_20231115.cSv.Gz"), True),
+        (_s3_event("daily_flights/notes.txt.gz"), False),
+        (_s3_event("daily_flights/date=2023-11-15/flights.csv.gz.tmp"), False),
+        (_s3_event("failed/daily_flights/date=2023-11-15/flights.csv.gz"), False),
         (_s3_event("failed/daily_flights/date=2023-11-15/flights.csv"), False),
         (_s3_event("glue-temp/run-1/part-0000.csv"), False),
         (_s3_event("other/date=2023-11-15/flights.csv"), False),
