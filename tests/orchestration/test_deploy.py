@@ -252,3 +252,11 @@ def test_the_fetch_zip_holds_the_package_and_the_pinned_certifi_at_its_top(
                        re.MULTILINE)
     assert pinned is not None
     assert any(name.startswith(f"certifi-{pinned.group(1)}.dist-info/") for name in names)
+
+
+def test_the_function_ships_the_certifi_the_project_pins() -> None:
+    """The zip's CA bundle is the one the fetch is tested with locally (pyproject.toml's pin)."""
+    pyproject = (ORCHESTRATION.parent / "pyproject.toml").read_text(encoding="utf-8")
+    [pinned] = re.findall(r'"certifi==([^"]+)"', pyproject)
+    deploy = (ORCHESTRATION / "deploy.sh").read_text(encoding="utf-8")
+    assert f"\nCERTIFI_VERSION={pinned}\n" in deploy
