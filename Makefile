@@ -141,7 +141,8 @@ lint: setup-test $(NODE_STAMP) $(CHECKOV_STAMP)
 	# resource's Metadata, with its reason beside it. --skip-download: no call to its vendor's API.
 	$(CHECKOV)/bin/checkov --file orchestration/template.yaml --framework cloudformation \
 	  --skip-download --quiet --compact
-	# Both state machines as CloudFormation renders them, checked by two validators that share
+	# Every state machine (pipeline, safety net, monthly feed) as CloudFormation renders them,
+	# each found by scripts/render_state_machines.py in the template, checked by two validators that share
 	# nothing with this project's tests: asl-validator (JSON schema, paths, ARNs) and statelint
 	# (AWS's own States Language rules, ported from awslabs/statelint).
 	rm -rf $(VENV)/asl-rendered

@@ -17,13 +17,50 @@
 # AIRLINE_ELT_MAX_DELAY (default: the local defaults, airline_landing/plausibility.py); the
 # reference-list guard's AIRLINE_ELT_MAX_REFERENCE_LOSS (default 1%) and, for this deploy only,
 # AIRLINE_ELT_FORCE_REFERENCE_LISTS=true (build from the image's lists whatever they take).
+#
+# The monthly feed (DEPLOY.md, "The monthly feed"), all optional: FETCH_ENABLED (true/false),
+# FETCH_SCHEDULE, FETCH_FIRST_MONTH (YYYY-MM), FETCH_REVISION_MONTHS, FETCH_SOURCE_URL. Each is
+# passed only when set, so a later deploy keeps what an earlier one set (the template's default
+# on the first). `orchestration/deploy.sh --fetch-zip OUT.zip` only builds the feed's function
+# zip (what the deploy uploads; the tests build it so).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-dry_run=false
-if [ "${1:-}" = "--dry-run" ]; then dry_run=true; fi
 
 die() { echo "deploy.sh: $*" >&2; exit 64; }
+
+dry_run=false
+fetch_zip_only=""
+case "${1:-}" in
+  --dry-run) dry_run=true ;;
+  --fetch-zip)
+    [ -n "${2:-}" ] || die "--fetch-zip needs the path of the zip to write"
+    fetch_zip_only="$(realpath -m "$2")" ;;
+esac
+cd "$(dirname "$0")/.."
+
+# The feed's Lambda function: airline_fetch/, airline_landing/ (the fetch checks a month's header
+# with the landing's own column rule, airline_landing.columns, which imports no Spark) and
+# certifi (its CA bundle; pure Python, one wheel, pinned) at the zip's top, as Lambda unpacks it
+# into /var/task. Lambda's python3.11 runtime provides boto3. CERTIFI_VERSION is the version
+# pyproject.toml pins.
+CERTIFI_VERSION=2026.10.19.post1
+# fetch_zip OUT: build the function's zip at OUT (an absolute path).
+fetch_zip() {
+  local out="$1" stage
+  stage="$(mktemp -d)"
+  python3 -m pip download --quiet --only-binary=:all: --no-deps --dest "$stage/wheel" \
+    "certifi==$CERTIFI_VERSION"
+  mkdir -p "$stage/package"
+  python3 -m zipfile -e "$stage/wheel/certifi-$CERTIFI_VERSION-py3-none-any.whl" "$stage/package"
+  cp -R airline_fetch airline_landing "$stage/package/"
+  rm -f "$out"
+  (cd "$stage/package" && zip -qrX "$out" . -x '*/__pycache__/*' '*.pyc')
+  rm -rf "$stage"
+}
+if [ -n "$fetch_zip_only" ]; then
+  fetch_zip "$fetch_zip_only"
+  echo "fetch function zip -> $fetch_zip_only"
+  exit 0
+fi
 
 # run CMD...: run it, or print it on a dry run.
 run() {
@@ -129,7 +166,8 @@ deploy_stack() {
       FirstFlightDate="$AIRLINE_ELT_FIRST_FLIGHT_DATE" FutureDays="$AIRLINE_ELT_FUTURE_DAYS" \
       MinDelayMinutes="$AIRLINE_ELT_MIN_DELAY" MaxDelayMinutes="$AIRLINE_ELT_MAX_DELAY" \
       MaxReferenceLoss="$AIRLINE_ELT_MAX_REFERENCE_LOSS" \
-      ForceReferenceLists="$AIRLINE_ELT_FORCE_REFERENCE_LISTS"
+      ForceReferenceLists="$AIRLINE_ELT_FORCE_REFERENCE_LISTS" \
+      ${fetch_parameters[@]+"${fetch_parameters[@]}"}
 }
 
 echo "Glue script and the airline_landing package -> s3://$ARTIFACT_BUCKET/$artifact_prefix"
@@ -151,6 +189,19 @@ for wheel in "${GLUE_WHEELS[@]}"; do
     || die "pip download of $name==$version did not give $wheel (update GLUE_WHEELS and the template together)"
   run aws s3 cp "$build/wheels/$wheel" "s3://$ARTIFACT_BUCKET/${artifact_prefix}glue/wheels/$wheel"
 done
+
+fetch_parameters=()
+[ -z "${FETCH_ENABLED:-}" ] || fetch_parameters+=("FetchEnabled=$FETCH_ENABLED")
+[ -z "${FETCH_SCHEDULE:-}" ] || fetch_parameters+=("FetchSchedule=$FETCH_SCHEDULE")
+[ -z "${FETCH_FIRST_MONTH:-}" ] || fetch_parameters+=("FetchFirstMonth=$FETCH_FIRST_MONTH")
+[ -z "${FETCH_REVISION_MONTHS:-}" ] || fetch_parameters+=("FetchRevisionMonths=$FETCH_REVISION_MONTHS")
+[ -z "${FETCH_SOURCE_URL:-}" ] || fetch_parameters+=("FetchSourceUrl=$FETCH_SOURCE_URL")
+
+# The feed's function under the same per-commit prefix: a new commit's zip is a new S3Key, so
+# the stack update replaces the function's code (and a rollback finds the old zip).
+echo "fetch function -> s3://$ARTIFACT_BUCKET/${artifact_prefix}lambda/airline_fetch.zip"
+run fetch_zip "$build/airline_fetch.zip"
+run aws s3 cp "$build/airline_fetch.zip" "s3://$ARTIFACT_BUCKET/${artifact_prefix}lambda/airline_fetch.zip"
 
 echo "package: upload the state machine definitions"
 run aws cloudformation package --template-file orchestration/template.yaml \

@@ -44,6 +44,7 @@ SAMPLES = {
     "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:airline-elt-NotificationTopic-1ABCDEF",
     "DocsS3Uri": "s3://airline-elt-docsbucket-1abcdef/dbt-docs/",
     "StateMachineArn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:airline-elt-pipeline",
+    "FetchFunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:airline-elt-fetch",
 }
 
 

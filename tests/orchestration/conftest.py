@@ -842,3 +842,53 @@ def _deploy(world: FakeWorld) -> Stack:
     return Stack(
         sfn, glue, state_machine_arn, topic_arn, lock_table, job_name, substitutions, role_arn
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The monthly feed: Lambda invocations run the real handler
+# --------------------------------------------------------------------------------------------
+FETCH_DEFINITION_FILE = ORCHESTRATION / "fetch_state_machine.asl.json"
+
+
+@contextlib.contextmanager
+def lambda_runs_handler(handler: Any) -> Iterator[list[dict[str, Any]]]:
+    """moto's Lambda cannot run a function without Docker; here `lambda:invoke` runs `handler`
+    (the real one, in this process, so its boto3 calls reach moto) with the function's
+    configured environment, and answers as Lambda does (aws_behaviour.md, section 13):
+    the handler's return value as the JSON payload; an exception as the payload
+    `{"errorMessage", "errorType", "stackTrace"}` with the `X-Amz-Function-Error` header, which
+    Step Functions turns into a failed task whose Error is the errorType and whose Cause is the
+    payload. The function must exist (an unknown name fails as on AWS). Invocations are
+    serialised (one environment at a time); yields the events received, in order."""
+    import os
+    import traceback
+
+    from moto.awslambda.models import LambdaBackend
+
+    received: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+               response_headers: Any) -> bytes:
+        function = self.get_function(function_name, qualifier)
+        event = json.loads(body) if body else {}
+        with lock:
+            received.append(event)
+            saved = dict(os.environ)
+            os.environ.update(function.environment_vars)
+            try:
+                result = handler(event, None)
+            except Exception as error:
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps({
+                    "errorMessage": str(error),
+                    "errorType": type(error).__name__,
+                    "stackTrace": traceback.format_tb(error.__traceback__),
+                }).encode("utf-8")
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+        return json.dumps(result).encode("utf-8")
+
+    with mock.patch.object(LambdaBackend, "invoke", invoke):
+        yield received

@@ -118,9 +118,10 @@ def test_each_version_uploads_its_glue_artifacts_under_a_prefix_of_its_own(repo:
     assert result.returncode == 0, result.stderr
     commands = _commands(result)
     tag = _git(repo, "rev-parse", "--short", "HEAD")
-    versioned = f"s3://artifacts/airline-elt/{tag}/glue/"
+    versioned = (f"s3://artifacts/airline-elt/{tag}/glue/",
+                 f"s3://artifacts/airline-elt/{tag}/lambda/")
     uploads = [c for c in commands if c.startswith("aws s3 cp")]
-    assert len(uploads) >= 2
+    assert len(uploads) >= 3
     for upload in uploads:
         assert upload.split()[-1].startswith(versioned), upload
     [deploy] = [c for c in commands if c.startswith("aws cloudformation deploy")]
@@ -199,3 +200,63 @@ def test_a_base_image_is_taken_only_by_digest(repo: Path) -> None:
     assert given.returncode == 0, given.stderr
     [build] = [c for c in _commands(given) if c.startswith("docker build")]
     assert f"--build-arg PYTHON_IMAGE={digest}" in build
+
+
+def test_the_feeds_function_zip_is_uploaded_where_the_template_reads_it(repo: Path) -> None:
+    """The function's code is the template's S3Key under this commit's ArtifactPrefix."""
+    commands = _commands(_dry_run(repo))
+    tag = _git(repo, "rev-parse", "--short", "HEAD")
+    function = load_template()["Resources"]["FetchFunction"]["Properties"]
+    assert function["Code"]["S3Key"] == {"Fn::Sub": "${ArtifactPrefix}lambda/airline_fetch.zip"}
+    [build] = [i for i, c in enumerate(commands) if c.startswith("fetch_zip ")]
+    [upload] = [i for i, c in enumerate(commands)
+                if c.endswith(f"s3://artifacts/airline-elt/{tag}/lambda/airline_fetch.zip")]
+    [deploy] = [i for i, c in enumerate(commands) if c.startswith("aws cloudformation deploy")]
+    assert build < upload < deploy
+
+
+def test_the_feeds_settings_are_passed_only_when_given(repo: Path) -> None:
+    """A deploy without FETCH_* keeps what the stack has (aws cloudformation deploy keeps a
+    parameter it is not given); one with them passes exactly those."""
+    defaults = _parameters(repo)
+    assert not {name for name in defaults if name.startswith("Fetch")}
+    given = _parameters(repo, FETCH_ENABLED="false", FETCH_FIRST_MONTH="2013-01",
+                        FETCH_REVISION_MONTHS="6")
+    assert {name: value for name, value in given.items() if name.startswith("Fetch")} == {
+        "FetchEnabled": "false", "FetchFirstMonth": "2013-01", "FetchRevisionMonths": "6"}
+    parameters = load_template()["Parameters"]
+    assert {"FetchEnabled", "FetchFirstMonth", "FetchRevisionMonths", "FetchSchedule",
+            "FetchSourceUrl"} <= set(parameters)
+
+
+def test_the_fetch_zip_holds_the_package_and_the_pinned_certifi_at_its_top(
+    tmp_path: Path,
+) -> None:
+    """`deploy.sh --fetch-zip` (what the deploy uploads) from this checkout: airline_fetch/ and
+    certifi/ where Lambda's /var/task puts them on sys.path, no bytecode, no boto3 (the
+    runtime's)."""
+    out = tmp_path / "fetch.zip"
+    result = subprocess.run(["bash", str(ORCHESTRATION / "deploy.sh"), "--fetch-zip", str(out)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    import zipfile
+
+    names = zipfile.ZipFile(out).namelist()
+    tops = {name.split("/", 1)[0] for name in names}
+    assert {"airline_fetch", "airline_landing", "certifi"} <= tops
+    assert not {top for top in tops if top.startswith(("boto3", "botocore"))}
+    assert "airline_fetch/lambda_handler.py" in names
+    assert "certifi/cacert.pem" in names
+    assert not [name for name in names if name.endswith(".pyc")]
+    pinned = re.search(r"^CERTIFI_VERSION=(\S+)$", (ORCHESTRATION / "deploy.sh").read_text(),
+                       re.MULTILINE)
+    assert pinned is not None
+    assert any(name.startswith(f"certifi-{pinned.group(1)}.dist-info/") for name in names)
+
+
+def test_the_function_ships_the_certifi_the_project_pins() -> None:
+    """The zip's CA bundle is the one the fetch is tested with locally (pyproject.toml's pin)."""
+    pyproject = (ORCHESTRATION.parent / "pyproject.toml").read_text(encoding="utf-8")
+    [pinned] = re.findall(r'"certifi==([^"]+)"', pyproject)
+    deploy = (ORCHESTRATION / "deploy.sh").read_text(encoding="utf-8")
+    assert f"\nCERTIFI_VERSION={pinned}\n" in deploy

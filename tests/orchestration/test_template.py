@@ -669,7 +669,8 @@ def _render_for_validators(out: Path) -> list[Path]:
 
 def test_the_rendered_definitions_are_what_cloudformation_would_deploy(tmp_path: Path) -> None:
     rendered = _render_for_validators(tmp_path)
-    assert [p.name for p in rendered] == ["safety_net.asl.json", "state_machine.asl.json"]
+    assert [p.name for p in rendered] == ["fetch_state_machine.asl.json", "safety_net.asl.json",
+                                          "state_machine.asl.json"]
     for path in rendered:
         text = path.read_text(encoding="utf-8")
         assert not PLACEHOLDER.search(text), path.name
