@@ -128,8 +128,18 @@ image_pushed() {
       --region "$region" >/dev/null
     return 1  # a dry run shows the build and push
   fi
-  aws ecr describe-images --repository-name "$STACK-dbt" --image-ids "imageTag=$tag" \
-    --region "$region" >/dev/null 2>&1
+  # Only ImageNotFoundException means "not pushed" (ECR API reference, DescribeImages Errors;
+  # aws_behaviour.md 12.4): a missing repository, a denied call or throttling is said as it is,
+  # rather than read as "build and push" and failing later on the immutable tag.
+  local error
+  if error="$(aws ecr describe-images --repository-name "$STACK-dbt" --image-ids "imageTag=$tag" \
+      --region "$region" 2>&1 >/dev/null)"; then
+    return 0
+  fi
+  case "$error" in
+    *ImageNotFoundException*) return 1 ;;
+    *) echo "deploy: could not tell whether $image is already in ECR: $error" >&2; exit 1 ;;
+  esac
 }
 
 push_image() {

@@ -180,6 +180,36 @@ def test_an_image_already_pushed_is_not_pushed_again_to_the_immutable_repository
     assert "if image_pushed; then" in script
 
 
+@pytest.mark.parametrize(("aws_answer", "outcome"), [
+    ("exit 0", "returned 0"),
+    ("echo 'An error occurred (ImageNotFoundException) when calling the DescribeImages "
+     "operation: The image with imageId {imageTag:abc} does not exist' >&2; exit 254",
+     "returned 1"),
+    ("echo 'An error occurred (AccessDeniedException) when calling the DescribeImages "
+     "operation: not authorized' >&2; exit 254", "AccessDeniedException"),
+    ("echo 'An error occurred (RepositoryNotFoundException) when calling the DescribeImages "
+     "operation' >&2; exit 254", "RepositoryNotFoundException"),
+])
+def test_only_an_absent_tag_reads_as_not_pushed(aws_answer: str, outcome: str) -> None:
+    """deploy.sh's image_pushed, run by bash with `aws` answering as the CLI does: the tag is
+    there (0), ImageNotFoundException (1: build and push), anything else stops the deploy with
+    ECR's words instead of a push that fails later on the immutable tag."""
+    script = (ORCHESTRATION / "deploy.sh").read_text()
+    function = script[script.index("image_pushed() {"):]
+    function = function[: function.index("\n}\n") + 3]
+    probe = (f"aws() {{ {aws_answer}; }}\n{function}\n"
+             "dry_run=false STACK=s tag=abc region=us-east-1 image=repo:abc\n"
+             "image_pushed; echo \"returned $?\"\n")
+    result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=False)
+    if outcome.startswith("returned"):
+        assert result.stdout.strip() == outcome, result.stderr
+        assert result.stderr == ""
+    else:
+        assert result.returncode == 1 and "returned" not in result.stdout
+        assert "could not tell whether repo:abc is already in ECR" in result.stderr
+        assert outcome in result.stderr
+
+
 def test_the_clusters_security_group_is_looked_up_for_the_workers_egress(repo: Path) -> None:
     commands = _commands(_dry_run(repo))
     assert any("VpcSecurityGroupId" in c for c in commands)
