@@ -16,16 +16,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from airline_landing.columns import MissingColumnsError, resolve_columns, split_header
+from airline_landing.file_limits import FileLimits
 
 ZIP_SIGNATURE = b"PK\x03\x04"
 GZIP_LEVEL = 6
 CHUNK = 1024 * 1024
+LIMITS = FileLimits()
 
 
 class BtsZipError(ValueError):
@@ -95,54 +96,83 @@ def check_header(header_line: bytes, member: str) -> None:
                           "dates come from it")
 
 
-def write_month_gzip(zip_path: Path, gz_path: Path) -> MonthCsv:
+def write_month_gzip(zip_path: Path, gz_path: Path, limits: FileLimits = LIMITS) -> MonthCsv:
     """Check the downloaded zip and stream its CSV into `gz_path` (hashing the CSV's bytes
-    and counting its data rows). Raises BtsZipError, with nothing left at `gz_path`."""
+    and counting its data rows). Raises BtsZipError, with nothing left at `gz_path`.
+
+    The landing's limits (airline_landing.file_limits) hold here too, on the decompressed
+    CSV: a zip whose member expands past the file size, or holds a line or header longer
+    than a BTS month ever has (a zip bomb, a damaged file), fails at that limit, in memory
+    bounded by the line limit, instead of filling the disk or the function's memory."""
     check_signature(zip_path)
     try:
-        return _write(zip_path, gz_path)
+        return _write(zip_path, gz_path, limits)
     except BaseException:
         gz_path.unlink(missing_ok=True)
         raise
 
 
-def _write(zip_path: Path, gz_path: Path) -> MonthCsv:
+def _write(zip_path: Path, gz_path: Path, limits: FileLimits) -> MonthCsv:
     try:
         with zipfile.ZipFile(zip_path) as archive:
             member = csv_member(archive)
             digest = hashlib.sha256()
-            size = rows = 0
+            rows = RowCounter(limits, member.filename)
             with archive.open(member) as source, gz_path.open("wb") as raw, gzip.GzipFile(
                 filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0
             ) as target:
-                header = source.readline()
+                header = _header_line(source, limits, member.filename)
                 check_header(header, member.filename)
                 digest.update(header)
                 target.write(header)
                 size = len(header)
-                for line in _lines(source):
-                    digest.update(line)
-                    target.write(line)
-                    size += len(line)
-                    if line.strip():
-                        rows += 1
+                while block := source.read(CHUNK):
+                    size += len(block)
+                    if size > limits.max_file_bytes:
+                        raise BtsZipError(
+                            f"{member.filename}: over the file size limit: more than "
+                            f"{limits.max_file_bytes:,} bytes once decompressed (a zip bomb?); "
+                            "not a BTS month")
+                    rows.feed(block)
+                    digest.update(block)
+                    target.write(block)
     except zipfile.BadZipFile as error:
         raise BtsZipError(f"the zip is damaged: {error}") from error
     except (OSError, EOFError) as error:
         if isinstance(error, FileNotFoundError):
             raise
         raise BtsZipError(f"the zip cannot be read: {error}") from error
-    return MonthCsv(member.filename, digest.hexdigest(), size, rows, gz_path,
+    return MonthCsv(member.filename, digest.hexdigest(), size, rows.finish(), gz_path,
                     gz_path.stat().st_size)
 
 
-def _lines(source: IO[bytes]) -> Iterator[bytes]:
-    """The member's remaining lines, read in large blocks."""
-    carry = b""
-    while block := source.read(CHUNK):
-        lines = (carry + block).split(b"\n")
-        carry = lines.pop()
-        for line in lines:
-            yield line + b"\n"
-    if carry:
-        yield carry
+def _header_line(source: IO[bytes], limits: FileLimits, member: str) -> bytes:
+    """The header line, read no further than the header limit allows (UTF-8: up to 4 bytes a
+    character)."""
+    header = source.readline(limits.max_header_chars * 4 + 2)
+    if not header.endswith(b"\n") and len(header) > limits.max_header_chars:
+        raise BtsZipError(f"{member}: over the header width limit: the header line is longer "
+                          f"than {limits.max_header_chars:,} characters; not a BTS month")
+    return header
+
+
+class RowCounter:
+    """Data rows (non-blank lines) of a stream fed in blocks; a line longer than the line
+    limit fails the month (so what is held between blocks stays bounded)."""
+
+    def __init__(self, limits: FileLimits, member: str) -> None:
+        self.limits = limits
+        self.member = member
+        self.rows = 0
+        self.carry = b""
+
+    def feed(self, block: bytes) -> None:
+        lines = (self.carry + block).split(b"\n")
+        self.carry = lines.pop()
+        if len(self.carry) > self.limits.max_line_bytes:
+            raise BtsZipError(f"{self.member}: over the line length limit: a line longer than "
+                              f"{self.limits.max_line_bytes:,} bytes; not a BTS month")
+        self.rows += sum(1 for line in lines if line.strip())
+
+    def finish(self) -> int:
+        return self.rows + (1 if self.carry.strip() else 0)

@@ -7,13 +7,16 @@ import csv
 import gzip
 import hashlib
 import io
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 from bts_site import NOT_PUBLISHED_PAGE, flights_of_month, month_csv, month_zip
 
+from airline_fetch import bts_zip
 from airline_fetch.bts_zip import BtsZipError, NotAZipError, write_month_gzip
+from airline_landing.file_limits import FileLimits
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +105,42 @@ def test_a_cut_zip_is_refused(tmp_path: Path, csv_bytes: bytes) -> None:
     with pytest.raises(BtsZipError, match=r"damaged|cannot be read"):
         write_month_gzip(_zip_file(tmp_path, whole[: len(whole) // 2]), tmp_path / "m.csv.gz")
     assert not (tmp_path / "m.csv.gz").exists()
+
+
+# A zip bomb or a damaged member: the landing's limits hold on the decompressed CSV, in memory
+# bounded by the line limit (small limits here stand for the real 8 GiB / 4 MiB / 65,536).
+SMALL = FileLimits(max_file_bytes=3_000_000, max_line_bytes=100_000, max_header_chars=20_000)
+
+
+@pytest.mark.parametrize(("tail", "said"), [
+    (b"x" * 2_000_000, "over the line length limit: a line longer than 100,000 bytes"),
+    (b"1,2,3\n" * 600_000, "over the file size limit: more than 3,000,000 bytes once "
+                           "decompressed (a zip bomb?)"),
+])
+def test_a_member_past_a_limit_fails_the_month_and_leaves_nothing(
+    tmp_path: Path, csv_bytes: bytes, tail: bytes, said: str,
+) -> None:
+    header = csv_bytes.split(b"\n", 1)[0] + b"\n"
+    zipped = month_zip(header + tail, 2013, 1)
+    assert len(zipped) < 100_000  # it expands tens of times over
+    target = tmp_path / "m.csv.gz"
+    with pytest.raises(BtsZipError, match=re.escape(said)):
+        write_month_gzip(_zip_file(tmp_path, zipped), target, SMALL)
+    assert not target.exists()
+
+
+def test_a_header_past_the_width_limit_fails_the_month(tmp_path: Path) -> None:
+    zipped = month_zip(b"FlightDate," * 10_000, 2013, 1)  # no line end: one endless header
+    with pytest.raises(BtsZipError, match="over the header width limit"):
+        write_month_gzip(_zip_file(tmp_path, zipped), tmp_path / "m.csv.gz", SMALL)
+
+
+def test_rows_are_counted_across_blocks_and_without_a_final_line_end(
+    tmp_path: Path, csv_bytes: bytes, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bts_zip, "CHUNK", 7)  # lines cut by every block boundary
+    body = csv_bytes.rstrip(b"\n") + b"\n\n\n" + csv_bytes.split(b"\n")[1]  # blanks, no end
+    result = write_month_gzip(_zip_file(tmp_path, month_zip(body, 2013, 1)),
+                              tmp_path / "m.csv.gz")
+    assert result.rows == 31 * 5 + 1
+    assert gzip.decompress(result.gz_path.read_bytes()) == body
