@@ -77,6 +77,12 @@ class HttpSettings:
     attempts: int = 5  # per download
     backoff_seconds: float = 2.0  # first wait; doubles, with jitter; capped
     ca_bundle: Path | None = None  # extra CA certificates (PEM) trusted besides certifi's
+    # A time.monotonic() after which no retry or wait starts (a Lambda function's deadline):
+    # the request then fails with what went wrong, before the function is killed mid-wait.
+    give_up_at: float | None = None
+    # The most a download may bring (a BTS month's zip is ~30 MB): an endless or huge answer
+    # (a mirror's mistake, a proxy's page) fails at once instead of filling the disk.
+    max_bytes: int | None = 2 << 30
     user_agent: str = field(default_factory=_default_user_agent)
 
     def __post_init__(self) -> None:
@@ -147,7 +153,8 @@ def head(url: str, settings: HttpSettings = HttpSettings()) -> Remote | None:
         finally:
             opened.close()
 
-    remote, _ = with_retries(failed, settings.attempts, settings.backoff_seconds, attempt)
+    remote, _ = with_retries(failed, settings.attempts, settings.backoff_seconds, attempt,
+                             settings.give_up_at)
     return remote
 
 
@@ -171,6 +178,7 @@ def download(
                     settings.attempts,
                     settings.backoff_seconds,
                     lambda: _try_download(url, body, settings, progress),
+                    settings.give_up_at,
                 )
             finally:
                 if progress is not None and body.started:
@@ -281,19 +289,26 @@ def _try_download(url: str, body: _Body, settings: HttpSettings, progress: Progr
             body.started = True
             if body.resumed:
                 progress.advance(body.size)
-        _stream(response, body, progress, settings)
+        _stream(url, response, body, progress, settings)
         return opened.url
     finally:
         opened.close()
 
 
 def _stream(
+    url: str,
     response: http.client.HTTPResponse,
     body: _Body,
     progress: Progress | None,
     settings: HttpSettings,
 ) -> None:
+    if settings.max_bytes is not None and (body.total or 0) > settings.max_bytes:
+        raise FetchError(f"{url} announces {body.total:,} bytes, more than the "
+                         f"{settings.max_bytes:,} a download may bring; not downloaded")
     while chunk := _read_chunk(response, body, settings):
+        if settings.max_bytes is not None and body.size + len(chunk) > settings.max_bytes:
+            raise FetchError(f"{url} sent more than the {settings.max_bytes:,} "
+                             "bytes a download may bring; stopped")
         body.append(chunk)
         if progress is not None:
             progress.advance(len(chunk))

@@ -80,6 +80,7 @@ def with_retries(
     attempts: int,
     first_backoff: float,
     attempt_once: Callable[[], T],
+    give_up_at: float | None = None,
 ) -> tuple[T, int]:
     """Calls attempt_once until it returns, at most `attempts` times, waiting between tries.
     RetryableFailure is tried again; any other exception ends it at once. Returns the value and
@@ -99,6 +100,9 @@ def with_retries(
             wait = backoff_seconds(first_backoff, attempt)
             if failure.retry_after is not None:
                 wait = max(wait, failure.retry_after)
+            if give_up_at is not None and time.monotonic() + wait >= give_up_at:
+                raise _gave_up(failed, failures, time.monotonic() - started, None,
+                               out_of_time=True) from None
             time.sleep(wait)
     raise _gave_up(failed, failures, time.monotonic() - started, None) from None
 
@@ -108,6 +112,7 @@ def _gave_up(
     failures: list[RetryableFailure],
     elapsed: float,
     asked_to_wait: RetryableFailure | None,
+    out_of_time: bool = False,
 ) -> FetchError:
     last = failures[-1]
     if asked_to_wait is not None:
@@ -118,6 +123,8 @@ def _gave_up(
         )
     else:
         text = f"{failed}: {summarize(failures)} over {_seconds(elapsed)}"
+        if out_of_time:
+            text += "; no time left for another try"
     if last.status is not None:
         return HttpStatusError(text, last.status)
     return NetworkError(text)

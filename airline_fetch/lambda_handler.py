@@ -23,12 +23,14 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from airline_fetch.fetch import Status, fetch_months
+from airline_fetch.http import HttpSettings
 from airline_fetch.months import BTS_PREZIP, DEFAULT_PREFIX, parse_months
 from airline_fetch.s3_store import S3Store
 from airline_fetch.schedule import (
@@ -101,7 +103,7 @@ def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if step == "plan":
         return asdict(plan(event, settings, store, today))
     if step == "fetch":
-        return asdict(fetch_one(event, settings, store, today))
+        return asdict(fetch_one(event, settings, store, today, context))
     raise FeedRequestError(f"unknown step {step!r}: expected 'plan' or 'fetch'")
 
 
@@ -131,7 +133,7 @@ def stored_months(keys: Iterable[str]) -> set[str]:
 
 
 def fetch_one(event: dict[str, Any], settings: FeedSettings, store: S3Store,
-              today: dt.date) -> MonthResult:
+              today: dt.date, context: Any = None) -> MonthResult:
     label = event.get("month")
     if not isinstance(label, str):
         raise FeedRequestError(f"'month' must be YYYY-MM: got {label!r}")
@@ -139,7 +141,7 @@ def fetch_one(event: dict[str, Any], settings: FeedSettings, store: S3Store,
     workdir = Path(tempfile.mkdtemp(prefix="airline-fetch-"))  # /tmp: Lambda's only writable place
     try:
         (outcome,) = fetch_months([month], store, source=settings.source, workdir=workdir,
-                                  check_remote=True).outcomes
+                                  settings=http_settings(context), check_remote=True).outcomes
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     status = str(outcome.status.value)
@@ -149,6 +151,23 @@ def fetch_one(event: dict[str, Any], settings: FeedSettings, store: S3Store,
         raise MonthFetchFailed(f"{month}: {outcome.status.value}: {outcome.message}")
     return MonthResult(str(month), status, outcome.key, outcome.csv_rows, outcome.stored_bytes,
                        outcome.message)
+
+
+# Left for gzip and upload after the last try may start: a month's ~250 MB CSV compresses in
+# well under a minute (scripts/benchmark_fetch.py), and its ~25 MB upload is S3 in-region.
+AFTER_DOWNLOAD_SECONDS = 120.0
+
+
+def http_settings(context: Any) -> HttpSettings:
+    """Shorter patience than a terminal's (a stalled site is retried, not waited on), and no
+    try or wait that could not finish before the function's own timeout: a month that runs
+    out of time fails with what went wrong (the notice names it) rather than being killed."""
+    give_up_at = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = context.get_remaining_time_in_millis() / 1000
+        give_up_at = time.monotonic() + max(remaining - AFTER_DOWNLOAD_SECONDS, 0.0)
+    return HttpSettings(connect_timeout=15.0, read_timeout=60.0, attempts=4,
+                        give_up_at=give_up_at)
 
 
 def _s3_client() -> Any:

@@ -48,6 +48,18 @@ class S3Store:
         return f"s3://{self.bucket}/{self.prefix}"
 
     def stored(self, key: str) -> StoredMonth | None:
+        """A month absent is known from a listing, not from HeadObject: on a missing key
+        HeadObject answers 404 only to a caller allowed s3:ListBucket on the bucket, 403
+        otherwise (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), and
+        the feed's role may list only under its prefix (a condition a HeadObject request does
+        not carry). The listing is under that prefix, so the role may make it."""
+        try:
+            listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix + key,
+                                                 MaxKeys=1)
+        except Exception as error:
+            raise S3StoreError(f"could not list {self.describe()}{key}: {error}") from error
+        if not any(item.get("Key") == self.prefix + key for item in listed.get("Contents", [])):
+            return None
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
         except Exception as error:  # botocore's ClientError, without importing botocore here

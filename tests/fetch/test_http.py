@@ -168,6 +168,35 @@ def test_a_server_error_every_time_says_how_often_and_how_long(
     assert len(http_server.requests) == 5
 
 
+def test_no_try_or_wait_starts_past_the_deadline(
+    http_server: LocalServer, faults: type[Faults], tmp_path: Path
+) -> None:
+    """A Lambda function's deadline (give_up_at): the tries stop with what went wrong when
+    the next wait would pass it, instead of the function being killed mid-wait."""
+    url = http_server.serve(MONTH_PATH, payload(10))
+    http_server.fail(MONTH_PATH, *[faults.Status(503)] * 9)
+    started = time.monotonic()
+    settings = HttpSettings(attempts=10, backoff_seconds=0.4, give_up_at=started + 1.0)
+    with pytest.raises(HttpStatusError) as raised:
+        download(url, tmp_path / "f", settings)
+    assert time.monotonic() - started < 1.0
+    assert 1 < len(http_server.requests) < 10
+    assert str(raised.value).endswith("; no time left for another try")
+    assert not (tmp_path / "f").exists()
+
+
+def test_a_download_larger_than_the_limit_is_refused_and_leaves_nothing(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    url = http_server.serve(MONTH_PATH, payload(5000))
+    dest = tmp_path / "f"
+    with pytest.raises(FetchError, match="announces 5,000 bytes, more than the 1,000"):
+        download(url, dest, HttpSettings(max_bytes=1000, backoff_seconds=0.01))
+    assert not dest.exists()
+    assert len(http_server.requests) == 1  # not retried: the same answer would come again
+    assert download(url, dest, HttpSettings(max_bytes=5000)).size == 5000
+
+
 def test_waits_between_tries_grow(
     http_server: LocalServer, faults: type[Faults], tmp_path: Path
 ) -> None:

@@ -264,3 +264,30 @@ def test_a_month_put_there_by_hand_is_replaced_by_a_recorded_copy(
     got = s3.get_object(Bucket=BUCKET, Key=key)
     assert gzip.decompress(got["Body"].read()) == csv_bytes
     assert got["Metadata"]["csv-sha256"] == hashlib.sha256(csv_bytes).hexdigest()
+
+
+class _Context:
+    """What the handler reads of Lambda's context object
+    (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html)."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_a_month_stops_retrying_in_time_to_say_why_before_the_function_times_out() -> None:
+    import time
+
+    from airline_fetch.lambda_handler import AFTER_DOWNLOAD_SECONDS, http_settings
+
+    timeout = load_template()["Resources"]["FetchFunction"]["Properties"]["Timeout"]
+    settings = http_settings(_Context(timeout * 1000))
+    assert settings.give_up_at is not None
+    left = settings.give_up_at - time.monotonic()
+    assert timeout - AFTER_DOWNLOAD_SECONDS - 5 < left <= timeout - AFTER_DOWNLOAD_SECONDS
+    # The last try that may start before give_up_at can still stall for a connect and a read
+    # time-out: that fits in what is kept for after it, so the failure is the fetch's own.
+    assert settings.connect_timeout + settings.read_timeout < AFTER_DOWNLOAD_SECONDS
+    assert http_settings(None).give_up_at is None

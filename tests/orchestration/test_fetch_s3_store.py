@@ -80,3 +80,37 @@ def test_a_bucket_it_cannot_reach_is_named_in_the_error(client: Any, tmp_path: P
         list(store.keys("daily_flights/"))
     with pytest.raises(S3StoreError, match="no bucket"):
         S3Store("", "", client)
+
+
+class HeadObjectWithoutListBucket:
+    """The client as the feed's role sees S3: it may list only under daily_flights/ (a
+    condition on s3:prefix, which a HeadObject request does not carry), so HeadObject on a
+    missing key answers 403, not 404, as the S3 API reference documents for a caller without
+    s3:ListBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def head_object(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        listed = self.client.list_objects_v2(Bucket=kwargs["Bucket"], Prefix=kwargs["Key"])
+        if not any(item["Key"] == kwargs["Key"] for item in listed.get("Contents", [])):
+            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+        return self.client.head_object(**kwargs)
+
+
+def test_a_missing_month_is_missing_for_a_role_that_may_list_only_its_prefix(
+    client: Any, tmp_path: Path,
+) -> None:
+    store = S3Store(BUCKET, "", HeadObjectWithoutListBucket(client))
+    assert store.stored(KEY) is None  # not a 403 failure: the month is simply not there
+    store.put(KEY, _gzip(tmp_path), MONTH)
+    assert store.stored(KEY) == MONTH
+    # A look-alike key that only starts with the month's key is not the month.
+    client.put_object(Bucket=BUCKET, Key=KEY + ".bak", Body=b"x")
+    client.delete_object(Bucket=BUCKET, Key=KEY)
+    assert store.stored(KEY) is None
