@@ -331,7 +331,7 @@ def test_a_failure_whose_notice_is_lost_still_fails_the_run_for_the_alarm(
 
 def test_a_run_with_nothing_to_check_succeeds_without_fetching(feed: FeedStack) -> None:
     """A first month kept after last month (a feed set up for the future) plans nothing: the
-    empty Map and the failure count over no months end the run SUCCEEDED, quietly."""
+    run skips the Map (AnyMonthToFetch) and ends SUCCEEDED, quietly."""
     this_month = label(months_ago(0))
     feed.awslambda.update_function_configuration(
         FunctionName=feed.function_name,
