@@ -281,13 +281,31 @@ def _folder_arguments(
                         help="the same as DIR (the older spelling)")
 
 
+def command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace
+                   ) -> argparse.ArgumentParser:
+    """The parser of the command given (`warehouse url`'s, not `warehouse`'s), so that a usage
+    error shows the usage line of the command the user typed."""
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    command = commands.choices[args.command]
+    actions = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+    if actions and getattr(args, "action", None) in actions[0].choices:
+        return actions[0].choices[args.action]
+    return command
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Our arguments; an unknown one is reported with its command's usage line (exit 2)."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def check_folder(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """One landing folder for the commands that take one, as `args.directory`."""
     if args.command not in FOLDER_COMMANDS:
         return
-    # The command's own parser, so that the usage line shown is the command's.
-    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    command = commands.choices[args.command]
+    command = command_parser(parser, args)
     given, alias = args.directory, args.landing
     if given is not None and alias is not None and given != alias:
         command.error(f"two landing folders given ({given} and --landing {alias}): give one")
@@ -414,12 +432,12 @@ def usage_problem(args: argparse.Namespace, dbt_args: list[str]) -> str | None:
     return None
 
 
-def print_usage_error(parser: argparse.ArgumentParser, command: str, problem: str) -> None:
+def print_usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                      problem: str) -> None:
     """A usage error in two lines: what is missing, and the command's usage on one line."""
-    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    usage = " ".join(commands.choices[command].format_usage().split())
+    usage = " ".join(command_parser(parser, args).format_usage().split())
     print(f"error: {problem}", file=sys.stderr)
-    print(f"  {usage} (see `airline-elt {command} --help`)", file=sys.stderr)
+    print(f"  {usage} (see `airline-elt {args.command} --help`)", file=sys.stderr)
 
 
 def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -937,11 +955,11 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     own_args, dbt_args = split_passthrough(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(own_args)
+    args = parse_arguments(parser, own_args)
     check_folder(parser, args)
     problem = usage_problem(args, dbt_args)
     if problem is not None:
-        print_usage_error(parser, args.command, problem)
+        print_usage_error(parser, args, problem)
         return EXIT_USAGE
     signal.signal(signal.SIGTERM, _terminate)
     verbose = getattr(args, "verbose", False)
