@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-reject-rows", type=_rows, metavar="N",
         help="... and more than N rows (default $AIRLINE_ELT_MAX_REJECT_ROWS or 10)")
     limits.add_argument(
-        "--prefix", default="daily_flights/", metavar="PREFIX",
+        "--prefix", type=_prefix, default="daily_flights/", metavar="PREFIX",
         help="land only *.csv and *.csv.gz keys under DIR/PREFIX (default daily_flights/, the "
              "prefix the AWS rule listens to); other files in DIR are left alone")
 
@@ -171,14 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
         "make one run). Stop with Ctrl-C.",
     )
     _folder_arguments(watch, "landing folder to watch (plays the S3 bucket root)")
-    watch.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+    watch.add_argument("--interval", type=_positive_seconds, default=1.0, metavar="SECONDS",
                        help="how often to look (default 1)")
-    watch.add_argument("--settle", type=float, default=3.0, metavar="SECONDS",
+    watch.add_argument("--settle", type=_seconds, default=3.0, metavar="SECONDS",
                        help="files must be unchanged this long before a run (default 3)")
     watch.add_argument("--once", action="store_true",
                        help="run once for what is pending now, then exit")
-    watch.add_argument("--max-runs", type=int, metavar="N", help="exit after N runs")
-    watch.add_argument("--timeout", type=float, metavar="SECONDS",
+    watch.add_argument("--max-runs", type=_positive_int, metavar="N", help="exit after N runs")
+    watch.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                        help="stop watching after this long (a run under way finishes)")
 
     status = commands.add_parser(
@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "version (1, 2, ... as new content arrives), rows read / landed / rejected. "
         "Re-deliveries of the same content are counted on the version they repeat (--all "
         "lists each). A stopped warehouse is not started unless you say so (--start).")
-    status.add_argument("--limit", type=int, default=30, metavar="N",
+    status.add_argument("--limit", type=_positive_int, default=30, metavar="N",
                         help="show the newest N file versions (default 30)")
     status.add_argument("--all", action="store_true",
                         help="list every duplicate delivery on its own line")
@@ -212,16 +212,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="`dbt docs generate` against the local warehouse (started if needed), then "
         "serve the site on localhost until Ctrl-C; it needs no internet.")
     docs.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
-    docs.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
+    docs.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0: any free)")
     docs.add_argument("--no-serve", action="store_true", help="generate only")
 
     report = commands.add_parser(
         "report", parents=[common],
         help="write the delay report: one HTML page of charts from the marts",
-        description="Write the delay report (daily trend, carriers, delay-prone routes, origin "
-        "states, departure vs arrival delay, on-time performance, the last run's counts) as "
-        "one self-contained HTML file: it needs no network, open it from disk or attach it "
-        "to an e-mail.",
+        description="Write the delay report as one self-contained HTML file: it needs no "
+        "network, open it from disk or attach it to an e-mail. Its charts: the daily trend, "
+        "carriers by delay rate, the most delay-prone routes, delays by origin state, departure "
+        "vs arrival delay and their correlation per carrier, on-time performance by carrier; "
+        "from a BTS monthly file also why flights are late (the delay causes by carrier and by "
+        "origin airport), delays by scheduled departure hour and cancellations by carrier and "
+        "reason; and the last run's counts.",
     )
     report.add_argument("--output", type=Path, metavar="FILE",
                         help="where to write it (default: report.html beside the docs site, "
@@ -278,13 +281,31 @@ def _folder_arguments(
                         help="the same as DIR (the older spelling)")
 
 
+def command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace
+                   ) -> argparse.ArgumentParser:
+    """The parser of the command given (`warehouse url`'s, not `warehouse`'s), so that a usage
+    error shows the usage line of the command the user typed."""
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    command = commands.choices[args.command]
+    actions = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+    if actions and getattr(args, "action", None) in actions[0].choices:
+        return actions[0].choices[args.action]
+    return command
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Our arguments; an unknown one is reported with its command's usage line (exit 2)."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def check_folder(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """One landing folder for the commands that take one, as `args.directory`."""
     if args.command not in FOLDER_COMMANDS:
         return
-    # The command's own parser, so that the usage line shown is the command's.
-    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    command = commands.choices[args.command]
+    command = command_parser(parser, args)
     given, alias = args.directory, args.landing
     if given is not None and alias is not None and given != alias:
         command.error(f"two landing folders given ({given} and --landing {alias}): give one")
@@ -347,14 +368,76 @@ def _plausible() -> Plausibility:
         raise AirlineEltError(str(error), "unset it, or fix its value") from error
 
 
-def _prefix(args: argparse.Namespace) -> str:
-    """The landing prefix, normalised ('daily_flights' -> 'daily_flights/')."""
+def _prefix(text: str) -> str:
+    """The landing prefix, normalised ('daily_flights' -> 'daily_flights/'); one that climbs
+    out of the landing folder is a usage error."""
     from airline_landing.scan import PrefixError, normalise_prefix
 
     try:
-        return normalise_prefix(args.prefix)
+        return normalise_prefix(text)
     except PrefixError as error:
-        raise AirlineEltError(str(error), "give a folder inside DIR: daily_flights/") from error
+        raise argparse.ArgumentTypeError(
+            f"{error}: give a folder inside DIR, e.g. daily_flights/") from error
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is less than 1: give 1 or more")
+    return number
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} seconds: give 0 or more")
+    return seconds
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = _seconds(text)
+    if seconds == 0:
+        raise argparse.ArgumentTypeError("0 seconds: give more than 0")
+    return seconds
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port: give 0 to 65535 (0: any free)")
+    return port
+
+
+def _dbt_command(args: argparse.Namespace, dbt_args: list[str]) -> list[str]:
+    """`airline-elt dbt ARGS`: dbt's command and arguments, wherever they were given."""
+    given = [*args.dbt_args, *dbt_args]
+    return given[1:] if given[:1] == ["--"] else given
+
+
+def usage_problem(args: argparse.Namespace, dbt_args: list[str]) -> str | None:
+    """What a command needs that argparse cannot require by itself, before anything starts."""
+    if args.command == "dbt" and not _dbt_command(args, dbt_args):
+        return "give a dbt command, e.g. `airline-elt dbt test`"
+    if args.command == "fetch" and not args.months and not args.lookups:
+        return "give the months to fetch (e.g. 2023-01..2023-12) or --lookups"
+    return None
+
+
+def print_usage_error(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                      problem: str) -> None:
+    """A usage error in two lines: what is missing, and the command's usage on one line."""
+    usage = " ".join(command_parser(parser, args).format_usage().split())
+    print(f"error: {problem}", file=sys.stderr)
+    print(f"  {usage} (see `airline-elt {args.command} --help`)", file=sys.stderr)
 
 
 def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -458,7 +541,7 @@ def _say_encoding(path: Path, ui: ConsoleUI) -> None:
 
 def cmd_land(ctx: Context) -> int:
     landing_dir = _landing_dir(ctx.args.directory)
-    prefix = _prefix(ctx.args)
+    prefix = ctx.args.prefix
     run = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds(),
               plausible=_plausible())
     with run.start_spark(landing_dir, prefix) as spark, run.locked():
@@ -494,7 +577,7 @@ def cmd_run(ctx: Context) -> int:
     outcome = Run(ctx.home, ctx.ui, limits=_limits(ctx.args), bounds=_bounds(),
                   plausible=_plausible()).run(
         landing_dir, trigger="manual", dbt_args=ctx.dbt_args, airports=airports,
-        prefix=_prefix(ctx.args), carriers=carriers, force=ctx.args.force,
+        prefix=ctx.args.prefix, carriers=carriers, force=ctx.args.force,
     )
     _report(ctx, outcome)
     return EXIT_OK
@@ -527,7 +610,7 @@ def cmd_watch(ctx: Context) -> int:
     args = ctx.args
     landing_dir = _landing_dir(args.directory)
     limits = _limits(args)
-    prefix = _prefix(args)
+    prefix = args.prefix
     bounds = _bounds()
     plausible = _plausible()
     warehouse = ctx.warehouse()
@@ -785,9 +868,6 @@ def cmd_fetch(ctx: Context) -> int:
     from airline_fetch.stores import LocalStore
 
     args = ctx.args
-    if not args.months and not args.lookups:
-        raise AirlineEltError("give the months to fetch (e.g. 2023-01..2023-12) or --lookups",
-                              "see `airline-elt fetch --help`")
     if args.ca_bundle is not None and not args.ca_bundle.is_file():
         raise AirlineEltError(f"CA bundle not found: {args.ca_bundle}")
     landing = args.landing.expanduser()
@@ -824,11 +904,7 @@ def cmd_fetch(ctx: Context) -> int:
 
 
 def cmd_dbt(ctx: Context) -> int:
-    args = [*ctx.args.dbt_args, *ctx.dbt_args]
-    if args and args[0] == "--":
-        args = args[1:]
-    if not args:
-        raise AirlineEltError("give a dbt command, e.g. `airline-elt dbt test`")
+    args = _dbt_command(ctx.args, ctx.dbt_args)
     connection = ctx.warehouse().start_as(DBT)
     forget_build_inputs(ctx.home)
     return run_dbt(args, connection, home=ctx.home).returncode
@@ -879,8 +955,12 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     own_args, dbt_args = split_passthrough(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(own_args)
+    args = parse_arguments(parser, own_args)
     check_folder(parser, args)
+    problem = usage_problem(args, dbt_args)
+    if problem is not None:
+        print_usage_error(parser, args, problem)
+        return EXIT_USAGE
     signal.signal(signal.SIGTERM, _terminate)
     verbose = getattr(args, "verbose", False)
     try:
