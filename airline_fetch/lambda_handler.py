@@ -35,11 +35,11 @@ from airline_fetch.months import BTS_PREZIP, DEFAULT_PREFIX, parse_months
 from airline_fetch.s3_store import S3Store
 from airline_fetch.schedule import (
     DEFAULT_REVISION_MONTHS,
-    CalendarMonth,
     expanded,
     not_published_yet,
     plan_months,
 )
+from airline_fetch.schedule import parse as parse_first_month
 
 NOT_PUBLISHED = "not_published"
 # The key of a fetched month (Month.landing_key).
@@ -68,7 +68,7 @@ class FeedSettings:
         if not bucket:
             raise FeedRequestError("DATA_BUCKET is not set: the function has no bucket to fill")
         first_month = env.get("FIRST_MONTH", "")
-        CalendarMonth.parse(first_month)  # a clear error now rather than on the first month
+        parse_first_month(first_month)  # a clear error now rather than on the first month
         revisions = env.get("REVISION_MONTHS", str(DEFAULT_REVISION_MONTHS))
         if not revisions.isdigit():
             raise FeedRequestError(f"REVISION_MONTHS must be a whole number: got {revisions!r}")

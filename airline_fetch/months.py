@@ -8,6 +8,7 @@ dataset's download loop, `seq 1 12`). The data starts with October 1987.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,8 +41,19 @@ class Month:
         the file's FlightDate column, so the name only has to be one per month."""
         return f"{prefix}bts_ontime_{self.year:04d}_{self.month:02d}.csv.gz"
 
+    @classmethod
+    def of(cls, day: dt.date) -> Month:
+        return cls(day.year, day.month)
+
+    def plus(self, months: int) -> Month:
+        index = self.year * 12 + (self.month - 1) + months
+        return Month(index // 12, index % 12 + 1)
+
     def next(self) -> Month:
-        return Month(self.year + self.month // 12, self.month % 12 + 1)
+        return self.plus(1)
+
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
 
 
 FIRST_MONTH = Month(1987, 10)

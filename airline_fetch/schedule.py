@@ -14,44 +14,25 @@ a failure; an older NOT_FOUND, and every FAILED, is a failure.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from airline_fetch.months import Month, MonthError, parse_month, parse_months
+
 DEFAULT_REVISION_MONTHS = 12
 NOT_PUBLISHED_GRACE_MONTHS = 3
-_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class ScheduleError(ValueError):
     """A schedule setting that cannot be used (a malformed month, a negative window)."""
 
 
-@dataclass(frozen=True, order=True)
-class CalendarMonth:
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str) -> CalendarMonth:
-        match = _LABEL.match(text.strip()) if isinstance(text, str) else None
-        if match is None or not 1 <= int(match.group(2)) <= 12:
-            raise ScheduleError(f"not a month (YYYY-MM): {text!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    @classmethod
-    def of(cls, day: dt.date) -> CalendarMonth:
-        return cls(day.year, day.month)
-
-    def plus(self, months: int) -> CalendarMonth:
-        index = self.year * 12 + (self.month - 1) + months
-        return CalendarMonth(index // 12, index % 12 + 1)
-
-    def first_day(self) -> dt.date:
-        return dt.date(self.year, self.month, 1)
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+def parse(text: str) -> Month:
+    """A month setting (YYYY-MM), by the fetch's own month rule (airline_fetch.months)."""
+    try:
+        return parse_month(text if isinstance(text, str) else "")
+    except MonthError as error:
+        raise ScheduleError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -66,13 +47,13 @@ class FetchPlan:
         return tuple(sorted(set(self.missing) | set(self.revisions)))
 
 
-def months_between(first: CalendarMonth, last: CalendarMonth) -> list[CalendarMonth]:
+def months_between(first: Month, last: Month) -> list[Month]:
     """Every month from `first` to `last`, both included (empty when `first` is later)."""
     months = []
     current = first
     while current <= last:
         months.append(current)
-        current = current.plus(1)
+        current = current.next()
     return months
 
 
@@ -87,9 +68,9 @@ def plan_months(
     complete yet."""
     if revision_months < 0:
         raise ScheduleError(f"the revision window must be 0 or more months: got {revision_months}")
-    first = CalendarMonth.parse(first_kept)
-    last = CalendarMonth.of(today).plus(-1)
-    held = {CalendarMonth.parse(label) for label in stored}
+    first = parse(first_kept)
+    last = Month.of(today).plus(-1)
+    held = {parse(label) for label in stored}
     window = months_between(first, last)
     missing = [m for m in window if m not in held]
     recent_start = last.plus(-(revision_months - 1)) if revision_months else last.plus(1)
@@ -98,20 +79,16 @@ def plan_months(
 
 
 def expanded(requests: Iterable[str]) -> list[str]:
-    """Months asked for by hand: YYYY-MM or a range YYYY-MM..YYYY-MM, oldest first, once each."""
-    months: set[CalendarMonth] = set()
-    for request in requests:
-        first_text, separator, last_text = str(request).partition("..")
-        first = CalendarMonth.parse(first_text)
-        last = CalendarMonth.parse(last_text) if separator else first
-        if last < first:
-            raise ScheduleError(f"a range must run forwards: {request!r}")
-        months.update(months_between(first, last))
-    return [str(m) for m in sorted(months)]
+    """Months asked for by hand: YYYY-MM or a range YYYY-MM..YYYY-MM, oldest first, once each
+    (the rule of `airline-elt fetch MONTH...`)."""
+    try:
+        return [str(month) for month in parse_months([str(r) for r in requests])]
+    except MonthError as error:
+        raise ScheduleError(str(error)) from None
 
 
 def not_published_yet(month: str, today: dt.date) -> bool:
     """True when `month` ended less than NOT_PUBLISHED_GRACE_MONTHS months before `today`, so a
     missing file is BTS's publication delay, not a failure."""
-    month_end = CalendarMonth.parse(month).plus(1)
+    month_end = parse(month).plus(1)
     return today < month_end.plus(NOT_PUBLISHED_GRACE_MONTHS).first_day()
