@@ -616,7 +616,8 @@ def cmd_watch(ctx: Context) -> int:
     warehouse = ctx.warehouse()
     warehouse.start()
     watcher = Watcher(landing_dir, warehouse, settle_seconds=args.settle,
-                      interval_seconds=args.interval, prefix=prefix)
+                      interval_seconds=args.interval, prefix=prefix,
+                      on_skipped=lambda key, why: ctx.console.print(f"{key}: {why}"))
     started = time.monotonic()
     deadline = started + args.timeout if args.timeout is not None else None
     max_runs = 1 if args.once else args.max_runs

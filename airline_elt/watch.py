@@ -1,12 +1,13 @@
 """`airline-elt watch DIR`: the local stand-in for S3 -> EventBridge -> Step Functions.
 
-The folder is polled: the *.csv keys under the landing prefix (default daily_flights/,
-the one scanner of airline_landing.scan). A file whose content the warehouse has not seen under its
-key is pending; once the pending files stop changing for a settle window, they
-go into one run together (files copied in at the same time make one run, as a
-burst of S3 events does). A run lands only the pending files: they are staged,
-under their own keys, in a folder of the run's own, and a file the landing job
-could not read is moved to DIR/failed/<key> as a run on DIR would leave it.
+The folder is polled: the *.csv and *.csv.gz keys under the landing prefix (default
+daily_flights/, the one scanner of airline_landing.scan); an entry under it that is not a
+delivery (a README, a .zip, a hidden file) is named once, with why, through `on_skipped`.
+A file whose content the warehouse has not seen under its key is pending; once the pending
+files stop changing for a settle window, they go into one run together (files copied in at
+the same time make one run, as a burst of S3 events does). A run lands only the pending
+files: they are staged, under their own keys, in a folder of the run's own, and a file the
+landing job could not read is moved to DIR/failed/<key> as a run on DIR would leave it.
 
 Pending is decided by content (sha256), but a file is not rehashed on every poll: its hash
 is reused only while its whole stat signature is unchanged — size, mtime, inode AND ctime.
@@ -24,6 +25,7 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,8 +83,10 @@ class Watcher:
     warehouse: Warehouse
     settle_seconds: float = 3.0
     interval_seconds: float = 1.0
-    prefix: str = DEFAULT_PREFIX  # only *.csv keys under it are watched (see scan.py)
+    prefix: str = DEFAULT_PREFIX  # only *.csv and *.csv.gz keys under it are watched (scan.py)
+    on_skipped: Callable[[str, str], None] | None = None  # (key, why): once per entry
     _hashes: ContentCache = field(default_factory=ContentCache)
+    _named_skipped: set[str] = field(default_factory=set)
     _handled: dict[str, str] = field(default_factory=dict)  # key -> sha this watcher ran
 
     def pending(self) -> dict[str, FileState]:
@@ -135,7 +139,12 @@ class Watcher:
 
     def _scan(self) -> dict[str, FileState]:
         states: dict[str, FileState] = {}
-        for key in scan_folder(self.landing_dir, self.prefix).keys:
+        scan = scan_folder(self.landing_dir, self.prefix)
+        for key, reason in scan.skipped.items():
+            if self.on_skipped is not None and key not in self._named_skipped:
+                self._named_skipped.add(key)
+                self.on_skipped(key, reason)
+        for key in scan.keys:
             state = self._hashes.state(self.landing_dir, key)
             if state is not None:
                 states[key] = state

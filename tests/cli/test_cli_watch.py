@@ -85,9 +85,17 @@ def test_watch_once_lands_only_the_new_file(cli: Cli, watched: Path) -> None:
     key = "daily_flights/date=2023-11-17/flights.csv"
     (watched / key).parent.mkdir(parents=True)
     shutil.copyfile(SAMPLE_LANDING / key, watched / key)
+    # Entries that are not deliveries are named once, with why, and never landed.
+    (watched / "daily_flights" / "README.txt").write_text("how files arrive\n")
+    (watched / "daily_flights" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     result = cli("watch", str(watched), "--once", "--interval", "0.2", "--settle", "0.5")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 new file: daily_flights/date=2023-11-17/flights.csv" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines.count("daily_flights/README.txt: skipped: not a .csv file (text, not a "
+                       "delivery); not read") == 1
+    assert [line for line in lines if line.startswith("daily_flights/.DS_Store: skipped: a "
+                                                      "hidden file")] != []
     payload = json.loads((cli.home / "notifications.jsonl").read_text().splitlines()[-1])
     # Only the new file is landed: the ones already handled are not even seen again.
     assert [(f["key"], f["status"]) for f in payload["files"]] == [(key, "landed")]
