@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fetch"))
 from bts_site import BtsSite, flights_of_month, month_csv
 
-BUCKET = "airline-elt-data"
+# A name of this module's own: moto's backend is shared with the other moto tests of a worker.
+BUCKET = f"airline-elt-lambda-test-{uuid.uuid4().hex[:8]}"
 # What Lambda's python3.11 runtime provides besides the standard library: boto3 and what it
 # imports (https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html).
 RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"]
@@ -104,13 +106,17 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def s3(s3_endpoint: str) -> Any:
+    """The module's own bucket, empty. The moto server shares moto's in-process backend with
+    every other moto test of this worker, so only this bucket is touched, emptied version by
+    version (another test's leftovers are theirs, whatever they are)."""
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
-    for bucket in client.list_buckets().get("Buckets", []):
-        for item in client.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
-            client.delete_object(Bucket=bucket["Name"], Key=item["Key"])
-        client.delete_bucket(Bucket=bucket["Name"])
-    client.create_bucket(Bucket=BUCKET)
+    if BUCKET in {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}:
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=BUCKET):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                client.delete_object(Bucket=BUCKET, Key=item["Key"], VersionId=item["VersionId"])
+    else:
+        client.create_bucket(Bucket=BUCKET)
     return client
 
 
