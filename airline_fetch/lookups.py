@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from airline_fetch.fetch import Status
+from airline_fetch.fetch import SUCCEEDED, Status
 from airline_fetch.http import FetchError, HttpSettings, Progress, download
 from airline_fetch.stores import WORK_FOLDER
 
@@ -53,7 +53,7 @@ class LookupOutcome:
 
     @property
     def succeeded(self) -> bool:
-        return self.status in (Status.WRITTEN, Status.REPLACED, Status.UNCHANGED)
+        return self.status in SUCCEEDED
 
 
 def lookup_url(name: str, source: str = BTS_LOOKUP_SOURCE) -> str:
