@@ -3,63 +3,38 @@ a WARNING notification (rows rejected, a file failed, rows dated off their key's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from airline_elt.wording import plural
-from airline_landing.results import FileResult
+from airline_landing.results import FileResult, FileStatus
+from airline_landing.thresholds import format_reasons
 
 
-def file_entry(result: FileResult) -> dict[str, Any]:
-    """A landing FileResult as the notification's file entry (with why, where there is one)."""
-    reasons = result.reasons
-    return {
-        "key": result.key,
-        "status": str(result.status),
-        "rows_read": int(result.rows_read),
-        "rows_landed": int(result.rows_landed),
-        "rows_rejected": int(result.rows_rejected),
-        "error": result.error,
-        "reasons": {reason.reason_code: int(reason.rows) for reason in reasons},
-        "first_lines": {
-            reason.reason_code: reason.first_line for reason in reasons if reason.first_line
-        },
-        "dates_off_key": dict(result.dates_off_key),
-    }
-
-
-def needs_attention(entry: Mapping[str, Any]) -> bool:
+def needs_attention(result: FileResult) -> bool:
     return bool(
-        entry["status"] == "failed" or entry["rows_rejected"] or entry.get("dates_off_key")
+        result.status == FileStatus.FAILED or result.rows_rejected or result.dates_off_key
     )
 
 
-def warning_files(files: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [entry for entry in files if needs_attention(entry)]
+def warning_files(files: Sequence[FileResult]) -> list[FileResult]:
+    return [result for result in files if needs_attention(result)]
 
 
-def _reasons_text(entry: Mapping[str, Any]) -> str:
-    first = entry.get("first_lines") or {}
-    return ", ".join(
-        f"{code} {count}" + (f" (first at line {first[code]})" if code in first else "")
-        for code, count in (entry.get("reasons") or {}).items()
-    )
-
-
-def console_warnings(files: Sequence[Mapping[str, Any]], failed_dir: Any) -> list[str]:
+def console_warnings(files: Sequence[FileResult]) -> list[str]:
     """One line per file that needs a look, naming the file (and the first bad line)."""
     lines = []
-    for entry in files:
-        key = entry["key"]
-        if entry["status"] == "failed":
-            lines.append(f"{key} could not be landed: {entry.get('error') or 'see status'}")
+    for result in files:
+        key = result.key
+        if result.status == FileStatus.FAILED:
+            lines.append(f"{key} could not be landed: {result.error or 'see status'}")
             continue
-        if entry["rows_rejected"]:
+        if result.rows_rejected:
+            every_reason = format_reasons(result.reasons, limit=len(result.reasons))
             lines.append(
-                f"{key}: {entry['rows_rejected']} of {entry['rows_read']} rows rejected "
-                f"({_reasons_text(entry)}); they are in raw.flights_rejected"
+                f"{key}: {result.rows_rejected} of {result.rows_read} rows rejected "
+                f"({every_reason}); they are in raw.flights_rejected"
             )
-        for day, rows in (entry.get("dates_off_key") or {}).items():
+        for day, rows in result.dates_off_key.items():
             lines.append(
                 f"{key}: {plural(rows, 'row')} {'has' if rows == 1 else 'have'} FlightDate {day}, "
                 "not the date in the file's "

@@ -54,6 +54,7 @@ from airline_fetch.months import BTS_PREZIP
 from airline_landing.landing import utc_now
 from airline_landing.local import create_raw_tables
 from airline_landing.redrive import UnknownKeyError, redrive
+from airline_landing.results import FileStatus
 
 if TYPE_CHECKING:
     from airline_landing.bounds import BatchBounds
@@ -547,10 +548,10 @@ def cmd_land(ctx: Context) -> int:
     with run.start_spark(landing_dir, prefix) as spark, run.locked():
         summary = run.land(landing_dir, prefix, spark)
     for item in summary.files:
-        if ctx.verbose or item["status"] != "duplicate":
+        if ctx.verbose or item.status != FileStatus.DUPLICATE:
             ctx.console.print(
-                f"  {item['key']}: {item['status']}, {item['rows_read']} read, "
-                f"{item['rows_landed']} landed, {item['rows_rejected']} rejected"
+                f"  {item.key}: {item.status}, {item.rows_read} read, "
+                f"{item.rows_landed} landed, {item.rows_rejected} rejected"
             )
     ctx.console.print("next: `airline-elt transform` builds the models from what landed")
     return EXIT_OK

@@ -13,22 +13,40 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from airline_landing.results import FileResult, RunTotals
+
 PIPELINE = "airline-elt"
 OUTBOX_NAME = "notifications.jsonl"
-TOTAL_KEYS = (
-    "files_landed",
-    "files_duplicate",
-    "files_failed",
-    "rows_read",
-    "rows_landed",
-    "rows_rejected",
-)
-FILE_KEYS = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
-WARNING_FILE_KEYS = ("error", "reasons", "first_lines", "dates_off_key")
 
 
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def file_json(result: FileResult) -> dict[str, Any]:
+    """A file as a notification lists it."""
+    return {
+        "key": result.key,
+        "status": str(result.status),
+        "rows_read": int(result.rows_read),
+        "rows_landed": int(result.rows_landed),
+        "rows_rejected": int(result.rows_rejected),
+    }
+
+
+def warning_file_json(result: FileResult) -> dict[str, Any]:
+    """A file as a WARNING lists it: with why (its error, its reasons and their first
+    lines, its rows dated off its key)."""
+    reasons = result.reasons
+    return {
+        **file_json(result),
+        "error": result.error,
+        "reasons": {reason.reason_code: int(reason.rows) for reason in reasons},
+        "first_lines": {
+            reason.reason_code: reason.first_line for reason in reasons if reason.first_line
+        },
+        "dates_off_key": dict(result.dates_off_key),
+    }
 
 
 def _envelope(
@@ -51,15 +69,15 @@ def success_payload(
     trigger: str,
     started_at: dt.datetime,
     finished_at: dt.datetime,
-    files: Sequence[Mapping[str, Any]],
-    totals: Mapping[str, int],
+    files: Sequence[FileResult],
+    totals: RunTotals,
     fact_rows_by_date: Mapping[str, int],
 ) -> dict[str, Any]:
     return {
         **_envelope("SUCCEEDED", run_id, trigger, started_at, finished_at),
         "duration_seconds": round((finished_at - started_at).total_seconds(), 3),
-        "files": [{key: item[key] for key in FILE_KEYS} for item in files],
-        "totals": {key: int(totals[key]) for key in TOTAL_KEYS},
+        "files": [file_json(item) for item in files],
+        "totals": totals.as_dict(),
         "fact_rows_by_date": dict(sorted(fact_rows_by_date.items())),
     }
 
@@ -70,18 +88,16 @@ def warning_payload(
     trigger: str,
     started_at: dt.datetime,
     finished_at: dt.datetime,
-    files: Sequence[Mapping[str, Any]],
-    totals: Mapping[str, int],
+    files: Sequence[FileResult],
+    totals: RunTotals,
     limits: Mapping[str, float],
 ) -> dict[str, Any]:
     """Bad input in a run that otherwise went on: the files with rejected rows, failed
     files (and why), rows dated off their key; sent before the run's SUCCEEDED/FAILED."""
     return {
         **_envelope("WARNING", run_id, trigger, started_at, finished_at),
-        "files": [
-            {key: item.get(key) for key in (*FILE_KEYS, *WARNING_FILE_KEYS)} for item in files
-        ],
-        "totals": {key: int(totals[key]) for key in TOTAL_KEYS},
+        "files": [warning_file_json(item) for item in files],
+        "totals": totals.as_dict(),
         "limits": dict(limits),
     }
 

@@ -13,6 +13,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -40,7 +41,7 @@ from airline_elt.warehouse_users import DBT, LANDING
 from airline_elt.wording import plural, step_label
 from airline_landing.bounds import BatchBounds
 from airline_landing.plausibility import Plausibility
-from airline_landing.results import LandingReport
+from airline_landing.results import FileResult, FileStatus, LandingReport, RunTotals
 from airline_landing.scan import DEFAULT_PREFIX, scan_folder
 from airline_landing.thresholds import RejectLimits
 
@@ -53,7 +54,7 @@ class RunUI(Protocol):
     def step_failed(self, step: str, seconds: float) -> None: ...
     def waiting_for_lock(self, holder: LockHolder | None) -> None: ...
     def landing_progress(self, total_files: int) -> contextlib.AbstractContextManager[
-        Callable[[Any], None]
+        Callable[[FileResult], None]
     ]: ...
     def warn(self, message: str) -> None: ...
     def info(self, message: str) -> None: ...
@@ -85,20 +86,12 @@ class LandingSummary:
     skipped: dict[str, str] = field(default_factory=dict)
 
     @property
-    def files(self) -> list[dict[str, Any]]:
-        return [alerts.file_entry(result) for result in self.report.files]
+    def files(self) -> list[FileResult]:
+        return self.report.files
 
-    @property
-    def totals(self) -> dict[str, int]:
-        report = self.report
-        return {
-            "files_landed": report.files_landed,
-            "files_duplicate": report.files_duplicate,
-            "files_failed": report.files_failed,
-            "rows_read": report.rows_read,
-            "rows_landed": report.rows_landed,
-            "rows_rejected": report.rows_rejected,
-        }
+    @cached_property
+    def totals(self) -> RunTotals:
+        return self.report.totals
 
     @property
     def landed_dates(self) -> list[str]:
@@ -119,6 +112,11 @@ class RunOutcome:
     @property
     def succeeded(self) -> bool:
         return self.payload["status"] == "SUCCEEDED"
+
+    @property
+    def totals(self) -> RunTotals:
+        """What the Land step counted (nothing when it did not run)."""
+        return self.landing.totals if self.landing is not None else RunTotals()
 
 
 def new_run_id() -> str:
@@ -275,15 +273,15 @@ class Run:
             summary = LandingSummary(report, scan.skipped)
             totals = summary.totals
             detail["text"] = landing_detail(totals)
-        for line in alerts.console_warnings(summary.files, landing_dir / "failed"):
+        for line in alerts.console_warnings(summary.files):
             self.ui.warn(line)
         for item in summary.files:
-            if item["status"] == "duplicate" and item.get("error"):
-                self.ui.info(f"{item['key']}: {item['error']}")
-        if totals["rows_read"] != totals["rows_landed"] + totals["rows_rejected"]:
+            if item.status == FileStatus.DUPLICATE and item.error:
+                self.ui.info(f"{item.key}: {item.error}")
+        if not totals.rows_balance:
             self.ui.warn(
-                f"rows read ({totals['rows_read']}) != landed ({totals['rows_landed']}) + "
-                f"rejected ({totals['rows_rejected']})"
+                f"rows read ({totals.rows_read}) != landed ({totals.rows_landed}) + "
+                f"rejected ({totals.rows_rejected})"
             )
         return summary
 
@@ -520,17 +518,17 @@ class Run:
         failure.payload = outcome.payload
 
 
-def landing_detail(totals: dict[str, int]) -> str:
+def landing_detail(totals: RunTotals) -> str:
     """What the Land step did, in a line: "no new data (21 files: 21 duplicate)" when no file
     landed, else the files and the rows."""
-    files = sum(totals[key] for key in ("files_landed", "files_duplicate", "files_failed"))
-    kinds = [f"{totals[f'files_{kind}']:,} {kind}" for kind in ("landed", "duplicate", "failed")
-             if totals[f"files_{kind}"]]
-    if not totals["files_landed"]:
-        return f"no new data ({plural(files, 'file')}: {', '.join(kinds)})"
-    return (f"{plural(files, 'file')}: {', '.join(kinds)}; "
-            f"{plural(totals['rows_read'], 'row')} read, {totals['rows_landed']:,} landed, "
-            f"{totals['rows_rejected']:,} rejected")
+    kinds = [f"{count:,} {kind}" for kind, count in (
+        ("landed", totals.files_landed), ("duplicate", totals.files_duplicate),
+        ("failed", totals.files_failed)) if count]
+    if not totals.files_landed:
+        return f"no new data ({plural(totals.files, 'file')}: {', '.join(kinds)})"
+    return (f"{plural(totals.files, 'file')}: {', '.join(kinds)}; "
+            f"{plural(totals.rows_read, 'row')} read, {totals.rows_landed:,} landed, "
+            f"{totals.rows_rejected:,} rejected")
 
 
 def _not_installed(staged: StagedSeeds | None, restored: DbtOutcome | None) -> str:

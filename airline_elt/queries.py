@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from airline_elt import landed_counts
 from airline_elt.wording import plural
 
 FACT_TABLE = "airlines.daily_flights_fact"
@@ -261,10 +262,8 @@ def landed_file_counts(conn: psycopg.Connection) -> dict[str, int]:
     """How many file versions have each status."""
     if not table_exists(conn, "raw.landed_files"):
         return {}
-    rows = conn.execute(
-        "select status, count(*) from raw.landed_files group by status order by status"
-    ).fetchall()
-    return {status: int(count) for status, count in rows}
+    counts = landed_counts.status_counts(conn.execute(landed_counts.by_status()).fetchall())
+    return {str(count.status): count.files for count in counts}
 
 
 def latest_hash_by_key(conn: psycopg.Connection) -> dict[str, str]:

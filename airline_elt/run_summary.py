@@ -9,16 +9,16 @@ the schema is written "raw" because RAW is a reserved word on Redshift.
 
 - FILES: the run's files, those needing attention (failed, rows rejected) first, at most 100,
   so a notification stays small whatever the run's size (the totals count every file).
-- TOTALS: the run's counts. A version landed by this run and superseded by a later run still
-  counts as landed by this run.
+- TOTALS: the run's counts (landed_counts.TOTALS, beside the other counts of landed files).
 - FACT_ROWS_BY_DATE: for each date the run's files held (landed or rejected rows), the fact
   rows that date has now; the 62 latest dates, one JSON object text per row.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from airline_elt.landed_counts import TOTALS, for_psycopg, totals_row
 
 FILES_LIMIT = 100
 FACT_DATES_LIMIT = 62
@@ -28,22 +28,6 @@ FILES = (
     " where run_id = :run_id"
     " order by case when status = 'failed' or rows_rejected > 0 then 0 else 1 end,"
     f" file_version_id limit {FILES_LIMIT}"
-)
-TOTALS = (
-    "select"
-    " cast(coalesce(sum(case when status in ('landed', 'superseded') then 1 else 0 end), 0)"
-    " as bigint) as files_landed,"
-    " cast(coalesce(sum(case when status = 'duplicate' then 1 else 0 end), 0)"
-    " as bigint) as files_duplicate,"
-    " cast(coalesce(sum(case when status = 'failed' then 1 else 0 end), 0)"
-    " as bigint) as files_failed,"
-    " cast(coalesce(sum(rows_read), 0) as bigint) as rows_read,"
-    " cast(coalesce(sum(rows_landed), 0) as bigint) as rows_landed,"
-    " cast(coalesce(sum(rows_rejected), 0) as bigint) as rows_rejected,"
-    " cast(extract(epoch from cast(:finished_at as timestamptz))"
-    " - extract(epoch from cast(:started_at as timestamptz)) as double precision)"
-    " as duration_seconds"
-    " from \"raw\".landed_files where run_id = :run_id"
 )
 FACT_ROWS_BY_DATE = (
     "select '{\"' || cast(d.flight_date as varchar(10)) || '\": '"
@@ -60,19 +44,12 @@ FACT_ROWS_BY_DATE = (
 QUERIES = {"files": FILES, "totals": TOTALS, "fact_rows_by_date": FACT_ROWS_BY_DATE}
 
 
-def for_psycopg(sql: str) -> str:
-    """`:name` parameters (the Data API's) as psycopg's `%(name)s`."""
-    return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql.replace("%", "%%"))
-
-
 def run_summary(conn: Any, run_id: str, started_at: str, finished_at: str) -> dict[str, Any]:
     """The summary of one run, read from a warehouse (a psycopg connection)."""
     params = {"run_id": run_id, "started_at": started_at, "finished_at": finished_at}
     files = conn.execute(for_psycopg(FILES), params).fetchall()
     totals = conn.execute(for_psycopg(TOTALS), params).fetchone()
     dates = conn.execute(for_psycopg(FACT_ROWS_BY_DATE), params).fetchall()
-    names = ("files_landed", "files_duplicate", "files_failed", "rows_read", "rows_landed",
-             "rows_rejected")
     file_fields = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
     fact_rows: dict[str, int] = {}
     for (text,) in dates:
@@ -82,7 +59,7 @@ def run_summary(conn: Any, run_id: str, started_at: str, finished_at: str) -> di
         "files": [
             dict(zip(file_fields, row, strict=True)) for row in files
         ],
-        "totals": {name: int(value) for name, value in zip(names, totals, strict=False)},
+        "totals": totals_row(totals),
         "duration_seconds": float(totals[6]),
         "fact_rows_by_date": dict(sorted(fact_rows.items())),
     }

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,6 +16,10 @@ from rich.table import Table
 from airline_elt.lock import LockHolder
 from airline_elt.queries import DelayRank, LandedFile
 from airline_elt.wording import plural, step_title
+from airline_landing.results import FileResult, RunTotals
+
+if TYPE_CHECKING:
+    from airline_elt.pipeline import RunOutcome
 
 NEXT_STEPS = (
     ("airline-elt status", "landed files, newest first, with their row counts"),
@@ -56,7 +60,7 @@ class ConsoleUI:
         self.console.print(f"[yellow]…[/] waiting for {who} to finish: runs never overlap")
 
     @contextlib.contextmanager
-    def landing_progress(self, total_files: int) -> Iterator[Callable[[Any], None]]:
+    def landing_progress(self, total_files: int) -> Iterator[Callable[[FileResult], None]]:
         progress = Progress(
             TextColumn("  landing"),
             BarColumn(),
@@ -69,7 +73,7 @@ class ConsoleUI:
         )
         task = progress.add_task("", total=max(total_files, 1))
 
-        def on_file(result: Any) -> None:
+        def on_file(result: FileResult) -> None:
             progress.update(task, advance=1, description=f"{result.key} [{result.status}]")
             if self.verbose:
                 self.console.print(
@@ -95,24 +99,23 @@ class ConsoleUI:
         return self.console.file if self.verbose else None
 
 
-def render_run_summary(console: Console, outcome: Any) -> None:
+def render_run_summary(console: Console, outcome: RunOutcome) -> None:
     """The table at the end of a run: files, rows, fact rows, top delays, where to look."""
     payload = outcome.payload
-    totals = payload["totals"]
+    totals = outcome.totals
     by_date = payload["fact_rows_by_date"]
     table = Table(title=f"Run {payload['run_id']}: {payload['status']} "
                         f"in {payload['duration_seconds']:.1f} s",
                   show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for key in ("files_landed", "files_duplicate", "files_failed",
-                "rows_read", "rows_landed", "rows_rejected"):
-        table.add_row(key.replace("_", " "), f"{totals[key]:,}")
+    for name, count in totals.as_dict().items():
+        table.add_row(name.replace("_", " "), f"{count:,}")
     table.add_row("fact rows (delayed flights)", fact_rows_text(by_date, totals))
     if outcome.dbt is not None:
         table.add_row("dbt build", outcome.dbt.describe())
     console.print(table)
-    if not totals["files_landed"]:
+    if not totals.files_landed:
         console.print(no_new_data_line(totals))
     if outcome.top_carriers:
         console.print(_rank_table("Top delayed carriers, by delay rate (all dates)", "carrier",
@@ -125,21 +128,21 @@ def render_run_summary(console: Console, outcome: Any) -> None:
     render_next_steps(console)
 
 
-def fact_rows_text(by_date: dict[str, int], totals: dict[str, int]) -> str:
+def fact_rows_text(by_date: dict[str, int], totals: RunTotals) -> str:
     """The fact rows of the dates a run landed: "1 fact row on 1 date"; "no new data" when the
     run landed no file (which is not an empty fact)."""
-    if not totals["files_landed"]:
+    if not totals.files_landed:
         return "no new data"
     return f"{plural(sum(by_date.values()), 'fact row')} on {plural(len(by_date), 'date')}"
 
 
-def no_new_data_line(totals: dict[str, int]) -> str:
+def no_new_data_line(totals: RunTotals) -> str:
     """Why a run landed nothing: its files were already landed, failed, or there were none."""
     why = []
-    if totals.get("files_duplicate"):
-        why.append(f"{plural(totals['files_duplicate'], 'file')} already landed (duplicates)")
-    if totals.get("files_failed"):
-        why.append(f"{plural(totals['files_failed'], 'file')} failed")
+    if totals.files_duplicate:
+        why.append(f"{plural(totals.files_duplicate, 'file')} already landed (duplicates)")
+    if totals.files_failed:
+        why.append(f"{plural(totals.files_failed, 'file')} failed")
     reason = "; ".join(why) if why else "no files to land"
     return f"No new data: {reason}. The fact and the marts are as they were."
 

@@ -21,6 +21,7 @@ from airline_elt.pipeline import SHOWN_SKIPPED, Run
 from airline_elt.seeds import install_airports, read_airports, seed_dir_override
 from airline_elt.state import project_dir
 from airline_elt.transform import parse_dbt_output
+from airline_landing.results import FileResult, FileStatus, RunTotals
 from airline_landing.scan import PrefixError, is_landing_key, normalise_prefix, scan_folder
 from airline_landing.thresholds import RejectLimits
 
@@ -102,10 +103,9 @@ def test_success_payload_has_the_contract_fields() -> None:
     payload = success_payload(
         run_id="r1", trigger="manual", started_at=started,
         finished_at=started + dt.timedelta(seconds=42.5),
-        files=[{"key": "k", "status": "landed", "rows_read": 3, "rows_landed": 2,
-                "rows_rejected": 1, "error": None}],
-        totals={"files_landed": 1, "files_duplicate": 0, "files_failed": 0, "rows_read": 3,
-                "rows_landed": 2, "rows_rejected": 1, "extra": 9},
+        files=[FileResult(key="k", status=FileStatus.LANDED, file_version_id=1, rows_read=3,
+                          rows_landed=2, rows_rejected=1)],
+        totals=RunTotals(files_landed=1, rows_read=3, rows_landed=2, rows_rejected=1),
         fact_rows_by_date={"2023-11-16": 0, "2023-11-15": 5},
     )
     assert payload == {
