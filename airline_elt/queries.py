@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from airline_elt import landed_counts
 from airline_elt.wording import plural
+
+if TYPE_CHECKING:
+    from airline_elt.warehouse import Connection
 
 FACT_TABLE = "airlines.daily_flights_fact"
 CARRIER_MART = "airlines.mv_carrier_delays"
@@ -278,3 +281,11 @@ def latest_hash_by_key(conn: psycopg.Connection) -> dict[str, str]:
         """
     ).fetchall()
     return {key: digest.strip() for key, digest in rows}
+
+
+def read_only(connection: Connection) -> psycopg.Connection:
+    """An autocommit connection whose transactions may only read. `status` and `report` read
+    raw.landed_files (and the marts): the dbt user reads both, the reader no raw table, so they
+    connect as the dbt user (as the report and the summary do on AWS), in read-only mode."""
+    return psycopg.connect(connection.url(), autocommit=True,
+                           options="-c default_transaction_read_only=on")

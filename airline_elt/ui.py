@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -13,10 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder
 from airline_elt.queries import DelayRank, LandedFile
+from airline_elt.warehouse import WarehouseError
 from airline_elt.wording import plural, step_title
-from airline_landing.results import FileResult, RunTotals
+from airline_landing.results import FileResult, FileStatus, RunTotals
 
 if TYPE_CHECKING:
     from airline_elt.pipeline import RunOutcome
@@ -126,6 +129,54 @@ def render_run_summary(console: Console, outcome: RunOutcome) -> None:
     for warning in outcome.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     render_next_steps(console)
+
+
+def run_json(outcome: RunOutcome) -> dict[str, Any]:
+    """`run --json`: the notification payload, plus what the console summary shows."""
+    summary = dict(outcome.payload)
+    if outcome.dbt is not None:
+        summary["dbt"] = {name.lower(): count for name, count in outcome.dbt.counts.items()}
+        summary["dbt"]["log"] = str(outcome.dbt.log_file)
+    summary["top_delayed_carriers"] = [vars(rank) for rank in outcome.top_carriers]
+    summary["top_delayed_routes"] = [vars(rank) for rank in outcome.top_routes]
+    summary["warnings"] = outcome.warnings
+    summary["skipped_entries"] = [
+        {"key": key, "reason": why}
+        for key, why in (outcome.landing.skipped if outcome.landing else {}).items()
+    ]
+    summary["warning_notification"] = outcome.warning_payload
+    return summary
+
+
+def render_landed_now(console: Console, files: Sequence[FileResult], verbose: bool) -> None:
+    """`land`: a line per file it decided (duplicates only when verbose)."""
+    for item in files:
+        if verbose or item.status != FileStatus.DUPLICATE:
+            console.print(
+                f"  {item.key}: {item.status}, {item.rows_read} read, "
+                f"{item.rows_landed} landed, {item.rows_rejected} rejected"
+            )
+
+
+def print_error(error: BaseException, verbose: bool) -> None:
+    """An error in one or two lines on stderr (the traceback too when verbose)."""
+    if verbose:
+        traceback.print_exception(error, file=sys.stderr)
+    if isinstance(error, AirlineEltError):
+        print(f"error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"  {error.hint}", file=sys.stderr)
+    elif isinstance(error, WarehouseError):
+        lines = str(error).strip().splitlines() or ["(no details)"]
+        print(f"error: the local warehouse: {lines[0]}", file=sys.stderr)
+        if not verbose:
+            print("  run with --verbose for the details; `airline-elt warehouse status` names "
+                  "its log", file=sys.stderr)
+    else:
+        first = (str(error).strip().splitlines() or [""])[0]
+        print(f"error: {type(error).__name__}: {first}", file=sys.stderr)
+        if not verbose:
+            print("  run again with --verbose for the traceback", file=sys.stderr)
 
 
 def fact_rows_text(by_date: dict[str, int], totals: RunTotals) -> str:
