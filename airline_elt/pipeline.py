@@ -24,6 +24,7 @@ from airline_elt.build_record import BuildRecord, record_build
 from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
+from airline_elt.min_sample import min_sample_flights
 from airline_elt.notify import Outbox, failure_payload, success_payload, warning_payload
 from airline_elt.reference import build_with, losses, max_loss, refuse_if_lossy
 from airline_elt.seeds import (
@@ -35,6 +36,7 @@ from airline_elt.seeds import (
     stage_lists,
 )
 from airline_elt.spark import SparkStarter
+from airline_elt.state import project_dir
 from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
 from airline_elt.warehouse_users import DBT, LANDING
@@ -384,7 +386,8 @@ class Run:
                 with psycopg.connect(self.connection.url(), autocommit=True) as conn:
                     by_date = queries.fact_rows_by_date(conn, dates)
                     try:
-                        outcome.top_carriers = queries.top_delayed_carriers(conn)
+                        outcome.top_carriers = queries.top_delayed_carriers(
+                            conn, min_sample_flights(project_dir()))
                         outcome.top_routes = queries.top_delayed_routes(conn)
                         unknown = queries.unknown_airports_line(queries.unknown_airports(conn))
                         if unknown:
@@ -394,7 +397,7 @@ class Run:
                                 queries.overlapping_deliveries(conn))
                             if overlaps:
                                 outcome.warnings.append(overlaps)
-                    except psycopg.Error as error:
+                    except (psycopg.Error, AirlineEltError) as error:
                         outcome.warnings.append(f"top delayed lists unavailable: {error}")
             except psycopg.Error as error:
                 raise StepFailed(

@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 FACT_TABLE = "airlines.daily_flights_fact"
 CARRIER_MART = "airlines.mv_carrier_delays"
 ROUTE_MART = "airlines.mv_delay_prone_routes"
-# A carrier is ranked by its delay rate only with at least this many operated flights in
-# the warehouse: a carrier that flew three times and was late twice says nothing yet.
-MIN_CARRIER_FLIGHTS = 50
 UNKNOWN_AIRPORTS = "airlines.unknown_airports"
 
 
@@ -150,10 +147,11 @@ def _span(first: dt.date, last: dt.date) -> str:
 
 
 def top_delayed_carriers(
-    conn: psycopg.Connection, limit: int = 5, min_flights: int = MIN_CARRIER_FLIGHTS
+    conn: psycopg.Connection, min_flights: int, limit: int = 5
 ) -> list[DelayRank]:
     """The carriers with the highest delay rate among those with at least `min_flights`
-    operated flights (ties: more delayed flights first); volume beside each."""
+    operated flights (min_sample.min_sample_flights; ties: more delayed flights first);
+    volume beside each."""
     rows = conn.execute(
         f"""
         select case when carrier_name = carrier then carrier
@@ -172,7 +170,7 @@ def top_delayed_carriers(
 
 def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
     """The most delay-prone routes: mv_delay_prone_routes (routes with at least the dbt var
-    `min_route_flights` operated flights) by its delay_rank."""
+    min_sample.MIN_SAMPLE_VAR operated flights) by its delay_rank."""
     rows = conn.execute(
         f"""
         select coalesce(origin_city, origin_airport, 'airport ' || origin_airport_id) || ' -> '

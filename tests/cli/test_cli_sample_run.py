@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import SAMPLE_LANDING, Cli, assert_short_error
 
-from airline_elt.queries import MIN_CARRIER_FLIGHTS
+from airline_elt.min_sample import min_sample_flights
 from airline_elt.state import project_dir
 
 pytestmark = pytest.mark.slow
@@ -180,9 +180,10 @@ def test_fact_and_marts_agree_with_the_sample_files(cli: Cli, summary: dict) -> 
 
 
 def test_the_summary_ranks_carriers_by_rate_with_enough_flights(cli: Cli, summary: dict) -> None:
-    """Carriers by delay rate among those with at least MIN_CARRIER_FLIGHTS flights (the
-    sample's one-flight foreign carriers stay out), named, with their volume; routes from
-    mv_delay_prone_routes by rank."""
+    """Carriers by delay rate among those with at least the dbt var min_sample_flights of
+    flights (the sample's one-flight foreign carriers stay out), named, with their volume;
+    routes from mv_delay_prone_routes by rank."""
+    min_flights = min_sample_flights(project_dir())
     rows = sample_rows()
     late = delayed(rows)
     operated: dict[str, int] = {}
@@ -190,7 +191,7 @@ def test_the_summary_ranks_carriers_by_rate_with_enough_flights(cli: Cli, summar
         if row["DepDelay"]:
             operated[row["Carrier"]] = operated.get(row["Carrier"], 0) + 1
     eligible = {c for c, n in operated.items()
-                if n >= MIN_CARRIER_FLIGHTS and any(r["Carrier"] == c for r in late)}
+                if n >= min_flights and any(r["Carrier"] == c for r in late)}
     rates = {c: round(100 * sum(1 for r in late if r["Carrier"] == c) / operated[c], 1)
              for c in eligible}
     expected = sorted(eligible, key=lambda c: -rates[c])[:5]
@@ -201,7 +202,7 @@ def test_the_summary_ranks_carriers_by_rate_with_enough_flights(cli: Cli, summar
     assert carriers[0]["label"] == f"{names[expected[0]]} ({expected[0]})"
     for item in carriers:
         code = item["label"].rsplit("(", 1)[-1].rstrip(")")
-        assert item["flights_operated"] == operated[code] >= MIN_CARRIER_FLIGHTS
+        assert item["flights_operated"] == operated[code] >= min_flights
         assert item["delay_rate_pct"] == pytest.approx(rates[code])
         assert item["delay_rate"] == pytest.approx(rates[code] / 100)
     ranks = cli.query("select delay_rank from airlines.mv_delay_prone_routes"
