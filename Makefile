@@ -132,6 +132,8 @@ test: setup-test lint test-system-packages
 
 lint: setup-test $(NODE_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
+	# Types over airline_elt, airline_landing and glue ([tool.mypy] in pyproject.toml).
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models macros tests/dbt
 	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
 	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros

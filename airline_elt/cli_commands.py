@@ -142,9 +142,11 @@ class Parsers:
 
     def of(self, args: argparse.Namespace) -> argparse.ArgumentParser:
         """The parser of the command given (`warehouse url`'s, not `warehouse`'s)."""
-        action = getattr(args, "action", None)
-        return (self.by_command.get((args.command, action))
-                or self.by_command[(args.command,)])
+        command: str = args.command
+        action: str | None = getattr(args, "action", None)
+        if action is not None and (command, action) in self.by_command:
+            return self.by_command[(command, action)]
+        return self.by_command[(command,)]
 
 
 def build_parsers() -> Parsers:

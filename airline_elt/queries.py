@@ -256,7 +256,14 @@ def landed_files(
         """,
         {"all": include_duplicates, "limit": limit},
     ).fetchall()
-    return [LandedFile(*row[:9], version=int(row[9]), duplicates=int(row[10])) for row in rows]
+    return [
+        LandedFile(file_version_id=version_id, file_key=key, status=status, rows_read=read,
+                   rows_landed=landed, rows_rejected=rejected, landed_at=landed_at,
+                   run_id=run_id, error_text=error_text, version=int(version),
+                   duplicates=int(duplicates))
+        for (version_id, key, status, read, landed, rejected, landed_at, run_id, error_text,
+             version, duplicates) in rows
+    ]
 
 
 def landed_file_counts(conn: psycopg.Connection) -> dict[str, int]:

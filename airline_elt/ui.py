@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -99,7 +99,8 @@ class ConsoleUI:
         )
 
     def dbt_stream(self) -> TextIO | None:
-        return self.console.file if self.verbose else None
+        # make_console gives the console sys.stdout or sys.stderr: a TextIO.
+        return cast(TextIO, self.console.file) if self.verbose else None
 
 
 def render_run_summary(console: Console, outcome: RunOutcome) -> None:

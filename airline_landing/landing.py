@@ -216,6 +216,7 @@ def _decide(
     content is landed under a key of the batch being gathered (which may replace it)."""
     refusal = source.reason if isinstance(source, RefusedSource) else key_problem(source.key)
     facts: FileFacts | None = None
+    problem: str | None
     if refusal is not None:  # never read, never copied
         sha256, size, problem = NO_CONTENT_SHA256, 0, refusal
     else:

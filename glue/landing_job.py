@@ -110,6 +110,8 @@ def spark_prefix_has_objects(spark: SparkSession) -> Any:
     wrote through (EMRFS on Glue), so the answer is the writer's own view."""
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
     conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    if jvm is None:
+        raise RuntimeError("Spark's JVM gateway is closed: the session was stopped")
 
     def has_objects(prefix: str) -> bool:
         pattern = jvm.org.apache.hadoop.fs.Path(prefix + "*")
