@@ -108,8 +108,8 @@ def find_new_files(s3: Any, connection: Any, args: LandingJobArgs) -> list[S3Obj
 def spark_prefix_has_objects(spark: SparkSession) -> Any:
     """Whether a prefix Spark just wrote holds any part file, asked of the file system Spark
     wrote through (EMRFS on Glue), so the answer is the writer's own view."""
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
     if jvm is None:
         raise RuntimeError("Spark's JVM gateway is closed: the session was stopped")
 
