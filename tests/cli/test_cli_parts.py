@@ -21,7 +21,7 @@ from airline_elt.pipeline import SHOWN_SKIPPED, Run
 from airline_elt.seeds import install_airports, read_airports, seed_dir_override
 from airline_elt.state import project_dir
 from airline_elt.transform import parse_dbt_output
-from airline_landing.results import FileResult, FileStatus, RunTotals
+from airline_landing.results import FileResult, FileStatus, RunTotals, StatusCount
 from airline_landing.scan import PrefixError, is_landing_key, normalise_prefix, scan_folder
 from airline_landing.thresholds import RejectLimits
 
@@ -274,3 +274,17 @@ def test_many_skipped_entries_are_named_up_to_a_limit_then_counted(tmp_path: Pat
         "... and 3 more entries skipped (not *.csv or *.csv.gz, or hidden): "
         "`airline-elt run --json` lists them all"
     ]
+
+
+def test_run_totals_count_a_version_superseded_later_as_landed_by_its_run() -> None:
+    totals = RunTotals.of_statuses([
+        StatusCount(FileStatus.LANDED, 2, rows_read=10, rows_landed=9, rows_rejected=1),
+        StatusCount(FileStatus.SUPERSEDED, 1, rows_read=4, rows_landed=4),
+        StatusCount(FileStatus.DUPLICATE, 3),
+        StatusCount(FileStatus.FAILED, 1),
+    ])
+    assert totals == RunTotals(files_landed=3, files_duplicate=3, files_failed=1,
+                               rows_read=14, rows_landed=13, rows_rejected=1)
+    assert list(totals.as_dict()) == ["files_landed", "files_duplicate", "files_failed",
+                                      "rows_read", "rows_landed", "rows_rejected"]
+    assert totals.files == 7 and totals.rows_balance
