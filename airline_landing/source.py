@@ -26,7 +26,8 @@ _HADOOP_GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
 class FileSource(Protocol):
     """One delivered file: its key, its bytes as a stream, and a path Spark can read."""
 
-    key: str
+    @property
+    def key(self) -> str: ...
 
     def chunks(self) -> Iterator[bytes]: ...
 
@@ -154,7 +155,7 @@ class S3File:
     def copy_to_failed(self) -> str:
         failed_bucket, failed_prefix = split_s3_uri(self.failed_uri)
         target_key = failed_prefix + self.key
-        self.s3_client.copy_object(  # type: ignore[attr-defined]
+        self.s3_client.copy_object(
             Bucket=failed_bucket,
             Key=target_key,
             CopySource={"Bucket": self.bucket, "Key": self.key},

@@ -62,7 +62,7 @@ def _compare_right_after(spark, landing: Path, conninfo: str, run_id: str):  # t
     assert summary["totals"] == local.totals
     fields = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
     assert sorted(summary["files"], key=lambda f: f["key"]) == sorted(
-        ({k: f[k] for k in fields} for f in local.files), key=lambda f: f["key"]
+        ({k: getattr(f, k) for k in fields} for f in local.files), key=lambda f: f["key"]
     )
     assert sorted(summary["fact_rows_by_date"]) == local.landed_dates
     assert summary["duration_seconds"] > 0
@@ -90,8 +90,8 @@ def test_the_summary_sql_says_what_a_local_run_reported(
            f"{HEADER}\nUA1,UA,12478,10397,61,70,2023-11-17\nUA2,UA,12478,10397,3,3,2023-11-17\n")
     second = _compare_right_after(spark, landing, summary_db, "run-2")
     # What the runs were: so the comparison above is not of two empty summaries.
-    assert LandingSummary(first).totals["files_landed"] == 2
-    assert LandingSummary(first).totals["rows_rejected"] == 1
-    assert LandingSummary(first).totals["files_failed"] == 1
-    assert LandingSummary(second).totals["files_duplicate"] >= 1
-    assert LandingSummary(second).totals["files_landed"] == 1
+    assert LandingSummary(first).totals.files_landed == 2
+    assert LandingSummary(first).totals.rows_rejected == 1
+    assert LandingSummary(first).totals.files_failed == 1
+    assert LandingSummary(second).totals.files_duplicate >= 1
+    assert LandingSummary(second).totals.files_landed == 1
