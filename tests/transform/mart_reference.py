@@ -25,7 +25,7 @@ SCHEDULED_DEP_HOUR, CANCELLED, DIVERTED, CANCELLATION_CODE = 8, 9, 10, 11
 CAUSES = ("carrier_delay", "weather_delay", "nas_delay", "security_delay",
           "late_aircraft_delay")
 FIRST_CAUSE = 12
-CANCELLATION_REASONS = {"A": "carrier", "B": "weather", "C": "national air system",
+CANCELLATION_REASONS = {"A": "carrier", "B": "weather", "C": "national aviation system",
                         "D": "security", None: "not given"}
 
 def bundled_airports() -> dict[int, tuple[str, str, str]]:
@@ -41,8 +41,8 @@ def bundled_carriers() -> dict[str, str]:
         return {row["carrier"]: row["carrier_name"] for row in csv.DictReader(src)}
 
 
-# The dbt var min_route_flights' default (dbt_project.yml).
-MIN_ROUTE_FLIGHTS = 10
+# The dbt var min_sample_flights' default (dbt_project.yml).
+MIN_SAMPLE_FLIGHTS = 10
 LATE_ARRIVAL_MINUTES = 15
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -237,7 +237,7 @@ def delay_ranks(routes: dict[Any, dict[str, Any]]) -> dict[Any, int]:
 
 def expected_marts(
     flights: Sequence[Flight], airports: dict[int, tuple[str, str, str]], threshold: int = 60,
-    carriers: dict[str, str] | None = None, min_route_flights: int = MIN_ROUTE_FLIGHTS,
+    carriers: dict[str, str] | None = None, min_sample_flights: int = MIN_SAMPLE_FLIGHTS,
 ) -> dict[str, dict[Any, dict[str, Any]]]:
     """mart -> key -> column -> value, for flights between known airports."""
     names = bundled_carriers() if carriers is None else carriers
@@ -265,7 +265,7 @@ def expected_marts(
     }
     marts["mv_route_delays"] = routes
     prone = {key: row for key, row in routes.items()
-             if row["flights_operated"] >= min_route_flights}
+             if row["flights_operated"] >= min_sample_flights}
     ranks = delay_ranks(prone)
     marts["mv_delay_prone_routes"] = {key: {**row, "delay_rank": ranks[key]}
                                       for key, row in prone.items()}

@@ -13,7 +13,7 @@ from generated_flights import UNKNOWN_AIRPORT, land_by_day, make_flights
 from mart_reference import (
     CANCELLED,
     DIVERTED,
-    MIN_ROUTE_FLIGHTS,
+    MIN_SAMPLE_FLIGHTS,
     assert_marts_equal,
     bundled_airports,
     bundled_carriers,
@@ -41,7 +41,7 @@ def test_every_mart_column_equals_python(built):
     expected = expected_marts(flights, bundled_airports())
     # The data reaches every case: routes on both sides of the minimum, every outcome.
     routes = expected["mv_route_delays"].values()
-    assert {row["flights_operated"] >= MIN_ROUTE_FLIGHTS for row in routes} == {True, False}
+    assert {row["flights_operated"] >= MIN_SAMPLE_FLIGHTS for row in routes} == {True, False}
     outcomes = expected["mv_on_time_by_carrier"].values()
     for column in ("flights_on_time", "flights_arrived_late", "flights_cancelled",
                    "flights_diverted"):
@@ -51,7 +51,7 @@ def test_every_mart_column_equals_python(built):
     # ... and every case of the BTS columns: all reasons, hour 0 (2400 and 5), carriers
     # both with and without cause data among their flights.
     reasons = {reason for _, reason in expected["mv_cancellations_by_carrier"]}
-    assert reasons == {"carrier", "weather", "national air system", "security", "not given"}
+    assert reasons == {"carrier", "weather", "national aviation system", "security", "not given"}
     assert set(expected["mv_delays_by_scheduled_hour"]) >= {0, 8, 17, 23}
     causes = expected["mv_delay_causes_by_carrier"].values()
     assert all(0 < row["flights_with_causes"] < row["flights_scheduled"] for row in causes)
@@ -108,7 +108,7 @@ def test_delay_prone_routes_rank_by_rate_above_the_minimum(built):
         " from airlines.mv_delay_prone_routes order by delay_rank, flights_delayed desc"
     )
     assert rows and rows[0][0] == 1
-    assert all(row[3] >= MIN_ROUTE_FLIGHTS for row in rows)
+    assert all(row[3] >= MIN_SAMPLE_FLIGHTS for row in rows)
     ordering = [(-row[1], -row[2]) for row in rows]
     assert ordering == sorted(ordering)
 
@@ -132,8 +132,8 @@ def test_another_threshold_gives_every_mart_its_numbers(built):
 
 def test_another_minimum_of_route_flights_gives_its_routes(built):
     project, flights = built
-    project.run("build", "--vars", "{min_route_flights: 20}")
-    expected = expected_marts(flights, bundled_airports(), min_route_flights=20)
+    project.run("build", "--vars", "{min_sample_flights: 20}")
+    expected = expected_marts(flights, bundled_airports(), min_sample_flights=20)
     assert len(expected["mv_delay_prone_routes"]) < len(
         expected_marts(flights, bundled_airports())["mv_delay_prone_routes"])
     assert_marts_equal(project.query, expected)
