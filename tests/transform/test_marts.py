@@ -1,6 +1,6 @@
 """The marts answer the business questions: every mart, column by column, equals the same
 numbers computed in plain Python (tests/transform/mart_reference.py), after a first build,
-after an incremental one, after a changed threshold or minimum of route flights, and with a
+after an incremental one, after a changed threshold or minimum sample, and with a
 carriers list of the warehouse's own."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import pytest
 from generated_flights import UNKNOWN_AIRPORT, land_by_day, make_flights
 from mart_reference import (
     CANCELLED,
+    DEST_CODE,
     DIVERTED,
     MIN_SAMPLE_FLIGHTS,
+    ORIGIN_CODE,
     assert_marts_equal,
     bundled_airports,
     bundled_carriers,
@@ -56,6 +58,16 @@ def test_every_mart_column_equals_python(built):
     causes = expected["mv_delay_causes_by_carrier"].values()
     assert all(0 < row["flights_with_causes"] < row["flights_scheduled"] for row in causes)
     assert all(row["weather_delay_minutes"] for row in causes)
+    assert all(0 < row["flights_with_weather_delay"] <= row["flights_with_causes"]
+               for row in causes)
+    # ... and of issue 23's columns: an airport no landed row gives a code (NULL), one whose
+    # rows give it now and then (found), and groups on both sides of the minimum sample.
+    airports = expected["mv_delays_by_origin_airport"]
+    assert airports[12892]["origin_airport_code"] is None
+    assert airports[14869]["origin_airport_code"] == "SLC"
+    for mart in ("mv_route_delays", "mv_daily_delay_trend", "mv_delays_by_scheduled_hour",
+                 "mv_cancellations_by_carrier", "mv_delay_causes_by_origin_airport"):
+        assert {row["meets_min_sample"] for row in expected[mart].values()} == {True, False}, mart
     assert_marts_equal(project.query, expected)
 
 
@@ -101,6 +113,18 @@ def test_rates_are_percentages_rounded_to_one_decimal(built):
         assert 0 <= on_time_pct <= 100
 
 
+def test_codes_reach_the_fact_from_the_landed_files(built):
+    project, flights = built
+    rows = dict((flight_id, (origin, dest)) for flight_id, origin, dest in project.query(
+        "select flight_id, dep_airport_code, arr_airport_code from airlines.daily_flights_fact"
+    ))
+    in_fact = [f for f in flights if f[3] != UNKNOWN_AIRPORT and is_delayed(f, 60)]
+    assert rows == {f[0]: (f[ORIGIN_CODE], f[DEST_CODE]) for f in in_fact}
+    # Flights of daily files, and to Los Angeles, have none; the others have theirs.
+    assert {code for codes in rows.values() for code in codes} == {
+        "ATL", "DEN", "DFW", "ORD", "PHX", "SLC", None}
+
+
 def test_delay_prone_routes_rank_by_rate_above_the_minimum(built):
     project, _ = built
     rows = project.query(
@@ -130,7 +154,7 @@ def test_another_threshold_gives_every_mart_its_numbers(built):
     assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
 
 
-def test_another_minimum_of_route_flights_gives_its_routes(built):
+def test_another_minimum_sample_gives_its_routes_and_ranks(built):
     project, flights = built
     project.run("build", "--vars", "{min_sample_flights: 20}")
     expected = expected_marts(flights, bundled_airports(), min_sample_flights=20)
