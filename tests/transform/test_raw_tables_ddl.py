@@ -165,9 +165,9 @@ def test_the_redshift_path_adds_each_missing_column_with_its_own_alter(
     empty = (None,) * len(BTS_COLUMNS)
     assert old_rows(old_warehouse) == [("AA1", 75, *empty), ("DL2", None, *empty)]
     # Half-upgraded (a column added by hand, say): only the others are added.
-    assert missing_column_ddl([*LANDING_COLUMNS[:-1], "TAIL_NUMBER"]) == []
+    assert missing_column_ddl([*LANDING_COLUMNS[:-1], "DEST_AIRPORT_CODE"]) == []
     assert missing_column_ddl(LANDING_COLUMNS[:-1]) == [
-        'alter table "raw".flights_landing add column tail_number varchar(10)'
+        'alter table "raw".flights_landing add column dest_airport_code varchar(3)'
     ]
 
 
