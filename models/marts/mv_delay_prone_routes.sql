@@ -46,8 +46,9 @@ final as (
 
     select
         *,
-        {{ rank_within_min_sample('flights_operated', 'delay_rate_pct desc, flights_delayed desc') }}
-            as delay_rank
+        {{ rank_within_min_sample(
+            'flights_operated', 'delay_rate_pct desc, flights_delayed desc'
+        ) }} as delay_rank
 
     from routes
 
