@@ -128,7 +128,7 @@ def render_report(data: ReportData, generated_at: dt.datetime,
         generated_at=generated_at.strftime("%Y-%m-%d %H:%M %Z").strip(),
         delayed_means=delayed_means(data.delay_threshold_minutes),
         parts=PARTS,
-        payload_json=build_payload(data).to_json(),
+        payload=build_payload(data).to_embedded(),
         charts_js=CHARTS_FILE.read_text(encoding="utf-8"),
         plotly_js=get_plotlyjs(),
     )

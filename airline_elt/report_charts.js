@@ -3,9 +3,18 @@
    Each chart gives plotly its traces, a coverage sentence, a table of its numbers and a CSV of
    exactly that table. Groups with fewer flights than the dbt var min_sample_flights are drawn
    pale and hatched, and never named best or worst. */
-(function () {
-  "use strict";
-  const P = JSON.parse(document.getElementById("report-payload").textContent);
+/* The payload comes gzipped and base64-encoded (report_payload.py); the browser's own
+   DecompressionStream unpacks it. */
+"use strict";
+
+async function unpackReportPayload() {
+  const text = document.getElementById("report-payload").textContent.trim();
+  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+unpackReportPayload().then((P) => {
   const MIN = P.minSampleFlights;
   const FONT = getComputedStyle(document.body).fontFamily;
   const CONFIG = {displaylogo: false, responsive: true};
@@ -719,4 +728,13 @@
     readFilters();
   });
   drawAll();
-})();
+  document.querySelector("main").removeAttribute("data-drawing");
+}).catch((error) => {
+  const main = document.querySelector("main");
+  main.removeAttribute("data-drawing");
+  const problem = document.createElement("p");
+  problem.className = "failed-build"; problem.id = "payload-error";
+  problem.textContent = "This browser could not unpack the report's data (" + error +
+    "): open it in a current Chrome, Edge, Firefox or Safari.";
+  main.prepend(problem);
+});

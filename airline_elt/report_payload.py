@@ -3,11 +3,15 @@
 Every chart of the page is computed in its JavaScript (report_charts.js) from this payload, so
 that the month and carrier filters can redraw them offline. Carriers, airports, days and months
 are listed once and referred to by index; each table is a set of equal-length columns of
-numbers (a BTS year is ~150,000 rows: scripts/benchmark_report_size.py measures it).
+numbers (a BTS year is ~150,000 rows: scripts/benchmark_report_size.py measures it). The page
+carries it gzipped and base64-encoded (a third of its JSON size); the browser's own
+DecompressionStream unpacks it, so no library is needed.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from dataclasses import dataclass
 
@@ -73,6 +77,11 @@ class ReportPayload:
         }
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         return text.replace("</", "<\\/")
+
+    def to_embedded(self) -> str:
+        """The JSON gzipped (deterministic: no time stamp) and base64-encoded, for the page."""
+        packed = gzip.compress(self.to_json().encode("utf-8"), compresslevel=9, mtime=0)
+        return base64.b64encode(packed).decode("ascii")
 
 
 def build_payload(data: ReportData) -> ReportPayload:
