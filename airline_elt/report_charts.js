@@ -50,7 +50,9 @@ unpackReportPayload().then((P) => {
   const rate = (part, whole) => (whole > 0 ? (100 * part) / whole : null);
   const round2 = (value) => (value === null ? null : Math.round(value * 100) / 100);
   const pct = (value) => (value === null ? "n/a" : value.toFixed(1) + " %");
-  const plural = (count, noun) => num(count) + " " + noun + (count === 1 ? "" : "s");
+  // "1 flight with cause data", "2 flights with cause data", "3 carriers".
+  const plural = (count, noun) => num(count) + " " + (count === 1 ? noun
+    : /\bflight\b/.test(noun) ? noun.replace(/\bflight\b/, "flights") : noun + "s");
   const isSmall = (flights) => flights < MIN;
 
   function rowsOf(table, keep) {
@@ -163,6 +165,9 @@ unpackReportPayload().then((P) => {
       legend: {orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "bottom",
                yref: "container"},
       hoverlabel: {font: {family: FONT}}, showlegend: true,
+      // A bar label that does not fit inside its bar is left out (hover and the table have it),
+      // never drawn cut at the chart's edge.
+      uniformtext: {mode: "hide", minsize: 10},
     }, extra);
   }
   const axis = (title, extra) => Object.assign({title: {text: title}, automargin: true,
@@ -183,12 +188,12 @@ unpackReportPayload().then((P) => {
         marker: Object.assign({color: COLORS.delayed}, markers(flights)),
         customdata: groups.map((g) => [g.delayed, g.operated]),
         text: groups.map((g, i) => pct(rates[i]) + " (" + num(g.delayed) + " of " + num(g.operated) + ")"),
-        textposition: "auto",
+        textposition: "inside", insidetextanchor: "end",
         hovertemplate: "%{y}: %{x:.1f} % delayed (%{customdata[0]:,} of %{customdata[1]:,} " +
           "operated flights)<extra></extra>"}].concat(smallLegend(flights, true)),
       layout: layout(barHeight(groups.length), {
         yaxis: axis("Carrier", {autorange: "reversed", type: "category"}),
-        xaxis: axis("Delay rate (% of operated flights)", {ticksuffix: " %", rangemode: "tozero"})}),
+        xaxis: axis("Delay rate (% of operated)", {ticksuffix: " %", rangemode: "tozero"})}),
       sentence: CARRIER_ORDER_NOTE + extreme(groups, (g) => carrierLabel[g.key],
         (g) => rate(g.delayed, g.operated), (g) => g.operated, (g) => g.delayed,
         "operated flight", "the highest delay rate"),
@@ -230,26 +235,27 @@ unpackReportPayload().then((P) => {
   const routeFields = ["operated", "delayed", "scheduled", "onTime", "delayedWithArr",
                        "sumDepOfDelayed", "sumArrOfDelayed"];
   const routeLabel = (key) => { const [o, d] = key.split(">"); return P.airports.label[o] + " → " + P.airports.label[d]; };
+  const routeShort = (key) => { const [o, d] = key.split(">"); return P.airports.short[o] + " → " + P.airports.short[d]; };
 
   function routes() {
     const groups = group(P.routeMonths, monthRows(P.routeMonths),
       (i) => P.routeMonths.origin[i] + ">" + P.routeMonths.dest[i], routeFields);
     const shown = ranked(groups, TOP, (g) => g.operated, (g) => rate(g.delayed, g.operated));
     const flights = shown.map((g) => g.operated);
-    const labels = shown.map((g, i) => (i + 1) + ". " + routeLabel(g.key));
+    const labels = shown.map((g, i) => (i + 1) + ". " + routeShort(g.key));
     const total = Array.from(groups.values()).reduce((s, g) => s + g.operated, 0);
     return {
       traces: [{type: "bar", orientation: "h", y: labels, name: "Delay rate",
         x: shown.map((g) => rate(g.delayed, g.operated)),
         marker: Object.assign({color: COLORS.delayed}, markers(flights)),
-        customdata: shown.map((g) => [g.delayed, g.operated]),
+        customdata: shown.map((g) => [g.delayed, g.operated, routeLabel(g.key)]),
         text: shown.map((g) => pct(rate(g.delayed, g.operated)) + ": " + num(g.delayed) + " of " + num(g.operated)),
-        textposition: "auto",
-        hovertemplate: "%{y}: %{x:.1f} % delayed (%{customdata[0]:,} of %{customdata[1]:,} " +
-          "operated flights)<extra></extra>"}].concat(smallLegend(flights, true)),
+        textposition: "inside", insidetextanchor: "end",
+        hovertemplate: "%{customdata[2]}: %{x:.1f} % delayed (%{customdata[0]:,} of " +
+          "%{customdata[1]:,} operated flights)<extra></extra>"}].concat(smallLegend(flights, true)),
       layout: layout(barHeight(shown.length), {
         yaxis: axis("Route (rank)", {autorange: "reversed", type: "category"}),
-        xaxis: axis("Delay rate (% of operated flights)", {ticksuffix: " %", rangemode: "tozero"})}),
+        xaxis: axis("Delay rate (% of operated)", {ticksuffix: " %", rangemode: "tozero"})}),
       sentence: " Ranked: the routes with " + MIN + " operated flights or more (the dbt var " +
         "min_sample_flights), highest delay rate first; smaller routes only fill the list, " +
         "marked, busiest first." + extreme(shown, (g) => routeLabel(g.key),
@@ -275,7 +281,7 @@ unpackReportPayload().then((P) => {
           {type: "bar", orientation: "h", y: labels, name: "Delay rate (% of operated flights)",
            x: shown.map((g) => rate(g.delayed, g.operated)),
            marker: Object.assign({color: COLORS.delayed}, markers(flights)),
-           customdata: shown.map((g) => [g.delayed, g.operated]),
+           customdata: shown.map((g) => [g.delayed, g.operated, P.airports.id[g.key]]),
            hovertemplate: "%{y}: %{x:.1f} % delayed (%{customdata[0]:,} of %{customdata[1]:,} " +
              "operated flights)<extra></extra>"},
           {type: "bar", orientation: "h", y: labels, name: "On time (% of scheduled flights)",
@@ -312,7 +318,7 @@ unpackReportPayload().then((P) => {
         hovertemplate: "%{x}: %{y:.1f} % delayed (%{customdata[0]:,} of %{customdata[1]:,} " +
           "operated flights)<extra></extra>"}].concat(smallLegend(flights, false)),
       layout: layout(420, {xaxis: axis("Origin state", {type: "category"}),
-        yaxis: axis("Delay rate (% of operated flights)", {ticksuffix: " %", rangemode: "tozero"})}),
+        yaxis: axis("Delay rate (% of operated)", {ticksuffix: " %", rangemode: "tozero"})}),
       sentence: extreme(shown, (g) => g.key, (g) => rate(g.delayed, g.operated),
         (g) => g.operated, (g) => g.delayed, "operated flight", "the highest delay rate"),
       coverage: coverage(flights.reduce((s, f) => s + f, 0), "operated flight"),
@@ -428,7 +434,7 @@ unpackReportPayload().then((P) => {
       layout: layout(400, {xaxis: axis("Scheduled departure hour (local time)", {
         tickvals: Array.from({length: 24}, (_, h) => h),
         ticktext: Array.from({length: 24}, (_, h) => String(h).padStart(2, "0")), range: [-0.5, 23.5]}),
-        yaxis: axis("Delay rate (% of operated flights)", {ticksuffix: " %", rangemode: "tozero"})}),
+        yaxis: axis("Delay rate (% of operated)", {ticksuffix: " %", rangemode: "tozero"})}),
       sentence: extreme(groups, (g) => hour(g.key), (g) => rate(g.delayed, g.operated),
         (g) => g.operated, (g) => g.delayed, "operated flight", "the worst hour"),
       coverage: coverage(groups.reduce((s, g) => s + g.scheduled, 0), "scheduled flight",
@@ -460,7 +466,7 @@ unpackReportPayload().then((P) => {
           "cause data)<extra></extra>"})).concat(smallLegend(flights, true)),
       layout: layout(barHeight(groups.length) + 40, {barmode: "stack",
         yaxis: axis(axisTitle, {autorange: "reversed", type: "category"}),
-        xaxis: axis("Share of the delay minutes with a cause (%)", {ticksuffix: " %", range: [0, 100]})}),
+        xaxis: axis("Share of cause minutes (%)", {ticksuffix: " %", range: [0, 100]})}),
       coverage: coverage(flights.reduce((s, f) => s + f, 0), "flight with cause data", "cause columns"),
       table: {columns: [keyTitle, "Flights with cause data", "Cause minutes"].concat(
           P.causeNames.map((n) => n + " (minutes)"), P.causeNames.map((n) => n + " (%)")),
@@ -498,7 +504,7 @@ unpackReportPayload().then((P) => {
           " delay (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>"})).concat(smallLegend(flights, true)),
       layout: layout(Math.max(380, 170 + 90 * groups.length), {barmode: "group",
         yaxis: axis("Carrier", {autorange: "reversed", type: "category"}),
-        xaxis: axis("Flights with minutes of the cause (% of flights with cause data)",
+        xaxis: axis("Flights with the cause (% with cause data)",
                     {ticksuffix: " %", range: [0, 100]})}),
       sentence: CARRIER_ORDER_NOTE + " A flight can have minutes of several causes, so the " +
         "shares of a carrier add up to 100 % or more.",
@@ -574,8 +580,8 @@ unpackReportPayload().then((P) => {
                   size: flights.map((f) => 8 + 22 * Math.sqrt(f / Math.max(...flights)))},
          hovertemplate: "%{text}<br>%{customdata:,} delayed flights: departed %{x:.1f} min, " +
            "arrived %{y:.1f} min late on average<extra></extra>"}],
-      layout: layout(480, {xaxis: axis("Average departure delay of delayed flights (minutes)", {range: [0, top]}),
-        yaxis: axis("Average arrival delay of delayed flights (minutes)", {range: [0, top]})}),
+      layout: layout(480, {xaxis: axis("Departure delay of delayed flights (avg min)", {range: [0, top]}),
+        yaxis: axis("Arrival delay (avg min)", {range: [0, top]})}),
       sentence: " Routes with fewer than " + MIN + " delayed flights are pale.",
       coverage: coverage(flights.reduce((s, f) => s + f, 0), "delayed flight"),
       table: {columns: ["Route", "Flights delayed", "Average departure delay (min)", "Average arrival delay (min)"],
@@ -607,7 +613,7 @@ unpackReportPayload().then((P) => {
         hovertemplate: "%{y}: r = %{x:.3f} over %{customdata:,} flights with both delays<extra></extra>"}],
       layout: layout(barHeight(groups.length), {
         yaxis: axis("Carrier", {autorange: "reversed", type: "category"}),
-        xaxis: axis("Correlation of departure and arrival delay (r, -1 to 1)", {range: [-1.05, 1.05], zeroline: true}),
+        xaxis: axis("Correlation r (-1 to 1)", {range: [-1.05, 1.05], zeroline: true}),
         shapes: overall === null ? [] : [{type: "line", xref: "x", yref: "paper", x0: overall, x1: overall,
           y0: 0, y1: 1, line: {color: COLORS.delayed, dash: "dash"}}]}),
       sentence: CARRIER_ORDER_NOTE + " The axis runs from -1 to 1, so that small differences look small." +

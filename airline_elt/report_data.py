@@ -84,6 +84,12 @@ class Airport:
         name = self.code or f"airport {self.airport_id}"
         return f"{name} · {place}" if place else name
 
+    @property
+    def short_label(self) -> str:
+        """`ORD`; without a code `Chicago, IL` (`airport 13930` without a city): for routes."""
+        place = ", ".join(part for part in (self.city, self.state) if part)
+        return self.code or place or f"airport {self.airport_id}"
+
 
 @dataclass(frozen=True)
 class DayCarrier:

@@ -149,6 +149,7 @@ def build_payload(data: ReportData) -> ReportPayload:
                         "name": [carrier.name for carrier in data.carriers]}),
         airports=Table({"id": [airport.airport_id for airport in data.airports],
                         "label": [airport.label for airport in data.airports],
+                        "short": [airport.short_label for airport in data.airports],
                         "state": [airport.state for airport in data.airports]}),
         days=[day.isoformat() for day in days],
         months=months,
