@@ -3,7 +3,7 @@
 The short names of the design (`Carrier, OriginAirportID, ...`) and the full BTS
 on-time names (`Reporting_Airline`, `Flight_Number_Reporting_Airline`, ...) are
 both accepted; extra columns are ignored. The BTS cause, schedule and cancellation
-columns (`CRSDepTime`, `Cancelled`, `CarrierDelay`, ...) are optional: a file
+columns (`CRSDepTime`, `Cancelled`, `CarrierDelay`, `Origin`, `Dest`, ...) are optional: a file
 without them lands NULL in them.
 """
 
@@ -44,6 +44,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "late_aircraft_delay": ("lateaircraftdelay",),
     "distance_miles": ("distance",),
     "tail_number": ("tailnumber", "tailnum"),
+    # The airports' 3-letter codes (BTS `Origin`/`Dest`, e.g. ATL), beside their ids.
+    "origin_airport_code": ("origin",),
+    "dest_airport_code": ("dest",),
 }
 REQUIRED_FIELDS = ("carrier", "origin_airport_id", "dest_airport_id", "dep_delay", "arr_delay")
 # The names a person would look for in an error message.

@@ -32,6 +32,8 @@ security_delay integer
 late_aircraft_delay integer
 distance_miles integer
 tail_number varchar(10)
+origin_airport_code varchar(3)
+dest_airport_code varchar(3)
 {%- endmacro %}
 
 {% macro create_raw_tables() -%}

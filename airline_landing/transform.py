@@ -75,6 +75,9 @@ _US_DATE = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})( 12:00:00 AM| 0?0:00(:00)?)?$
 _FLAG = r"^[01](\.0*)?$"
 _CLOCK = r"^[0-9]{1,4}$"
 _CANCELLATION_CODE = r"^[ABCD]$"
+# An airport's code as BTS writes it in `Origin`/`Dest`: 3 letters (IATA; a few FAA codes
+# hold a digit). Stored in upper case.
+_AIRPORT_CODE = r"^[A-Za-z0-9]{3}$"
 
 
 @contextmanager
@@ -190,6 +193,12 @@ def _flag(name: str) -> Column:
     return F.when(value.rlike(_FLAG), value.startswith("1"))
 
 
+def _airport_code(name: str) -> Column:
+    """Column `name`, a 3-character airport code ("atl" and "ATL" alike), upper case, else
+    null."""
+    return F.when(F.col(name).rlike(_AIRPORT_CODE), F.upper(F.col(name)))
+
+
 def _hour(clock: Column) -> Column:
     """The hour (0-23) of an `hhmm` clock time: 2400, midnight at the day's end, is hour 0."""
     return F.pmod(F.floor(clock / 100), F.lit(24)).cast("smallint")
@@ -217,6 +226,10 @@ _BTS_FIELDS: dict[str, tuple[Callable[[str], Column], str]] = {
         "is not a whole number of miles (0 or more)",
     ),
     "tail_number": (lambda name: F.col(name), f"is longer than {TAIL_NUMBER_MAX} characters"),
+    **dict.fromkeys(
+        ("origin_airport_code", "dest_airport_code"),
+        (_airport_code, "is not an airport code (3 letters or digits, e.g. ATL)"),
+    ),
 }
 _BTS_TYPES = {
     "scheduled_dep_time": "smallint",
@@ -227,6 +240,8 @@ _BTS_TYPES = {
     **dict.fromkeys(CAUSE_COLUMNS, "int"),
     "distance_miles": "int",
     "tail_number": "string",
+    "origin_airport_code": "string",
+    "dest_airport_code": "string",
 }
 
 

@@ -23,9 +23,34 @@
 {%- endmacro %}
 
 
-{#- mv_delay_prone_routes keeps the routes with at least this many operated flights. -#}
-{% macro min_route_flights() -%}
-    {{- return(whole_number_var('min_route_flights', 1, 1000000)) -}}
+{#-
+  The one minimum sample: a group's rate counts (meets_min_sample, ranks,
+  mv_delay_prone_routes) when it is computed from at least this many flights.
+  The var was `min_route_flights` before issue 23; setting the old name stops
+  the build with the new one (refuse_renamed_vars, also an on-run-start hook).
+-#}
+{% macro min_sample_flights() -%}
+    {%- do refuse_renamed_vars() -%}
+    {{- return(whole_number_var('min_sample_flights', 1, 1000000)) -}}
+{%- endmacro %}
+
+
+{#- Vars renamed since: old name -> new name. -#}
+{% macro renamed_vars() -%}
+    {{- return({'min_route_flights': 'min_sample_flights'}) -}}
+{%- endmacro %}
+
+
+{#- Stops the build when a renamed var is set, naming the new one; renders nothing. -#}
+{% macro refuse_renamed_vars() -%}
+    {%- for old_name, new_name in renamed_vars().items() -%}
+        {%- if var(old_name, none) is not none -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ old_name ~ " was renamed " ~ new_name
+                ~ " (one minimum sample for every rate and ranking): set " ~ new_name
+                ~ " instead") }}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 

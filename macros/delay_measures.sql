@@ -42,7 +42,8 @@
     as avg_dep_delay_of_delayed_minutes,
     {{ rounded_ratio('sum(sum_arr_delay_of_delayed)', 'sum(flights_delayed_with_arr_delay)') }}
     as avg_arr_delay_of_delayed_minutes,
-    cast(max(max_dep_delay) as bigint) as max_dep_delay_minutes
+    cast(max(max_dep_delay) as bigint) as max_dep_delay_minutes,
+    {{ meets_min_sample('sum(flights_operated)') }} as meets_min_sample
 {%- endmacro %}
 
 
@@ -64,7 +65,8 @@
     cast(sum(flights_arrived_late) as bigint) as flights_arrived_late,
     cast(sum(flights_cancelled) as bigint) as flights_cancelled,
     cast(sum(flights_diverted) as bigint) as flights_diverted,
-    {{ percentage('sum(flights_on_time)', 'sum(flights_scheduled)') }} as on_time_pct
+    {{ percentage('sum(flights_on_time)', 'sum(flights_scheduled)') }} as on_time_pct,
+    {{ meets_min_sample('sum(flights_scheduled)') }} as meets_min_sample
 {%- endmacro %}
 
 
@@ -75,7 +77,8 @@
     {{ percentage('sum(flights_arrived_late)', 'sum(flights_arrived)') }} as late_arrival_pct,
     {{ rounded_ratio('sum(sum_arr_delay)', 'sum(flights_arrived)') }} as avg_arr_delay_minutes,
     {{ rounded_ratio('sum(sum_arr_delay_of_late)', 'sum(flights_arrived_late)') }}
-    as avg_arr_delay_of_late_minutes
+    as avg_arr_delay_of_late_minutes,
+    {{ meets_min_sample('sum(flights_arrived)') }} as meets_min_sample
 {%- endmacro %}
 
 
@@ -103,7 +106,8 @@
             * sqrt(cast({{ n }} * {{ syy }} - {{ sy }} * {{ sy }} as double precision)),
             0
         ) as numeric(38, 15)
-    ), 3) as numeric(5, 3)) as dep_arr_delay_correlation
+    ), 3) as numeric(5, 3)) as dep_arr_delay_correlation,
+    {{ meets_min_sample('sum(paired_flights)') }} as meets_min_sample
 {%- endmacro %}
 
 
@@ -111,8 +115,9 @@
   Delay minutes by the five BTS causes, over the flights
   with cause data: how many flights had it, their cause minutes (the five
   summed), the minutes of each cause and each cause's share of all cause
-  minutes (0-100, 1 decimal; null when the minutes sum to 0). Summed from
-  int_flight_delays_daily.
+  minutes (0-100, 1 decimal; null when the minutes sum to 0), and the flights
+  delayed by each cause (more than 0 of its minutes; a flight may count for
+  several causes). Summed from int_flight_delays_daily.
 -#}
 {% macro cause_measures() -%}
     {%- set cause_minutes -%}
@@ -130,5 +135,11 @@
     {{ percentage('sum(sum_weather_delay)', cause_minutes) }} as weather_delay_pct,
     {{ percentage('sum(sum_nas_delay)', cause_minutes) }} as nas_delay_pct,
     {{ percentage('sum(sum_security_delay)', cause_minutes) }} as security_delay_pct,
-    {{ percentage('sum(sum_late_aircraft_delay)', cause_minutes) }} as late_aircraft_delay_pct
+    {{ percentage('sum(sum_late_aircraft_delay)', cause_minutes) }} as late_aircraft_delay_pct,
+    cast(sum(flights_with_carrier_delay) as bigint) as flights_with_carrier_delay,
+    cast(sum(flights_with_weather_delay) as bigint) as flights_with_weather_delay,
+    cast(sum(flights_with_nas_delay) as bigint) as flights_with_nas_delay,
+    cast(sum(flights_with_security_delay) as bigint) as flights_with_security_delay,
+    cast(sum(flights_with_late_aircraft_delay) as bigint) as flights_with_late_aircraft_delay,
+    {{ meets_min_sample('sum(flights_with_causes)') }} as meets_min_sample
 {%- endmacro %}

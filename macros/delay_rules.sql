@@ -106,15 +106,27 @@
 
 
 {#-
-  What a BTS cancellation code means. A cancelled flight without a code (a
-  file without the column, or an empty one) is 'not given'.
+  A flight delayed by a cause: it has cause data and more than 0 minutes of
+  that cause (a cause column of int_flights_enriched: carrier_delay, ...).
+  What the BTS counts on its cause pages beside the minutes.
+-#}
+{% macro is_delayed_by_cause(cause_minutes) -%}
+    coalesce({{ cause_minutes }} > 0, false)
+{%- endmacro %}
+
+
+{#-
+  What a BTS cancellation code means, in the BTS's words ("National Aviation
+  System", https://www.rita.dot.gov/bts/help/aviation/html/understanding.html).
+  A cancelled flight without a code (a file without the column, or an empty
+  one) is 'not given'.
 -#}
 {% macro cancellation_reason(cancellation_code='cancellation_code') -%}
     cast(
         case {{ cancellation_code }}
             when 'A' then 'carrier'
             when 'B' then 'weather'
-            when 'C' then 'national air system'
+            when 'C' then 'national aviation system'
             when 'D' then 'security'
             else 'not given'
         end as varchar(32)

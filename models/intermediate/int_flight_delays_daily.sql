@@ -12,7 +12,11 @@
   Version 2: the on-time and arrival columns. Version 3 (issue 14): the
   cancelled / diverted flags of BTS files decide (delay_rules.sql), the
   delay-cause sums (flights with cause data and their minutes per cause) and
-  the cancelled flights per BTS cancellation code.
+  the cancelled flights per BTS cancellation code. Version 4 (issue 23): the
+  airports' codes from the landed BTS files (`Origin`/`Dest`; max() over the
+  group, which has one airport each, so the grain stays) and the flights
+  with minutes of each delay cause (is_delayed_by_cause in
+  macros/delay_rules.sql).
 
   The cancellation reasons are columns, not a grain: BTS has four codes plus
   "not given", a fixed set, so five counts beside the others cost nothing,
@@ -27,7 +31,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        meta={'definition_version': 3},
+        meta={'definition_version': 4},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
             "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
@@ -80,7 +84,14 @@ flights_to_sum as (
         cast(weather_delay as bigint) as weather_delay,
         cast(nas_delay as bigint) as nas_delay,
         cast(security_delay as bigint) as security_delay,
-        cast(late_aircraft_delay as bigint) as late_aircraft_delay
+        cast(late_aircraft_delay as bigint) as late_aircraft_delay,
+        origin_airport_code,
+        dest_airport_code,
+        {{ is_delayed_by_cause('carrier_delay') }} as is_delayed_by_carrier,
+        {{ is_delayed_by_cause('weather_delay') }} as is_delayed_by_weather,
+        {{ is_delayed_by_cause('nas_delay') }} as is_delayed_by_nas,
+        {{ is_delayed_by_cause('security_delay') }} as is_delayed_by_security,
+        {{ is_delayed_by_cause('late_aircraft_delay') }} as is_delayed_by_late_aircraft
 
     from enriched_flights
     where {{ flight_dates_in(enriched_dates_rebuilt_since_last_build()) }}
@@ -138,12 +149,24 @@ final as (
             as flights_cancelled_code_a,
         cast(sum(case when cancellation_reason = 'weather' then 1 else 0 end) as bigint)
             as flights_cancelled_code_b,
-        cast(sum(case when cancellation_reason = 'national air system' then 1 else 0 end) as bigint)
+        cast(sum(case when cancellation_reason = 'national aviation system' then 1 else 0 end) as bigint)
             as flights_cancelled_code_c,
         cast(sum(case when cancellation_reason = 'security' then 1 else 0 end) as bigint)
             as flights_cancelled_code_d,
         cast(sum(case when cancellation_reason = 'not given' then 1 else 0 end) as bigint)
-            as flights_cancelled_no_code
+            as flights_cancelled_no_code,
+        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
+        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
+        cast(sum(case when is_delayed_by_carrier then 1 else 0 end) as bigint)
+            as flights_with_carrier_delay,
+        cast(sum(case when is_delayed_by_weather then 1 else 0 end) as bigint)
+            as flights_with_weather_delay,
+        cast(sum(case when is_delayed_by_nas then 1 else 0 end) as bigint)
+            as flights_with_nas_delay,
+        cast(sum(case when is_delayed_by_security then 1 else 0 end) as bigint)
+            as flights_with_security_delay,
+        cast(sum(case when is_delayed_by_late_aircraft then 1 else 0 end) as bigint)
+            as flights_with_late_aircraft_delay
 
     from flights_to_sum
     group by

@@ -4,7 +4,9 @@
   scheduled departure time and hour, the cancelled / diverted flags and the
   cancellation code, the five delay causes, distance, tail number) pass
   through, and `is_cancelled` follows the file's flag when it has one; an
-  existing warehouse rebuilds every date once to fill them.
+  existing warehouse rebuilds every date once to fill them. Version 3 (issue
+  23): the airports' codes of BTS files (`Origin`/`Dest`), last, as an
+  existing table appends them.
 -#}
 {{
     config(
@@ -13,7 +15,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        meta={'definition_version': 2},
+        meta={'definition_version': 3},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_flight_dates_to_rebuild()) }}",
             "{{ delete_flight_dates(enriched_flight_dates_to_rebuild()) }}",
@@ -89,7 +91,9 @@ final as (
         flights_to_build.source_key,
         flights_to_build.source_line_number,
         flights_to_build.file_version_id,
-        cast('{{ build_started_at }}' as timestamp) as enriched_at
+        cast('{{ build_started_at }}' as timestamp) as enriched_at,
+        flights_to_build.origin_airport_code,
+        flights_to_build.dest_airport_code
 
     from flights_to_build
     left join airports as origin

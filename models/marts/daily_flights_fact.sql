@@ -1,7 +1,9 @@
 {#-
   Version 1 (meta `definition_version`, see build_log.sql): the five BTS
   delay-cause columns (issue 14); a warehouse built before rebuilds every
-  date once to fill them.
+  date once to fill them. Version 2 (issue 23): the airports' codes
+  (`dep_airport_code`, `arr_airport_code`) from the landed BTS files, after
+  the contract columns (NULL where no landed file gave a code).
 -#}
 {{
     config(
@@ -10,7 +12,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        meta={'definition_version': 1},
+        meta={'definition_version': 2},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
             "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
@@ -67,7 +69,9 @@ final as (
         cast(weather_delay as bigint) as weather_delay,
         cast(nas_delay as bigint) as nas_delay,
         cast(security_delay as bigint) as security_delay,
-        cast(late_aircraft_delay as bigint) as late_aircraft_delay
+        cast(late_aircraft_delay as bigint) as late_aircraft_delay,
+        cast(origin_airport_code as varchar(3)) as dep_airport_code,
+        cast(dest_airport_code as varchar(3)) as arr_airport_code
 
     from delayed_flights
 

@@ -15,6 +15,7 @@ final as (
 
     select
         dest_airport_id,
+        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
         arr_airport as dest_airport,
         arr_city as dest_city,
         arr_state as dest_state,

@@ -1,6 +1,6 @@
 {#-
   What got cancelled, and why: each airline's cancelled flights by BTS
-  cancellation code (A carrier, B weather, C national air system, D
+  cancellation code (A carrier, B weather, C National Aviation System, D
   security; no code: 'not given', e.g. the daily files, which have no
   reason), as a share of the airline's scheduled flights. The counts per code
   are columns of int_flight_delays_daily (cancellation_reason in
@@ -86,7 +86,8 @@ final as (
         by_reason.flights_scheduled,
         by_reason.flights_cancelled,
         {{ percentage('by_reason.flights_cancelled', 'by_reason.flights_scheduled') }}
-            as cancelled_pct
+            as cancelled_pct,
+        {{ meets_min_sample('by_reason.flights_scheduled') }} as meets_min_sample
 
     from by_reason
     left join carriers

@@ -45,7 +45,8 @@ final as (
         by_carrier.flights_diverted,
         by_carrier.on_time_pct,
         by_carrier.first_flight_date,
-        by_carrier.last_flight_date
+        by_carrier.last_flight_date,
+        by_carrier.meets_min_sample
 
     from by_carrier
     left join carriers

@@ -1,6 +1,6 @@
 {#-
   Why each airline's flights were late: delay minutes by cause (the five BTS
-  causes) and each cause's share, over the flights whose files carry cause
+  causes) and each cause's share, the flights delayed by each cause, over the flights whose files carry cause
   data (cause_measures in macros/delay_measures.sql). Carriers without any
   are left out.
 -#}
@@ -49,7 +49,13 @@ final as (
         by_carrier.weather_delay_pct,
         by_carrier.nas_delay_pct,
         by_carrier.security_delay_pct,
-        by_carrier.late_aircraft_delay_pct
+        by_carrier.late_aircraft_delay_pct,
+        by_carrier.flights_with_carrier_delay,
+        by_carrier.flights_with_weather_delay,
+        by_carrier.flights_with_nas_delay,
+        by_carrier.flights_with_security_delay,
+        by_carrier.flights_with_late_aircraft_delay,
+        by_carrier.meets_min_sample
 
     from by_carrier
     left join carriers

@@ -1,6 +1,6 @@
 {#-
   Why flights leaving each airport were late: delay minutes by cause and
-  each cause's share, over the flights with cause data (as
+  each cause's share, the flights delayed by each cause, over the flights with cause data (as
   mv_delay_causes_by_carrier). Airports without any are left out.
 -#}
 with
@@ -15,6 +15,7 @@ final as (
 
     select
         origin_airport_id,
+        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
         dep_airport as origin_airport,
         dep_city as origin_city,
         dep_state as origin_state,

@@ -57,7 +57,8 @@ named_carriers as (
         by_carrier.flights_operated,
         by_carrier.avg_dep_delay_minutes,
         by_carrier.avg_arr_delay_minutes,
-        by_carrier.dep_arr_delay_correlation
+        by_carrier.dep_arr_delay_correlation,
+        by_carrier.meets_min_sample
 
     from by_carrier
     left join carriers
@@ -73,7 +74,8 @@ all_carriers as (
         flights_operated,
         avg_dep_delay_minutes,
         avg_arr_delay_minutes,
-        dep_arr_delay_correlation
+        dep_arr_delay_correlation,
+        meets_min_sample
 
     from overall
     where flights_operated > 0

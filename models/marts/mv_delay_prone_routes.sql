@@ -1,6 +1,6 @@
 {#-
-  The routes of mv_route_delays with at least var('min_route_flights')
-  operated flights, ranked by delay rate: a route flown once and late once is
+  The routes of mv_route_delays with at least var('min_sample_flights')
+  operated flights (meets_min_sample, macros/min_sample.sql), ranked by delay rate: a route flown once and late once is
   not "delay-prone". Computed from int_flight_delays_daily like
   mv_route_delays, not read from it: Redshift materialized views read tables.
 -#}
@@ -16,10 +16,12 @@ routes as (
 
     select
         origin_airport_id,
+        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
         dep_airport as origin_airport,
         dep_city as origin_city,
         dep_state as origin_state,
         dest_airport_id,
+        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
         arr_airport as dest_airport,
         arr_city as dest_city,
         arr_state as dest_state,
@@ -36,7 +38,7 @@ routes as (
         arr_airport,
         arr_city,
         arr_state
-    having sum(flights_operated) >= {{ min_route_flights() }}
+    having {{ meets_min_sample('sum(flights_operated)') }}
 
 ),
 
@@ -44,9 +46,8 @@ final as (
 
     select
         *,
-        cast(
-            rank() over (order by delay_rate_pct desc, flights_delayed desc) as bigint
-        ) as delay_rank
+        {{ rank_within_min_sample('flights_operated', 'delay_rate_pct desc, flights_delayed desc') }}
+            as delay_rank
 
     from routes
 

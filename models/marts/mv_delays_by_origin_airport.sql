@@ -10,6 +10,7 @@ final as (
 
     select
         origin_airport_id,
+        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
         dep_airport as origin_airport,
         dep_city as origin_city,
         dep_state as origin_state,

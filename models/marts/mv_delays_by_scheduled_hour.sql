@@ -21,7 +21,8 @@ final as (
         cast(sum(flights_delayed) as bigint) as flights_delayed,
         {{ percentage('sum(flights_delayed)', 'sum(flights_operated)') }} as delay_rate_pct,
         {{ rounded_ratio('sum(sum_dep_delay)', 'sum(flights_operated)') }} as avg_dep_delay_minutes,
-        {{ percentage('sum(flights_on_time)', 'sum(flights_scheduled)') }} as on_time_pct
+        {{ percentage('sum(flights_on_time)', 'sum(flights_scheduled)') }} as on_time_pct,
+        {{ meets_min_sample('sum(flights_operated)') }} as meets_min_sample
 
     from hourly_delays
     where has_known_origin and has_known_destination

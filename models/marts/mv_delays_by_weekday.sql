@@ -45,7 +45,8 @@ final as (
         max_dep_delay_minutes,
         flights_on_time,
         flights_diverted,
-        on_time_pct
+        on_time_pct,
+        meets_min_sample
 
     from by_weekday
 

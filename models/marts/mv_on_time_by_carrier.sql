@@ -39,7 +39,8 @@ final as (
         by_carrier.flights_arrived_late,
         by_carrier.flights_cancelled,
         by_carrier.flights_diverted,
-        by_carrier.on_time_pct
+        by_carrier.on_time_pct,
+        by_carrier.meets_min_sample
 
     from by_carrier
     left join carriers

@@ -10,10 +10,12 @@ final as (
 
     select
         origin_airport_id,
+        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
         dep_airport as origin_airport,
         dep_city as origin_city,
         dep_state as origin_state,
         dest_airport_id,
+        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
         arr_airport as dest_airport,
         arr_city as dest_city,
         arr_state as dest_state,

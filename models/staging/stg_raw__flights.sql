@@ -28,6 +28,8 @@ renamed as (
         cast(late_aircraft_delay as integer) as late_aircraft_delay,
         cast(distance_miles as integer) as distance_miles,
         cast(tail_number as varchar(10)) as tail_number,
+        cast(origin_airport_code as varchar(3)) as origin_airport_code,
+        cast(dest_airport_code as varchar(3)) as dest_airport_code,
         source_key,
         source_line_number,
         file_version_id,

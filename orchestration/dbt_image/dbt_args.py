@@ -38,8 +38,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 # a plain lower-case identifier (it is rendered into SQL unquoted, as every schema name is).
 WHOLE_NUMBERS = {
     "delay_threshold_minutes": (0, 1440),  # the same bounds as macros/checked_vars.sql
-    "min_route_flights": (1, 1_000_000),
+    "min_sample_flights": (1, 1_000_000),
 }
+# Vars renamed since: refused with the new name (a start that still sets the old one would
+# otherwise be told only that the project does not declare it).
+RENAMED_VARS = {"min_route_flights": "min_sample_flights"}
 BOOLEANS = {"test_all_dates"}
 SCHEMA_NAMES = {"build_log_schema"}
 VARS = set(WHOLE_NUMBERS) | BOOLEANS | SCHEMA_NAMES
@@ -112,6 +115,11 @@ def _shown(value: object) -> str:
 
 
 def _checked_var(name: object, value: object) -> object:
+    if name in RENAMED_VARS:
+        raise DbtArgsError(
+            f"--vars: {name} was renamed {RENAMED_VARS[name]} (one minimum sample for every "
+            f"rate and ranking); set {RENAMED_VARS[name]} instead"
+        )
     if name not in VARS:
         raise DbtArgsError(
             f"--vars: {_shown(name)} is not a var this project declares "

@@ -1,6 +1,7 @@
-"""The BTS cause, schedule and cancellation columns (issue 14): landed when a file's header
-has them, every BTS spelling of their values; a present but malformed value rejects the row
-with `bad_<column>`; a file without them lands NULL in them, at (nearly) no cost."""
+"""The BTS cause, schedule and cancellation columns (issue 14) and the airports' codes
+(`Origin`/`Dest`, issue 23): landed when a file's header has them, every BTS spelling of
+their values; a present but malformed value rejects the row with `bad_<column>`; a file
+without them lands NULL in them, at (nearly) no cost."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ BTS_NAMES = (
     "FlightDate", "Reporting_Airline", "Flight_Number_Reporting_Airline", "OriginAirportID",
     "DestAirportID", "CRSDepTime", "DepDelay", "ArrDelay", "Cancelled", "CancellationCode",
     "Diverted", "Distance", "CarrierDelay", "WeatherDelay", "NASDelay", "SecurityDelay",
-    "LateAircraftDelay", "Tail_Number",
+    "LateAircraftDelay", "Tail_Number", "Origin", "Dest",
 )
 BTS_HEADER = ",".join(f'"{name}"' for name in BTS_NAMES) + ","
 # A good row as BTS writes it: strings and clock times quoted, minutes as "75.00".
@@ -37,7 +38,7 @@ GOOD = {
     "ArrDelay": "105.00", "Cancelled": "0.00", "CancellationCode": '""', "Diverted": "0.00",
     "Distance": "760.00", "CarrierDelay": "75.00", "WeatherDelay": "0.00",
     "NASDelay": "10.00", "SecurityDelay": "0.00", "LateAircraftDelay": "20.00",
-    "Tail_Number": '"N123DL"',
+    "Tail_Number": '"N123DL"', "Origin": '"ATL"', "Dest": '"JFK"',
 }
 
 
@@ -77,20 +78,26 @@ def test_every_bts_spelling_of_every_new_column_lands(spark, tmp_path):
         # 9: unquoted bare minutes and a security delay
         bts_line(CarrierDelay="0", SecurityDelay="15", NASDelay="0.0", LateAircraftDelay="70",
                  WeatherDelay="20.00", CRSDepTime='"2359"'),
+        # 10: airport codes unquoted in lower case (stored upper case), an empty Dest
+        bts_line(Origin="atl", Dest='""'),
     ]
     text = BTS_HEADER + "\r\n" + "\r\n".join(lines) + "\r\n"
     rows = {r["line_number"]: r for r in parse_file(spark, write(tmp_path / "f.csv", text))}
-    assert {n: r["reason_code"] for n, r in rows.items()} == dict.fromkeys(range(2, 10))
-    # scheduled_dep_time, hour, cancelled, diverted, code, the five causes, distance, tail
+    assert {n: r["reason_code"] for n, r in rows.items()} == dict.fromkeys(range(2, 11))
+    # scheduled_dep_time, hour, cancelled, diverted, code, the five causes, distance, tail,
+    # origin and destination airport codes
     assert {n: bts_columns(r) for n, r in rows.items()} == {
-        2: (1830, 18, False, False, None, 75, 0, 10, 0, 20, 760, "N123DL"),
-        3: (5, 0, False, False, None, None, None, None, None, None, 760, "N123DL"),
-        4: (2400, 0, True, False, "B", None, None, None, None, None, 760, "N123DL"),
-        5: (605, 6, False, True, None, None, None, None, None, None, 760, None),
-        6: (5, 0, True, False, "A", None, None, None, None, None, 760, "N123DL"),
-        7: (1830, 18, True, False, "C", None, None, None, None, None, 760, "N123DL"),
-        8: (0, 0, True, False, "D", None, None, None, None, None, 2475, "N123DL"),
-        9: (2359, 23, False, False, None, 0, 20, 0, 15, 70, 760, "N123DL"),
+        2: (1830, 18, False, False, None, 75, 0, 10, 0, 20, 760, "N123DL", "ATL", "JFK"),
+        3: (5, 0, False, False, None, None, None, None, None, None, 760, "N123DL", "ATL", "JFK"),
+        4: (2400, 0, True, False, "B", None, None, None, None, None, 760, "N123DL", "ATL",
+            "JFK"),
+        5: (605, 6, False, True, None, None, None, None, None, None, 760, None, "ATL", "JFK"),
+        6: (5, 0, True, False, "A", None, None, None, None, None, 760, "N123DL", "ATL", "JFK"),
+        7: (1830, 18, True, False, "C", None, None, None, None, None, 760, "N123DL", "ATL",
+            "JFK"),
+        8: (0, 0, True, False, "D", None, None, None, None, None, 2475, "N123DL", "ATL", "JFK"),
+        9: (2359, 23, False, False, None, 0, 20, 0, 15, 70, 760, "N123DL", "ATL", "JFK"),
+        10: (1830, 18, False, False, None, 75, 0, 10, 0, 20, 760, "N123DL", "ATL", None),
     }
     assert (rows[2]["flight_id"], rows[2]["dep_delay"], rows[2]["arr_delay"]) == ("DL1", 80, 105)
 
@@ -133,6 +140,11 @@ def test_short_names_any_case_and_the_old_tail_number_spelling(spark, tmp_path):
         ("Distance", "-10.00", "bad_distance_miles"),
         ("Distance", "2475.5", "bad_distance_miles"),
         ("Tail_Number", '"N1234567890"', "bad_tail_number"),
+        ("Origin", '"AT"', "bad_origin_airport_code"),
+        ("Origin", '"KATL"', "bad_origin_airport_code"),
+        ("Origin", '"A-L"', "bad_origin_airport_code"),
+        ("Dest", '"J K"', "bad_dest_airport_code"),
+        ("Dest", "12478", "bad_dest_airport_code"),
     ],
 )
 def test_a_malformed_value_rejects_the_row_with_its_reason(spark, tmp_path, column, value, reason):
@@ -149,6 +161,7 @@ def test_a_seven_column_file_lands_null_and_parses_none_of_them(spark, tmp_path)
     (row,) = parse_file(spark, write(tmp_path / "f.csv", text))
     assert row["reason_code"] is None
     assert bts_columns(row) == (None,) * len(transform.BTS_COLUMNS)
+    assert (row["origin_airport_code"], row["dest_airport_code"]) == (None, None)
     # No per-row work for the columns the file lacks: typed NULL literals, folded away.
     columns = resolve_columns(split_header(HEADER))
     lines = spark.createDataFrame([(2, "2023-11-15,AA,AA1,10397,12478,75,80")],
@@ -197,8 +210,9 @@ def test_a_seven_column_file_beside_a_bts_file_in_one_run(spark, raw, landing, c
         f"select source_line_number, {SELECT_BTS} from raw.flights_landing "
         "where source_key = %s order by 1", (BTS_KEY,)
     ).fetchall() == [
-        (2, 1830, 18, False, False, None, 75, 0, 10, 0, 20, 760, "N123DL"),
-        (4, 2400, 0, True, False, "B", None, None, None, None, None, 760, "N123DL"),
+        (2, 1830, 18, False, False, None, 75, 0, 10, 0, 20, 760, "N123DL", "ATL", "JFK"),
+        (4, 2400, 0, True, False, "B", None, None, None, None, None, 760, "N123DL", "ATL",
+         "JFK"),
     ]
     assert raw.execute(
         f"select flight_id, dep_delay, {SELECT_BTS} from raw.flights_landing "
@@ -235,6 +249,7 @@ def expected_sample_month() -> dict[int, tuple]:
             *(_minutes(row[cause]) for cause in ("CarrierDelay", "WeatherDelay", "NASDelay",
                                                  "SecurityDelay", "LateAircraftDelay")),
             _minutes(row["Distance"]), row["Tail_Number"] or None,
+            row["Origin"] or None, row["Dest"] or None,
         )
     return expected
 
@@ -260,3 +275,6 @@ def test_the_sample_bts_month_lands_every_column_as_python_reads_it(
     assert sum(1 for v in values if v[8]) >= 0.015 * len(values)
     assert {v[10] for v in values if v[8]} == {"A", "B", "C", "D"}
     assert any(v[9] for v in values) and len({v[7] for v in values}) >= 18
+    # Every flight names its airports by code (BTS `Origin`/`Dest`), 3 letters each.
+    assert all(len(v[-2]) == len(v[-1]) == 3 for v in values)
+    assert len({v[-2] for v in values}) >= 10

@@ -60,9 +60,12 @@ HOSTILE = [
     ("{delay_threshold_minutes: 99999999999999999999}",
      "delay_threshold_minutes must be a whole number from 0 to 1440, got 99999999999999999999"),
     ("{delay_threshold_minutes: -1}", "must be a whole number from 0 to 1440, got -1 (int)"),
-    ("{min_route_flights: 0}", "min_route_flights must be a whole number from 1 to 1000000"),
-    ("{min_route_flights: [1, 2]}", "min_route_flights must be a whole number"),
-    ("{min_route_flights: {a: 1}}", "min_route_flights must be a whole number"),
+    ("{min_sample_flights: 0}", "min_sample_flights must be a whole number from 1 to 1000000"),
+    ("{min_sample_flights: [1, 2]}", "min_sample_flights must be a whole number"),
+    ("{min_sample_flights: {a: 1}}", "min_sample_flights must be a whole number"),
+    ("{min_route_flights: 10}",
+     "min_route_flights was renamed min_sample_flights (one minimum sample for every rate"
+     " and ranking); set min_sample_flights instead"),
     ("{drop_everything: 1}", "'drop_everything' is not a var this project declares"),
     ("{'x; drop table y': 1}", "is not a var this project declares"),
     ("{test_all_dates: 'true; drop'}", "test_all_dates must be true or false"),
@@ -80,8 +83,8 @@ def test_a_hostile_var_is_refused_with_a_clear_message(given: str, message: str)
 
 
 def test_declared_vars_in_their_bounds_pass_rewritten_as_json() -> None:
-    assert _vars("{delay_threshold_minutes: 45, min_route_flights: 50}") == [
-        "--vars", '{"delay_threshold_minutes": 45, "min_route_flights": 50}']
+    assert _vars("{delay_threshold_minutes: 45, min_sample_flights: 50}") == [
+        "--vars", '{"delay_threshold_minutes": 45, "min_sample_flights": 50}']
     assert _vars('{"test_all_dates": true, "build_log_schema": "build_log"}') == [
         "--vars", '{"test_all_dates": true, "build_log_schema": "build_log"}']
     # YAML's own tricks come out as plain JSON values or are refused.

@@ -178,7 +178,7 @@ def test_unknown_airports_are_listed_for_the_steward(
 
 def test_the_summary_names_routes_whose_airports_have_no_city(cli: Cli, first_run) -> None:
     # The day's routes are short of the delay-prone minimum: every route counts here.
-    every_route = cli("transform", "--", "--vars", "{min_route_flights: 1}")
+    every_route = cli("transform", "--", "--vars", "{min_sample_flights: 1}")
     assert every_route.returncode == 0, every_route.stdout + every_route.stderr
     try:
         with psycopg.connect(cli.url(), autocommit=True) as conn:

@@ -17,15 +17,17 @@ import pytest
 from airline_elt.state import project_dir
 
 # A landed flight: (flight_id, carrier, origin, dest, dep_delay, arr_delay, flight_date),
-# optionally followed by the twelve BTS columns (tests/transform/conftest.py
+# optionally followed by the fourteen BTS columns (tests/transform/conftest.py
 # OPTIONAL_COLUMNS: scheduled_dep_time, scheduled_dep_hour, cancelled, diverted,
-# cancellation_code, the five causes, distance_miles, tail_number); missing ones are null.
+# cancellation_code, the five causes, distance_miles, tail_number, origin_airport_code,
+# dest_airport_code); missing ones are null.
 Flight = Sequence[Any]
 SCHEDULED_DEP_HOUR, CANCELLED, DIVERTED, CANCELLATION_CODE = 8, 9, 10, 11
+ORIGIN_CODE, DEST_CODE = 19, 20
 CAUSES = ("carrier_delay", "weather_delay", "nas_delay", "security_delay",
           "late_aircraft_delay")
 FIRST_CAUSE = 12
-CANCELLATION_REASONS = {"A": "carrier", "B": "weather", "C": "national air system",
+CANCELLATION_REASONS = {"A": "carrier", "B": "weather", "C": "national aviation system",
                         "D": "security", None: "not given"}
 
 def bundled_airports() -> dict[int, tuple[str, str, str]]:
@@ -41,8 +43,8 @@ def bundled_carriers() -> dict[str, str]:
         return {row["carrier"]: row["carrier_name"] for row in csv.DictReader(src)}
 
 
-# The dbt var min_route_flights' default (dbt_project.yml).
-MIN_ROUTE_FLIGHTS = 10
+# The dbt var min_sample_flights' default (dbt_project.yml).
+MIN_SAMPLE_FLIGHTS = 10
 LATE_ARRIVAL_MINUTES = 15
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -117,7 +119,13 @@ def _has_cause_data(f: Flight) -> bool:
     return any(minutes is not None for minutes in _causes(f))
 
 
-def delay_measures(group: list[Flight], threshold: int) -> dict[str, Any]:
+def airport_code(group: list[Flight], index: int) -> str | None:
+    """The code the group's landed rows give its airport (the greatest, as max() does), or
+    None when none gives one."""
+    return max((code for f in group if (code := _optional(f, index)) is not None), default=None)
+
+
+def delay_measures(group: list[Flight], threshold: int, min_sample: int) -> dict[str, Any]:
     operated = [f for f in group if not is_cancelled(f)]
     departures = [f[4] for f in operated if f[4] is not None]
     delayed = [f for f in operated if is_delayed(f, threshold)]
@@ -133,6 +141,7 @@ def delay_measures(group: list[Flight], threshold: int) -> dict[str, Any]:
         "avg_arr_delay_of_delayed_minutes": rounded(sum(delayed_arrivals),
                                                     len(delayed_arrivals)),
         "max_dep_delay_minutes": max(departures, default=None),
+        "meets_min_sample": len(operated) >= min_sample,
     }
 
 
@@ -145,7 +154,7 @@ def on_time_measures(group: list[Flight]) -> dict[str, Any]:
     }
 
 
-def on_time_breakdown(group: list[Flight]) -> dict[str, Any]:
+def on_time_breakdown(group: list[Flight], min_sample: int) -> dict[str, Any]:
     on_time = sum(1 for f in group if _is_on_time(f))
     return {
         "flights_scheduled": len(group),
@@ -154,10 +163,11 @@ def on_time_breakdown(group: list[Flight]) -> dict[str, Any]:
         "flights_cancelled": sum(1 for f in group if is_cancelled(f)),
         "flights_diverted": sum(1 for f in group if is_diverted(f)),
         "on_time_pct": percentage(on_time, len(group)),
+        "meets_min_sample": len(group) >= min_sample,
     }
 
 
-def arrival_measures(group: list[Flight]) -> dict[str, Any]:
+def arrival_measures(group: list[Flight], min_sample: int) -> dict[str, Any]:
     arrived = [f for f in group if _has_arrived(f)]
     late = [f for f in arrived if _is_arrived_late(f)]
     return {
@@ -166,11 +176,13 @@ def arrival_measures(group: list[Flight]) -> dict[str, Any]:
         "late_arrival_pct": percentage(len(late), len(arrived)),
         "avg_arr_delay_minutes": rounded(sum(f[5] for f in arrived), len(arrived)),
         "avg_arr_delay_of_late_minutes": rounded(sum(f[5] for f in late), len(late)),
+        "meets_min_sample": len(arrived) >= min_sample,
     }
 
 
-def cause_measures(group: list[Flight]) -> dict[str, Any]:
-    """Delay minutes by cause over the flights with cause data, and each cause's share."""
+def cause_measures(group: list[Flight], min_sample: int) -> dict[str, Any]:
+    """Delay minutes by cause over the flights with cause data, each cause's share, and the
+    flights with minutes of each cause."""
     with_causes = [f for f in group if _has_cause_data(f)]
     minutes = [sum(_causes(f)[i] or 0 for f in with_causes) for i in range(len(CAUSES))]
     total = sum(minutes)
@@ -180,16 +192,20 @@ def cause_measures(group: list[Flight]) -> dict[str, Any]:
         "cause_minutes": total,
         **{f"{cause}_minutes": minutes[i] for i, cause in enumerate(CAUSES)},
         **{f"{cause}_pct": percentage(minutes[i], total) for i, cause in enumerate(CAUSES)},
+        **{f"flights_with_{cause}": sum(1 for f in with_causes if (_causes(f)[i] or 0) > 0)
+           for i, cause in enumerate(CAUSES)},
+        "meets_min_sample": len(with_causes) >= min_sample,
     }
 
 
-def hour_measures(group: list[Flight], threshold: int) -> dict[str, Any]:
-    measures = delay_measures(group, threshold)
+def hour_measures(group: list[Flight], threshold: int, min_sample: int) -> dict[str, Any]:
+    measures = delay_measures(group, threshold, min_sample)
     return {
         **{column: measures[column] for column in (
             "flights_scheduled", "flights_cancelled", "flights_operated", "flights_delayed",
             "delay_rate_pct", "avg_dep_delay_minutes")},
         "on_time_pct": percentage(sum(1 for f in group if _is_on_time(f)), len(group)),
+        "meets_min_sample": measures["meets_min_sample"],
     }
 
 
@@ -218,85 +234,91 @@ def _grouped(flights: Iterable[Flight], key: Callable[[Flight], Any]) -> dict[An
     return groups
 
 
-def _origin(airports: dict, airport_id: int) -> dict[str, Any]:
+def _origin(airports: dict, airport_id: int, group: list[Flight]) -> dict[str, Any]:
     name, city, state = airports[airport_id]
-    return {"origin_airport": name, "origin_city": city, "origin_state": state}
+    return {"origin_airport_code": airport_code(group, ORIGIN_CODE), "origin_airport": name,
+            "origin_city": city, "origin_state": state}
 
 
-def _dest(airports: dict, airport_id: int) -> dict[str, Any]:
+def _dest(airports: dict, airport_id: int, group: list[Flight]) -> dict[str, Any]:
     name, city, state = airports[airport_id]
-    return {"dest_airport": name, "dest_city": city, "dest_state": state}
+    return {"dest_airport_code": airport_code(group, DEST_CODE), "dest_airport": name,
+            "dest_city": city, "dest_state": state}
 
 
-def delay_ranks(routes: dict[Any, dict[str, Any]]) -> dict[Any, int]:
-    """SQL's rank() over (order by delay_rate_pct desc, flights_delayed desc)."""
+def delay_ranks(routes: dict[Any, dict[str, Any]]) -> dict[Any, int | None]:
+    """SQL's rank() over (order by delay_rate_pct desc, flights_delayed desc) among the routes
+    that meet the minimum sample; None for the others."""
+    ranked = [key for key, row in routes.items() if row["meets_min_sample"]]
+
     def order(key: Any) -> tuple:
         return (routes[key]["delay_rate_pct"], routes[key]["flights_delayed"])
-    return {key: 1 + sum(1 for other in routes if order(other) > order(key)) for key in routes}
+    return {key: (1 + sum(1 for other in ranked if order(other) > order(key))
+                  if key in ranked else None) for key in routes}
 
 
 def expected_marts(
     flights: Sequence[Flight], airports: dict[int, tuple[str, str, str]], threshold: int = 60,
-    carriers: dict[str, str] | None = None, min_route_flights: int = MIN_ROUTE_FLIGHTS,
+    carriers: dict[str, str] | None = None, min_sample_flights: int = MIN_SAMPLE_FLIGHTS,
 ) -> dict[str, dict[Any, dict[str, Any]]]:
     """mart -> key -> column -> value, for flights between known airports."""
     names = bundled_carriers() if carriers is None else carriers
+    sample = min_sample_flights
     known = [f for f in flights if f[2] in airports and f[3] in airports]
     marts: dict[str, dict[Any, dict[str, Any]]] = {}
     marts["mv_carrier_delays"] = {
         carrier: {"carrier_name": names.get(carrier, carrier),
-                  **delay_measures(group, threshold), **on_time_measures(group),
+                  **delay_measures(group, threshold, sample), **on_time_measures(group),
                   "first_flight_date": min(f[6] for f in group),
                   "last_flight_date": max(f[6] for f in group)}
         for carrier, group in _grouped(known, lambda f: f[1]).items()
     }
     marts["mv_on_time_by_carrier"] = {
-        carrier: {"carrier_name": names.get(carrier, carrier), **on_time_breakdown(group)}
+        carrier: {"carrier_name": names.get(carrier, carrier), **on_time_breakdown(group, sample)}
         for carrier, group in _grouped(known, lambda f: f[1]).items()
     }
     marts["mv_on_time_by_airport"] = {
-        origin: {**_origin(airports, origin), **on_time_breakdown(group)}
+        origin: {**_origin(airports, origin, group), **on_time_breakdown(group, sample)}
         for origin, group in _grouped(known, lambda f: f[2]).items()
     }
     routes = {
-        (origin, dest): {**_origin(airports, origin), **_dest(airports, dest),
-                         **delay_measures(group, threshold)}
+        (origin, dest): {**_origin(airports, origin, group), **_dest(airports, dest, group),
+                         **delay_measures(group, threshold, sample)}
         for (origin, dest), group in _grouped(known, lambda f: (f[2], f[3])).items()
     }
     marts["mv_route_delays"] = routes
-    prone = {key: row for key, row in routes.items()
-             if row["flights_operated"] >= min_route_flights}
+    prone = {key: row for key, row in routes.items() if row["meets_min_sample"]}
     ranks = delay_ranks(prone)
     marts["mv_delay_prone_routes"] = {key: {**row, "delay_rank": ranks[key]}
                                       for key, row in prone.items()}
     marts["mv_delays_by_origin"] = {
-        key: delay_measures(group, threshold)
+        key: delay_measures(group, threshold, sample)
         for key, group in _grouped(
             known, lambda f: (airports[f[2]][1], airports[f[2]][2])
         ).items()
     }
     marts["mv_delays_by_origin_state"] = {
-        state: delay_measures(group, threshold)
+        state: delay_measures(group, threshold, sample)
         for state, group in _grouped(known, lambda f: airports[f[2]][2]).items()
     }
     marts["mv_delays_by_origin_airport"] = {
-        origin: {**_origin(airports, origin), **delay_measures(group, threshold)}
+        origin: {**_origin(airports, origin, group), **delay_measures(group, threshold, sample)}
         for origin, group in _grouped(known, lambda f: f[2]).items()
     }
     marts["mv_arrival_delays_by_destination"] = {
-        dest: {**_dest(airports, dest), **arrival_measures(group)}
+        dest: {**_dest(airports, dest, group), **arrival_measures(group, sample)}
         for dest, group in _grouped(known, lambda f: f[3]).items()
     }
     marts["mv_daily_delay_trend"] = {
-        day: {**delay_measures(group, threshold), **on_time_measures(group)}
+        day: {**delay_measures(group, threshold, sample), **on_time_measures(group)}
         for day, group in _grouped(known, lambda f: f[6]).items()
     }
     marts["mv_delays_by_month"] = {
-        month: {**delay_measures(group, threshold), **on_time_measures(group)}
+        month: {**delay_measures(group, threshold, sample), **on_time_measures(group)}
         for month, group in _grouped(known, lambda f: f[6].replace(day=1)).items()
     }
     marts["mv_delays_by_weekday"] = {
-        weekday: {"day_name": DAY_NAMES[weekday - 1], **delay_measures(group, threshold),
+        weekday: {"day_name": DAY_NAMES[weekday - 1], **delay_measures(group, threshold, sample),
                   **on_time_measures(group)}
         for weekday, group in _grouped(known, lambda f: f[6].isoweekday()).items()
     }
@@ -311,21 +333,22 @@ def expected_marts(
             "avg_dep_delay_minutes": rounded(sum(x for x, _ in pairs), len(pairs)),
             "avg_arr_delay_minutes": rounded(sum(y for _, y in pairs), len(pairs)),
             "dep_arr_delay_correlation": None if r is None else Near(r, 3),
+            "meets_min_sample": len(pairs) >= sample,
         }
     marts["mv_delay_correlation"] = correlation
     marts["mv_delay_causes_by_carrier"] = {
         carrier: {"carrier_name": names.get(carrier, carrier), **measures}
         for carrier, group in _grouped(known, lambda f: f[1]).items()
-        if (measures := cause_measures(group))["flights_with_causes"] > 0
+        if (measures := cause_measures(group, sample))["flights_with_causes"] > 0
     }
     marts["mv_delay_causes_by_origin_airport"] = {
-        origin: {**_origin(airports, origin), **measures}
+        origin: {**_origin(airports, origin, group), **measures}
         for origin, group in _grouped(known, lambda f: f[2]).items()
-        if (measures := cause_measures(group))["flights_with_causes"] > 0
+        if (measures := cause_measures(group, sample))["flights_with_causes"] > 0
     }
     scheduled = [f for f in known if _optional(f, SCHEDULED_DEP_HOUR) is not None]
     marts["mv_delays_by_scheduled_hour"] = {
-        hour: hour_measures(group, threshold)
+        hour: hour_measures(group, threshold, sample)
         for hour, group in _grouped(scheduled, lambda f: f[SCHEDULED_DEP_HOUR]).items()
     }
     cancellations = {}
@@ -339,6 +362,7 @@ def expected_marts(
                 "flights_scheduled": len(group),
                 "flights_cancelled": len(of_reason),
                 "cancelled_pct": percentage(len(of_reason), len(group)),
+                "meets_min_sample": len(group) >= sample,
             }
     marts["mv_cancellations_by_carrier"] = cancellations
     return marts

@@ -13,8 +13,8 @@ HOSTILE = [
      "var delay_threshold_minutes must be a whole number from 0 to 1440, got 45.5"),
     ("delay_threshold_minutes", "true", "int_flight_delays_daily",
      "var delay_threshold_minutes must be a whole number from 0 to 1440, got true"),
-    ("min_route_flights", "99999999999", "mv_delay_prone_routes",
-     "var min_route_flights must be a whole number from 1 to 1000000, got 99999999999"),
+    ("min_sample_flights", "99999999999", "mv_delay_prone_routes",
+     "var min_sample_flights must be a whole number from 1 to 1000000, got 99999999999"),
     ("build_log_schema", '"x; drop schema airlines cascade; --"', "int_flight_delays_daily",
      "var build_log_schema must be a lower-case schema name"),
 ]
@@ -34,5 +34,20 @@ def test_a_hostile_var_stops_dbt_before_any_sql_with_its_reason(
 
 def test_a_number_in_its_bounds_is_rendered_as_that_number(dbt_project) -> None:
     output = dbt_project.run("compile", "--select", "mv_delay_prone_routes",
-                             "--vars", "{min_route_flights: 7}")
-    assert "having sum(flights_operated) >= 7" in output
+                             "--vars", "{min_sample_flights: 7}")
+    assert "coalesce(sum(flights_operated) >= 7, false)" in output
+
+
+RENAMED = ("var min_route_flights was renamed min_sample_flights (one minimum sample for every"
+           " rate and ranking): set min_sample_flights instead")
+
+
+@pytest.mark.parametrize("model", ["mv_delay_prone_routes", "stg_raw__flights"])
+def test_the_old_name_of_the_minimum_sample_stops_dbt_naming_the_new_one(
+    dbt_project, model: str
+) -> None:
+    """Where the var is rendered (a mart) and where it is not (the on-run-start hook): a
+    deploy or a habit that still sets min_route_flights is told, not silently ignored."""
+    output = dbt_project.run("run", "--select", model, "--vars", "{min_route_flights: 7}",
+                             expect_success=False)
+    assert RENAMED in output, output[-3000:]

@@ -1,6 +1,6 @@
 """The marts answer the business questions: every mart, column by column, equals the same
 numbers computed in plain Python (tests/transform/mart_reference.py), after a first build,
-after an incremental one, after a changed threshold or minimum of route flights, and with a
+after an incremental one, after a changed threshold or minimum sample, and with a
 carriers list of the warehouse's own."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import pytest
 from generated_flights import UNKNOWN_AIRPORT, land_by_day, make_flights
 from mart_reference import (
     CANCELLED,
+    DEST_CODE,
     DIVERTED,
-    MIN_ROUTE_FLIGHTS,
+    MIN_SAMPLE_FLIGHTS,
+    ORIGIN_CODE,
     assert_marts_equal,
     bundled_airports,
     bundled_carriers,
@@ -41,7 +43,7 @@ def test_every_mart_column_equals_python(built):
     expected = expected_marts(flights, bundled_airports())
     # The data reaches every case: routes on both sides of the minimum, every outcome.
     routes = expected["mv_route_delays"].values()
-    assert {row["flights_operated"] >= MIN_ROUTE_FLIGHTS for row in routes} == {True, False}
+    assert {row["flights_operated"] >= MIN_SAMPLE_FLIGHTS for row in routes} == {True, False}
     outcomes = expected["mv_on_time_by_carrier"].values()
     for column in ("flights_on_time", "flights_arrived_late", "flights_cancelled",
                    "flights_diverted"):
@@ -51,11 +53,21 @@ def test_every_mart_column_equals_python(built):
     # ... and every case of the BTS columns: all reasons, hour 0 (2400 and 5), carriers
     # both with and without cause data among their flights.
     reasons = {reason for _, reason in expected["mv_cancellations_by_carrier"]}
-    assert reasons == {"carrier", "weather", "national air system", "security", "not given"}
+    assert reasons == {"carrier", "weather", "national aviation system", "security", "not given"}
     assert set(expected["mv_delays_by_scheduled_hour"]) >= {0, 8, 17, 23}
     causes = expected["mv_delay_causes_by_carrier"].values()
     assert all(0 < row["flights_with_causes"] < row["flights_scheduled"] for row in causes)
     assert all(row["weather_delay_minutes"] for row in causes)
+    assert all(0 < row["flights_with_weather_delay"] <= row["flights_with_causes"]
+               for row in causes)
+    # ... and of issue 23's columns: an airport no landed row gives a code (NULL), one whose
+    # rows give it now and then (found), and groups on both sides of the minimum sample.
+    airports = expected["mv_delays_by_origin_airport"]
+    assert airports[12892]["origin_airport_code"] is None
+    assert airports[14869]["origin_airport_code"] == "SLC"
+    for mart in ("mv_route_delays", "mv_daily_delay_trend", "mv_delays_by_scheduled_hour",
+                 "mv_cancellations_by_carrier", "mv_delay_causes_by_origin_airport"):
+        assert {row["meets_min_sample"] for row in expected[mart].values()} == {True, False}, mart
     assert_marts_equal(project.query, expected)
 
 
@@ -101,6 +113,18 @@ def test_rates_are_percentages_rounded_to_one_decimal(built):
         assert 0 <= on_time_pct <= 100
 
 
+def test_codes_reach_the_fact_from_the_landed_files(built):
+    project, flights = built
+    rows = dict((flight_id, (origin, dest)) for flight_id, origin, dest in project.query(
+        "select flight_id, dep_airport_code, arr_airport_code from airlines.daily_flights_fact"
+    ))
+    in_fact = [f for f in flights if f[3] != UNKNOWN_AIRPORT and is_delayed(f, 60)]
+    assert rows == {f[0]: (f[ORIGIN_CODE], f[DEST_CODE]) for f in in_fact}
+    # Flights of daily files, and to Los Angeles, have none; the others have theirs.
+    assert {code for codes in rows.values() for code in codes} == {
+        "ATL", "DEN", "DFW", "ORD", "PHX", "SLC", None}
+
+
 def test_delay_prone_routes_rank_by_rate_above_the_minimum(built):
     project, _ = built
     rows = project.query(
@@ -108,7 +132,7 @@ def test_delay_prone_routes_rank_by_rate_above_the_minimum(built):
         " from airlines.mv_delay_prone_routes order by delay_rank, flights_delayed desc"
     )
     assert rows and rows[0][0] == 1
-    assert all(row[3] >= MIN_ROUTE_FLIGHTS for row in rows)
+    assert all(row[3] >= MIN_SAMPLE_FLIGHTS for row in rows)
     ordering = [(-row[1], -row[2]) for row in rows]
     assert ordering == sorted(ordering)
 
@@ -130,10 +154,10 @@ def test_another_threshold_gives_every_mart_its_numbers(built):
     assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
 
 
-def test_another_minimum_of_route_flights_gives_its_routes(built):
+def test_another_minimum_sample_gives_its_routes_and_ranks(built):
     project, flights = built
-    project.run("build", "--vars", "{min_route_flights: 20}")
-    expected = expected_marts(flights, bundled_airports(), min_route_flights=20)
+    project.run("build", "--vars", "{min_sample_flights: 20}")
+    expected = expected_marts(flights, bundled_airports(), min_sample_flights=20)
     assert len(expected["mv_delay_prone_routes"]) < len(
         expected_marts(flights, bundled_airports())["mv_delay_prone_routes"])
     assert_marts_equal(project.query, expected)

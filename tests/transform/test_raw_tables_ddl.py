@@ -165,9 +165,9 @@ def test_the_redshift_path_adds_each_missing_column_with_its_own_alter(
     empty = (None,) * len(BTS_COLUMNS)
     assert old_rows(old_warehouse) == [("AA1", 75, *empty), ("DL2", None, *empty)]
     # Half-upgraded (a column added by hand, say): only the others are added.
-    assert missing_column_ddl([*LANDING_COLUMNS[:-1], "TAIL_NUMBER"]) == []
+    assert missing_column_ddl([*LANDING_COLUMNS[:-1], "DEST_AIRPORT_CODE"]) == []
     assert missing_column_ddl(LANDING_COLUMNS[:-1]) == [
-        'alter table "raw".flights_landing add column tail_number varchar(10)'
+        'alter table "raw".flights_landing add column dest_airport_code varchar(3)'
     ]
 
 
@@ -181,9 +181,9 @@ def test_landing_a_bts_file_into_an_old_warehouse_upgrades_it_first(
         '"FlightDate","Reporting_Airline","Flight_Number_Reporting_Airline","OriginAirportID",'
         '"DestAirportID","CRSDepTime","DepDelay","ArrDelay","Cancelled","CancellationCode",'
         '"Diverted","CarrierDelay","WeatherDelay","NASDelay","SecurityDelay",'
-        '"LateAircraftDelay","Distance","Tail_Number",\r\n'
+        '"LateAircraftDelay","Distance","Tail_Number","Origin","Dest",\r\n'
         '2023-10-02,"UA",9,10397,12478,"1905",70.00,64.00,0.00,"",0.00,4.00,0.00,0.00,0.00,'
-        '60.00,760.00,"N1UA",\r\n',
+        '60.00,760.00,"N1UA","ATL","JFK",\r\n',
         encoding="utf-8",
     )
     (result,) = land_folder(spark, tmp_path / "landing", old_warehouse, "run-new").files
@@ -192,6 +192,8 @@ def test_landing_a_bts_file_into_an_old_warehouse_upgrades_it_first(
         assert conn.execute(
             f"select flight_id, {', '.join(BTS_COLUMNS)} from raw.flights_landing"
             " where source_key = %s", (key,)
-        ).fetchall() == [("UA9", 1905, 19, False, False, None, 4, 0, 0, 0, 60, 760, "N1UA")]
+        ).fetchall() == [
+            ("UA9", 1905, 19, False, False, None, 4, 0, 0, 0, 60, 760, "N1UA", "ATL", "JFK")
+        ]
     empty = (None,) * len(BTS_COLUMNS)
     assert old_rows(old_warehouse) == [("AA1", 75, *empty), ("DL2", None, *empty)]
