@@ -504,7 +504,7 @@ unpackReportPayload().then((P) => {
           " delay (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>"})).concat(smallLegend(flights, true)),
       layout: layout(Math.max(380, 170 + 90 * groups.length), {barmode: "group",
         yaxis: axis("Carrier", {autorange: "reversed", type: "category"}),
-        xaxis: axis("Flights with the cause (% with cause data)",
+        xaxis: axis("Flights with the cause (%)",
                     {ticksuffix: " %", range: [0, 100]})}),
       sentence: CARRIER_ORDER_NOTE + " A flight can have minutes of several causes, so the " +
         "shares of a carrier add up to 100 % or more.",

@@ -17,11 +17,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import ARTIFACTS, SAMPLE_FILES, Cli
+from conftest import ARTIFACTS, REPO, SAMPLE_FILES, Cli
 from offline_browser import OfflinePage, open_file
 from playwright.sync_api import Browser
 
-from airline_elt.report import CHART_IDS
+from airline_elt.report import CHART_IDS, write_report
+from airline_elt.report_data import load_report_data
 
 SCREENSHOT = ARTIFACTS / "report-screenshot.png"
 MIN_SAMPLE = 10  # dbt_project.yml's min_sample_flights (min_route_flights before the rename)
@@ -233,6 +234,7 @@ def test_the_filters_redraw_the_trend_and_the_airports_as_sql_sums_them(
     for label, (delayed_flights, operated_flights, airport) in zip(
             rate_trace["y"], rate_trace["customdata"], strict=True):
         assert airports[airport] == [delayed_flights, operated_flights], label
+        assert re.match(r"[A-Z0-9]{3} · .+, [A-Z]{2}$", label), label  # ORD · Chicago, IL
     covered = _coverage(filtered, "daily-trend")
     assert f"Covers {sum(o for _, o, _ in days):,} operated flights of 3 carriers, " \
            "2023-10-01 to 2023-10-31; sources: BTS monthly files" in covered
@@ -303,3 +305,72 @@ def test_the_page_reads_at_700_px(browser: Browser, sample_report: Path) -> None
               return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
             }""", chart)
             assert not overlap, chart
+
+
+# -- colours, axes, empty states -----------------------------------------------------------------
+
+
+def test_no_two_meanings_share_a_colour_in_why(page: OfflinePage) -> None:
+    """The five causes and the cancellation reasons: a reason has its cause's colour, "Not
+    given" one that no cause has (it was the grey of "Late-arriving aircraft")."""
+    colours: dict[str, set[str]] = {}
+    for chart in ("causes-by-carrier", "cancellations"):
+        for trace in page.page.evaluate(
+                "(id) => document.getElementById(id).data.map((t) => [t.name, t.marker.color])",
+                chart):
+            name, colour = trace
+            if name != SMALL_LEGEND:
+                colours.setdefault(colour, set()).add(name.lower())
+    meanings = {"air carrier": "carrier", "extreme weather": "weather",
+                "national aviation system": "national aviation system", "security": "security"}
+    for colour, names in colours.items():
+        merged = {meanings.get(name, name) for name in names}
+        assert len(merged) == 1, (colour, names)
+    assert any("not given" in names for names in colours.values())
+
+
+def test_the_correlation_axis_is_fixed_at_minus_one_to_one(page: OfflinePage) -> None:
+    axis_range = page.page.evaluate(
+        "() => document.getElementById('correlation')._fullLayout.xaxis.range")
+    assert axis_range == [-1.05, 1.05]
+
+
+def test_a_warehouse_of_daily_files_says_why_its_charts_are_empty(
+        browser: Browser, daily_only_cli: Cli, tmp_path: Path) -> None:
+    """No BTS file landed: the cause and hour charts are a sentence saying so, not an empty
+    plot; the cancellations are charted as "Not given", and the page says why."""
+    report = tmp_path / "daily-only.html"
+    result = daily_only_cli("report", "--output", str(report))
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open_file(browser, report) as seen:
+        charts, text, dom, requests = seen.charts(), seen.text(), seen.dom, seen.requests
+        trend = _coverage(seen, "daily-trend")
+    assert requests == []
+    for chart in ("causes-by-carrier", "cause-flights-by-carrier", "causes-by-airport",
+                  "by-hour"):
+        assert chart not in charts
+        assert f'<p class="empty" id="{chart}">' in dom, chart
+    assert text.count("No cause data: no file with BTS cause columns has landed") == 3
+    assert "No scheduled departure times: no file with the BTS column CRSDepTime" in text
+    assert "No file with BTS cancellation codes (CancellationCode) has landed" in text
+    assert "Not given" in charts["cancellations"].texts
+    assert "sources: daily files (2023-11-01 to 2023-11-21)." in trend
+    assert "BTS monthly files" not in trend
+
+
+def test_a_warehouse_built_before_issue_23_says_what_it_lacks(
+        browser: Browser, sample_db: psycopg.Connection, built_before_issue_23: str,
+        tmp_path: Path) -> None:
+    data = load_report_data(sample_db, intermediate_schema=built_before_issue_23,
+                            project_dir=REPO)
+    assert not data.has_airport_codes and not data.has_hour_aggregate
+    with open_file(browser, write_report(data, tmp_path / "before.html")) as seen:
+        charts, text, requests = seen.charts(), seen.text(), seen.requests
+        airports = _plotted(seen, "origin-airports")[0]["y"]
+    assert requests == []
+    assert "by-hour" not in charts and "cause-flights-by-carrier" not in charts
+    assert "Not built yet: this warehouse was built before " \
+           "intermediate.int_flight_delays_by_hour_daily existed." in text
+    assert "Not built yet: this warehouse's intermediate.int_flight_delays_daily has no " \
+           "flights per cause" in text
+    assert all(re.match(r"airport \d+ · ", label) for label in airports), airports

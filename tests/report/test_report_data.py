@@ -16,6 +16,7 @@ from conftest import DAILY_FILES, REPO, SAMPLE_FILES, Cli
 
 from airline_elt.report_data import (
     DAILY_AGGREGATE,
+    DELAY_CAUSES,
     Airport,
     ReportData,
     ReportDataError,
@@ -82,6 +83,20 @@ def test_the_routes_sum_to_the_delay_prone_route_mart(data: ReportData, sample_d
     assert {row.month for row in data.route_months} == {"2023-10", "2023-11"}
 
 
+def test_the_flights_per_cause_sum_to_the_cause_mart(data: ReportData, sample_db: Db) -> None:
+    assert data.has_cause_flights and data.has_airport_codes
+    sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(DELAY_CAUSES))
+    for row in data.day_carriers:
+        assert row.cause_flights is not None
+        sums[row.carrier] = [a + b for a, b in zip(sums[row.carrier], row.cause_flights,
+                                                   strict=True)]
+    mart = _mart(sample_db, "mv_delay_causes_by_carrier")
+    assert any(row["flights_with_causes"] for row in mart)
+    for row in mart:
+        assert sums[row["carrier"]] == [row[f"flights_with_{cause}"]
+                                        for cause, _ in DELAY_CAUSES], row["carrier"]
+
+
 def test_the_hours_sum_to_the_hour_mart(data: ReportData, sample_db: Db) -> None:
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for row in data.hour_months:
@@ -106,7 +121,7 @@ def test_airports_are_labelled_by_code_or_id_and_place(data: ReportData) -> None
     assert Airport(13930, None, "Chicago", "IL").label == "airport 13930 · Chicago, IL"
     assert Airport(99999, None, None, None).label == "airport 99999"
     chicago = next(airport for airport in data.airports if airport.airport_id == 13930)
-    assert chicago.label.endswith("· Chicago, IL")
+    assert chicago.label == "ORD · Chicago, IL"  # the BTS file's Origin/Dest code
 
 
 def test_one_small_sample_var_with_the_old_name_as_fallback(data: ReportData) -> None:
