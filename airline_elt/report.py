@@ -1,10 +1,10 @@
 """The delay report: one self-contained HTML page of charts, filterable by month and carrier.
 
 The page embeds plotly.js (the copy bundled in the plotly wheel), the report's data as a compact
-payload (report_payload) and the charts' one implementation (report_charts.js), so it needs no
-network and no server: it works opened from disk or sent as an attachment, and its filters
-redraw every chart in the browser. This module lays out the page; it draws no chart and holds
-no SQL.
+payload (report_payload) and the charts' one implementation (JavaScript, in
+report_template.html), so it needs no network and no server: it works opened from disk or sent
+as an attachment, and its filters redraw every chart in the browser. This module lays out the
+page; it draws no chart and holds no SQL.
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ if TYPE_CHECKING:  # the dbt image carries report.py without the local runner's 
 
 REPORT_FILE = "report.html"
 TEMPLATE_FILE = Path(__file__).with_name("report_template.html")
-CHARTS_FILE = Path(__file__).with_name("report_charts.js")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
 @dataclass(frozen=True)
 class ChartSection:
-    """One chart's place in the page: report_charts.js draws it into the section."""
+    """One chart's place in the page: the template's script draws it into the section."""
 
     chart_id: str
     title: str
@@ -129,7 +128,6 @@ def render_report(data: ReportData, generated_at: dt.datetime,
         delayed_means=delayed_means(data.delay_threshold_minutes),
         parts=PARTS,
         payload=build_payload(data).to_embedded(),
-        charts_js=CHARTS_FILE.read_text(encoding="utf-8"),
         plotly_js=get_plotlyjs(),
     )
 

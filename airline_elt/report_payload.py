@@ -1,8 +1,8 @@
 """The report's data as the page carries it: ReportData made compact and columnar.
 
-Every chart of the page is computed in its JavaScript (report_charts.js) from this payload, so
-that the month and carrier filters can redraw them offline. Carriers, airports, days and months
-are listed once and referred to by index; each table is a set of equal-length columns of
+Every chart of the page is computed in its JavaScript (report_template.html) from this payload,
+so that the month and carrier filters can redraw them offline. Carriers, airports, days and
+months are listed once and referred to by index; each table is a set of equal-length columns of
 numbers (a BTS year is ~150,000 rows: scripts/benchmark_report_size.py measures it). The page
 carries it gzipped and base64-encoded (a third of its JSON size); the browser's own
 DecompressionStream unpacks it, so no library is needed.
