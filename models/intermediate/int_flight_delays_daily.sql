@@ -149,8 +149,10 @@ final as (
             as flights_cancelled_code_a,
         cast(sum(case when cancellation_reason = 'weather' then 1 else 0 end) as bigint)
             as flights_cancelled_code_b,
-        cast(sum(case when cancellation_reason = 'national aviation system' then 1 else 0 end) as bigint)
-            as flights_cancelled_code_c,
+        cast(
+            sum(case when cancellation_reason = 'national aviation system' then 1 else 0 end)
+            as bigint
+        ) as flights_cancelled_code_c,
         cast(sum(case when cancellation_reason = 'security' then 1 else 0 end) as bigint)
             as flights_cancelled_code_d,
         cast(sum(case when cancellation_reason = 'not given' then 1 else 0 end) as bigint)

@@ -1,8 +1,9 @@
 {#-
   The routes of mv_route_delays with at least var('min_sample_flights')
-  operated flights (meets_min_sample, macros/min_sample.sql), ranked by delay rate: a route flown once and late once is
-  not "delay-prone". Computed from int_flight_delays_daily like
-  mv_route_delays, not read from it: Redshift materialized views read tables.
+  operated flights (meets_min_sample, macros/min_sample.sql), ranked by
+  delay rate: a route flown once and late once is not "delay-prone".
+  Computed from int_flight_delays_daily like mv_route_delays, not read from
+  it: Redshift materialized views read tables.
 -#}
 with
 
@@ -46,8 +47,9 @@ final as (
 
     select
         *,
-        {{ rank_within_min_sample('flights_operated', 'delay_rate_pct desc, flights_delayed desc') }}
-            as delay_rank
+        {{ rank_within_min_sample(
+            'flights_operated', 'delay_rate_pct desc, flights_delayed desc'
+        ) }} as delay_rank
 
     from routes
 

@@ -5,7 +5,10 @@ int_flights_enriched (no build log), and the last before issue 13, whose daily a
 lacks the on-time columns: its every date is rebuilt so that none is left null. And the
 last main before issue 14, whose raw table has none of the optional BTS columns: a plain
 build adds them (raw DDL, on_schema_change), refills every date of the per-date models
-(their definition versions), keeps every row, and the new marts appear.
+(their definition versions), keeps every row, and the new marts appear. And the last main
+before issue 23, whose BTS rows have no airport codes and whose daily aggregate has no
+flights per delay cause: a plain build refills every date with the flights per cause, the
+codes stay NULL where no landed file gave one, and a next file's codes reach the marts.
 
 An earlier main's warehouse holds what the daily files gave it: seven columns a flight
 (the optional columns are cut off the generated flights)."""
@@ -38,6 +41,12 @@ PREVIOUS_MAIN = "090ad254b7f22b7e961bb9c8afbb5a0b3c340f1c"
 BEFORE_ON_TIME_MAIN = "34c96c23488ad729064cdb1b4f76c2e443095da9"
 # The last main before issue 14 (no delay causes, hours, flags, cancellation codes).
 BEFORE_CAUSES_MAIN = "1d3488011925b3994335b8e41a77640efc22820c"
+# The last main before issue 23 (no airport codes, no flights per cause, min_route_flights).
+BEFORE_CODES_MAIN = "0f8d6989ddddd147ce4f809320e019a15729ad3b"
+CODE_COLUMNS = ("origin_airport_code", "dest_airport_code")
+FLIGHTS_BY_CAUSE = ("flights_with_carrier_delay", "flights_with_weather_delay",
+                    "flights_with_nas_delay", "flights_with_security_delay",
+                    "flights_with_late_aircraft_delay")
 NEW_AGGREGATE_COLUMNS = ("flights_on_time", "flights_arrived_late", "flights_diverted",
                          "flights_arrived", "sum_arr_delay", "sum_arr_delay_of_late")
 
@@ -245,3 +254,60 @@ def assert_cancellations_not_given(project, flights: list[tuple]) -> None:
         "select cancellation_reason, sum(flights_cancelled)"
         " from airlines.mv_cancellations_by_carrier group by cancellation_reason"
     ) == [("not given", sum(1 for f in known if f[4] is None))]
+
+
+@pytest.fixture(scope="module")
+def before_codes_warehouse(connection, tmp_path_factory):
+    """A warehouse of the last main before issue 23: its raw table without the code columns
+    (as that main's DDL made it), BTS and daily rows landed, built by that main."""
+    name = "t_upgrade_before_codes"
+    with fresh_project(connection, name, tmp_path_factory.mktemp(name)) as project:
+        for column in CODE_COLUMNS:
+            project.execute(f"alter table raw.flights_landing drop column {column}")
+        without_codes = len(OPTIONAL_COLUMNS) - len(CODE_COLUMNS)
+        flights = [f[: 7 + without_codes] for f in make_flights(400, seed=23)]
+        land_by_day(project, flights)
+        build_with(project, BEFORE_CODES_MAIN, tmp_path_factory)
+        yield project, flights
+
+
+def test_the_main_before_issue_23_had_no_codes_nor_flights_by_cause(before_codes_warehouse):
+    project, flights = before_codes_warehouse
+    assert not set(CODE_COLUMNS) & table_columns(project, "raw", "flights_landing")
+    assert not set(FLIGHTS_BY_CAUSE) & set(aggregate_columns(project))
+    # ... though its rows have the cause minutes the new counts are made of.
+    assert any(f[12] for f in flights)
+
+
+def test_a_plain_build_fills_flights_by_cause_on_every_date_and_codes_from_new_files(
+    before_codes_warehouse,
+):
+    project, flights = before_codes_warehouse
+    fact_before = sorted(project.fact())
+    project.run("build")
+    assert set(CODE_COLUMNS) <= table_columns(project, "raw", "flights_landing")
+    assert set(CODE_COLUMNS) <= table_columns(project, "intermediate", "int_flights_enriched")
+    assert {"dep_airport_code", "arr_airport_code"} <= table_columns(
+        project, "airlines", "daily_flights_fact")
+    assert sorted(project.fact()) == fact_before
+    # Every date was rebuilt with the new counts (definition_version), none left null.
+    nulls = " or ".join(f"{column} is null" for column in FLIGHTS_BY_CAUSE)
+    assert project.query(
+        f"select count(*) from intermediate.int_flight_delays_daily where {nulls}"
+    ) == [(0,)]
+    assert project.query(
+        "select sum(flights_with_late_aircraft_delay) from intermediate.int_flight_delays_daily"
+    )[0][0] > 0
+    # No landed row had a code: every mart's code is NULL, the rest exact.
+    assert project.query(
+        "select count(origin_airport_code) from airlines.mv_delays_by_origin_airport"
+    ) == [(0,)]
+    assert_marts_equal(project.query, expected_marts(flights, bundled_airports()))
+    # A file with codes lands next: its airports get them, the marts stay exact.
+    more = make_flights(300, seed=24, first_day=date(2023, 12, 1), days=4)
+    land_by_day(project, more)
+    project.run("build")
+    assert_marts_equal(project.query, expected_marts(flights + more, bundled_airports()))
+    assert project.query(
+        "select count(origin_airport_code) from airlines.mv_delays_by_origin_airport"
+    )[0][0] > 0
