@@ -44,8 +44,8 @@ CANCELLATION_REASONS = (
     ("code_d", "Security"),
     ("no_code", "Not given"),
 )
-# The one minimum sample of every chart (dbt var; its name before issue 23 as a fallback).
-MIN_SAMPLE_VARS = ("min_sample_flights", "min_route_flights")
+# The one minimum sample of every chart (the dbt var; the marts' meets_min_sample uses it too).
+MIN_SAMPLE_VAR = "min_sample_flights"
 DEFAULT_MIN_SAMPLE_FLIGHTS = 10
 KNOWN_AIRPORTS = "has_known_origin and has_known_destination"  # as every mart filters
 
@@ -253,13 +253,9 @@ def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: s
 
 
 def min_sample_flights(project_vars: dict[str, Any]) -> int:
-    """The dbt var every chart's small-sample rule uses (min_sample_flights; its name before
-    issue 23, min_route_flights, on a project not yet renamed), else its default."""
-    for name in MIN_SAMPLE_VARS:
-        value = _int_or_none(project_vars.get(name))
-        if value is not None:
-            return value
-    return DEFAULT_MIN_SAMPLE_FLIGHTS
+    """The dbt var every chart's small-sample rule uses, else its default."""
+    value = _int_or_none(project_vars.get(MIN_SAMPLE_VAR))
+    return DEFAULT_MIN_SAMPLE_FLIGHTS if value is None else value
 
 
 def dbt_project_vars(project_dir: Path) -> dict[str, Any]:

@@ -124,9 +124,9 @@ def test_airports_are_labelled_by_code_or_id_and_place(data: ReportData) -> None
     assert chicago.label == "ORD · Chicago, IL"  # the BTS file's Origin/Dest code
 
 
-def test_one_small_sample_var_with_the_old_name_as_fallback(data: ReportData) -> None:
-    assert min_sample_flights({"min_sample_flights": 5, "min_route_flights": 7}) == 5
-    assert min_sample_flights({"min_route_flights": 7}) == 7
+def test_one_small_sample_var(data: ReportData) -> None:
+    assert min_sample_flights({"min_sample_flights": 5}) == 5
+    assert min_sample_flights({"min_sample_flights": "{{ env_var('X') }}"}) == 10
     assert min_sample_flights({}) == 10
     assert data.min_sample_flights == 10  # dbt_project.yml's default
 
