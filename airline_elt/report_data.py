@@ -1,40 +1,33 @@
-"""What the delay report shows, read from the marts into typed rows (no charts here).
+"""What the delay report shows, read from the warehouse into typed rows (no charts here).
 
-The one place the report's SQL lives. It reads only the marts of the `airlines` schema,
-`raw.landed_files` and `airlines.unknown_airports`, with plain SQL that PostgreSQL (the local
-warehouse) and Redshift (the AWS stack) both run, through any DB-API connection (psycopg
-locally, redshift_connector in the dbt image), so it imports no driver itself.
+The one place the report's SQL lives. The charts are drawn in the page, from the marts' daily
+aggregates summed per month (per day for the daily trend) and carrier, so that the page can
+filter by month and carrier without a server: `intermediate.int_flight_delays_daily`,
+`intermediate.int_flight_delays_by_hour_daily`, carrier names from `airlines.mv_carrier_delays`,
+the last run from `raw.landed_files`. Plain SQL that PostgreSQL (the local warehouse) and
+Redshift (the AWS stack) both run, through any DB-API connection (psycopg locally,
+redshift_connector in the dbt image), so it imports no driver itself.
+
+Columns added by later versions of the models (airport codes, flights per cause, the hour
+aggregate's carrier) are read when the table has them; a warehouse built before them still
+gives a report, whose page then says what it lacks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-# The marts the report reads (their contract: models/marts/_marts__models.yml).
-REPORT_MARTS = (
-    "mv_daily_delay_trend",
-    "mv_carrier_delays",
-    "mv_delay_prone_routes",
-    "mv_delays_by_origin_state",
-    "mv_delay_correlation",
-    "mv_on_time_by_carrier",
-    "unknown_airports",
-)
-# The marts of the BTS cause, schedule and cancellation columns (issue 14). A warehouse built
-# before they existed still gives a report: their charts then say so (ReportData.missing_marts).
-CAUSE_MARTS = (
-    "mv_delay_causes_by_carrier",
-    "mv_delay_causes_by_origin_airport",
-    "mv_delays_by_scheduled_hour",
-    "mv_cancellations_by_carrier",
-)
-OVERALL_CARRIER = "ALL"  # mv_delay_correlation's row over every carrier
-# The five BTS delay causes, in BTS's order: the column stem of each in the cause marts
-# (`<cause>_minutes`, `<cause>_pct`) and its name in the BTS's own words.
+DAILY_AGGREGATE = "int_flight_delays_daily"
+HOUR_AGGREGATE = "int_flight_delays_by_hour_daily"
+# The marts the report reads besides the aggregates (their contract:
+# models/marts/_marts__models.yml).
+REPORT_MARTS = ("mv_carrier_delays", "unknown_airports")
+# The five BTS delay causes, in BTS's order: the column stem of each in the daily aggregate
+# (`sum_<cause>`, `flights_with_<cause>`) and its name in the BTS's own words.
 DELAY_CAUSES = (
     ("carrier_delay", "Air carrier"),
     ("weather_delay", "Extreme weather"),
@@ -42,10 +35,23 @@ DELAY_CAUSES = (
     ("security_delay", "Security"),
     ("late_aircraft_delay", "Late-arriving aircraft"),
 )
+# The BTS cancellation codes in the daily aggregate's columns (`flights_cancelled_code_a`, ...,
+# `flights_cancelled_no_code`) and their reasons.
+CANCELLATION_REASONS = (
+    ("code_a", "Carrier"),
+    ("code_b", "Weather"),
+    ("code_c", "National Aviation System"),
+    ("code_d", "Security"),
+    ("no_code", "Not given"),
+)
+# The one minimum sample of every chart (the dbt var; the marts' meets_min_sample uses it too).
+MIN_SAMPLE_VAR = "min_sample_flights"
+DEFAULT_MIN_SAMPLE_FLIGHTS = 10
+KNOWN_AIRPORTS = "has_known_origin and has_known_destination"  # as every mart filters
 
 
 class ReportDataError(Exception):
-    """The warehouse cannot give the report its data (marts missing, ...)."""
+    """The warehouse cannot give the report its data (aggregates or marts missing, ...)."""
 
 
 class Cursor(Protocol):
@@ -59,152 +65,105 @@ class DbConnection(Protocol):
 
 
 @dataclass(frozen=True)
-class DailyTrend:
-    flight_date: dt.date
-    flights_scheduled: int
-    flights_operated: int
-    flights_delayed: int
-    delay_rate_pct: float | None
-    on_time_pct: float | None
+class Carrier:
+    code: str
+    name: str
 
 
 @dataclass(frozen=True)
-class CarrierDelays:
-    carrier: str
-    carrier_name: str
-    flights_operated: int
-    flights_delayed: int
-    delay_rate_pct: float | None
-    avg_dep_delay_of_delayed_minutes: float | None
-
-
-@dataclass(frozen=True)
-class RouteDelays:
-    delay_rank: int
-    origin_airport_id: int
-    origin_airport: str | None
-    origin_city: str | None
-    origin_state: str | None
-    dest_airport_id: int
-    dest_airport: str | None
-    dest_city: str | None
-    dest_state: str | None
-    flights_operated: int
-    flights_delayed: int
-    delay_rate_pct: float | None
-    avg_dep_delay_of_delayed_minutes: float | None
-    avg_arr_delay_of_delayed_minutes: float | None
+class Airport:
+    airport_id: int
+    code: str | None  # IATA (ORD), when the aggregate carries it
+    city: str | None
+    state: str | None
 
     @property
     def label(self) -> str:
-        """`Chicago, IL -> Denver, CO` (the airport id where the city is unknown)."""
-        return f"{_place(self.origin_city, self.origin_state, self.origin_airport_id)} → " \
-               f"{_place(self.dest_city, self.dest_state, self.dest_airport_id)}"
+        """`ORD · Chicago, IL`; `airport 13930 · Chicago, IL` without a code."""
+        place = ", ".join(part for part in (self.city, self.state) if part)
+        name = self.code or f"airport {self.airport_id}"
+        return f"{name} · {place}" if place else name
+
+    @property
+    def short_label(self) -> str:
+        """`ORD`; without a code `Chicago, IL` (`airport 13930` without a city): for routes."""
+        place = ", ".join(part for part in (self.city, self.state) if part)
+        return self.code or place or f"airport {self.airport_id}"
 
 
 @dataclass(frozen=True)
-class StateDelays:
-    origin_state: str
-    flights_operated: int
-    flights_delayed: int
-    delay_rate_pct: float | None
+class DayCarrier:
+    """One carrier's flights on one day: every per-carrier chart sums these."""
 
-
-@dataclass(frozen=True)
-class DelayCorrelation:
+    flight_date: dt.date
     carrier: str
-    carrier_name: str
-    flights_operated: int
-    avg_dep_delay_minutes: float | None
-    avg_arr_delay_minutes: float | None
-    dep_arr_delay_correlation: float | None
-
-
-@dataclass(frozen=True)
-class OnTimeByCarrier:
-    carrier: str
-    carrier_name: str
     flights_scheduled: int
+    flights_operated: int
+    flights_cancelled: int
+    flights_delayed: int
     flights_on_time: int
     flights_arrived_late: int
-    flights_cancelled: int
     flights_diverted: int
-    on_time_pct: float | None
-
-
-@dataclass(frozen=True)
-class CauseMix:
-    """Delay minutes by BTS cause over the flights with cause data (filled by BTS for flights
-    15+ minutes late), and each cause's share (0-100) of all cause minutes."""
-
-    flights_scheduled: int
     flights_with_causes: int
-    cause_minutes: int
-    carrier_delay_minutes: int
-    weather_delay_minutes: int
-    nas_delay_minutes: int
-    security_delay_minutes: int
-    late_aircraft_delay_minutes: int
-    carrier_delay_pct: float | None
-    weather_delay_pct: float | None
-    nas_delay_pct: float | None
-    security_delay_pct: float | None
-    late_aircraft_delay_pct: float | None
-
-    def minutes(self, cause: str) -> int:
-        """The minutes of one cause of DELAY_CAUSES (`carrier_delay`, ...)."""
-        return int(getattr(self, f"{cause}_minutes"))
-
-    def pct(self, cause: str) -> float | None:
-        """One cause's share of cause_minutes, 0-100, as the mart rounds it."""
-        value = getattr(self, f"{cause}_pct")
-        return None if value is None else float(value)
+    cause_minutes: tuple[int, ...]  # DELAY_CAUSES' order
+    cause_flights: tuple[int, ...] | None  # DELAY_CAUSES' order; None: not in the aggregate
+    cancelled_by_reason: tuple[int, ...]  # CANCELLATION_REASONS' order
+    paired_flights: int  # flights with both delays, and the sums their correlation needs
+    paired_sum_dep: int
+    paired_sum_arr: int
+    paired_sum_dep_squared: int
+    paired_sum_arr_squared: int
+    paired_sum_product: int
 
 
 @dataclass(frozen=True)
-class CarrierDelayCauses(CauseMix):
+class RouteMonth:
+    month: str  # YYYY-MM
     carrier: str
-    carrier_name: str
-
-
-@dataclass(frozen=True)
-class AirportDelayCauses(CauseMix):
     origin_airport_id: int
-    origin_airport: str | None
-    origin_city: str | None
-    origin_state: str | None
-
-    @property
-    def label(self) -> str:
-        """`Chicago, IL` (the airport id where the city is unknown)."""
-        return _place(self.origin_city, self.origin_state, self.origin_airport_id)
-
-
-@dataclass(frozen=True)
-class HourDelays:
-    """The flights of one scheduled departure hour (0-23; a 2400 departure is hour 0)."""
-
-    scheduled_dep_hour: int
+    dest_airport_id: int
     flights_scheduled: int
-    flights_cancelled: int
     flights_operated: int
     flights_delayed: int
-    delay_rate_pct: float | None
-    avg_dep_delay_minutes: float | None
-    on_time_pct: float | None
+    flights_on_time: int
+    flights_delayed_with_arr_delay: int
+    sum_dep_delay_of_delayed: int
+    sum_arr_delay_of_delayed: int
 
 
 @dataclass(frozen=True)
-class CarrierCancellations:
-    """One carrier's flights cancelled for one reason (code None: the file gave none)."""
-
+class OriginCausesMonth:
+    month: str
     carrier: str
-    carrier_name: str
-    cancellation_code: str | None
-    cancellation_reason: str
+    origin_airport_id: int
+    flights_with_causes: int
+    cause_minutes: tuple[int, ...]
+    cause_flights: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class HourMonth:
+    """The flights of one scheduled departure hour (0-23) in one month; `carrier` is None when
+    the hour aggregate has no carrier column (the carrier filter cannot apply)."""
+
+    month: str
+    carrier: str | None
+    scheduled_dep_hour: int
     flights_scheduled: int
+    flights_operated: int
     flights_cancelled: int
-    cancelled_pct: float | None
+    flights_delayed: int
+    flights_on_time: int
+
+
+@dataclass(frozen=True)
+class DaySource:
+    """Of one day's flights, how many came with the BTS monthly files' columns (a scheduled
+    departure time: the daily files carry none); the rest came from daily files."""
+
+    flight_date: dt.date
+    flights_scheduled: int
+    flights_from_bts_files: int
 
 
 @dataclass(frozen=True)
@@ -227,158 +186,76 @@ class UnknownAirports:
 
 @dataclass(frozen=True)
 class ReportData:
-    daily_trend: list[DailyTrend]
-    carriers: list[CarrierDelays]
-    delay_prone_routes: list[RouteDelays]
-    origin_states: list[StateDelays]
-    correlations: list[DelayCorrelation]
-    on_time_by_carrier: list[OnTimeByCarrier]
-    causes_by_carrier: list[CarrierDelayCauses]
-    causes_by_origin_airport: list[AirportDelayCauses]
-    delays_by_scheduled_hour: list[HourDelays]
-    cancellations_by_carrier: list[CarrierCancellations]
-    missing_marts: tuple[str, ...]  # of CAUSE_MARTS: the warehouse was built before them
+    carriers: list[Carrier]  # most flights first: the page's one carrier order
+    airports: list[Airport]
+    day_carriers: list[DayCarrier]
+    route_months: list[RouteMonth]
+    origin_causes: list[OriginCausesMonth]
+    hour_months: list[HourMonth]
+    day_sources: list[DaySource]
+    has_airport_codes: bool
+    has_cause_flights: bool
+    has_hour_aggregate: bool
     last_run: LastRun | None
     unknown_airports: UnknownAirports
     delay_threshold_minutes: int | None
-    min_route_flights: int | None
+    min_sample_flights: int
 
     @property
     def first_date(self) -> dt.date | None:
-        return self.daily_trend[0].flight_date if self.daily_trend else None
+        return min((row.flight_date for row in self.day_carriers), default=None)
 
     @property
     def last_date(self) -> dt.date | None:
-        return self.daily_trend[-1].flight_date if self.daily_trend else None
-
-    @property
-    def overall_correlation(self) -> DelayCorrelation | None:
-        return next((row for row in self.correlations if row.carrier == OVERALL_CARRIER), None)
+        return max((row.flight_date for row in self.day_carriers), default=None)
 
 
 def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: str = "raw",
                      intermediate_schema: str = "intermediate",
                      project_dir: Path | None = None) -> ReportData:
-    """Every row the report shows. The delay threshold is the one the marts were built with
-    (int_flight_delays_daily records it); `project_dir` (the dbt project) gives the defaults
-    of dbt_project.yml: min_route_flights, and the threshold when none is recorded."""
+    """Every row the report shows. The delay threshold is the one the aggregates were built
+    with (int_flight_delays_daily records it); `project_dir` (the dbt project) gives the
+    defaults of dbt_project.yml: min_sample_flights, and the threshold when none is recorded."""
     reader = _Reader(conn)
-    present = reader.relations(schema)
-    missing = sorted(set(REPORT_MARTS) - present)
+    missing = sorted(set(REPORT_MARTS) - reader.relations(schema))
+    if DAILY_AGGREGATE not in reader.relations(intermediate_schema):
+        missing.append(f"{intermediate_schema}.{DAILY_AGGREGATE}")
     if missing:
         raise ReportDataError(
             f"the marts are not built yet (missing in schema {schema}: {', '.join(missing)})"
         )
-    missing_marts = tuple(name for name in CAUSE_MARTS if name not in present)
-
-    def cause_mart_rows(name: str, sql: str) -> list[tuple[Any, ...]]:
-        return [] if name in missing_marts else reader.rows(sql)
-
+    daily = f"{intermediate_schema}.{DAILY_AGGREGATE}"
+    daily_columns = reader.columns(intermediate_schema, DAILY_AGGREGATE)
+    has_codes = {"origin_airport_code", "dest_airport_code"} <= daily_columns
+    has_cause_flights = all(f"flights_with_{cause}" in daily_columns
+                            for cause, _ in DELAY_CAUSES)
+    hour_columns = reader.columns(intermediate_schema, HOUR_AGGREGATE)
     project_vars = dbt_project_vars(project_dir) if project_dir is not None else {}
     return ReportData(
-        daily_trend=[DailyTrend(flight_date=_date(r[0]), flights_scheduled=_int(r[1]),
-                                flights_operated=_int(r[2]), flights_delayed=_int(r[3]),
-                                delay_rate_pct=_num(r[4]), on_time_pct=_num(r[5]))
-                     for r in reader.rows(f"""
-            select flight_date, flights_scheduled, flights_operated, flights_delayed,
-                   delay_rate_pct, on_time_pct
-            from {schema}.mv_daily_delay_trend
-            order by flight_date""")],
-        carriers=[CarrierDelays(carrier=r[0], carrier_name=r[1] or r[0],
-                                flights_operated=_int(r[2]), flights_delayed=_int(r[3]),
-                                delay_rate_pct=_num(r[4]),
-                                avg_dep_delay_of_delayed_minutes=_num(r[5]))
-                  for r in reader.rows(f"""
-            select carrier, carrier_name, flights_operated, flights_delayed, delay_rate_pct,
-                   avg_dep_delay_of_delayed_minutes
-            from {schema}.mv_carrier_delays
-            where flights_operated > 0
-            order by delay_rate_pct desc, flights_delayed desc, carrier""")],
-        delay_prone_routes=[RouteDelays(
-            delay_rank=_int(r[0]), origin_airport_id=_int(r[1]), origin_airport=r[2],
-            origin_city=r[3], origin_state=r[4], dest_airport_id=_int(r[5]), dest_airport=r[6],
-            dest_city=r[7], dest_state=r[8], flights_operated=_int(r[9]),
-            flights_delayed=_int(r[10]), delay_rate_pct=_num(r[11]),
-            avg_dep_delay_of_delayed_minutes=_num(r[12]),
-            avg_arr_delay_of_delayed_minutes=_num(r[13]))
-            for r in reader.rows(f"""
-            select delay_rank, origin_airport_id, origin_airport, origin_city, origin_state,
-                   dest_airport_id, dest_airport, dest_city, dest_state, flights_operated,
-                   flights_delayed, delay_rate_pct, avg_dep_delay_of_delayed_minutes,
-                   avg_arr_delay_of_delayed_minutes
-            from {schema}.mv_delay_prone_routes
-            order by delay_rank, origin_airport_id, dest_airport_id""")],
-        origin_states=[StateDelays(origin_state=r[0], flights_operated=_int(r[1]),
-                                   flights_delayed=_int(r[2]), delay_rate_pct=_num(r[3]))
-                       for r in reader.rows(f"""
-            select origin_state, flights_operated, flights_delayed, delay_rate_pct
-            from {schema}.mv_delays_by_origin_state
-            where origin_state is not null and flights_operated > 0
-            order by delay_rate_pct desc, flights_delayed desc, origin_state""")],
-        correlations=[DelayCorrelation(carrier=r[0], carrier_name=r[1] or r[0],
-                                       flights_operated=_int(r[2]),
-                                       avg_dep_delay_minutes=_num(r[3]),
-                                       avg_arr_delay_minutes=_num(r[4]),
-                                       dep_arr_delay_correlation=_num(r[5]))
-                      for r in reader.rows(f"""
-            select carrier, carrier_name, flights_operated, avg_dep_delay_minutes,
-                   avg_arr_delay_minutes, dep_arr_delay_correlation
-            from {schema}.mv_delay_correlation
-            order by carrier""")],
-        on_time_by_carrier=[OnTimeByCarrier(
-            carrier=r[0], carrier_name=r[1] or r[0], flights_scheduled=_int(r[2]),
-            flights_on_time=_int(r[3]), flights_arrived_late=_int(r[4]),
-            flights_cancelled=_int(r[5]), flights_diverted=_int(r[6]), on_time_pct=_num(r[7]))
-            for r in reader.rows(f"""
-            select carrier, carrier_name, flights_scheduled, flights_on_time,
-                   flights_arrived_late, flights_cancelled, flights_diverted, on_time_pct
-            from {schema}.mv_on_time_by_carrier
-            where flights_scheduled > 0
-            order by on_time_pct desc, flights_scheduled desc, carrier""")],
-        causes_by_carrier=[CarrierDelayCauses(carrier=r[0], carrier_name=r[1] or r[0],
-                                              **_cause_mix(r[2:]))
-                           for r in cause_mart_rows("mv_delay_causes_by_carrier", f"""
-            select carrier, carrier_name, {_CAUSE_MIX_COLUMNS}
-            from {schema}.mv_delay_causes_by_carrier
-            where flights_with_causes > 0
-            order by cause_minutes desc, flights_with_causes desc, carrier""")],
-        causes_by_origin_airport=[AirportDelayCauses(
-            origin_airport_id=_int(r[0]), origin_airport=r[1], origin_city=r[2],
-            origin_state=r[3], **_cause_mix(r[4:]))
-            for r in cause_mart_rows("mv_delay_causes_by_origin_airport", f"""
-            select origin_airport_id, origin_airport, origin_city, origin_state,
-                   {_CAUSE_MIX_COLUMNS}
-            from {schema}.mv_delay_causes_by_origin_airport
-            where flights_with_causes > 0
-            order by cause_minutes desc, flights_with_causes desc, origin_airport_id""")],
-        delays_by_scheduled_hour=[HourDelays(
-            scheduled_dep_hour=_int(r[0]), flights_scheduled=_int(r[1]),
-            flights_cancelled=_int(r[2]), flights_operated=_int(r[3]),
-            flights_delayed=_int(r[4]), delay_rate_pct=_num(r[5]),
-            avg_dep_delay_minutes=_num(r[6]), on_time_pct=_num(r[7]))
-            for r in cause_mart_rows("mv_delays_by_scheduled_hour", f"""
-            select scheduled_dep_hour, flights_scheduled, flights_cancelled, flights_operated,
-                   flights_delayed, delay_rate_pct, avg_dep_delay_minutes, on_time_pct
-            from {schema}.mv_delays_by_scheduled_hour
-            where flights_scheduled > 0
-            order by scheduled_dep_hour""")],
-        cancellations_by_carrier=[CarrierCancellations(
-            carrier=r[0], carrier_name=r[1] or r[0], cancellation_code=r[2],
-            cancellation_reason=r[3], flights_scheduled=_int(r[4]),
-            flights_cancelled=_int(r[5]), cancelled_pct=_num(r[6]))
-            for r in cause_mart_rows("mv_cancellations_by_carrier", f"""
-            select carrier, carrier_name, cancellation_code, cancellation_reason,
-                   flights_scheduled, flights_cancelled, cancelled_pct
-            from {schema}.mv_cancellations_by_carrier
-            where flights_cancelled > 0
-            order by carrier, cancellation_reason""")],
-        missing_marts=missing_marts,
+        carriers=_carriers(reader, daily, schema),
+        airports=_airports(reader, daily, has_codes),
+        day_carriers=_day_carriers(reader, daily, has_cause_flights),
+        route_months=_route_months(reader, daily),
+        origin_causes=_origin_causes(reader, daily, has_cause_flights),
+        hour_months=_hour_months(reader, f"{intermediate_schema}.{HOUR_AGGREGATE}",
+                                 "carrier" in hour_columns) if hour_columns else [],
+        day_sources=_day_sources(reader, daily, f"{intermediate_schema}.{HOUR_AGGREGATE}"
+                                 if hour_columns else None),
+        has_airport_codes=has_codes,
+        has_cause_flights=has_cause_flights,
+        has_hour_aggregate=bool(hour_columns),
         last_run=_last_run(reader, raw_schema),
         unknown_airports=_unknown_airports(reader, schema),
-        delay_threshold_minutes=_threshold_in_use(reader, intermediate_schema)
+        delay_threshold_minutes=_threshold_in_use(reader, daily)
         or _int_or_none(project_vars.get("delay_threshold_minutes")),
-        min_route_flights=_int_or_none(project_vars.get("min_route_flights")),
+        min_sample_flights=min_sample_flights(project_vars),
     )
+
+
+def min_sample_flights(project_vars: dict[str, Any]) -> int:
+    """The dbt var every chart's small-sample rule uses, else its default."""
+    value = _int_or_none(project_vars.get(MIN_SAMPLE_VAR))
+    return DEFAULT_MIN_SAMPLE_FLIGHTS if value is None else value
 
 
 def dbt_project_vars(project_dir: Path) -> dict[str, Any]:
@@ -394,14 +271,133 @@ def dbt_project_vars(project_dir: Path) -> dict[str, Any]:
     return dict(found) if isinstance(found, dict) else {}
 
 
-_CAUSE_MIX_FIELDS = [field.name for field in fields(CauseMix)]
-_CAUSE_MIX_COLUMNS = ", ".join(_CAUSE_MIX_FIELDS)
+def _month(column: str) -> str:
+    return f"to_char({column}, 'YYYY-MM')"  # PostgreSQL and Redshift alike
 
 
-def _cause_mix(values: Sequence[Any]) -> dict[str, Any]:
-    """CauseMix's fields from the mart columns of _CAUSE_MIX_COLUMNS, in that order."""
-    return {name: _num(value) if name.endswith("_pct") else _int(value)
-            for name, value in zip(_CAUSE_MIX_FIELDS, values, strict=True)}
+def _carriers(reader: _Reader, daily: str, schema: str) -> list[Carrier]:
+    names = dict(reader.rows(f"select carrier, carrier_name from {schema}.mv_carrier_delays"))
+    rows = reader.rows(f"""
+        select carrier, sum(flights_scheduled) as flights
+        from {daily}
+        where {KNOWN_AIRPORTS}
+        group by carrier
+        order by flights desc, carrier""")
+    return [Carrier(code=code, name=names.get(code) or code) for code, _ in rows]
+
+
+def _airports(reader: _Reader, daily: str, has_codes: bool) -> list[Airport]:
+    found: dict[int, Airport] = {}
+    for side, code in (("origin", "dep"), ("dest", "arr")):
+        iata = f"max({side}_airport_code)" if has_codes else "cast(null as varchar)"
+        for airport_id, city, state, iata_code in reader.rows(f"""
+                select {side}_airport_id, max({code}_city), max({code}_state), {iata}
+                from {daily}
+                where {KNOWN_AIRPORTS}
+                group by {side}_airport_id"""):
+            known = found.get(int(airport_id))
+            found[int(airport_id)] = Airport(
+                airport_id=int(airport_id), code=(known and known.code) or iata_code or None,
+                city=(known and known.city) or city or None,
+                state=(known and known.state) or state or None)
+    return [found[key] for key in sorted(found)]
+
+
+def _cause_sums(prefix: str) -> str:
+    return ", ".join(f"sum({prefix}{cause})" for cause, _ in DELAY_CAUSES)
+
+
+def _day_carriers(reader: _Reader, daily: str, has_cause_flights: bool) -> list[DayCarrier]:
+    cause_flights = _cause_sums("flights_with_") if has_cause_flights else "0, 0, 0, 0, 0"
+    cancelled = ", ".join(f"sum(flights_cancelled_{code})" for code, _ in CANCELLATION_REASONS)
+    rows = reader.rows(f"""
+        select flight_date, carrier, sum(flights_scheduled), sum(flights_operated),
+               sum(flights_cancelled), sum(flights_delayed), sum(flights_on_time),
+               sum(flights_arrived_late), sum(flights_diverted), sum(flights_with_causes),
+               {_cause_sums("sum_")}, {cause_flights}, {cancelled},
+               sum(paired_flights), sum(paired_sum_dep_delay), sum(paired_sum_arr_delay),
+               sum(paired_sum_dep_delay_squared), sum(paired_sum_arr_delay_squared),
+               sum(paired_sum_dep_arr_delay_product)
+        from {daily}
+        where {KNOWN_AIRPORTS}
+        group by flight_date, carrier
+        order by flight_date, carrier""")
+    return [DayCarrier(
+        flight_date=_date(r[0]), carrier=str(r[1]),
+        flights_scheduled=_int(r[2]), flights_operated=_int(r[3]), flights_cancelled=_int(r[4]),
+        flights_delayed=_int(r[5]), flights_on_time=_int(r[6]), flights_arrived_late=_int(r[7]),
+        flights_diverted=_int(r[8]), flights_with_causes=_int(r[9]),
+        cause_minutes=tuple(_int(value) for value in r[10:15]),
+        cause_flights=tuple(_int(value) for value in r[15:20]) if has_cause_flights else None,
+        cancelled_by_reason=tuple(_int(value) for value in r[20:25]),
+        paired_flights=_int(r[25]), paired_sum_dep=_int(r[26]), paired_sum_arr=_int(r[27]),
+        paired_sum_dep_squared=_int(r[28]), paired_sum_arr_squared=_int(r[29]),
+        paired_sum_product=_int(r[30]),
+    ) for r in rows]
+
+
+def _route_months(reader: _Reader, daily: str) -> list[RouteMonth]:
+    rows = reader.rows(f"""
+        select {_month("flight_date")} as month, carrier, origin_airport_id, dest_airport_id,
+               sum(flights_scheduled), sum(flights_operated), sum(flights_delayed),
+               sum(flights_on_time), sum(flights_delayed_with_arr_delay),
+               sum(sum_dep_delay_of_delayed), sum(sum_arr_delay_of_delayed)
+        from {daily}
+        where {KNOWN_AIRPORTS}
+        group by {_month("flight_date")}, carrier, origin_airport_id, dest_airport_id
+        order by month, carrier, origin_airport_id, dest_airport_id""")
+    return [RouteMonth(month=str(r[0]), carrier=str(r[1]), origin_airport_id=_int(r[2]),
+                       dest_airport_id=_int(r[3]), flights_scheduled=_int(r[4]),
+                       flights_operated=_int(r[5]), flights_delayed=_int(r[6]),
+                       flights_on_time=_int(r[7]), flights_delayed_with_arr_delay=_int(r[8]),
+                       sum_dep_delay_of_delayed=_int(r[9]), sum_arr_delay_of_delayed=_int(r[10]))
+            for r in rows]
+
+
+def _origin_causes(reader: _Reader, daily: str,
+                   has_cause_flights: bool) -> list[OriginCausesMonth]:
+    cause_flights = _cause_sums("flights_with_") if has_cause_flights else "0, 0, 0, 0, 0"
+    rows = reader.rows(f"""
+        select {_month("flight_date")} as month, carrier, origin_airport_id,
+               sum(flights_with_causes), {_cause_sums("sum_")}, {cause_flights}
+        from {daily}
+        where {KNOWN_AIRPORTS} and flights_with_causes > 0
+        group by {_month("flight_date")}, carrier, origin_airport_id
+        order by month, carrier, origin_airport_id""")
+    return [OriginCausesMonth(
+        month=str(r[0]), carrier=str(r[1]), origin_airport_id=_int(r[2]),
+        flights_with_causes=_int(r[3]), cause_minutes=tuple(_int(value) for value in r[4:9]),
+        cause_flights=tuple(_int(value) for value in r[9:14]) if has_cause_flights else None)
+        for r in rows]
+
+
+def _hour_months(reader: _Reader, hours: str, has_carrier: bool) -> list[HourMonth]:
+    carrier = "carrier" if has_carrier else "cast(null as varchar)"
+    group_carrier = ", carrier" if has_carrier else ""
+    rows = reader.rows(f"""
+        select {_month("flight_date")} as month, {carrier}, scheduled_dep_hour,
+               sum(flights_scheduled), sum(flights_operated), sum(flights_cancelled),
+               sum(flights_delayed), sum(flights_on_time)
+        from {hours}
+        where {KNOWN_AIRPORTS}
+        group by {_month("flight_date")}{group_carrier}, scheduled_dep_hour
+        order by 1, 2, 3""")
+    return [HourMonth(month=str(r[0]), carrier=None if r[1] is None else str(r[1]),
+                      scheduled_dep_hour=_int(r[2]), flights_scheduled=_int(r[3]),
+                      flights_operated=_int(r[4]), flights_cancelled=_int(r[5]),
+                      flights_delayed=_int(r[6]), flights_on_time=_int(r[7])) for r in rows]
+
+
+def _day_sources(reader: _Reader, daily: str, hours: str | None) -> list[DaySource]:
+    totals = reader.rows(f"""
+        select flight_date, sum(flights_scheduled) from {daily}
+        where {KNOWN_AIRPORTS} group by flight_date""")
+    with_hour = dict(reader.rows(f"""
+        select flight_date, sum(flights_scheduled) from {hours}
+        where {KNOWN_AIRPORTS} group by flight_date""")) if hours else {}
+    return sorted((DaySource(flight_date=_date(day), flights_scheduled=_int(flights),
+                             flights_from_bts_files=_int(with_hour.get(day)))
+                   for day, flights in totals), key=lambda row: row.flight_date)
 
 
 def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
@@ -434,13 +430,10 @@ def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
     )
 
 
-def _threshold_in_use(reader: _Reader, intermediate_schema: str) -> int | None:
+def _threshold_in_use(reader: _Reader, daily: str) -> int | None:
     """The delay threshold every date of the daily aggregate was built with (a build that
     changes it rebuilds every date); None when not recorded or not one value."""
-    if "int_flight_delays_daily" not in reader.relations(intermediate_schema):
-        return None
-    values = reader.rows(f"select distinct delay_threshold_minutes "
-                         f"from {intermediate_schema}.int_flight_delays_daily")
+    values = reader.rows(f"select distinct delay_threshold_minutes from {daily}")
     return _int_or_none(values[0][0]) if len(values) == 1 else None
 
 
@@ -472,11 +465,14 @@ class _Reader:
             "join pg_catalog.pg_namespace as n on n.oid = c.relnamespace "
             "where n.nspname = %s", (schema,))}
 
-
-def _place(city: str | None, state: str | None, airport_id: int) -> str:
-    if city and state:
-        return f"{city}, {state}"
-    return city or f"airport {airport_id}"
+    def columns(self, schema: str, relation: str) -> set[str]:
+        """The column names of `schema.relation` (empty: no such relation)."""
+        return {name for (name,) in self.rows(
+            "select a.attname from pg_catalog.pg_attribute as a "
+            "join pg_catalog.pg_class as c on c.oid = a.attrelid "
+            "join pg_catalog.pg_namespace as n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relname = %s and a.attnum > 0 "
+            "and not a.attisdropped", (schema, relation))}
 
 
 def _int(value: Any) -> int:
@@ -488,10 +484,6 @@ def _int_or_none(value: Any) -> int | None:
         return None if value is None else int(value)
     except (TypeError, ValueError):
         return None  # a Jinja expression: the report then leaves the number out
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def _date(value: Any) -> dt.date:

@@ -139,6 +139,8 @@ PLOT_DATA_JS = """() => {
   return found;
 }"""
 
+# A page still drawing (unpacking its data first) marks an element `data-drawing`.
+DRAWN_JS = "() => !document.querySelector('[data-drawing]')"
 # Every plotly div the page declared has been plotted (its data and layout filled in).
 ALL_PLOTTED_JS = """() => Array.from(document.querySelectorAll(".plotly-graph-div"))
   .every((chart) => chart.classList.contains("js-plotly-plot") && chart._fullLayout)"""
@@ -204,6 +206,7 @@ def opened(browser: Browser, url: str, allowed: Callable[[str], bool] | None = N
         context.route_web_socket("**/*", opened_page._route_websocket)
         opened_page.page.set_default_timeout(PAGE_TIMEOUT_MS)
         opened_page.page.goto(url, wait_until="load")
+        opened_page.page.wait_for_function(DRAWN_JS)
         opened_page.page.wait_for_function(ALL_PLOTTED_JS)
         yield opened_page
     finally:

@@ -1,7 +1,7 @@
 """One warehouse filled by `airline-elt run` on the bundled sample, shared by the report's
 tests (a state folder of their own), and the report written from it by `airline-elt report`;
-and one filled with the sample's seven-column daily files only (no BTS file: no cause,
-schedule or cancellation-code data), for the charts' empty states."""
+one filled with the sample's seven-column daily files only (no BTS file: no cause, schedule or
+cancellation-code data), for the charts' empty states; and a stand-in for an older warehouse."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from airline_elt.report_data import REPORT_MARTS
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_LANDING = REPO / "sample_data" / "landing"
@@ -90,14 +88,24 @@ def daily_only_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     cli("warehouse", "stop", timeout=120)
 
 
+# The columns of intermediate.int_flight_delays_daily that issue 23 added.
+ISSUE_23_COLUMNS = ("origin_airport_code", "dest_airport_code", "flights_with_carrier_delay",
+                    "flights_with_weather_delay", "flights_with_nas_delay",
+                    "flights_with_security_delay", "flights_with_late_aircraft_delay")
+
+
 @pytest.fixture
-def built_before_cause_marts(sample_db: psycopg.Connection) -> Iterator[str]:
-    """A schema holding the marts the report read before issue 14 (views of the sample's),
-    and none of CAUSE_MARTS: a warehouse built by the previous version."""
-    schema = "report_before_cause_marts"
+def built_before_issue_23(sample_db: psycopg.Connection) -> Iterator[str]:
+    """A schema standing in for an older warehouse's `intermediate`: the daily aggregate of the
+    sample without the columns of issue 23, and no hour aggregate."""
+    schema = "report_before_issue_23"
+    columns = [name for (name,) in sample_db.execute(
+        "select column_name from information_schema.columns where table_schema = "
+        "'intermediate' and table_name = 'int_flight_delays_daily' order by ordinal_position")
+        if name not in ISSUE_23_COLUMNS]
     sample_db.execute(f"drop schema if exists {schema} cascade")
     sample_db.execute(f"create schema {schema}")
-    for name in REPORT_MARTS:
-        sample_db.execute(f"create view {schema}.{name} as select * from airlines.{name}")
+    sample_db.execute(f"create view {schema}.int_flight_delays_daily as select "
+                      f"{', '.join(columns)} from intermediate.int_flight_delays_daily")
     yield schema
     sample_db.execute(f"drop schema {schema} cascade")

@@ -39,7 +39,7 @@ def test_the_report_is_uploaded_beside_the_docs_site(sample_cli: Cli) -> None:
         body = stored["Body"].read().decode("utf-8")
     assert stored["ContentType"] == "text/html; charset=utf-8"
     assert "<h1>Airline delays report</h1>" in body
-    assert 'id="daily-trend"' in body and "departs more than 60 minutes late" in body
+    assert 'id="section-daily-trend"' in body and "departs more than 60 minutes late" in body
 
 
 def test_the_published_report_shows_the_banner_of_a_failed_build(

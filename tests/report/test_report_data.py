@@ -1,15 +1,13 @@
-"""The report's data module (airline_elt.report_data) on the sample: every row it gives equals
-the mart it comes from, read here with `select *`; the last run's counts equal raw.landed_files
-grouped in Python. The cause, hour and cancellation rows (issue 14) are empty, not an error, on
-a warehouse of daily files only and on one built before their marts existed."""
+"""The report's data module (airline_elt.report_data) on the sample: the aggregate rows it reads
+sum to the marts (the trend, the carriers, the routes, the hours), airports carry their labels,
+the last run's counts equal raw.landed_files grouped in Python; the cause and hour rows are empty,
+not an error, on a warehouse of daily files only; every statement parses as Redshift SQL."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-from collections import Counter
-from decimal import Decimal
+from collections import Counter, defaultdict
 from typing import Any
 
 import psycopg
@@ -17,12 +15,13 @@ import pytest
 from conftest import DAILY_FILES, REPO, SAMPLE_FILES, Cli
 
 from airline_elt.report_data import (
-    CAUSE_MARTS,
+    DAILY_AGGREGATE,
     DELAY_CAUSES,
+    Airport,
     ReportData,
     ReportDataError,
-    dbt_project_vars,
     load_report_data,
+    min_sample_flights,
 )
 
 Db = psycopg.Connection
@@ -34,121 +33,102 @@ def _mart(db: psycopg.Connection, name: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _as_float(value: Any) -> Any:
-    """Numeric (Decimal) columns as the floats of the typed rows; anything else as it is."""
-    return float(value) if isinstance(value, Decimal | float) else value
-
-
-def _matches(rows: list[Any], mart: list[dict[str, Any]], key: tuple[str, ...],
-             where: Any = lambda row: True) -> None:
-    """Each typed row equals the mart row with the same key, field by field; and the
-    typed rows are exactly the mart rows `where` keeps."""
-    wanted = [row for row in mart if where(row)]
-    by_key = {tuple(row[name] for name in key): row for row in wanted}
-    assert len(rows) == len(wanted) > 0
-    for typed in rows:
-        mart_row = by_key[tuple(getattr(typed, name) for name in key)]
-        for field in dataclasses.fields(typed):
-            expected = mart_row[field.name]
-            if field.name == "carrier_name" and expected is None:
-                expected = mart_row["carrier"]
-            assert getattr(typed, field.name) == _as_float(expected), (field.name, mart_row)
-
-
 @pytest.fixture(scope="module")
 def data(sample_cli: Cli) -> ReportData:
     with psycopg.connect(sample_cli.url(), autocommit=True) as conn:
         return load_report_data(conn, project_dir=REPO)
 
 
-def test_the_daily_trend_is_the_daily_mart_in_date_order(data: ReportData, sample_db: Db) -> None:
-    _matches(data.daily_trend, _mart(sample_db, "mv_daily_delay_trend"), ("flight_date",))
-    dates = [row.flight_date for row in data.daily_trend]
-    assert dates == sorted(dates)
-    daily_files = {dt.date(2023, 11, day) for day in range(1, 22)}  # the sample's 21 days
-    assert daily_files <= set(dates)
-    assert sum(row.flights_delayed for row in data.daily_trend) > 0
+def test_the_days_sum_to_the_daily_trend_mart(data: ReportData, sample_db: Db) -> None:
+    by_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in data.day_carriers:
+        sums = by_day[row.flight_date]
+        sums[0] += row.flights_scheduled
+        sums[1] += row.flights_operated
+        sums[2] += row.flights_delayed
+    mart = {row["flight_date"]: [row["flights_scheduled"], row["flights_operated"],
+                                 row["flights_delayed"]]
+            for row in _mart(sample_db, "mv_daily_delay_trend")}
+    assert dict(by_day) == mart
+    assert {dt.date(2023, 11, day) for day in range(1, 22)} <= set(mart)  # the daily files
 
 
-def test_carriers_are_the_carrier_mart_highest_rate_first(data: ReportData, sample_db: Db) -> None:
-    _matches(data.carriers, _mart(sample_db, "mv_carrier_delays"), ("carrier",),
-             lambda row: row["flights_operated"] > 0)
-    rates = [row.delay_rate_pct for row in data.carriers]
-    assert rates == sorted(rates, reverse=True)
+def test_the_carriers_sum_to_the_carrier_mart_most_flights_first(data: ReportData,
+                                                                  sample_db: Db) -> None:
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in data.day_carriers:
+        sums[row.carrier][0] += row.flights_operated
+        sums[row.carrier][1] += row.flights_delayed
+        sums[row.carrier][2] += row.flights_scheduled
+    mart = {row["carrier"]: row for row in _mart(sample_db, "mv_carrier_delays")}
+    for carrier, (operated, delayed, _) in sums.items():
+        assert (operated, delayed) == (mart[carrier]["flights_operated"],
+                                       mart[carrier]["flights_delayed"]), carrier
+    order = [carrier.code for carrier in data.carriers]
+    assert order == sorted(sums, key=lambda code: (-sums[code][2], code))
+    assert {carrier.code: carrier.name for carrier in data.carriers}["DL"] == \
+        mart["DL"]["carrier_name"]
 
 
-def test_routes_are_the_delay_prone_routes_in_rank_order(data: ReportData, sample_db: Db) -> None:
+def test_the_routes_sum_to_the_delay_prone_route_mart(data: ReportData, sample_db: Db) -> None:
+    sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for row in data.route_months:
+        sums[(row.origin_airport_id, row.dest_airport_id)][0] += row.flights_operated
+        sums[(row.origin_airport_id, row.dest_airport_id)][1] += row.flights_delayed
     mart = _mart(sample_db, "mv_delay_prone_routes")
-    _matches(data.delay_prone_routes, mart, ("origin_airport_id", "dest_airport_id"))
-    ranks = [row.delay_rank for row in data.delay_prone_routes]
-    assert ranks == sorted(ranks) and ranks[0] == 1
-    floor = dbt_project_vars(REPO)["min_route_flights"]
-    assert data.min_route_flights == int(floor)
-    assert all(row.flights_operated >= data.min_route_flights for row in data.delay_prone_routes)
+    assert mart
+    for route in mart:
+        key = (route["origin_airport_id"], route["dest_airport_id"])
+        assert sums[key] == [route["flights_operated"], route["flights_delayed"]], key
+    assert {row.month for row in data.route_months} == {"2023-10", "2023-11"}
 
 
-def test_origin_states_are_the_state_mart(data: ReportData, sample_db: Db) -> None:
-    _matches(data.origin_states, _mart(sample_db, "mv_delays_by_origin_state"), ("origin_state",),
-             lambda row: row["origin_state"] is not None and row["flights_operated"] > 0)
+def test_the_flights_per_cause_sum_to_the_cause_mart(data: ReportData, sample_db: Db) -> None:
+    assert data.has_cause_flights and data.has_airport_codes
+    sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(DELAY_CAUSES))
+    for row in data.day_carriers:
+        assert row.cause_flights is not None
+        sums[row.carrier] = [a + b for a, b in zip(sums[row.carrier], row.cause_flights,
+                                                   strict=True)]
+    mart = _mart(sample_db, "mv_delay_causes_by_carrier")
+    assert any(row["flights_with_causes"] for row in mart)
+    for row in mart:
+        assert sums[row["carrier"]] == [row[f"flights_with_{cause}"]
+                                        for cause, _ in DELAY_CAUSES], row["carrier"]
 
 
-def test_correlations_are_the_mart_with_its_overall_row(data: ReportData, sample_db: Db) -> None:
-    _matches(data.correlations, _mart(sample_db, "mv_delay_correlation"), ("carrier",))
-    overall = data.overall_correlation
-    assert overall is not None and overall.carrier == "ALL"
-    assert overall.dep_arr_delay_correlation is not None
-    assert -1 <= overall.dep_arr_delay_correlation <= 1
+def test_the_hours_sum_to_the_hour_mart(data: ReportData, sample_db: Db) -> None:
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for row in data.hour_months:
+        sums[row.scheduled_dep_hour][0] += row.flights_operated
+        sums[row.scheduled_dep_hour][1] += row.flights_delayed
+    mart = {row["scheduled_dep_hour"]: [row["flights_operated"], row["flights_delayed"]]
+            for row in _mart(sample_db, "mv_delays_by_scheduled_hour")
+            if row["flights_scheduled"] > 0}
+    assert dict(sums) == mart
 
 
-def test_on_time_is_the_on_time_mart(data: ReportData, sample_db: Db) -> None:
-    _matches(data.on_time_by_carrier, _mart(sample_db, "mv_on_time_by_carrier"), ("carrier",),
-             lambda row: row["flights_scheduled"] > 0)
-    for row in data.on_time_by_carrier:
-        parts = (row.flights_on_time + row.flights_arrived_late + row.flights_cancelled
-                 + row.flights_diverted)
-        assert parts == row.flights_scheduled, row
+def test_the_sources_say_which_days_came_from_the_bts_file(data: ReportData) -> None:
+    bts_days = {row.flight_date for row in data.day_sources if row.flights_from_bts_files}
+    daily_days = {row.flight_date for row in data.day_sources
+                  if row.flights_scheduled > row.flights_from_bts_files}
+    assert bts_days == {dt.date(2023, 10, day) for day in range(1, 32)}
+    assert daily_days == {dt.date(2023, 11, day) for day in range(1, 22)}
 
 
-def test_cause_mix_by_carrier_is_the_cause_mart(data: ReportData, sample_db: Db) -> None:
-    _matches(data.causes_by_carrier, _mart(sample_db, "mv_delay_causes_by_carrier"),
-             ("carrier",), lambda row: row["flights_with_causes"] > 0)
-    _cause_mix_is_whole(data.causes_by_carrier)
+def test_airports_are_labelled_by_code_or_id_and_place(data: ReportData) -> None:
+    assert Airport(13930, "ORD", "Chicago", "IL").label == "ORD · Chicago, IL"
+    assert Airport(13930, None, "Chicago", "IL").label == "airport 13930 · Chicago, IL"
+    assert Airport(99999, None, None, None).label == "airport 99999"
+    chicago = next(airport for airport in data.airports if airport.airport_id == 13930)
+    assert chicago.label == "ORD · Chicago, IL"  # the BTS file's Origin/Dest code
 
 
-def test_cause_mix_by_origin_airport_is_its_mart(data: ReportData, sample_db: Db) -> None:
-    _matches(data.causes_by_origin_airport,
-             _mart(sample_db, "mv_delay_causes_by_origin_airport"), ("origin_airport_id",),
-             lambda row: row["flights_with_causes"] > 0)
-    _cause_mix_is_whole(data.causes_by_origin_airport)
-
-
-def _cause_mix_is_whole(rows: list[Any]) -> None:
-    """Most cause minutes first; the five causes add up to the cause minutes and (rounded to
-    one decimal each) to 100 %."""
-    minutes = [row.cause_minutes for row in rows]
-    assert minutes == sorted(minutes, reverse=True) and minutes[0] > 0
-    for row in rows:
-        assert 0 < row.flights_with_causes <= row.flights_scheduled, row
-        assert sum(row.minutes(cause) for cause, _ in DELAY_CAUSES) == row.cause_minutes, row
-        shares = [row.pct(cause) for cause, _ in DELAY_CAUSES]
-        assert abs(sum(shares) - 100) <= 0.25, row
-
-
-def test_hours_are_the_scheduled_hour_mart_in_hour_order(data: ReportData,
-                                                          sample_db: Db) -> None:
-    _matches(data.delays_by_scheduled_hour, _mart(sample_db, "mv_delays_by_scheduled_hour"),
-             ("scheduled_dep_hour",), lambda row: row["flights_scheduled"] > 0)
-    hours = [row.scheduled_dep_hour for row in data.delays_by_scheduled_hour]
-    assert hours == sorted(set(hours)) and hours[0] >= 0 and hours[-1] <= 23
-
-
-def test_cancellations_are_the_cancellation_mart(data: ReportData, sample_db: Db) -> None:
-    _matches(data.cancellations_by_carrier, _mart(sample_db, "mv_cancellations_by_carrier"),
-             ("carrier", "cancellation_code"), lambda row: row["flights_cancelled"] > 0)
-    codes = {row.cancellation_code for row in data.cancellations_by_carrier}
-    assert None in codes  # the daily files' cancellations give no reason
-    assert codes & {"A", "B", "C", "D"}  # the BTS file's do
-    assert data.missing_marts == ()
+def test_one_small_sample_var(data: ReportData) -> None:
+    assert min_sample_flights({"min_sample_flights": 5}) == 5
+    assert min_sample_flights({"min_sample_flights": "{{ env_var('X') }}"}) == 10
+    assert min_sample_flights({}) == 10
+    assert data.min_sample_flights == 10  # dbt_project.yml's default
 
 
 def test_a_warehouse_of_daily_files_has_no_cause_or_hour_rows(daily_only_cli: Cli) -> None:
@@ -156,26 +136,15 @@ def test_a_warehouse_of_daily_files_has_no_cause_or_hour_rows(daily_only_cli: Cl
     error."""
     with psycopg.connect(daily_only_cli.url(), autocommit=True) as conn:
         daily = load_report_data(conn, project_dir=REPO)
-        mart = _mart(conn, "mv_cancellations_by_carrier")
         landed = conn.execute("select count(*) from raw.landed_files "
                               "where status = 'landed'").fetchone()
     assert landed == (len(DAILY_FILES),)
-    assert daily.missing_marts == ()
-    assert daily.causes_by_carrier == daily.causes_by_origin_airport == []
-    assert daily.delays_by_scheduled_hour == []
-    _matches(daily.cancellations_by_carrier, mart, ("carrier", "cancellation_code"),
-             lambda row: row["flights_cancelled"] > 0)
-    assert {(row.cancellation_code, row.cancellation_reason)
-            for row in daily.cancellations_by_carrier} == {(None, "not given")}
-
-
-def test_a_warehouse_built_before_the_cause_marts_still_gives_a_report(
-        data: ReportData, sample_db: Db, built_before_cause_marts: str) -> None:
-    before = load_report_data(sample_db, schema=built_before_cause_marts, project_dir=REPO)
-    assert before.missing_marts == CAUSE_MARTS
-    assert before.causes_by_carrier == before.causes_by_origin_airport == []
-    assert before.delays_by_scheduled_hour == before.cancellations_by_carrier == []
-    assert before.carriers == data.carriers and before.daily_trend == data.daily_trend
+    assert daily.origin_causes == [] and daily.hour_months == []
+    assert all(row.flights_with_causes == 0 for row in daily.day_carriers)
+    assert all(row.flights_from_bts_files == 0 for row in daily.day_sources)
+    cancelled = sum(row.flights_cancelled for row in daily.day_carriers)
+    assert cancelled > 0
+    assert sum(row.cancelled_by_reason[-1] for row in daily.day_carriers) == cancelled
 
 
 def test_last_run_counts_are_the_newest_run_of_raw(data: ReportData, sample_db: Db) -> None:
@@ -208,8 +177,10 @@ def test_the_threshold_is_the_one_the_marts_were_built_with(data: ReportData,
 
 
 def test_a_schema_without_the_marts_is_a_clear_error(sample_db: psycopg.Connection) -> None:
-    with pytest.raises(ReportDataError, match=r"not built yet .*mv_daily_delay_trend"):
+    with pytest.raises(ReportDataError, match=r"not built yet .*mv_carrier_delays"):
         load_report_data(sample_db, schema="no_such_schema")
+    with pytest.raises(ReportDataError, match=rf"not built yet .*nowhere\.{DAILY_AGGREGATE}"):
+        load_report_data(sample_db, intermediate_schema="nowhere")
 
 
 class _Recording:
@@ -246,9 +217,9 @@ def test_every_statement_the_report_runs_parses_as_redshift_sql(sample_db: Db) -
 
     recording = _Recording(sample_db)
     load_report_data(recording, project_dir=REPO)
-    assert len(recording.statements) >= 13
-    for mart in CAUSE_MARTS:
-        assert any(mart in sql for sql in recording.statements), mart
+    assert len(recording.statements) >= 10
+    for table in ("int_flight_delays_daily", "int_flight_delays_by_hour_daily"):
+        assert any(table in sql for sql in recording.statements), table
     redshift = Linter(config=FluffConfig(overrides={"dialect": "redshift"}))
 
     def problems(sql: str) -> list[str]:
