@@ -418,7 +418,9 @@ def spark_levers(root: Path, repeat: int, variants: list[str]) -> None:
     base = results[variants[0]]
     keys = ("command", "JVM start (launcher + driver JVM, gateway)", "Spark session creation",
             "Land step", "  Spark planning (staging write outside jobs)", "  Spark first job",
-            "Spark tasks: CPU time, summed")
+            "  Spark read plan (read_batch: listing, splits)",
+            "  Spark plan building (parse_rows, copy_lines: py4j)",
+            "Spark tasks: CPU time, summed", "CPU: jvm")
     print(f"\nSpark levers: `airline-elt land` of the sample, medians of {repeat}, "
           f"variants alternated; ratio to '{variants[0]}' in this run; {load()} now")
     for variant in variants:
