@@ -350,12 +350,12 @@ def fresh_warehouse(root: Path, name: str):
     return home, warehouse
 
 
-def sample_runs(root: Path, repeat: int) -> list[dict[str, float]]:
+def sample_runs(root: Path, repeat: int, variant: str = "current") -> list[dict[str, float]]:
     runs = []
-    for index in range(repeat):
-        home, warehouse = fresh_warehouse(root, f"sample-{index}")
+    for _ in range(repeat):
+        home, warehouse = fresh_warehouse(Path(tempfile.mkdtemp(dir=root)), "sample")
         try:
-            runs.append(measured_run(["run", str(SAMPLE)], home))
+            runs.append(measured_run(["run", str(SAMPLE)], home, variant))
         finally:
             warehouse.stop()
     return runs
@@ -446,7 +446,8 @@ def main() -> int:
     parser.add_argument("--spark-levers", action="store_true",
                         help="the Spark part only, per variant of airline_elt.spark's settings")
     parser.add_argument("--variant", action="append",
-                        help="with --spark-levers: 'current', 'nocds', or settings changed, "
+                        help="with --spark-levers or --sample: 'current', 'nocds', or settings "
+                             "changed, "
                              "'name=value+name2=' (empty: removed); repeatable")
     args = parser.parse_args()
     print(f"machine: {load()} (other work on the machine slows every figure)", flush=True)
@@ -457,8 +458,14 @@ def main() -> int:
             return 0
         both = not (args.sample or args.new_day)
         if args.sample or both:
-            print_parts("`airline-elt run sample_data/landing` into a fresh warehouse",
-                        sample_runs(root, args.repeat))
+            variants = args.variant or ["current"]
+            by_variant: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+            for _ in range(args.repeat):  # alternated: the variants share the load
+                for name in variants:
+                    by_variant[name] += sample_runs(root, 1, name)
+            for name, runs in by_variant.items():
+                print_parts(f"`airline-elt run sample_data/landing` into a fresh warehouse "
+                            f"({name})", runs)
         if args.new_day or both:
             print_parts(f"`airline-elt run` of one new {args.rows_per_day:,}-row day on "
                         f"{args.history_days} days of history",
