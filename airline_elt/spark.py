@@ -63,7 +63,10 @@ def runtime_stamp() -> str:
 
 def archive_options() -> str | None:
     """The driver's JVM options for the class archive, when there is one built for this
-    runtime; None otherwise (then the JVM starts as it always did)."""
+    runtime; None otherwise (then the JVM starts as it always did). Not under a path with a
+    space: spark-submit splits the driver's Java options at spaces."""
+    if " " in str(CLASS_ARCHIVE):
+        return None
     try:
         if ARCHIVE_STAMP.read_text(encoding="utf-8") != runtime_stamp():
             return None
