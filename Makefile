@@ -34,10 +34,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # in one process.
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
-.PHONY: setup setup-run setup-test system-packages test-system-packages lint-system-packages run report test lint build docs docs-url clean
+.PHONY: setup setup-run setup-test spark-archive system-packages test-system-packages lint-system-packages run report test lint build docs docs-url clean
 
 setup: setup-run setup-test
-setup-run: $(RUN_STAMP)
+setup-run: $(RUN_STAMP) spark-archive
 setup-test: $(TEST_STAMP) $(GLUE5_STAMP)
 
 $(BIN)/python:
@@ -51,6 +51,20 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(MAKE) --no-print-directory system-packages
 	$(PIP_INSTALL) -e .
 	touch $@
+
+# The Spark driver's class-data-sharing archive (Java 17 dynamic CDS): the JVM maps Spark's
+# classes instead of loading and verifying them on every run (docs/performance.md, "Fixed cost
+# of a run"). Rebuilt when the installed packages or the JDK change; a run uses it only while
+# it matches them (airline_elt/spark.py), and a failed build leaves none (runs start without
+# it; the stamp says it was tried, so `make run` does not try again until its inputs change).
+SPARK_ARCHIVE := $(VENV)/airline-elt-spark/.tried
+JAVA_LIB := $(firstword $(wildcard $(shell readlink -f "$$(command -v java 2>/dev/null)" 2>/dev/null \
+  | sed 's,/bin/java$$,,')/lib/server/libjvm.so))
+$(SPARK_ARCHIVE): pyproject.toml $(JAVA_LIB) scripts/build_spark_archive.py | $(RUN_STAMP)
+	mkdir -p $(dir $@)
+	-$(BIN)/python scripts/build_spark_archive.py
+	touch $@
+spark-archive: $(SPARK_ARCHIVE)
 
 # ... and the test tools (pytest, moto, ruff, sqlfluff, cfn-lint, Playwright: it drives Debian's
 # chromium by path, so `playwright install` is never run).

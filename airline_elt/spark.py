@@ -3,11 +3,20 @@
 Starting the JVM takes seconds: `SparkStarter` starts it in a background thread, so it
 comes up while the run takes its lock, lists and hashes the files; the landing waits for
 it only when its first batch is ready for Spark.
+
+Most of that start is the JVM loading and verifying Spark's classes: a class-data-sharing
+archive of them (Java's dynamic CDS, built once by `make setup-run`:
+scripts/build_spark_archive.py) lets the driver map them instead. It is used only while it
+matches the JDK and the Spark jars it was built from (`runtime_stamp`); otherwise it is
+ignored, and the JVM itself refuses a mismatched archive with a warning and starts without it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +34,57 @@ SETTINGS = {
 }
 
 
+# The driver's class-data-sharing archive and the stamp of the runtime it was built for,
+# beside the virtual environment's Python (they belong to its pyspark and to the JDK).
+CLASS_ARCHIVE = Path(sys.prefix) / "airline-elt-spark" / "driver.jsa"
+ARCHIVE_STAMP = CLASS_ARCHIVE.with_suffix(".stamp")
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+
+
+def runtime_stamp() -> str:
+    """What a class archive depends on: the JVM (its binary's real path, its libjvm's size
+    and time), pyspark's version and its jars folder (time: changes when a jar is added,
+    removed or replaced). A few stat calls."""
+    import pyspark
+
+    java_home = os.environ.get("JAVA_HOME")
+    java = shutil.which("java", path=f"{java_home}/bin" if java_home else None) or "java"
+    real = Path(os.path.realpath(java))
+    parts = [str(real), pyspark.__version__]
+    for path in (real.parents[1] / "lib" / "server" / "libjvm.so",
+                 Path(pyspark.__file__).parent / "jars"):
+        try:
+            info = path.stat()
+            parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{path.name}:missing")
+    return "|".join(parts)
+
+
+def archive_options() -> str | None:
+    """The driver's JVM options for the class archive, when there is one built for this
+    runtime; None otherwise (then the JVM starts as it always did). Not under a path with a
+    space: spark-submit splits the driver's Java options at spaces."""
+    if " " in str(CLASS_ARCHIVE):
+        return None
+    try:
+        if ARCHIVE_STAMP.read_text(encoding="utf-8") != runtime_stamp():
+            return None
+    except OSError:
+        return None
+    return f"-XX:SharedArchiveFile={CLASS_ARCHIVE} -Xshare:auto" if CLASS_ARCHIVE.is_file() \
+        else None
+
+
+def session_settings() -> dict[str, str]:
+    """SETTINGS, plus the class archive's JVM options when one is in force."""
+    settings = dict(SETTINGS)
+    options = archive_options()
+    if options is not None and JAVA_OPTIONS not in settings:
+        settings[JAVA_OPTIONS] = options
+    return settings
+
+
 def start_spark(log_file: Path | None = None) -> SparkSession:
     """A local[2] SparkSession. With `log_file`, the JVM's own console output (log4j
     start-up lines, later warnings) goes to that file instead of the terminal."""
@@ -33,7 +93,7 @@ def start_spark(log_file: Path | None = None) -> SparkSession:
     from pyspark.sql import SparkSession
 
     conf = SparkConf().setMaster("local[2]").setAppName("airline-elt-landing")
-    for name, value in SETTINGS.items():
+    for name, value in session_settings().items():
         conf.set(name, value)
     if log_file is None:
         context = SparkContext.getOrCreate(conf)

@@ -399,7 +399,21 @@ def main() -> None:
     parser.add_argument("--conninfo", help="libpq URL (default: start the local warehouse)")
     parser.add_argument("--partitions", type=int, default=2, help="spark.sql.shuffle.partitions")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs (and floor runs)")
+    parser.add_argument("--no-class-archive", action="store_true",
+                        help="start Spark's driver without its class-data-sharing archive "
+                             "(airline_elt.spark), as before `make spark-archive`")
+    parser.add_argument("--spark-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of airline_elt.spark's session to try (--backfill, "
+                             "--sample); repeatable")
     args = parser.parse_args()
+    from airline_elt import spark as runner_spark
+
+    if args.no_class_archive:
+        runner_spark.archive_options = lambda: None
+    for setting in args.spark_setting:
+        name, _, value = setting.partition("=")
+        runner_spark.SETTINGS = {**runner_spark.SETTINGS, name: value}
+        print(f"Spark setting tried: {name}={value}")
 
     conninfo, server_pid = args.conninfo, None
     if conninfo is None:
@@ -412,7 +426,11 @@ def main() -> None:
     with psycopg.connect(conninfo, autocommit=True) as connection:
         create_raw_tables(connection)
 
+    from airline_elt.spark import archive_options
+
     print(f"machine: {load_note()} (other work on the machine slows every figure)")
+    print(f"Spark driver's class archive (--backfill, --sample): "
+          f"{'in use' if archive_options() else 'none'}")
     if args.backfill or args.sample:
         if args.sample:
             sample(conninfo)
