@@ -12,13 +12,17 @@ from airline_elt.cli_options import Option
 
 # `airline-elt report --help`: one string, the report's to word.
 REPORT_DESCRIPTION = (
-    "Write the delay report as one self-contained HTML file: it needs no "
-    "network, open it from disk or attach it to an e-mail. Its charts: the daily trend, "
-    "carriers by delay rate, the most delay-prone routes, delays by origin state, departure "
-    "vs arrival delay and their correlation per carrier, on-time performance by carrier; "
-    "from a BTS monthly file also why flights are late (the delay causes by carrier and by "
-    "origin airport), delays by scheduled departure hour and cancellations by carrier and "
-    "reason; and the last run's counts."
+    "Write the delay report as one self-contained HTML file: it needs no network, open it "
+    "from disk or attach it to an e-mail. A month range and a carrier filter redraw every "
+    "chart in the page; each chart says what it covers (dates, sources, flights) and has its "
+    "numbers as a table and a CSV download; groups with fewer flights than the dbt var "
+    "min_sample_flights are drawn pale and hatched and never named best or worst. Its charts, "
+    "in order: carriers by delay rate and on-time performance; the most delay-prone routes; "
+    "delays by origin airport, destination airport and origin state; the daily trend, by "
+    "month, weekday and scheduled departure hour; why flights are late (delay causes by "
+    "minutes and by flights, per carrier and origin airport) and cancellations by carrier and "
+    "reason (causes, hours and cancellation reasons come from BTS monthly files); departure "
+    "vs arrival delay and its correlation per carrier; and the last run's counts."
 )
 
 # The commands that take a landing folder (DIR, or --landing DIR).

@@ -170,7 +170,7 @@ def top_delayed_carriers(
 
 def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
     """The most delay-prone routes: mv_delay_prone_routes (routes with at least the dbt var
-    min_sample.MIN_SAMPLE_VAR operated flights) by its delay_rank."""
+    min_sample_flights operated flights) by its delay_rank."""
     rows = conn.execute(
         f"""
         select coalesce(origin_city, origin_airport, 'airport ' || origin_airport_id) || ' -> '

@@ -90,11 +90,11 @@ def spark_conf(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
+        for name, old_value in saved.items():
+            if old_value is None:
                 conf.unset(name)
             else:
-                conf.set(name, value)
+                conf.set(name, old_value)
 
 
 def read_lines(spark: SparkSession, path: str) -> DataFrame:

@@ -22,7 +22,7 @@ generator (the daily files' bytes do not depend on it): scheduled departure time
 more and longer delays in the evening, the five delay causes for flights 15+ minutes
 late (summing to the arrival delay, as BTS fills them: late aircraft more as the day
 goes on, weather on a stormy day in the Northeast), about 2% cancellations with their
-codes (A carrier, B weather, C national air system, D security) and a few diversions.
+codes (A carrier, B weather, C National Aviation System, D security) and a few diversions.
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ HOUR_WEIGHTS = {
     17: 8, 18: 8, 19: 7, 20: 6, 21: 5, 22: 3, 23: 2,
 }
 CAUSES = ("CarrierDelay", "WeatherDelay", "NASDelay", "SecurityDelay", "LateAircraftDelay")
-CANCELLATION_CODES = ("A", "B", "C", "D")  # carrier, weather, national air system, security
+CANCELLATION_CODES = ("A", "B", "C", "D")  # carrier, weather, National Aviation System, security
 
 
 @dataclass(frozen=True)

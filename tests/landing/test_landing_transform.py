@@ -163,11 +163,11 @@ def test_copy_lines_are_csv_for_copy(spark, tmp_path):
     parsed = transform.parse_rows(transform.data_lines(numbered), columns, None)
     out = transform.copy_lines(parsed, 'k"ey', 42, "2024-01-01T00:00:00+00:00").collect()
     assert [(r["kind"], r["line"]) for r in out] == [
-        # A seven-column file: the twelve BTS columns are empty fields (NULL for COPY).
+        # A seven-column file: every BTS column is an empty field (NULL for COPY).
         (
             "landed",
             ',"A,A",10397,12478,,,2023-11-15,"k""ey",2,42,2024-01-01T00:00:00+00:00'
-            + "," * 12,
+            + "," * len(transform.BTS_COLUMNS),
         ),
         (
             "rejected",

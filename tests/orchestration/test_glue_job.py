@@ -472,8 +472,8 @@ def test_the_job_upgrades_an_older_raw_table_in_place_one_column_at_a_time(
         ).fetchall()
     assert rows == [
         ("AA1", *(None,) * len(BTS_COLUMNS)),
-        ("B67", 2400, 0, True, False, "B", None, None, None, None, None, 944, "N705JB"),
-        ("B68", 730, 7, False, False, None, 0, 0, 22, 0, 0, 944, "N706JB"),
+        ("B67", 2400, 0, True, False, "B", None, None, None, None, None, 944, "N705JB", None, None),
+        ("B68", 730, 7, False, False, None, 0, 0, 22, 0, 0, 944, "N706JB", None, None),
     ]
     again = run_job({"daily_flights/bts/On_Time_2023_10.csv": month}, "run-2")
     assert again.status == 0, again.process.stderr[-3000:]
