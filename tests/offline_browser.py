@@ -183,10 +183,11 @@ class OfflinePage:
         """The page's visible text, white space collapsed."""
         return " ".join(self.page.inner_text("body").split())
 
-    def screenshot(self, path: Path) -> Path:
-        """The whole page, as a PNG."""
+    def screenshot(self, path: Path, height: int | None = None) -> Path:
+        """The whole page (else its top `height` pixels, at the window's width), as a PNG."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path), full_page=True)
+        clip = None if height is None else {"x": 0, "y": 0, "width": WINDOW[0], "height": height}
+        self.page.screenshot(path=str(path), full_page=True, clip=clip)
         return path
 
 
