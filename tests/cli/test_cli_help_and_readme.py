@@ -289,10 +289,12 @@ def test_the_comparison_catches_a_missing_and_an_invented_option() -> None:
 def test_report_help_names_its_charts() -> None:
     (report,) = [p for c, p in leaf_commands(build_parser()).items() if c == ("report",)]
     text = " ".join(report.format_help().split())
-    for chart in ("daily trend", "carriers by delay rate", "delay-prone routes",
-                  "origin state", "correlation", "on-time performance",
-                  "delay causes by carrier and by origin airport",
-                  "scheduled departure hour", "cancellations by carrier and reason"):
+    for chart in ("carriers by delay rate", "on-time performance", "delay-prone routes",
+                  "origin airport", "destination airport", "origin state", "daily trend",
+                  "by month, weekday and scheduled departure hour",
+                  "delay causes by minutes and by flights", "cancellations by carrier and reason",
+                  "correlation per carrier", "month range and a carrier filter",
+                  "CSV download", "min_sample_flights"):
         assert chart in text, chart
 
 
