@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from airline_elt import landed_counts
+
 DAILY_AGGREGATE = "int_flight_delays_daily"
 HOUR_AGGREGATE = "int_flight_delays_by_hour_daily"
 # The marts the report reads besides the aggregates (their contract:
@@ -414,19 +416,15 @@ def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
     if not newest:
         return None
     run_id, finished_at = newest[0]
-    by_status = reader.rows(f"""
-        select status, count(*), sum(rows_read), sum(rows_landed), sum(rows_rejected)
-        from {table}
-        where run_id = %s
-        group by status
-        order by status""", (run_id,))
+    counts = landed_counts.status_counts(
+        reader.rows(landed_counts.by_status(raw_schema, one_run=True), (run_id,)))
     return LastRun(
         run_id=str(run_id),
         finished_at=finished_at,
-        files_by_status={str(status): _int(count) for status, count, *_ in by_status},
-        rows_read=sum(_int(row[2]) for row in by_status),
-        rows_landed=sum(_int(row[3]) for row in by_status),
-        rows_rejected=sum(_int(row[4]) for row in by_status),
+        files_by_status={str(count.status): count.files for count in counts},
+        rows_read=sum(count.rows_read for count in counts),
+        rows_landed=sum(count.rows_landed for count in counts),
+        rows_rejected=sum(count.rows_rejected for count in counts),
     )
 
 
