@@ -1,17 +1,19 @@
 {#-
   Every landed flight with a scheduled departure time (a BTS file's
-  `CRSDepTime`), summed per flight date and scheduled hour of day (0-23, the
-  local time at the origin): what mv_delays_by_scheduled_hour reads.
+  `CRSDepTime`), summed per flight date, carrier and scheduled hour of day
+  (0-23, the local time at the origin): what mv_delays_by_scheduled_hour and
+  the report's hour chart (whose carrier filter needs the carrier) read.
 
   Its own table rather than a column of int_flight_delays_daily's key: an
   hour in that key would multiply its rows (date x carrier x route) by up to
   24 for every mart, where this grain holds at most 24 rows a date per
-  combination of the airport flags. Flights without a scheduled time (the
+  carrier and combination of the airport flags. Flights without a scheduled time (the
   seven-column daily files) are left out.
 
   Incremental like int_flight_delays_daily: delete+insert per flight_date,
   rebuilt on the dates int_flights_enriched rebuilt, on every date when
   delay_threshold_minutes or this model's `definition_version` changes.
+  Version 2 (issue 23): the carrier in the grain.
 -#}
 {{
     config(
@@ -20,7 +22,7 @@
         unique_key='flight_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        meta={'definition_version': 1},
+        meta={'definition_version': 2},
         pre_hook=[
             "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
             "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
@@ -47,6 +49,7 @@ flights_to_sum as (
 
     select
         flight_date,
+        carrier,
         cast(scheduled_dep_hour as integer) as scheduled_dep_hour,
         has_known_origin,
         has_known_destination,
@@ -66,6 +69,7 @@ final as (
 
     select
         flight_date,
+        carrier,
         scheduled_dep_hour,
         has_known_origin,
         has_known_destination,
@@ -80,6 +84,7 @@ final as (
     from flights_to_sum
     group by
         flight_date,
+        carrier,
         scheduled_dep_hour,
         has_known_origin,
         has_known_destination
