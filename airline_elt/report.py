@@ -54,7 +54,9 @@ PARTS = (
     )),
     Part("Routes", (
         ChartSection("routes", "The most delay-prone routes",
-                     "The 15 routes with the highest delay rate."),
+                     "The 15 routes with enough flights and the highest delay rate; where "
+                     "fewer have enough, the busiest small-sample routes fill the list, "
+                     "marked."),
     )),
     Part("Places", (
         ChartSection("origin-airports", "Delays by origin airport",

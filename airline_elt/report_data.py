@@ -219,12 +219,12 @@ def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: s
     with (int_flight_delays_daily records it); `project_dir` (the dbt project) gives the
     defaults of dbt_project.yml: min_sample_flights, and the threshold when none is recorded."""
     reader = _Reader(conn)
-    missing = sorted(set(REPORT_MARTS) - reader.relations(schema))
+    missing = sorted(f"{schema}.{mart}" for mart in set(REPORT_MARTS) - reader.relations(schema))
     if DAILY_AGGREGATE not in reader.relations(intermediate_schema):
         missing.append(f"{intermediate_schema}.{DAILY_AGGREGATE}")
     if missing:
         raise ReportDataError(
-            f"the marts are not built yet (missing in schema {schema}: {', '.join(missing)})"
+            f"the marts are not built yet (missing: {', '.join(missing)})"
         )
     daily = f"{intermediate_schema}.{DAILY_AGGREGATE}"
     daily_columns = reader.columns(intermediate_schema, DAILY_AGGREGATE)
