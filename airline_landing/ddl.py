@@ -13,8 +13,10 @@ DDL; dbt's on-run-start does the same with macros/raw_columns.sql).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from types import SimpleNamespace
 from typing import Any
@@ -94,3 +96,29 @@ def add_missing_columns(cursor: Any) -> list[str]:
     for statement in statements:
         cursor.execute(statement)
     return statements
+
+
+_CREATE_TABLE = re.compile(r'create table if not exists "raw"\.(\w+) \((.*)\)', re.DOTALL)
+_VARCHAR = re.compile(r"^\s*(\w+) varchar\((\d+)\)", re.MULTILINE)
+
+
+@cache
+def varchar_widths() -> dict[tuple[str, str], int]:
+    """(table, column) -> n of every `varchar(n)` column of the raw tables, read from
+    raw_tables.sql, so that the limits the landing checks are the table's own."""
+    widths: dict[tuple[str, str], int] = {}
+    for statement in raw_tables_ddl("postgres"):
+        table = _CREATE_TABLE.match(statement)
+        if table:
+            for column, width in _VARCHAR.findall(table.group(2)):
+                widths[(table.group(1), column)] = int(width)
+    return widths
+
+
+def varchar_width(table: str, column: str) -> int:
+    """The n of raw.<table>.<column> varchar(n); KeyError names a column that has none."""
+    try:
+        return varchar_widths()[(table, column)]
+    except KeyError:
+        message = f"raw.{table}.{column} is not a varchar(n) column of raw_tables.sql"
+        raise KeyError(message) from None

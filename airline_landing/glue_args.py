@@ -58,7 +58,7 @@ _PLAUSIBILITY_ARGS = {
 
 _S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([^\s]*/)?$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:[0-9]{12}:secret:.+$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/\-]+$")
+IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/\-]+$")
 
 
 class JobArgumentError(ValueError):
@@ -114,7 +114,7 @@ def parse_job_args(resolved: dict[str, str]) -> LandingJobArgs:
     if not _SECRET_ARN.match(secret):
         raise JobArgumentError(f"--redshift_secret_arn is not a Secrets Manager ARN: {secret!r}")
     role = resolved["redshift_iam_role"].strip()
-    if not _ROLE_ARN.match(role):
+    if not IAM_ROLE_ARN.match(role):
         raise JobArgumentError(f"--redshift_iam_role is not an IAM role ARN: {role!r}")
     run_id = (resolved.get("run_id") or resolved.get("JOB_RUN_ID") or "").strip()
     try:

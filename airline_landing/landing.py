@@ -34,6 +34,7 @@ from airline_landing.bounds import BatchBounds
 from airline_landing.columns import ColumnMap, MissingColumnsError, resolve_columns, split_header
 from airline_landing.compression import gzip_key_problem, is_gzip_key
 from airline_landing.dates import flight_date_from_key
+from airline_landing.ddl import varchar_width
 from airline_landing.file_limits import OUT_OF_MEMORY, FileLimits, is_out_of_memory
 from airline_landing.keys import RefusedSource, key_problem
 from airline_landing.plausibility import Plausibility
@@ -57,7 +58,7 @@ from airline_landing.thresholds import (
 log = logging.getLogger(__name__)
 
 ERROR_MAX = 4000
-KEY_MAX = 1024
+KEY_MAX = varchar_width("landed_files", "file_key")
 # Several splits per core: tasks finish one after another, so COPY can start on the first
 # finished parts while Spark still parses the rest.
 SPLITS_PER_CORE = 4

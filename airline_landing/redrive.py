@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from airline_landing.ddl import varchar_width
 from airline_landing.retries import REDRIVEN_MARK
 from airline_landing.s3_listing import SEEN_TABLE
 
-ERROR_TEXT_MAX = 4096  # raw.landed_files.error_text is varchar(4096)
+ERROR_TEXT_MAX = varchar_width("landed_files", "error_text")
 LATEST_FAILED = (
     'select file_version_id, error_text from "raw".landed_files'
     " where file_key = %s and status = 'failed' order by file_version_id desc limit 1"

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from pyspark.sql import DataFrame
 
+from airline_landing.glue_args import IAM_ROLE_ARN
 from airline_landing.retries import PastVersion
 from airline_landing.thresholds import ReasonCount
 from airline_landing.transform import (
@@ -440,7 +441,6 @@ def _send_parts(copy: Any, parts: list[Path], sent: set[str]) -> None:
 
 
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*()/=\-]*)?$")
-_IAM_ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/\-]+$")
 
 
 def redshift_copy_sql(table: str, columns: Iterable[str], s3_prefix: str, iam_role: str) -> str:
@@ -448,7 +448,7 @@ def redshift_copy_sql(table: str, columns: Iterable[str], s3_prefix: str, iam_ro
     from a file or key) and the role are validated against strict patterns first."""
     if not _S3_URI.match(s3_prefix):
         raise ValueError(f"unsafe S3 prefix for COPY: {s3_prefix!r}")
-    if not _IAM_ROLE.match(iam_role):
+    if not IAM_ROLE_ARN.match(iam_role):
         raise ValueError(f"not an IAM role ARN: {iam_role!r}")
     return (
         f"copy {table} ({', '.join(columns)}) from '{s3_prefix}' iam_role '{iam_role}' "

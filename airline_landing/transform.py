@@ -18,7 +18,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from airline_landing.columns import ColumnMap
-from airline_landing.ddl import bts_columns
+from airline_landing.ddl import bts_columns, varchar_width
 from airline_landing.plausibility import Plausibility
 from airline_landing.raw_line import fit_raw_line
 
@@ -61,9 +61,9 @@ REJECTED_COLUMNS = (
 KIND_LANDED = "landed"
 KIND_REJECTED = "rejected"
 
-CARRIER_MAX = 10
-FLIGHT_ID_MAX = 32
-TAIL_NUMBER_MAX = 10
+CARRIER_MAX = varchar_width("flights_landing", "carrier")
+FLIGHT_ID_MAX = varchar_width("flights_landing", "flight_id")
+TAIL_NUMBER_MAX = varchar_width("flights_landing", "tail_number")
 DETAIL_MAX = 1000
 # A quoted CSV field: quotes around anything, inner quotes doubled (RFC 4180).
 _QUOTED_FIELD = r'"(?:[^"]|"")*+"'

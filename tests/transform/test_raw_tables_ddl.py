@@ -13,7 +13,12 @@ import psycopg
 import pytest
 
 from airline_elt.state import project_dir
-from airline_landing.ddl import add_missing_columns, missing_column_ddl, raw_tables_ddl
+from airline_landing.ddl import (
+    add_missing_columns,
+    missing_column_ddl,
+    raw_tables_ddl,
+    varchar_widths,
+)
 from airline_landing.local import land_folder
 from airline_landing.transform import BTS_COLUMNS, LANDING_COLUMNS
 
@@ -39,6 +44,19 @@ def test_postgres_rendering_creates_the_tables_idempotently(connection):
             " where table_schema = 'raw' order by 1"
         ).fetchall()
     assert tables == [("flights_landing",), ("flights_rejected",), ("landed_files",)]
+    widths = conn_widths(connection.url())
+    assert varchar_widths() == widths  # the limits the landing checks are the tables' own
+    assert widths[("flights_landing", "carrier")] == 10  # (the reader found the columns)
+
+
+def conn_widths(url: str) -> dict[tuple[str, str], int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select table_name, column_name, character_maximum_length"
+            " from information_schema.columns where table_schema = 'raw'"
+            " and data_type = 'character varying'"
+        ).fetchall()
+    return {(table, column): int(width) for table, column, width in rows}
 
 
 # -- an existing warehouse takes the BTS columns in place (issue 14) -------------------------
