@@ -143,3 +143,42 @@
     cast(sum(flights_with_late_aircraft_delay) as bigint) as flights_with_late_aircraft_delay,
     {{ meets_min_sample('sum(flights_with_causes)') }} as meets_min_sample
 {%- endmacro %}
+
+
+{#-
+  The one route query behind mv_route_delays and mv_delay_prone_routes: the
+  delay measures per route (origin and destination airport, both known),
+  summed from `daily_delays` (a CTE over int_flight_delays_daily), and only
+  the groups meeting `having` when one is given. A macro, not a model: both
+  marts are materialized views, which on Redshift read tables only, and a
+  route table rebuilt whole every run would drop the views over it.
+-#}
+{% macro route_delays(daily_delays, having=none) -%}
+    select
+        origin_airport_id,
+        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
+        dep_airport as origin_airport,
+        dep_city as origin_city,
+        dep_state as origin_state,
+        dest_airport_id,
+        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
+        arr_airport as dest_airport,
+        arr_city as dest_city,
+        arr_state as dest_state,
+        {{ delay_measures() }}
+
+    from {{ daily_delays }}
+    where {{ has_known_airports() }}
+    group by
+        origin_airport_id,
+        dep_airport,
+        dep_city,
+        dep_state,
+        dest_airport_id,
+        arr_airport,
+        arr_city,
+        arr_state
+    {%- if having %}
+    having {{ having }}
+    {%- endif %}
+{%- endmacro %}

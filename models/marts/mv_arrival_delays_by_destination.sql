@@ -22,7 +22,7 @@ final as (
         {{ arrival_measures() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by
         dest_airport_id,
         arr_airport,

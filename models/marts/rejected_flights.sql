@@ -77,7 +77,7 @@ unknown_airport_flights as (
     from enriched_flights
     where
         {{ is_delayed() }}
-        and (not has_known_origin or not has_known_destination)
+        and {{ has_known_airports(known=false) }}
 
 ),
 
