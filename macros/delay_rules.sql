@@ -162,11 +162,15 @@
   Redshift sorts them by flight_date instead.
 -#}
 {% macro index_flight_date() -%}
-    {%- if target.type == 'postgres' -%}
-        create index if not exists {{ this.identifier }}__flight_date_idx on {{ this }} (flight_date)
-    {%- else -%}
-        select 1 as sorted_by_flight_date
-    {%- endif -%}
+    {{ adapter.dispatch('index_flight_date')() }}
+{%- endmacro %}
+
+{% macro postgres__index_flight_date() -%}
+    create index if not exists {{ this.identifier }}__flight_date_idx on {{ this }} (flight_date)
+{%- endmacro %}
+
+{% macro default__index_flight_date() -%}
+    select 1 as sorted_by_flight_date
 {%- endmacro %}
 
 
@@ -175,11 +179,15 @@
   lets rejected_flights find them without reading every enriched flight.
 -#}
 {% macro index_unknown_airports() -%}
-    {%- if target.type == 'postgres' -%}
-        create index if not exists {{ this.identifier }}__unknown_airports_idx
-        on {{ this }} (flight_date)
-        where {{ has_known_airports(known=false) }}
-    {%- else -%}
-        select 1 as no_partial_indexes
-    {%- endif -%}
+    {{ adapter.dispatch('index_unknown_airports')() }}
+{%- endmacro %}
+
+{% macro postgres__index_unknown_airports() -%}
+    create index if not exists {{ this.identifier }}__unknown_airports_idx
+    on {{ this }} (flight_date)
+    where {{ has_known_airports(known=false) }}
+{%- endmacro %}
+
+{% macro default__index_unknown_airports() -%}
+    select 1 as no_partial_indexes
 {%- endmacro %}

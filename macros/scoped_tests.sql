@@ -11,14 +11,19 @@
   (global project); overriding it scopes every generic test on those models.
   Singular tests call `in_rebuilt_dates` themselves.
 -#}
-{#- Model tested -> the per-date model whose last build's dates its tests look at. -#}
+{#-
+  Model tested -> the per-date model whose last build's dates its tests look
+  at: the models per_date_model_config() marks (meta `per_date`), read from
+  the graph (empty while dbt parses; the tests are compiled after).
+-#}
 {% macro per_date_models() -%}
-    {{ return({
-        'int_flights_enriched': 'int_flights_enriched',
-        'int_flight_delays_daily': 'int_flight_delays_daily',
-        'daily_flights_fact': 'daily_flights_fact',
-        'int_flight_delays_by_hour_daily': 'int_flight_delays_by_hour_daily',
-    }) }}
+    {%- set models = {} -%}
+    {%- for node in (graph.get('nodes') or {}).values() if node.resource_type == 'model' -%}
+        {%- if node.config.meta.get('per_date') -%}
+            {%- do models.update({node.name: node.name}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(models) }}
 {%- endmacro %}
 
 

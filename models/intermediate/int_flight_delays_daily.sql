@@ -24,27 +24,7 @@
   date. The scheduled hour of day is a grain of its own (24 values, and a
   flight's hour is not its route's): int_flight_delays_by_hour_daily.
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='flight_date',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        meta={'definition_version': 4},
-        pre_hook=[
-            "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
-            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
-        ],
-        post_hook=[
-            "{{ index_flight_date() }}",
-            "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
-            "{{ record_definition_version() }}",
-            "{{ forget_rebuilt_dates() }}",
-        ],
-        **({'dist': 'all', 'sort': ['flight_date']} if target.type == 'redshift' else {})
-    )
-}}
+{{ config(**per_date_model_config(definition_version=4)) }}
 
 with
 

@@ -9,27 +9,16 @@
   existing table appends them.
 -#}
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='flight_date',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        meta={'definition_version': 3},
-        pre_hook=[
-            "{{ remember_rebuilt_dates(enriched_flight_dates_to_rebuild()) }}",
-            "{{ delete_flight_dates(enriched_flight_dates_to_rebuild()) }}",
-        ],
-        post_hook=[
-            "{{ index_flight_date() }}",
+    config(**per_date_model_config(
+        definition_version=3,
+        dates_to_rebuild='enriched_flight_dates_to_rebuild',
+        built_from_model=none,
+        extra_post_hooks=[
             "{{ index_unknown_airports() }}",
             "{{ log_enriched_sources() }}",
-            "{{ log_date_builds() }}",
-            "{{ record_definition_version() }}",
-            "{{ forget_rebuilt_dates() }}",
         ],
-        **({'dist': 'flight_date', 'sort': ['flight_date']} if target.type == 'redshift' else {})
-    )
+        dist='flight_date',
+    ))
 }}
 
 {%- set build_started_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") %}

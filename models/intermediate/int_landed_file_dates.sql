@@ -11,7 +11,7 @@
         materialized='incremental',
         incremental_strategy='append',
         full_refresh=false,
-        **({'dist': 'all', 'sort': ['file_version_id']} if target.type == 'redshift' else {})
+        **table_layout_config(dist='all', sort=['file_version_id'])
     )
 }}
 

@@ -6,25 +6,9 @@
   the contract columns (NULL where no landed file gave a code).
 -#}
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='flight_date',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        meta={'definition_version': 2},
-        pre_hook=[
-            "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
-            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
-        ],
-        post_hook=[
-            "{{ index_flight_date() }}",
-            "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
-            "{{ record_definition_version() }}",
-            "{{ forget_rebuilt_dates() }}",
-        ],
-        **({'dist': 'flight_date', 'sort': ['flight_date', 'carrier']} if target.type == 'redshift' else {})
-    )
+    config(**per_date_model_config(
+        definition_version=2, dist='flight_date', sort=['flight_date', 'carrier']
+    ))
 }}
 
 with
