@@ -53,24 +53,24 @@
         touched.file_version_id,
         touched.flights
     from {{ ref('int_landed_file_dates') }} as touched
-    inner join {{ source('raw', 'landed_files') }} as landed_files
+    inner join {{ ref('stg_raw__landed_files') }} as landed_files
         on touched.file_version_id = landed_files.file_version_id
-    where landed_files.status = 'landed'
+    where landed_files.file_status = 'landed'
 {%- endmacro %}
 
 
 {#-
   For int_landed_file_dates: the landed file versions it has not recorded yet,
-  as a condition on raw.flights_landing. In an incremental run they are
+  as a condition on stg_raw__flights. In an incremental run they are
   written out as constants, so PostgreSQL reads just their rows by the
   file_version_id index.
 -#}
 {% macro file_versions_to_record() -%}
     {%- set versions_sql -%}
         select landed_files.file_version_id
-        from {{ source('raw', 'landed_files') }} as landed_files
+        from {{ ref('stg_raw__landed_files') }} as landed_files
         where
-            landed_files.status = 'landed'
+            landed_files.file_status = 'landed'
         {%- if is_incremental() %}
                 and landed_files.file_version_id not in (
                     select recorded.file_version_id from {{ this }} as recorded
