@@ -180,9 +180,9 @@ create index if not exists flight_date_airports_date_idx
         flight_date,
         origin_airport_id,
         has_known_origin,
-        dep_airport,
-        dep_city,
-        dep_state
+        origin_airport,
+        origin_city,
+        origin_state
     from {{ this }}
     where flight_date in (select rebuilt.flight_date from {{ dates_table() }} as rebuilt)
     union
@@ -190,9 +190,9 @@ create index if not exists flight_date_airports_date_idx
         flight_date,
         dest_airport_id,
         has_known_destination,
-        arr_airport,
-        arr_city,
-        arr_state
+        dest_airport,
+        dest_city,
+        dest_state
     from {{ this }}
     where flight_date in (select rebuilt.flight_date from {{ dates_table() }} as rebuilt)
 {%- endmacro %}

@@ -157,27 +157,27 @@
     select
         origin_airport_id,
         cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
-        dep_airport as origin_airport,
-        dep_city as origin_city,
-        dep_state as origin_state,
+        origin_airport,
+        origin_city,
+        origin_state,
         dest_airport_id,
         cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
-        arr_airport as dest_airport,
-        arr_city as dest_city,
-        arr_state as dest_state,
+        dest_airport,
+        dest_city,
+        dest_state,
         {{ delay_measures() }}
 
     from {{ daily_delays }}
     where {{ has_known_airports() }}
     group by
         origin_airport_id,
-        dep_airport,
-        dep_city,
-        dep_state,
+        origin_airport,
+        origin_city,
+        origin_state,
         dest_airport_id,
-        arr_airport,
-        arr_city,
-        arr_state
+        dest_airport,
+        dest_city,
+        dest_state
     {%- if having %}
     having {{ having }}
     {%- endif %}

@@ -6,11 +6,13 @@
   through, and `is_cancelled` follows the file's flag when it has one; an
   existing warehouse rebuilds every date once to fill them. Version 3 (issue
   23): the airports' codes of BTS files (`Origin`/`Dest`), last, as an
-  existing table appends them.
+  existing table appends them. Version 4 (issue 24): the airports' names,
+  cities and states are `origin_*` / `dest_*` (were `dep_*` / `arr_*`), the
+  marts' names; only the fact keeps the contract's `dep_*` / `arr_*`.
 -#}
 {{
     config(**per_date_model_config(
-        definition_version=3,
+        definition_version=4,
         dates_to_rebuild='enriched_flight_dates_to_rebuild',
         built_from_model=none,
         extra_post_hooks=[
@@ -53,12 +55,12 @@ final as (
         flights_to_build.carrier,
         flights_to_build.origin_airport_id,
         flights_to_build.dest_airport_id,
-        origin.name as dep_airport,
-        destination.name as arr_airport,
-        origin.city as dep_city,
-        destination.city as arr_city,
-        origin.state as dep_state,
-        destination.state as arr_state,
+        origin.name as origin_airport,
+        destination.name as dest_airport,
+        origin.city as origin_city,
+        destination.city as dest_city,
+        origin.state as origin_state,
+        destination.state as dest_state,
         flights_to_build.dep_delay,
         flights_to_build.arr_delay,
         flights_to_build.scheduled_dep_time,
