@@ -290,10 +290,10 @@ def _carriers(reader: _Reader, daily: str, schema: str) -> list[Carrier]:
 
 def _airports(reader: _Reader, daily: str, has_codes: bool) -> list[Airport]:
     found: dict[int, Airport] = {}
-    for side, code in (("origin", "dep"), ("dest", "arr")):
+    for side in ("origin", "dest"):
         iata = f"max({side}_airport_code)" if has_codes else "cast(null as varchar)"
         for airport_id, city, state, iata_code in reader.rows(f"""
-                select {side}_airport_id, max({code}_city), max({code}_state), {iata}
+                select {side}_airport_id, max({side}_city), max({side}_state), {iata}
                 from {daily}
                 where {KNOWN_AIRPORTS}
                 group by {side}_airport_id"""):

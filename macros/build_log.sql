@@ -38,7 +38,6 @@
 
 
 {% macro create_build_log() -%}
-    {%- set is_redshift = target.type == 'redshift' -%}
     {%- set log_schema = build_log_schema() -%}
 -- noqa: disable=LT02
 create schema if not exists {{ log_schema }};
@@ -49,13 +48,13 @@ create table if not exists {{ log_schema }}.flight_date_builds (
     built_at timestamp not null,
     built_from timestamp,
     delay_threshold_minutes integer
-){% if is_redshift %} diststyle all sortkey (model_name, flight_date){% endif %};
+){{ table_layout_ddl('model_name, flight_date') }};
 
 create table if not exists {{ log_schema }}.flight_date_file_versions (
     flight_date date not null,
     file_version_id bigint not null,
     flights bigint not null
-){% if is_redshift %} diststyle all sortkey (flight_date){% endif %};
+){{ table_layout_ddl('flight_date') }};
 
 create table if not exists {{ log_schema }}.flight_date_airports (
     flight_date date not null,
@@ -64,15 +63,21 @@ create table if not exists {{ log_schema }}.flight_date_airports (
     airport_name varchar(200),
     city varchar(100),
     state varchar(100)
-){% if is_redshift %} diststyle all sortkey (flight_date){% endif %};
+){{ table_layout_ddl('flight_date') }};
 
 create table if not exists {{ log_schema }}.relation_definitions (
     relation_name varchar(512) not null,
     definition_md5 char(32) not null,
     input_stamp varchar(4096),
     built_at timestamp not null
-){% if is_redshift %} diststyle all{% endif %};
-    {%- if not is_redshift %}
+){{ table_layout_ddl() }};
+{{ adapter.dispatch('build_log_indexes')(log_schema) }}
+-- noqa: enable=LT02
+{%- endmacro %}
+
+
+{#- The build log's indexes: PostgreSQL only (Redshift has none; its sort keys above). -#}
+{% macro default__build_log_indexes(log_schema) %}
 
 create index if not exists flight_date_builds_model_date_idx
     on {{ log_schema }}.flight_date_builds (model_name, flight_date);
@@ -80,8 +85,9 @@ create index if not exists flight_date_file_versions_date_idx
     on {{ log_schema }}.flight_date_file_versions (flight_date);
 create index if not exists flight_date_airports_date_idx
     on {{ log_schema }}.flight_date_airports (flight_date);
-    {%- endif %}
--- noqa: enable=LT02
+{%- endmacro %}
+
+{% macro redshift__build_log_indexes(log_schema) -%}
 {%- endmacro %}
 
 
@@ -104,10 +110,17 @@ create index if not exists flight_date_airports_date_idx
 {% macro remember_rebuilt_dates(dates_sql) -%}
     create temporary table {{ dates_table() }} as
     select distinct flight_date from ({{ dates_sql }}) as dates_to_rebuild;
-    {%- if target.type == 'postgres' %}
+    {{- adapter.dispatch('analyze_dates_table')() }}
+{%- endmacro %}
+
+
+{#- PostgreSQL: statistics for the planner on the dates table. -#}
+{% macro postgres__analyze_dates_table() %}
 
     analyze {{ dates_table() }}
-    {%- endif %}
+{%- endmacro %}
+
+{% macro default__analyze_dates_table() -%}
 {%- endmacro %}
 
 
@@ -167,9 +180,9 @@ create index if not exists flight_date_airports_date_idx
         flight_date,
         origin_airport_id,
         has_known_origin,
-        dep_airport,
-        dep_city,
-        dep_state
+        origin_airport,
+        origin_city,
+        origin_state
     from {{ this }}
     where flight_date in (select rebuilt.flight_date from {{ dates_table() }} as rebuilt)
     union
@@ -177,9 +190,9 @@ create index if not exists flight_date_airports_date_idx
         flight_date,
         dest_airport_id,
         has_known_destination,
-        arr_airport,
-        arr_city,
-        arr_state
+        dest_airport,
+        dest_city,
+        dest_state
     from {{ this }}
     where flight_date in (select rebuilt.flight_date from {{ dates_table() }} as rebuilt)
 {%- endmacro %}

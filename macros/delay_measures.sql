@@ -143,3 +143,42 @@
     cast(sum(flights_with_late_aircraft_delay) as bigint) as flights_with_late_aircraft_delay,
     {{ meets_min_sample('sum(flights_with_causes)') }} as meets_min_sample
 {%- endmacro %}
+
+
+{#-
+  The one route query behind mv_route_delays and mv_delay_prone_routes: the
+  delay measures per route (origin and destination airport, both known),
+  summed from `daily_delays` (a CTE over int_flight_delays_daily), and only
+  the groups meeting `having` when one is given. A macro, not a model: both
+  marts are materialized views, which on Redshift read tables only, and a
+  route table rebuilt whole every run would drop the views over it.
+-#}
+{% macro route_delays(daily_delays, having=none) -%}
+    select
+        origin_airport_id,
+        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
+        origin_airport,
+        origin_city,
+        origin_state,
+        dest_airport_id,
+        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
+        dest_airport,
+        dest_city,
+        dest_state,
+        {{ delay_measures() }}
+
+    from {{ daily_delays }}
+    where {{ has_known_airports() }}
+    group by
+        origin_airport_id,
+        origin_airport,
+        origin_city,
+        origin_state,
+        dest_airport_id,
+        dest_airport,
+        dest_city,
+        dest_state
+    {%- if having %}
+    having {{ having }}
+    {%- endif %}
+{%- endmacro %}

@@ -134,11 +134,25 @@
 {%- endmacro %}
 
 
+{#-
+  The one known-airports filter: both of a flight's (or a group's) airports
+  are in airports_dim. Every mart reports only such flights; `known=false`
+  is its negation, the flights rejected_flights and its partial index name
+  (the same text in both, so PostgreSQL's planner matches the index).
+-#}
+{% macro has_known_airports(known=true) -%}
+    {%- if known -%}
+        has_known_origin and has_known_destination
+    {%- else -%}
+        (not has_known_origin or not has_known_destination)
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- A flight the fact holds: delayed, with both airports in airports_dim. -#}
 {% macro is_fact_eligible() -%}
     {{ is_delayed() }}
-    and has_known_origin
-    and has_known_destination
+    and {{ has_known_airports() }}
 {%- endmacro %}
 
 
@@ -148,11 +162,15 @@
   Redshift sorts them by flight_date instead.
 -#}
 {% macro index_flight_date() -%}
-    {%- if target.type == 'postgres' -%}
-        create index if not exists {{ this.identifier }}__flight_date_idx on {{ this }} (flight_date)
-    {%- else -%}
-        select 1 as sorted_by_flight_date
-    {%- endif -%}
+    {{ adapter.dispatch('index_flight_date')() }}
+{%- endmacro %}
+
+{% macro postgres__index_flight_date() -%}
+    create index if not exists {{ this.identifier }}__flight_date_idx on {{ this }} (flight_date)
+{%- endmacro %}
+
+{% macro default__index_flight_date() -%}
+    select 1 as sorted_by_flight_date
 {%- endmacro %}
 
 
@@ -161,11 +179,15 @@
   lets rejected_flights find them without reading every enriched flight.
 -#}
 {% macro index_unknown_airports() -%}
-    {%- if target.type == 'postgres' -%}
-        create index if not exists {{ this.identifier }}__unknown_airports_idx
-        on {{ this }} (flight_date)
-        where (not has_known_origin or not has_known_destination)
-    {%- else -%}
-        select 1 as no_partial_indexes
-    {%- endif -%}
+    {{ adapter.dispatch('index_unknown_airports')() }}
+{%- endmacro %}
+
+{% macro postgres__index_unknown_airports() -%}
+    create index if not exists {{ this.identifier }}__unknown_airports_idx
+    on {{ this }} (flight_date)
+    where {{ has_known_airports(known=false) }}
+{%- endmacro %}
+
+{% macro default__index_unknown_airports() -%}
+    select 1 as no_partial_indexes
 {%- endmacro %}

@@ -53,24 +53,24 @@
         touched.file_version_id,
         touched.flights
     from {{ ref('int_landed_file_dates') }} as touched
-    inner join {{ source('raw', 'landed_files') }} as landed_files
+    inner join {{ ref('stg_raw__landed_files') }} as landed_files
         on touched.file_version_id = landed_files.file_version_id
-    where landed_files.status = 'landed'
+    where landed_files.file_status = 'landed'
 {%- endmacro %}
 
 
 {#-
   For int_landed_file_dates: the landed file versions it has not recorded yet,
-  as a condition on raw.flights_landing. In an incremental run they are
+  as a condition on stg_raw__flights. In an incremental run they are
   written out as constants, so PostgreSQL reads just their rows by the
   file_version_id index.
 -#}
 {% macro file_versions_to_record() -%}
     {%- set versions_sql -%}
         select landed_files.file_version_id
-        from {{ source('raw', 'landed_files') }} as landed_files
+        from {{ ref('stg_raw__landed_files') }} as landed_files
         where
-            landed_files.status = 'landed'
+            landed_files.file_status = 'landed'
         {%- if is_incremental() %}
                 and landed_files.file_version_id not in (
                     select recorded.file_version_id from {{ this }} as recorded
@@ -223,4 +223,46 @@
     {%- else -%}
         select 1 as nothing_to_delete
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  The one config of the per-date models (int_flights_enriched,
+  int_flight_delays_daily, int_flight_delays_by_hour_daily,
+  daily_flights_fact): incremental, delete+insert per flight_date, never
+  dropped by --full-refresh, the dates to rebuild remembered and deleted
+  before the insert and logged after it (build_log.sql). `dates_to_rebuild`
+  names the macro that says which dates; `built_from_model` the per-date
+  model whose build the dates follow; `extra_post_hooks` run after the
+  flight_date index. meta `per_date` marks them for per_date_models()
+  (scoped_tests.sql) and materialized_view_input_stamp().
+-#}
+{% macro per_date_model_config(
+    definition_version,
+    dates_to_rebuild='enriched_dates_rebuilt_since_last_build',
+    built_from_model='int_flights_enriched',
+    extra_post_hooks=[],
+    dist='all',
+    sort=['flight_date']
+) -%}
+    {%- set dates_sql = dates_to_rebuild ~ '()' -%}
+    {%- set built_from = ("'" ~ built_from_model ~ "'") if built_from_model else 'none' -%}
+    {{ return(dict(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='flight_date',
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        meta={'definition_version': definition_version, 'per_date': true},
+        pre_hook=[
+            '{{ remember_rebuilt_dates(' ~ dates_sql ~ ') }}',
+            '{{ delete_flight_dates(' ~ dates_sql ~ ') }}',
+        ],
+        post_hook=['{{ index_flight_date() }}'] + extra_post_hooks + [
+            '{{ log_date_builds(built_from_model=' ~ built_from ~ ') }}',
+            '{{ record_definition_version() }}',
+            '{{ forget_rebuilt_dates() }}',
+        ],
+        **table_layout_config(dist, sort)
+    )) }}
 {%- endmacro %}

@@ -69,7 +69,8 @@
 {#-
   What the view's inputs look like now, as one string: for each per-date model
   it reads, when that model last rebuilt a date (from the build log); for the
-  raw tables, the newest file version; for a seed (the carriers), the hash of
+  raw tables (read directly, or through an ephemeral staging model, which
+  dbt writes into the view as a CTE over them), the newest file version; for a seed (the carriers), the hash of
   its file, which dbt loads into the table in the same build. Any other input
   (another model, a seed too large for dbt to hash) makes the stamp unique to
   this run, so the view is refreshed.
@@ -78,7 +79,8 @@
     {%- set parts = [] -%}
     {%- for node_id in model.depends_on.nodes | sort -%}
         {%- set node = graph.nodes.get(node_id) or graph.sources.get(node_id) -%}
-        {%- if node_id.startswith('source.') -%}
+        {%- if node_id.startswith('source.')
+            or (node.config.materialized == 'ephemeral' and 'staging' in node.fqn) -%}
             {%- do parts.append(
                 "(select coalesce(cast(max(file_version_id) as varchar(30)), '-')"
                 ~ ' from "raw".landed_files)'

@@ -9,7 +9,14 @@
   so the hook renders to nothing there (dbt skips an empty hook).
 -#}
 {% macro add_missing_raw_columns() -%}
-    {%- if execute and target.type == 'redshift' -%}
+    {{ adapter.dispatch('add_missing_raw_columns')() }}
+{%- endmacro %}
+
+{% macro default__add_missing_raw_columns() -%}
+{%- endmacro %}
+
+{% macro redshift__add_missing_raw_columns() -%}
+    {%- if execute -%}
         {%- set found = run_query(
             "select column_name from information_schema.columns"
             ~ " where table_schema = 'raw' and table_name = 'flights_landing'"

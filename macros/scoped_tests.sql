@@ -11,14 +11,19 @@
   (global project); overriding it scopes every generic test on those models.
   Singular tests call `in_rebuilt_dates` themselves.
 -#}
-{#- Model tested -> the per-date model whose last build's dates its tests look at. -#}
+{#-
+  Model tested -> the per-date model whose last build's dates its tests look
+  at: the models per_date_model_config() marks (meta `per_date`), read from
+  the graph (empty while dbt parses; the tests are compiled after).
+-#}
 {% macro per_date_models() -%}
-    {{ return({
-        'int_flights_enriched': 'int_flights_enriched',
-        'int_flight_delays_daily': 'int_flight_delays_daily',
-        'daily_flights_fact': 'daily_flights_fact',
-        'int_flight_delays_by_hour_daily': 'int_flight_delays_by_hour_daily',
-    }) }}
+    {%- set models = {} -%}
+    {%- for node in (graph.get('nodes') or {}).values() if node.resource_type == 'model' -%}
+        {%- if node.config.meta.get('per_date') -%}
+            {%- do models.update({node.name: node.name}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(models) }}
 {%- endmacro %}
 
 
@@ -83,9 +88,9 @@
 {% macro staged_flights_to_test() -%}
     {%- set pending_sql -%}
         select landed_files.file_version_id
-        from {{ source('raw', 'landed_files') }} as landed_files
+        from {{ model_relation('stg_raw__landed_files') }} as landed_files
         where
-            landed_files.status = 'landed'
+            landed_files.file_status = 'landed'
             and landed_files.rows_landed > 0
             and not exists (
                 select 1
@@ -103,4 +108,17 @@
             {{ in_rebuilt_dates('int_flights_enriched') }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  A model's relation, looked up in the graph: for SQL a test's where clause
+  runs (get_where_subquery), which cannot ref() a model the test does not
+  depend on (dbt resolves a test's refs when it parses it, before the where
+  clause names the model). Only sources' staging views are read this way;
+  while dbt parses (no graph), the name stands in (nothing runs then).
+-#}
+{% macro model_relation(model_name) -%}
+    {%- set node = (graph.get('nodes') or {}).get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {{ return(node.relation_name if node else model_name) }}
 {%- endmacro %}

@@ -15,27 +15,7 @@
   delay_threshold_minutes or this model's `definition_version` changes.
   Version 2 (issue 23): the carrier in the grain.
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='flight_date',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        meta={'definition_version': 2},
-        pre_hook=[
-            "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
-            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
-        ],
-        post_hook=[
-            "{{ index_flight_date() }}",
-            "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
-            "{{ record_definition_version() }}",
-            "{{ forget_rebuilt_dates() }}",
-        ],
-        **({'dist': 'all', 'sort': ['flight_date']} if target.type == 'redshift' else {})
-    )
-}}
+{{ config(**per_date_model_config(definition_version=2)) }}
 
 with
 

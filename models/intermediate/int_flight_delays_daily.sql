@@ -16,7 +16,8 @@
   airports' codes from the landed BTS files (`Origin`/`Dest`; max() over the
   group, which has one airport each, so the grain stays) and the flights
   with minutes of each delay cause (is_delayed_by_cause in
-  macros/delay_rules.sql).
+  macros/delay_rules.sql). Version 5 (issue 24): the airports' names,
+  cities and states are `origin_*` / `dest_*` (were `dep_*` / `arr_*`).
 
   The cancellation reasons are columns, not a grain: BTS has four codes plus
   "not given", a fixed set, so five counts beside the others cost nothing,
@@ -24,27 +25,7 @@
   date. The scheduled hour of day is a grain of its own (24 values, and a
   flight's hour is not its route's): int_flight_delays_by_hour_daily.
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='flight_date',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        meta={'definition_version': 4},
-        pre_hook=[
-            "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
-            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
-        ],
-        post_hook=[
-            "{{ index_flight_date() }}",
-            "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
-            "{{ record_definition_version() }}",
-            "{{ forget_rebuilt_dates() }}",
-        ],
-        **({'dist': 'all', 'sort': ['flight_date']} if target.type == 'redshift' else {})
-    )
-}}
+{{ config(**per_date_model_config(definition_version=5)) }}
 
 with
 
@@ -61,12 +42,12 @@ flights_to_sum as (
         carrier,
         origin_airport_id,
         dest_airport_id,
-        dep_airport,
-        arr_airport,
-        dep_city,
-        arr_city,
-        dep_state,
-        arr_state,
+        origin_airport,
+        dest_airport,
+        origin_city,
+        dest_city,
+        origin_state,
+        dest_state,
         has_known_origin,
         has_known_destination,
         is_cancelled,
@@ -105,12 +86,12 @@ final as (
         carrier,
         origin_airport_id,
         dest_airport_id,
-        dep_airport,
-        arr_airport,
-        dep_city,
-        arr_city,
-        dep_state,
-        arr_state,
+        origin_airport,
+        dest_airport,
+        origin_city,
+        dest_city,
+        origin_state,
+        dest_state,
         has_known_origin,
         has_known_destination,
         cast(count(*) as bigint) as flights_scheduled,
@@ -176,12 +157,12 @@ final as (
         carrier,
         origin_airport_id,
         dest_airport_id,
-        dep_airport,
-        arr_airport,
-        dep_city,
-        arr_city,
-        dep_state,
-        arr_state,
+        origin_airport,
+        dest_airport,
+        origin_city,
+        dest_city,
+        origin_state,
+        dest_state,
         has_known_origin,
         has_known_destination
 

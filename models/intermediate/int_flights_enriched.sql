@@ -6,30 +6,21 @@
   through, and `is_cancelled` follows the file's flag when it has one; an
   existing warehouse rebuilds every date once to fill them. Version 3 (issue
   23): the airports' codes of BTS files (`Origin`/`Dest`), last, as an
-  existing table appends them.
+  existing table appends them. Version 4 (issue 24): the airports' names,
+  cities and states are `origin_*` / `dest_*` (were `dep_*` / `arr_*`), the
+  marts' names; only the fact keeps the contract's `dep_*` / `arr_*`.
 -#}
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='flight_date',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        meta={'definition_version': 3},
-        pre_hook=[
-            "{{ remember_rebuilt_dates(enriched_flight_dates_to_rebuild()) }}",
-            "{{ delete_flight_dates(enriched_flight_dates_to_rebuild()) }}",
-        ],
-        post_hook=[
-            "{{ index_flight_date() }}",
+    config(**per_date_model_config(
+        definition_version=4,
+        dates_to_rebuild='enriched_flight_dates_to_rebuild',
+        built_from_model=none,
+        extra_post_hooks=[
             "{{ index_unknown_airports() }}",
             "{{ log_enriched_sources() }}",
-            "{{ log_date_builds() }}",
-            "{{ record_definition_version() }}",
-            "{{ forget_rebuilt_dates() }}",
         ],
-        **({'dist': 'flight_date', 'sort': ['flight_date']} if target.type == 'redshift' else {})
-    )
+        dist='flight_date',
+    ))
 }}
 
 {%- set build_started_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") %}
@@ -64,12 +55,12 @@ final as (
         flights_to_build.carrier,
         flights_to_build.origin_airport_id,
         flights_to_build.dest_airport_id,
-        origin.name as dep_airport,
-        destination.name as arr_airport,
-        origin.city as dep_city,
-        destination.city as arr_city,
-        origin.state as dep_state,
-        destination.state as arr_state,
+        origin.name as origin_airport,
+        destination.name as dest_airport,
+        origin.city as origin_city,
+        destination.city as dest_city,
+        origin.state as origin_state,
+        destination.state as dest_state,
         flights_to_build.dep_delay,
         flights_to_build.arr_delay,
         flights_to_build.scheduled_dep_time,

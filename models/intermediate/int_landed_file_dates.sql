@@ -1,8 +1,9 @@
 {#-
   Which flight dates each landed file version touched, and how many flights
   it holds on each: the control data the incremental models decide from.
-  Append-only: a run reads raw.flights_landing only for the file versions it
-  has not recorded yet (by the index on file_version_id; on Redshift the
+  Append-only: a run reads raw.flights_landing (through its staging view,
+  stg_raw__flights) only for the file versions it has not recorded yet (by
+  the index on file_version_id, which the view passes through; on Redshift the
   zone maps of a column that grows with load order), so its cost grows with
   what landed since the last run, not with the history.
 -#}
@@ -11,7 +12,7 @@
         materialized='incremental',
         incremental_strategy='append',
         full_refresh=false,
-        **({'dist': 'all', 'sort': ['file_version_id']} if target.type == 'redshift' else {})
+        **table_layout_config(dist='all', sort=['file_version_id'])
     )
 }}
 
@@ -19,7 +20,7 @@ with
 
 flights as (
 
-    select * from {{ source('raw', 'flights_landing') }}
+    select * from {{ ref('stg_raw__flights') }}
 
 ),
 

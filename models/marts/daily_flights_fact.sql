@@ -6,25 +6,9 @@
   the contract columns (NULL where no landed file gave a code).
 -#}
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='flight_date',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        meta={'definition_version': 2},
-        pre_hook=[
-            "{{ remember_rebuilt_dates(enriched_dates_rebuilt_since_last_build()) }}",
-            "{{ delete_flight_dates(enriched_dates_rebuilt_since_last_build()) }}",
-        ],
-        post_hook=[
-            "{{ index_flight_date() }}",
-            "{{ log_date_builds(built_from_model='int_flights_enriched') }}",
-            "{{ record_definition_version() }}",
-            "{{ forget_rebuilt_dates() }}",
-        ],
-        **({'dist': 'flight_date', 'sort': ['flight_date', 'carrier']} if target.type == 'redshift' else {})
-    )
+    config(**per_date_model_config(
+        definition_version=2, dist='flight_date', sort=['flight_date', 'carrier']
+    ))
 }}
 
 with
@@ -51,12 +35,12 @@ final as (
         cast(flight_id as varchar(32)) as flight_id,
         cast(flight_date as date) as flight_date,
         cast(carrier as varchar(10)) as carrier,
-        cast(dep_airport as varchar(200)) as dep_airport,
-        cast(arr_airport as varchar(200)) as arr_airport,
-        cast(dep_city as varchar(100)) as dep_city,
-        cast(arr_city as varchar(100)) as arr_city,
-        cast(dep_state as varchar(100)) as dep_state,
-        cast(arr_state as varchar(100)) as arr_state,
+        cast(origin_airport as varchar(200)) as dep_airport,
+        cast(dest_airport as varchar(200)) as arr_airport,
+        cast(origin_city as varchar(100)) as dep_city,
+        cast(dest_city as varchar(100)) as arr_city,
+        cast(origin_state as varchar(100)) as dep_state,
+        cast(dest_state as varchar(100)) as arr_state,
         cast(dep_delay as bigint) as dep_delay,
         cast(arr_delay as bigint) as arr_delay,
         cast(origin_airport_id as bigint) as origin_airport_id,

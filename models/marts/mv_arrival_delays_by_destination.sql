@@ -16,18 +16,18 @@ final as (
     select
         dest_airport_id,
         cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
-        arr_airport as dest_airport,
-        arr_city as dest_city,
-        arr_state as dest_state,
+        dest_airport,
+        dest_city,
+        dest_state,
         {{ arrival_measures() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by
         dest_airport_id,
-        arr_airport,
-        arr_city,
-        arr_state
+        dest_airport,
+        dest_city,
+        dest_state
 
 )
 

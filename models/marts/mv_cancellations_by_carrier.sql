@@ -32,7 +32,7 @@ by_carrier as (
         cast(sum(flights_cancelled_no_code) as bigint) as flights_cancelled_no_code
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by carrier
 
 ),

@@ -22,7 +22,7 @@ by_carrier as (
         max(flight_date) as last_flight_date
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by carrier
 
 ),

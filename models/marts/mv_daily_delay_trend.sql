@@ -14,7 +14,7 @@ final as (
         {{ on_time_measures() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by flight_date
 
 )

@@ -26,7 +26,7 @@ by_carrier as (
         {{ cause_measures() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by carrier
     having sum(flights_with_causes) > 0
 

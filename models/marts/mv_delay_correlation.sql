@@ -23,7 +23,7 @@ known_airports as (
 
     select *
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
 
 ),
 

@@ -2,8 +2,9 @@
   The routes of mv_route_delays with at least var('min_sample_flights')
   operated flights (meets_min_sample, macros/min_sample.sql), ranked by
   delay rate: a route flown once and late once is not "delay-prone".
-  Computed from int_flight_delays_daily like mv_route_delays, not read from
-  it: Redshift materialized views read tables.
+  Computed from int_flight_delays_daily with mv_route_delays' route query
+  (route_delays in macros/delay_measures.sql), not read from it: Redshift
+  materialized views read tables.
 -#}
 with
 
@@ -15,31 +16,9 @@ daily_delays as (
 
 routes as (
 
-    select
-        origin_airport_id,
-        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
-        dep_airport as origin_airport,
-        dep_city as origin_city,
-        dep_state as origin_state,
-        dest_airport_id,
-        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
-        arr_airport as dest_airport,
-        arr_city as dest_city,
-        arr_state as dest_state,
-        {{ delay_measures() }}
-
-    from daily_delays
-    where has_known_origin and has_known_destination
-    group by
-        origin_airport_id,
-        dep_airport,
-        dep_city,
-        dep_state,
-        dest_airport_id,
-        arr_airport,
-        arr_city,
-        arr_state
-    having {{ meets_min_sample('sum(flights_operated)') }}
+    {{ route_delays(
+        'daily_delays', having=meets_min_sample('sum(flights_operated)')
+    ) }}
 
 ),
 

@@ -13,7 +13,7 @@ known_airports as (
         cast(date_trunc('month', flight_date) as date) as flight_month
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
 
 ),
 

@@ -9,13 +9,13 @@ daily_delays as (
 final as (
 
     select
-        dep_city as origin_city,
-        dep_state as origin_state,
+        origin_city,
+        origin_state,
         {{ delay_measures() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
-    group by dep_city, dep_state
+    where {{ has_known_airports() }}
+    group by origin_city, origin_state
 
 )
 

@@ -11,18 +11,18 @@ final as (
     select
         origin_airport_id,
         cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
-        dep_airport as origin_airport,
-        dep_city as origin_city,
-        dep_state as origin_state,
+        origin_airport,
+        origin_city,
+        origin_state,
         {{ delay_measures() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by
         origin_airport_id,
-        dep_airport,
-        dep_city,
-        dep_state
+        origin_airport,
+        origin_city,
+        origin_state
 
 )
 

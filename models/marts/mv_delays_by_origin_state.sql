@@ -9,12 +9,12 @@ daily_delays as (
 final as (
 
     select
-        dep_state as origin_state,
+        origin_state,
         {{ delay_measures() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
-    group by dep_state
+    where {{ has_known_airports() }}
+    group by origin_state
 
 )
 

@@ -25,7 +25,7 @@ final as (
         {{ meets_min_sample('sum(flights_operated)') }} as meets_min_sample
 
     from hourly_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by scheduled_dep_hour
 
 )

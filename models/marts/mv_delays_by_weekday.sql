@@ -13,7 +13,7 @@ known_airports as (
         {{ iso_day_of_week('flight_date') }} as day_of_week
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
 
 ),
 

@@ -24,7 +24,7 @@ by_carrier as (
         {{ on_time_breakdown() }}
 
     from daily_delays
-    where has_known_origin and has_known_destination
+    where {{ has_known_airports() }}
     group by carrier
 
 ),

@@ -1,3 +1,4 @@
+{#- The delay measures per route: the route query of macros/delay_measures.sql. -#}
 with
 
 daily_delays as (
@@ -8,30 +9,7 @@ daily_delays as (
 
 final as (
 
-    select
-        origin_airport_id,
-        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
-        dep_airport as origin_airport,
-        dep_city as origin_city,
-        dep_state as origin_state,
-        dest_airport_id,
-        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
-        arr_airport as dest_airport,
-        arr_city as dest_city,
-        arr_state as dest_state,
-        {{ delay_measures() }}
-
-    from daily_delays
-    where has_known_origin and has_known_destination
-    group by
-        origin_airport_id,
-        dep_airport,
-        dep_city,
-        dep_state,
-        dest_airport_id,
-        arr_airport,
-        arr_city,
-        arr_state
+    {{ route_delays('daily_delays') }}
 
 )
 

@@ -1,12 +1,14 @@
 {#-
   A materialized view: it reads tables only (Redshift forbids views under a
-  materialized view), hence the raw source rather than its staging view.
+  materialized view), so the landing's rejects come through
+  stg_raw__rejected_rows, an ephemeral staging model (dbt writes it into this
+  view's SQL as a CTE over raw.flights_rejected).
 -#}
 with
 
 landing_rejects as (
 
-    select * from {{ source('raw', 'flights_rejected') }}
+    select * from {{ ref('stg_raw__rejected_rows') }}
 
 ),
 
@@ -77,7 +79,7 @@ unknown_airport_flights as (
     from enriched_flights
     where
         {{ is_delayed() }}
-        and (not has_known_origin or not has_known_destination)
+        and {{ has_known_airports(known=false) }}
 
 ),
 

@@ -1,3 +1,9 @@
+{#-
+  Ephemeral, not a view: rejected_flights, a materialized view, reads it, and
+  Redshift's materialized views read tables only; dbt inlines it as a CTE.
+-#}
+{{ config(materialized='ephemeral') }}
+
 with
 
 source as (

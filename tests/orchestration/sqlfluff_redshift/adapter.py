@@ -1,0 +1,1 @@
+../../dbt/sqlfluff_libs/adapter.py
