@@ -145,7 +145,7 @@ def read_batch(spark: SparkSession, files: Sequence[BatchFile], split_bytes: int
     """The batch's lines: (file_version_id, source_key (a quoted CSV field), key_date,
     line_number, line), line numbers 1-based and physical (the header is line 1), a
     leading UTF-8 BOM dropped from line 1. Run under `read_conf(split_bytes)`."""
-    from airline_landing.transform import quote_literal
+    from airline_landing.parse import quote_literal
 
     scan = spark.read.text([f.spark_path for f in files])
     listed = listed_files(scan)

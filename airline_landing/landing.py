@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from airline_landing import transform
+from airline_landing import parse
 from airline_landing.batch import BatchFile, read_batch, read_conf, split_bytes_for
 from airline_landing.bounds import BatchBounds
 from airline_landing.columns import ColumnMap, MissingColumnsError, resolve_columns, split_header
@@ -567,10 +567,10 @@ def _load_group(
         for item in group
     ]
     split_bytes = split_bytes_for(files, spark.sparkContext.defaultParallelism, SPLITS_PER_CORE)
-    with transform.spark_conf(spark, read_conf(split_bytes)):
+    with parse.spark_conf(spark, read_conf(split_bytes)):
         lines = read_batch(spark, files, split_bytes)
-        parsed = transform.parse_rows(
-            transform.data_lines(lines),
+        parsed = parse.parse_rows(
+            parse.data_lines(lines),
             group[0].file.columns,
             F.col("key_date"),
             "file_version_id",
@@ -579,12 +579,12 @@ def _load_group(
             plausible=plausible,
         )
         target.load(
-            transform.copy_lines(
+            parse.copy_lines(
                 parsed,
                 F.col("source_key"),
                 F.col("file_version_id"),
                 landed_at,
-                with_bts=transform.has_bts_columns(group[0].file.columns),
+                with_bts=parse.has_bts_columns(group[0].file.columns),
             ),
             group[0].file_version_id,
         )

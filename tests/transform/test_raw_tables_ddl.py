@@ -15,7 +15,7 @@ import pytest
 from airline_elt.state import project_dir
 from airline_landing.ddl import add_missing_columns, missing_column_ddl, raw_tables_ddl
 from airline_landing.local import land_folder
-from airline_landing.transform import BTS_COLUMNS, LANDING_COLUMNS
+from airline_landing.parse import BTS_COLUMNS, LANDING_COLUMNS
 
 
 def test_redshift_rendering_uses_redshift_types_and_no_indexes():
