@@ -192,17 +192,6 @@ def land_files(
     return LandingReport(run_id, [results[position] for position in sorted(results)])
 
 
-def land_file(
-    spark: SparkSession,
-    source: FileSource,
-    target: LandingTarget,
-    run_id: str,
-    limits: RejectLimits | None = None,
-) -> FileResult:
-    """One file as a batch of its own."""
-    return land_files(spark, [source], target, run_id, limits=limits or RejectLimits()).files[0]
-
-
 def _decide(
     source: FileSource,
     target: LandingTarget,

@@ -7,8 +7,12 @@ from pathlib import Path
 
 from airline_landing import parse
 from airline_landing.columns import resolve_columns, split_header
+from airline_landing.landing import land_files
 from airline_landing.lines import split_conf
-from airline_landing.source import LocalFile, inspect_file
+from airline_landing.results import FileResult
+from airline_landing.source import FileSource, LocalFile, inspect_file
+from airline_landing.targets import LandingTarget
+from airline_landing.thresholds import RejectLimits
 
 HEADER = "FlightDate,Carrier,FlightID,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
 
@@ -24,6 +28,17 @@ def numbered_lines(
         lines = parse.read_lines(spark, source.spark_path())
         numbered = parse.number_lines(lines, facts.lines.first_lines(split_bytes))
         return sorted((row.line_number, row.line) for row in numbered.collect())
+
+
+def land_file(
+    spark,
+    source: FileSource,
+    target: LandingTarget,
+    run_id: str,
+    limits: RejectLimits | None = None,
+) -> FileResult:
+    """One file as a batch of its own."""
+    return land_files(spark, [source], target, run_id, limits=limits or RejectLimits()).files[0]
 
 
 def parse_file(
