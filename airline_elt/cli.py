@@ -51,6 +51,7 @@ from airline_elt.ui import (
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.warehouse_users import DBT
 from airline_elt.watch import WatchSettings, watch_folder
+from airline_landing.scan import scan_folder
 
 __all__ = ["FOLDER_COMMANDS", "build_parser", "main", "split_passthrough"]
 
@@ -156,8 +157,9 @@ def cmd_land(ctx: Context) -> int:
     settings = ctx.landing_settings()
     run = Run(ctx.home, ctx.ui, limits=settings.limits, bounds=settings.bounds,
               plausible=settings.plausible)
-    with run.start_spark(folder, prefix) as spark, run.locked():
-        summary = run.land(folder, prefix, spark)
+    scan = scan_folder(folder, prefix)  # the run's one walk of the folder
+    with run.start_spark(scan) as spark, run.locked():
+        summary = run.land(scan, spark)
     render_landed_now(ctx.console, summary.files, ctx.verbose)
     ctx.console.print("next: `airline-elt transform` builds the models from what landed")
     return EXIT_OK

@@ -44,7 +44,7 @@ from airline_elt.wording import plural, step_label
 from airline_landing.bounds import BatchBounds
 from airline_landing.plausibility import Plausibility
 from airline_landing.results import FileResult, FileStatus, LandingReport, RunTotals
-from airline_landing.scan import DEFAULT_PREFIX, scan_folder
+from airline_landing.scan import DEFAULT_PREFIX, FolderScan, scan_folder
 from airline_landing.thresholds import RejectLimits
 
 
@@ -232,23 +232,18 @@ class Run:
             else:
                 self.ui.info(f"{what}: back to the bundled seed ({count} {what})")
 
-    def land(
-        self,
-        landing_dir: Path,
-        prefix: str = DEFAULT_PREFIX,
-        spark: SparkStarter | None = None,
-    ) -> LandingSummary:
-        """The Land step. `spark`: a session already coming up (else one is started
+    def land(self, scan: FolderScan, spark: SparkStarter | None = None) -> LandingSummary:
+        """The Land step, for the files `scan` listed (the run's one walk of the landing
+        folder, `scan_folder`). `spark`: a session already coming up (else one is started
         here); it is stopped when the step ends."""
         with self.spark_for_land(spark) as starter, self.step("Land") as detail:
             try:
-                from airline_landing.local import land_folder
+                from airline_landing.local import land_scanned
             except ImportError as error:
                 raise StepFailed(
                     "Land", "the landing package (airline_landing.local) is not importable",
                     str(error), "reinstall the project: `make setup`",
                 ) from error
-            scan = scan_folder(landing_dir, prefix)
             self._name_skipped(scan.skipped)
             if scan.empty:
                 detail["text"] = "no new data (no files to land)"
@@ -262,10 +257,10 @@ class Run:
             stage_root.mkdir(parents=True)
             try:
                 with self.ui.landing_progress(total) as on_file:
-                    report = land_folder(
-                        starter.session, landing_dir, self.landing_connection.url(), self.run_id,
+                    report = land_scanned(
+                        starter.session, scan, self.landing_connection.url(), self.run_id,
                         on_file=on_file, limits=self.limits, stage_root=stage_root,
-                        prefix=scan.prefix, bounds=self.bounds, plausible=self.plausible,
+                        bounds=self.bounds, plausible=self.plausible,
                     )
             except Exception as error:
                 raise StepFailed(
@@ -307,12 +302,12 @@ class Run:
         finally:
             starter.stop()
 
-    def start_spark(self, landing_dir: Path, prefix: str = DEFAULT_PREFIX) -> SparkStarter:
-        """Spark's JVM, started now in the background when there are files to look at (its
-        console output goes to the run's spark.log): it comes up while the lock is taken
-        and the files are hashed. Otherwise started only if a batch needs it."""
+    def start_spark(self, scan: FolderScan) -> SparkStarter:
+        """Spark's JVM, started now in the background when `scan` found files to look at
+        (its console output goes to the run's spark.log): it comes up while the lock is
+        taken and the files are hashed. Otherwise started only if a batch needs it."""
         starter = SparkStarter(self.log_dir / "spark.log")
-        return starter if scan_folder(landing_dir, prefix).empty else starter.start()
+        return starter if scan.empty else starter.start()
 
     def transform(self, dbt_args: Sequence[str] = (),
                   staged: StagedSeeds | None = None) -> DbtOutcome:
@@ -425,10 +420,11 @@ class Run:
         outbox = Outbox(self.home)
         outcome = RunOutcome(run_id=self.run_id, payload={})
         try:
-            with self.start_spark(landing_dir, prefix) as spark, self.locked():
+            scan = scan_folder(landing_dir, prefix)  # the run's one walk of the folder
+            with self.start_spark(scan) as spark, self.locked():
                 staged = self.stage_lists(airports, carriers, force)
                 try:
-                    outcome.landing = self.land(landing_dir, prefix, spark)
+                    outcome.landing = self.land(scan, spark)
                     outcome.dbt = self.transform(dbt_args, staged)
                     by_date = self.summarize(outcome)
                     self._notify_success(outbox, outcome, by_date, trigger, started_at)

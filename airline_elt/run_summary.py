@@ -16,10 +16,6 @@ the schema is written "raw" because RAW is a reserved word on Redshift.
 
 from __future__ import annotations
 
-from typing import Any
-
-from airline_elt.landed_counts import TOTALS, for_psycopg, totals_row
-
 FILES_LIMIT = 100
 FACT_DATES_LIMIT = 62
 
@@ -41,25 +37,3 @@ FACT_ROWS_BY_DATE = (
     " left join airlines.daily_flights_fact f on f.flight_date = d.flight_date"
     f" group by d.flight_date order by d.flight_date desc limit {FACT_DATES_LIMIT}"
 )
-QUERIES = {"files": FILES, "totals": TOTALS, "fact_rows_by_date": FACT_ROWS_BY_DATE}
-
-
-def run_summary(conn: Any, run_id: str, started_at: str, finished_at: str) -> dict[str, Any]:
-    """The summary of one run, read from a warehouse (a psycopg connection)."""
-    params = {"run_id": run_id, "started_at": started_at, "finished_at": finished_at}
-    files = conn.execute(for_psycopg(FILES), params).fetchall()
-    totals = conn.execute(for_psycopg(TOTALS), params).fetchone()
-    dates = conn.execute(for_psycopg(FACT_ROWS_BY_DATE), params).fetchall()
-    file_fields = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
-    fact_rows: dict[str, int] = {}
-    for (text,) in dates:
-        key, _, count = text.strip("{}").partition(": ")
-        fact_rows[key.strip('"')] = int(count)
-    return {
-        "files": [
-            dict(zip(file_fields, row, strict=True)) for row in files
-        ],
-        "totals": totals_row(totals),
-        "duration_seconds": float(totals[6]),
-        "fact_rows_by_date": dict(sorted(fact_rows.items())),
-    }

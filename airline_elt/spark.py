@@ -13,12 +13,10 @@ ignored, and the JVM itself refuses a mismatched archive with a warning and star
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -104,16 +102,6 @@ def start_spark(log_file: Path | None = None) -> SparkSession:
         context = SparkContext(conf=conf, gateway=gateway)
     context.setLogLevel("ERROR")
     return SparkSession(context)
-
-
-@contextlib.contextmanager
-def local_spark(log_file: Path | None = None) -> Iterator[SparkSession]:
-    """A local[2] SparkSession, stopped on exit."""
-    session = start_spark(log_file)
-    try:
-        yield session
-    finally:
-        session.stop()
 
 
 class SparkStarter:

@@ -230,13 +230,6 @@ class Warehouse:
             "log": str(_log_file(settings)),
         }
 
-    def server_pid(self) -> int | None:
-        """The postmaster's pid, read from its lock file (None when not running)."""
-        settings = self._settings()
-        if settings is None or not self._running(settings):
-            return None
-        return self._pid_in_lock_file(Path(settings.data_dir))
-
     # -- creation -----------------------------------------------------------
 
     def _create(self) -> _Settings:

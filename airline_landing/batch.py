@@ -145,31 +145,8 @@ def read_batch(spark: SparkSession, files: Sequence[BatchFile], split_bytes: int
     """The batch's lines: (file_version_id, source_key (a quoted CSV field), key_date,
     line_number, line), line numbers 1-based and physical (the header is line 1), a
     leading UTF-8 BOM dropped from line 1. Run under `read_conf(split_bytes)`."""
-    from airline_landing.transform import quote_literal
-
     scan = spark.read.text([f.spark_path for f in files])
-    listed = listed_files(scan)
-    order = listed_order(files, listed)
-    in_listing = [files[i] for i in order]
-    plan = [
-        (
-            split.partition,
-            listed[split.file],
-            split.start,
-            split.row_offset,
-            split.rows,
-            split.first_line,
-            in_listing[split.file].file_version_id,
-            quote_literal(in_listing[split.file].key),
-            in_listing[split.file].key_date,
-        )
-        for split in plan_partitions(in_listing, split_bytes)
-    ]
-    splits = spark.createDataFrame(
-        plan,
-        "_partition long, _file string, _start long, _offset long, _rows long, "
-        "_first long, file_version_id long, source_key string, key_date date",
-    )
+    splits = _split_table(spark, files, listed_files(scan), split_bytes)
     c = F.col
     rows = scan.select(
         F.monotonically_increasing_id().alias("_id"),
@@ -188,6 +165,42 @@ def read_batch(spark: SparkSession, files: Sequence[BatchFile], split_bytes: int
         (c("_p") == c("_partition")) & (c("_f") == c("_file")) & (c("_s") == c("_start")),
         "left",
     )
+    return _numbered(joined)
+
+
+def _split_table(
+    spark: SparkSession, files: Sequence[BatchFile], listed: Sequence[str], split_bytes: int
+) -> DataFrame:
+    """The planned splits (`plan_partitions`, files in the order Spark `listed` them), each
+    with its file's version, quoted key and key date: the small table rows are joined to."""
+    from airline_landing.parse import quote_literal
+
+    in_listing = [files[i] for i in listed_order(files, listed)]
+    plan = [
+        (
+            split.partition,
+            listed[split.file],
+            split.start,
+            split.row_offset,
+            split.rows,
+            split.first_line,
+            in_listing[split.file].file_version_id,
+            quote_literal(in_listing[split.file].key),
+            in_listing[split.file].key_date,
+        )
+        for split in plan_partitions(in_listing, split_bytes)
+    ]
+    return spark.createDataFrame(
+        plan,
+        "_partition long, _file string, _start long, _offset long, _rows long, "
+        "_first long, file_version_id long, source_key string, key_date date",
+    )
+
+
+def _numbered(joined: DataFrame) -> DataFrame:
+    """Rows joined to their split, numbered from the split's first line; a row outside
+    every planned split fails the job."""
+    c = F.col
     in_range = (c("_r") >= c("_offset")) & (c("_r") < c("_offset") + c("_rows"))
     number = c("_first") + (c("_r") - c("_offset")) + 1
     line_number: Column = (

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from airline_landing import transform
+from airline_landing import parse
 from airline_landing.batch import BatchFile, read_batch, read_conf, split_bytes_for
 from airline_landing.bounds import BatchBounds
 from airline_landing.columns import ColumnMap, MissingColumnsError, resolve_columns, split_header
@@ -165,15 +165,7 @@ def land_files(
 
     for position, source in enumerate(sources):
         decided = _decide(source, target, run_id, limits, position, batch.keys())
-        if isinstance(decided, _AfterBatch) or (
-            isinstance(decided, NewVersion)
-            and decided.facts.sha256 in queued
-            and same_flights(
-                decided.source.key, queued[decided.facts.sha256].source.key, decided.columns
-            )
-        ):
-            # The same bytes under another key of this batch, or a duplicate of a key this
-            # batch replaces: land the batch first, then decide again.
+        if _waits_for_batch(decided, queued):
             flush()
             decided = _decide(source, target, run_id, limits, position, set())
         assert not isinstance(decided, _AfterBatch)  # no batch is gathered now
@@ -193,15 +185,19 @@ def land_files(
     return LandingReport(run_id, [results[position] for position in sorted(results)])
 
 
-def land_file(
-    spark: SparkSession,
-    source: FileSource,
-    target: LandingTarget,
-    run_id: str,
-    limits: RejectLimits | None = None,
-) -> FileResult:
-    """One file as a batch of its own."""
-    return land_files(spark, [source], target, run_id, limits=limits or RejectLimits()).files[0]
+def _waits_for_batch(
+    decided: FileResult | NewVersion | _AfterBatch, queued: dict[str, NewVersion]
+) -> bool:
+    """Whether a file is decided again once the batch being gathered has landed: the same
+    bytes as a file of the batch under another key (the same flights), or a duplicate of a
+    key the batch replaces."""
+    if isinstance(decided, _AfterBatch):
+        return True
+    if not isinstance(decided, NewVersion) or decided.facts.sha256 not in queued:
+        return False
+    return same_flights(
+        decided.source.key, queued[decided.facts.sha256].source.key, decided.columns
+    )
 
 
 def _decide(
@@ -235,44 +231,66 @@ def _decide(
         problem = gzip_key_problem(source.key) or problem
         if problem is not None or facts is None:
             raise UnreadableError(problem)
-        try:
-            header = split_header(facts.header_line or "")
-            too_wide = FileLimits().header_columns_problem(len(header))
-            if too_wide is not None:
-                raise UnreadableError(too_wide)
-            columns = resolve_columns(header)
-        except MissingColumnsError as error:
-            raise UnreadableError(str(error)) from error
-        # A look without the key's lock (the batch looks again under it): one round trip
-        # per file, not four, when most files are new.
-        current = target.current_version(source.key)
-        if current is not None and current.content_sha256 == sha256:
-            target.lock_key(source.key)
-            current = target.current_version(source.key)
-            if current is not None and current.content_sha256 == sha256:
-                result = _record_duplicate(source.key, facts, target, run_id)
-                target.commit()
-                return result
-            target.rollback()
-        elsewhere = target.landed_elsewhere(source.key, sha256)
-        if elsewhere is not None and not same_flights(source.key, elsewhere.file_key, columns):
-            elsewhere = None
-        if elsewhere is not None and elsewhere.file_key in batch_keys:
-            return AFTER_BATCH
-        if elsewhere is not None:
-            target.lock_key(source.key)
-            other = target.landed_elsewhere(source.key, sha256)
-            if other is not None and same_flights(source.key, other.file_key, columns):
-                result = _record_duplicate_of_other_key(source.key, facts, other, target, run_id)
-                target.commit()
-                return result
-            target.rollback()
-        return NewVersion(position, source, facts, columns)
+        columns = _header_columns(facts)
+        landed = _landed_already(source.key, facts, columns, target, run_id, batch_keys)
+        return landed if landed is not None else NewVersion(position, source, facts, columns)
     except Exception as error:
         target.rollback()
         return _record_failed(
             source, target, run_id, sha256, size, error, copy_aside=refusal is None
         )
+
+
+def _header_columns(facts: FileFacts) -> ColumnMap:
+    """The header's columns; a header too wide or missing a column makes the file
+    unreadable."""
+    try:
+        header = split_header(facts.header_line or "")
+        too_wide = FileLimits().header_columns_problem(len(header))
+        if too_wide is not None:
+            raise UnreadableError(too_wide)
+        return resolve_columns(header)
+    except MissingColumnsError as error:
+        raise UnreadableError(str(error)) from error
+
+
+def _landed_already(
+    key: str,
+    facts: FileFacts,
+    columns: ColumnMap,
+    target: LandingTarget,
+    run_id: str,
+    batch_keys: set[str],
+) -> FileResult | _AfterBatch | None:
+    """A duplicate recorded now when these bytes are the key's current version, or are
+    landed with the same flights under another key (each confirmed under the key's lock);
+    AFTER_BATCH when that other key is in the batch being gathered; None: a new version."""
+    sha256 = facts.sha256
+    # A look without the key's lock (the batch looks again under it): one round trip
+    # per file, not four, when most files are new.
+    current = target.current_version(key)
+    if current is not None and current.content_sha256 == sha256:
+        target.lock_key(key)
+        current = target.current_version(key)
+        if current is not None and current.content_sha256 == sha256:
+            result = _record_duplicate(key, facts, target, run_id)
+            target.commit()
+            return result
+        target.rollback()
+    elsewhere = target.landed_elsewhere(key, sha256)
+    if elsewhere is not None and not same_flights(key, elsewhere.file_key, columns):
+        elsewhere = None
+    if elsewhere is not None and elsewhere.file_key in batch_keys:
+        return AFTER_BATCH
+    if elsewhere is not None:
+        target.lock_key(key)
+        other = target.landed_elsewhere(key, sha256)
+        if other is not None and same_flights(key, other.file_key, columns):
+            result = _record_duplicate_of_other_key(key, facts, other, target, run_id)
+            target.commit()
+            return result
+        target.rollback()
+    return None
 
 
 def same_flights(key: str, other_key: str, columns: ColumnMap) -> bool:
@@ -423,8 +441,36 @@ def _land_batch(
     limits: RejectLimits,
     plausible: Plausibility,
 ) -> dict[int, FileResult]:
-    results: dict[int, FileResult] = {}
+    """The batch in the open transaction: its new versions recorded, their rows parsed and
+    COPYed (one Spark job per header layout), the counts checked, the files over their
+    reject limits failed, the others counted and superseding their earlier versions."""
     landed_at = utc_now()
+    results, landing = _record_versions(files, target, run_id, landed_at)
+    if not landing:
+        return results
+    for group in _by_layout(landing):
+        _load_group(spark, group, target, landed_at, plausible)
+    counts = _checked_counts(landing, target)
+    reasons = target.reject_reasons(
+        [item.file_version_id for item in landing if counts[item.file_version_id].rows_rejected]
+    )
+    kept: list[_Landing] = []
+    for item in landing:
+        failed = _fail_over_limits(item, counts[item.file_version_id], reasons, target, limits)
+        if failed is None:
+            kept.append(item)
+        else:
+            results[item.file.position] = failed
+    results.update(_supersede_and_count(kept, counts, reasons, target))
+    return results
+
+
+def _record_versions(
+    files: Sequence[NewVersion], target: LandingTarget, run_id: str, landed_at: str
+) -> tuple[dict[int, FileResult], list[_Landing]]:
+    """Under the batch's key locks: a file landed by another run since it was looked at is a
+    duplicate (its result), every other one a new version recorded 'landed'."""
+    results: dict[int, FileResult] = {}
     for key in sorted({f.source.key for f in files}):  # one order: no lock cycles
         target.lock_key(key)
     landing: list[_Landing] = []
@@ -448,60 +494,77 @@ def _land_batch(
             )
         )
         landing.append(_Landing(file, version, replaces, flight_date_from_key(key)))
-    if not landing:
-        return results
+    return results, landing
 
-    for group in _by_layout(landing):
-        _load_group(spark, group, target, landed_at, plausible)
+
+def _checked_counts(landing: Sequence[_Landing], target: LandingTarget) -> dict[int, LoadCounts]:
+    """The rows each version landed and rejected (by version id), once no file changed
+    since it was hashed and every file's rows read = landed + rejected."""
     changed = [m for m in (item.file.source.changed_since_read() for item in landing) if m]
     if changed:  # rows of bytes that were not hashed: the batch is rolled back
         raise ObjectChangedError("; ".join(changed))
-
-    versions = [item.file_version_id for item in landing]
-    counts = target.version_counts(versions)
+    loaded = target.version_counts([item.file_version_id for item in landing])
+    counts = {
+        item.file_version_id: loaded.get(item.file_version_id, LoadCounts(0, 0))
+        for item in landing
+    }
     for item in landing:
-        got = counts.get(item.file_version_id, LoadCounts(0, 0))
+        got = counts[item.file_version_id]
         if item.file.rows_read != got.rows_landed + got.rows_rejected:
             raise CountMismatchError(
                 f"{item.file.source.key}: rows read {item.file.rows_read} != landed "
                 f"{got.rows_landed} + rejected {got.rows_rejected}; nothing committed"
             )
-    reasons = target.reject_reasons(
-        [v for v in versions if counts.get(v, LoadCounts(0, 0)).rows_rejected]
-    )
-    kept: list[_Landing] = []
-    for item in landing:
-        got = counts.get(item.file_version_id, LoadCounts(0, 0))
-        if limits.exceeded(item.file.rows_read, got.rows_rejected):
-            error = OverThresholdError(
-                item.file.source.key,
-                item.file.rows_read,
-                got.rows_rejected,
-                limits,
-                reasons.get(item.file_version_id, []),
-            )
-            target.discard(item.file_version_id)
-            message = _failure_message(item.file.source, error, copy_aside=True)
-            target.mark_failed(item.file_version_id, item.file.rows_read, message)
-            log.warning("%s: failed: %s", item.file.source.key, message)
-            results[item.file.position] = FileResult(
-                key=item.file.source.key,
-                status=FileStatus.FAILED,
-                file_version_id=item.file_version_id,
-                rows_read=item.file.rows_read,
-                rows_rejected=item.file.rows_read,
-                error=message,
-                reasons=_whole_file_reasons(error),
-            )
-        else:
-            kept.append(item)
+    return counts
 
+
+def _fail_over_limits(
+    item: _Landing,
+    got: LoadCounts,
+    reasons: dict[int, list[ReasonCount]],
+    target: LandingTarget,
+    limits: RejectLimits,
+) -> FileResult | None:
+    """A file over its reject limits: its rows discarded, its version marked failed (the
+    file copied aside), its result; None for a file within them."""
+    if not limits.exceeded(item.file.rows_read, got.rows_rejected):
+        return None
+    error = OverThresholdError(
+        item.file.source.key,
+        item.file.rows_read,
+        got.rows_rejected,
+        limits,
+        reasons.get(item.file_version_id, []),
+    )
+    target.discard(item.file_version_id)
+    message = _failure_message(item.file.source, error, copy_aside=True)
+    target.mark_failed(item.file_version_id, item.file.rows_read, message)
+    log.warning("%s: failed: %s", item.file.source.key, message)
+    return FileResult(
+        key=item.file.source.key,
+        status=FileStatus.FAILED,
+        file_version_id=item.file_version_id,
+        rows_read=item.file.rows_read,
+        rows_rejected=item.file.rows_read,
+        error=message,
+        reasons=_whole_file_reasons(error),
+    )
+
+
+def _supersede_and_count(
+    kept: Sequence[_Landing],
+    counts: dict[int, LoadCounts],
+    reasons: dict[int, list[ReasonCount]],
+    target: LandingTarget,
+) -> dict[int, FileResult]:
+    """The landed files: their earlier versions superseded, their counts set, and their
+    results with the dates to rebuild (the old versions' and the new ones')."""
     # Dates the superseded versions touched must be rebuilt too: read them before deleting.
     old_dates = target.flight_dates([i.replaces for i in kept if i.replaces is not None])
     for item in kept:
         if item.replaces is not None:
             target.supersede(item.replaces)
-        got = counts.get(item.file_version_id, LoadCounts(0, 0))
+        got = counts[item.file_version_id]
         target.set_counts(
             item.file_version_id, item.file.rows_read, got.rows_landed, got.rows_rejected
         )
@@ -514,8 +577,9 @@ def _land_batch(
             and any(day != item.key_date for day in new_dates.get(item.file_version_id, []))
         }
     )
+    results: dict[int, FileResult] = {}
     for item in kept:
-        got = counts.get(item.file_version_id, LoadCounts(0, 0))
+        got = counts[item.file_version_id]
         version = item.file_version_id
         results[item.file.position] = FileResult(
             key=item.file.source.key,
@@ -568,10 +632,10 @@ def _load_group(
         for item in group
     ]
     split_bytes = split_bytes_for(files, spark.sparkContext.defaultParallelism, SPLITS_PER_CORE)
-    with transform.spark_conf(spark, read_conf(split_bytes)):
+    with parse.spark_conf(spark, read_conf(split_bytes)):
         lines = read_batch(spark, files, split_bytes)
-        parsed = transform.parse_rows(
-            transform.data_lines(lines),
+        parsed = parse.parse_rows(
+            parse.data_lines(lines),
             group[0].file.columns,
             F.col("key_date"),
             "file_version_id",
@@ -580,12 +644,12 @@ def _load_group(
             plausible=plausible,
         )
         target.load(
-            transform.copy_lines(
+            parse.copy_lines(
                 parsed,
                 F.col("source_key"),
                 F.col("file_version_id"),
                 landed_at,
-                with_bts=transform.has_bts_columns(group[0].file.columns),
+                with_bts=parse.has_bts_columns(group[0].file.columns),
             ),
             group[0].file_version_id,
         )

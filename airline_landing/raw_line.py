@@ -19,16 +19,6 @@ KEEP_CHARS = 16000
 MARKER = " [truncated: the line was {} bytes]"
 
 
-def fit_raw_line_text(line: str | None) -> str | None:
-    """The rule on one Python string (what fit_raw_line does in Spark)."""
-    if line is None:
-        return None
-    size = len(line.encode("utf-8"))
-    if size <= RAW_LINE_MAX_BYTES:
-        return line
-    return line[:KEEP_CHARS] + MARKER.format(size)
-
-
 def fit_raw_line(line: Column) -> Column:
     """The rule as a Spark column expression."""
     size = F.octet_length(line)

@@ -18,7 +18,7 @@
 -#}
 {#- The BTS on-time columns landed when a file has them (all nullable), as
     `name type` lines: the one list the create, the upgrades and the COPY
-    column list (airline_landing.transform) agree on. -#}
+    column list (airline_landing.parse) agree on. -#}
 {% macro raw_flights_landing_bts_columns() -%}
 scheduled_dep_time smallint
 scheduled_dep_hour smallint

@@ -239,6 +239,31 @@ class _StoredBytes:
             pass
 
 
+class _Header:
+    """The text of the first line as the chunks stream past (until its line end)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.chars = 0
+        self.done = False
+
+    def add(self, text: str) -> None:
+        if not self.done and text:
+            self.parts.append(text)
+            self.chars += len(text)
+            self.done = bool(_LINE_END.search(text))
+
+    def finish(self, tail: str) -> None:
+        """The decoder's last characters, when the file ends inside the first line."""
+        if not self.done:
+            self.parts.append(tail)
+
+    def line(self) -> str:
+        if not self.parts:
+            return ""
+        return _LINE_END.split("".join(self.parts), maxsplit=1)[0].lstrip("\ufeff")
+
+
 def inspect_file(
     chunks: Iterator[bytes],
     grain: int | None = None,
@@ -254,55 +279,18 @@ def inspect_file(
     limits = limits or FileLimits()
     stored = _StoredBytes(chunks)
     content: Iterator[bytes] = gunzip(stored, CHUNK_BYTES) if gzip else iter(stored)
-    longest = _LongestLine(limits.max_line_bytes)
     counter = LineCounter(grain or line_index.GRAIN_BYTES)
     decoder = codecs.getincrementaldecoder("utf-8")()
-    size = 0  # of the content (decompressed) read so far
-    head: list[str] = []
-    head_chars = 0
-    header_done = False
-    problem: str | None = None
-    try:
-        for chunk in content:
-            counter.update(chunk)
-            nul = chunk.find(b"\x00")
-            if nul >= 0:
-                problem = (
-                    f"not a text file: NUL byte at offset {size + nul} (binary or UTF-16 content)"
-                )
-                break
-            try:
-                text = decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                problem = f"not UTF-8 text: undecodable byte at offset {size + error.start}"
-                break
-            if not header_done and text:
-                head.append(text)
-                head_chars += len(text)
-                header_done = bool(_LINE_END.search(text))
-                if not header_done and head_chars > limits.max_header_chars:
-                    problem = limits.header_chars_problem()
-                    break
-            longest.update(chunk, size)
-            if longest.over_at is not None:
-                problem = limits.line_problem(longest.over_at)
-                break
-            size += len(chunk)
-            if size > limits.max_file_bytes:
-                problem = limits.file_size_problem(size, decompressed=gzip)
-                break
-    except GzipError as error:
-        problem = str(error)
+    header = _Header()
+    problem = _first_problem(content, counter, decoder, header, limits, gzip=gzip)
     stored.drain()
     if problem is None:
         try:
-            tail = decoder.decode(b"", final=True)
+            header.finish(decoder.decode(b"", final=True))
         except UnicodeDecodeError:
             problem = "not UTF-8 text: the file ends inside a multi-byte character"
-            tail = ""
-        if not header_done:
-            head.append(tail)
-    header_line = _LINE_END.split("".join(head), maxsplit=1)[0].lstrip("\ufeff") if head else ""
+            header.finish("")
+    header_line = header.line()
     if problem is None and len(header_line) > limits.max_header_chars:
         problem = limits.header_chars_problem()
     problem = limits.file_size_problem(stored.size) or problem
@@ -315,3 +303,43 @@ def inspect_file(
         problem,
         counter.finish(),
     )
+
+
+def _first_problem(
+    content: Iterator[bytes],
+    counter: LineCounter,
+    decoder: codecs.IncrementalDecoder,
+    header: _Header,
+    limits: FileLimits,
+    *,
+    gzip: bool,
+) -> str | None:
+    """Read the content (decompressed) chunk by chunk, counting lines and taking the header,
+    up to the first problem: a NUL byte, bytes that are not UTF-8, a first line, any line
+    or the whole file over its limit, or a broken gzip stream."""
+    longest = _LongestLine(limits.max_line_bytes)
+    size = 0  # of the content (decompressed) read so far
+    try:
+        for chunk in content:
+            counter.update(chunk)
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                return (
+                    f"not a text file: NUL byte at offset {size + nul} (binary or UTF-16 content)"
+                )
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                return f"not UTF-8 text: undecodable byte at offset {size + error.start}"
+            header.add(text)
+            if not header.done and header.chars > limits.max_header_chars:
+                return limits.header_chars_problem()
+            longest.update(chunk, size)
+            if longest.over_at is not None:
+                return limits.line_problem(longest.over_at)
+            size += len(chunk)
+            if size > limits.max_file_bytes:
+                return limits.file_size_problem(size, decompressed=gzip)
+    except GzipError as error:
+        return str(error)
+    return None

@@ -27,15 +27,15 @@ from typing import Any, Protocol
 from pyspark.sql import DataFrame
 
 from airline_landing.glue_args import IAM_ROLE_ARN
-from airline_landing.retries import PastVersion
-from airline_landing.thresholds import ReasonCount
-from airline_landing.transform import (
+from airline_landing.parse import (
     KIND_LANDED,
     KIND_REJECTED,
     LANDING_COLUMNS,
     REJECTED_COLUMNS,
     spark_conf,
 )
+from airline_landing.retries import PastVersion
+from airline_landing.thresholds import ReasonCount
 
 COPY_CHUNK_BYTES = 1 << 20
 STAGE_POLL_SECONDS = 0.05

@@ -33,6 +33,7 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -43,6 +44,11 @@ import psycopg
 
 from airline_landing.bounds import bounds_from
 from airline_landing.local import create_raw_tables, land_folder
+
+# The warehouse's postmaster pid (for its CPU seconds) is read by the tests' helper.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from helpers import server_pid as warehouse_server_pid
 
 CARRIERS = ("AA", "DL", "UA", "WN", "B6", "AS", "NK", "F9", "HA", "G4")
 AIRPORTS = (10397, 12478, 13930, 11298, 12892, 14107, 11292, 13204, 14747, 12266)
@@ -421,7 +427,7 @@ def main() -> None:
 
         warehouse = Warehouse()
         conninfo = warehouse.start().url()
-        server_pid = warehouse.server_pid()
+        server_pid = warehouse_server_pid(warehouse)
         SERVER_PID[0] = server_pid
     with psycopg.connect(conninfo, autocommit=True) as connection:
         create_raw_tables(connection)

@@ -77,10 +77,13 @@ def db(connection: Connection) -> Iterator[psycopg.Connection]:
 @pytest.fixture(scope="session")
 def spark():
     """One local SparkSession for the whole run (starting one takes seconds): the runner's own."""
-    from airline_elt.spark import local_spark
+    from airline_elt.spark import start_spark
 
-    with local_spark() as session:
+    session = start_spark()
+    try:
         yield session
+    finally:
+        session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from bad_input_helpers import DAY, HEADER, KEY, csv_bytes, empty_raw, file_row, good_rows, write
+from helpers import fit_raw_line_text
 
 from airline_landing.local import land_folder
-from airline_landing.raw_line import RAW_LINE_MAX_BYTES, fit_raw_line_text
+from airline_landing.raw_line import RAW_LINE_MAX_BYTES
 
 HUGE = "x" * (1 << 20)  # a 1 MiB field
 # (case id, the row, reason code, words the reason detail holds)

@@ -1,5 +1,5 @@
 """Durability of the local warehouse: a clean stop/start and a SIGKILLed PostgreSQL server
-(postmaster, found with Warehouse.server_pid()) lose no committed landing; `warehouse start`
+(postmaster, found with helpers.server_pid()) lose no committed landing; `warehouse start`
 after the kill copes with the stale pid file; a server killed in the middle of a landing
 fails that run clearly, and the rerun lands every file exactly once."""
 
@@ -22,6 +22,7 @@ from conftest import (
     output,
     snapshot,
 )
+from helpers import server_pid
 
 from airline_elt.warehouse import Warehouse
 
@@ -47,7 +48,7 @@ def wait_gone(pid: int, seconds: float = 30) -> None:
 
 
 def kill_server(cli: FaultCli) -> int:
-    pid = Warehouse(cli.home).server_pid()
+    pid = server_pid(Warehouse(cli.home))
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     wait_gone(pid)
@@ -104,6 +105,6 @@ def test_stop_start_and_a_killed_server_lose_no_committed_landing(
     assert not Warehouse(cli.home).is_running()
     started = cli("warehouse", "start", timeout=120)
     assert started.returncode == 0, output(started)
-    assert Warehouse(cli.home).server_pid() not in (None, pid)
+    assert server_pid(Warehouse(cli.home)) not in (None, pid)
     assert snapshot(cli) == before
     assert_landing_consistent(cli)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from airline_landing import transform
+from airline_landing import parse
 from airline_landing.columns import resolve_columns, split_header
+from airline_landing.landing import land_files
 from airline_landing.lines import split_conf
-from airline_landing.source import LocalFile, inspect_file
+from airline_landing.results import FileResult
+from airline_landing.source import FileSource, LocalFile, inspect_file
+from airline_landing.targets import LandingTarget
+from airline_landing.thresholds import RejectLimits
 
 HEADER = "FlightDate,Carrier,FlightID,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
 
@@ -20,10 +24,21 @@ def numbered_lines(
     source = LocalFile(path.parent, path.name, path.parent / "failed")
     facts = inspect_file(source.chunks(), grain)
     split_bytes = split_bytes or facts.lines.split_bytes(spark.sparkContext.defaultParallelism)
-    with transform.spark_conf(spark, split_conf(split_bytes)):
-        lines = transform.read_lines(spark, source.spark_path())
-        numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))
+    with parse.spark_conf(spark, split_conf(split_bytes)):
+        lines = parse.read_lines(spark, source.spark_path())
+        numbered = parse.number_lines(lines, facts.lines.first_lines(split_bytes))
         return sorted((row.line_number, row.line) for row in numbered.collect())
+
+
+def land_file(
+    spark,
+    source: FileSource,
+    target: LandingTarget,
+    run_id: str,
+    limits: RejectLimits | None = None,
+) -> FileResult:
+    """One file as a batch of its own."""
+    return land_files(spark, [source], target, run_id, limits=limits or RejectLimits()).files[0]
 
 
 def parse_file(
@@ -39,11 +54,11 @@ def parse_file(
     assert facts.problem is None, facts.problem
     columns = resolve_columns(split_header(facts.header_line or ""))
     split_bytes = facts.lines.split_bytes(spark.sparkContext.defaultParallelism)
-    with transform.spark_conf(spark, split_conf(split_bytes)):
-        lines = transform.read_lines(spark, source.spark_path())
-        numbered = transform.number_lines(lines, facts.lines.first_lines(split_bytes))
-        parsed = transform.parse_rows(
-            transform.data_lines(numbered), columns, key_date, **rules
+    with parse.spark_conf(spark, split_conf(split_bytes)):
+        lines = parse.read_lines(spark, source.spark_path())
+        numbered = parse.number_lines(lines, facts.lines.first_lines(split_bytes))
+        parsed = parse.parse_rows(
+            parse.data_lines(numbered), columns, key_date, **rules
         )
         rows = [row.asDict() for row in parsed.orderBy("line_number").collect()]
     assert len(rows) == max(facts.lines.nonblank_lines - 1, 0)

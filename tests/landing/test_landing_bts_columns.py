@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from landing_helpers import HEADER, counts, file_rows, parse_file, write
 
-from airline_landing import transform
+from airline_landing import parse
 from airline_landing.columns import resolve_columns, split_header
 from airline_landing.local import land_folder
 
@@ -48,7 +48,7 @@ def bts_line(**changes: str) -> str:
 
 
 def bts_columns(row: dict) -> tuple:
-    return tuple(row[name] for name in transform.BTS_COLUMNS)
+    return tuple(row[name] for name in parse.BTS_COLUMNS)
 
 
 def test_every_bts_spelling_of_every_new_column_lands(spark, tmp_path):
@@ -160,16 +160,16 @@ def test_a_seven_column_file_lands_null_and_parses_none_of_them(spark, tmp_path)
     text = f"{HEADER}\n2023-11-15,AA,AA1,10397,12478,75,80\n"
     (row,) = parse_file(spark, write(tmp_path / "f.csv", text))
     assert row["reason_code"] is None
-    assert bts_columns(row) == (None,) * len(transform.BTS_COLUMNS)
+    assert bts_columns(row) == (None,) * len(parse.BTS_COLUMNS)
     assert (row["origin_airport_code"], row["dest_airport_code"]) == (None, None)
     # No per-row work for the columns the file lacks: typed NULL literals, folded away.
     columns = resolve_columns(split_header(HEADER))
     lines = spark.createDataFrame([(2, "2023-11-15,AA,AA1,10397,12478,75,80")],
                                   "line_number int, line string")
-    parsed = transform.parse_rows(lines, columns, None)
+    parsed = parse.parse_rows(lines, columns, None)
     plan = parsed._jdf.queryExecution().analyzed().toString()
     assert "_carrier_delay" not in plan and "_scheduled_dep_time" not in plan
-    with_bts = transform.parse_rows(lines, resolve_columns(split_header(BTS_HEADER)), None)
+    with_bts = parse.parse_rows(lines, resolve_columns(split_header(BTS_HEADER)), None)
     assert "_carrier_delay" in with_bts._jdf.queryExecution().analyzed().toString()
 
 
@@ -177,7 +177,7 @@ def test_a_seven_column_file_lands_null_and_parses_none_of_them(spark, tmp_path)
 
 DAILY_KEY = "daily_flights/date=2023-11-15/flights.csv"
 BTS_KEY = "daily_flights/bts/On_Time_2023_10.csv"
-SELECT_BTS = ", ".join(transform.BTS_COLUMNS)
+SELECT_BTS = ", ".join(parse.BTS_COLUMNS)
 
 
 def test_a_seven_column_file_beside_a_bts_file_in_one_run(spark, raw, landing, connection):
@@ -218,8 +218,8 @@ def test_a_seven_column_file_beside_a_bts_file_in_one_run(spark, raw, landing, c
         f"select flight_id, dep_delay, {SELECT_BTS} from raw.flights_landing "
         "where source_key = %s order by 1", (DAILY_KEY,)
     ).fetchall() == [
-        ("AA1", 75, *(None,) * len(transform.BTS_COLUMNS)),
-        ("AA2", None, *(None,) * len(transform.BTS_COLUMNS)),
+        ("AA1", 75, *(None,) * len(parse.BTS_COLUMNS)),
+        ("AA2", None, *(None,) * len(parse.BTS_COLUMNS)),
     ]
 
 

@@ -7,9 +7,8 @@ the counts in raw.landed_files, raw.flights_landing and raw.flights_rejected.
 from __future__ import annotations
 
 import psycopg
-from landing_helpers import HEADER, counts, file_rows, write
+from landing_helpers import HEADER, counts, file_rows, land_file, write
 
-from airline_landing.landing import land_file
 from airline_landing.local import land_folder, landing_keys
 from airline_landing.source import LocalFile
 from airline_landing.targets import PostgresTarget

@@ -45,12 +45,13 @@ from glue_runtime.redshift_relay import redshift_relay
 from glue_runtime.shipped import Glue5, build_glue5, stdlib_path, wheels_in_template
 from moto.server import ThreadedMotoServer
 
-from airline_elt.run_summary import FILES, for_psycopg
+from airline_elt.landed_counts import for_psycopg
+from airline_elt.run_summary import FILES
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import missing_column_ddl, raw_tables_ddl
+from airline_landing.parse import BTS_COLUMNS
 from airline_landing.redrive import redrive
 from airline_landing.retries import MAX_TRIES
-from airline_landing.transform import BTS_COLUMNS
 
 RUNTIME = Path(__file__).with_name("glue_runtime")
 BUCKET = "airline-elt-data-123"

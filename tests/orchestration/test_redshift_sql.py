@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import jinja2
 import psycopg
 import pytest
+from helpers import SUMMARY_QUERIES, fit_raw_line_text
 from pyspark.sql import functions as F
 from sqlfluff.core import FluffConfig, Linter
 
-from airline_elt import run_summary
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import (
     EXISTING_COLUMNS_SQL,
@@ -29,7 +29,6 @@ from airline_landing.raw_line import (
     KEEP_CHARS,
     RAW_LINE_MAX_BYTES,
     fit_raw_line,
-    fit_raw_line_text,
 )
 from airline_landing.s3_listing import DUPLICATES_SELECT, SEEN_DDL, SEEN_INSERT, SEEN_SELECT
 
@@ -121,7 +120,7 @@ def test_dbts_upgrade_hook_adds_what_the_glue_job_adds() -> None:
     "sql",
     [
         SEEN_DDL, SEEN_SELECT, SEEN_INSERT, DUPLICATES_SELECT, EXISTING_COLUMNS_SQL,
-        *run_summary.QUERIES.values(),
+        *SUMMARY_QUERIES.values(),
     ],
     ids=["seen-ddl", "seen-select", "seen-insert", "duplicates-select", "existing-columns",
          "summary-files",

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import load_definition
+from helpers import SUMMARY_QUERIES, run_summary
 
-from airline_elt import run_summary
 from airline_elt.pipeline import LandingSummary
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
@@ -23,9 +23,9 @@ HEADER = "FlightID,Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay,Fligh
 def test_the_state_machine_runs_exactly_the_summary_sql() -> None:
     branch = load_definition()["States"]["Summarize"]["Branches"][0]["States"]
     queries = branch["PrepareQueries"]["Parameters"]["queries"]
-    assert {q["name"]: q["sql"] for q in queries} == run_summary.QUERIES
+    assert {q["name"]: q["sql"] for q in queries} == SUMMARY_QUERIES
     # The shaping states read the columns in the order the SQL returns them.
-    assert list(run_summary.QUERIES) == ["files", "totals", "fact_rows_by_date"]
+    assert list(SUMMARY_QUERIES) == ["files", "totals", "fact_rows_by_date"]
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def _compare_right_after(spark, landing: Path, conninfo: str, run_id: str):  # t
     finished = dt.datetime.now(dt.UTC).isoformat()
     local = LandingSummary(report)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        summary = run_summary.run_summary(conn, run_id, started, finished)
+        summary = run_summary(conn, run_id, started, finished)
     assert summary["totals"] == local.totals
     fields = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
     assert sorted(summary["files"], key=lambda f: f["key"]) == sorted(

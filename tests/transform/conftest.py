@@ -15,7 +15,7 @@ import pytest
 from airline_elt.dbt import run_dbt
 from airline_elt.warehouse import Connection
 from airline_landing.ddl import raw_tables_ddl
-from airline_landing.transform import BTS_COLUMNS, LANDING_COLUMNS
+from airline_landing.parse import BTS_COLUMNS, LANDING_COLUMNS
 
 # The columns a test row gives first (the seven of a daily file); the landing job's lineage
 # columns follow them in the COPY, then as many BTS columns as the rows carry.

@@ -20,7 +20,7 @@ from airline_landing.ddl import (
     varchar_widths,
 )
 from airline_landing.local import land_folder
-from airline_landing.transform import BTS_COLUMNS, LANDING_COLUMNS
+from airline_landing.parse import BTS_COLUMNS, LANDING_COLUMNS
 
 
 def test_redshift_rendering_uses_redshift_types_and_no_indexes():

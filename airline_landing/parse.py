@@ -10,9 +10,10 @@ airline_landing.lines) -> `data_lines` -> `parse_rows` -> `copy_lines`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -245,6 +246,14 @@ _BTS_TYPES = {
 }
 
 
+class _Check(NamedTuple):
+    """One reason a row is rejected: when it applies, its code and the detail stored."""
+
+    condition: Column
+    code: str
+    detail: Column
+
+
 def parse_rows(
     lines: DataFrame,
     columns: ColumnMap,
@@ -272,13 +281,29 @@ def parse_rows(
     The BTS columns are parsed only when the header has them (`columns` says which): a
     file without them carries typed NULL literals, which cost nothing per row. A value
     present but malformed rejects the row with `bad_<column>`; an empty one is NULL.
+
+    Steps: `_split_lines` (the line cut into fields) -> `_raw_fields` (each field's text)
+    -> `_typed_fields` (typed values) -> `_coded_rows` (the first failed `_row_checks`).
     """
     present = [name for name in _BTS_FIELDS if columns.position(name) is not None]
+    key_date_col = _key_date_column(key_date)
+    window = _FlightDateWindow(plausible or Plausibility(), today)
+    split = _split_lines(lines, columns, keep)
+    raw = _raw_fields(split, columns, keep, present)
+    typed = _typed_fields(raw, key_date_col, present)
+    checks = _row_checks(columns, present, window)
+    return _coded_rows(typed, checks, keep, present, key_date_col, window)
+
+
+def _split_lines(lines: DataFrame, columns: ColumnMap, keep: Sequence[str]) -> DataFrame:
+    """Each line cut into fields: split on commas when it has no quote (`_plain`), else
+    parsed as one CSV record (`_csv`), with its quoted fields removed (`_unquoted`) for the
+    field count and the stray-quote check."""
     schema = ", ".join(f"c{i} STRING" for i in range(columns.field_count))
     options = {"sep": ",", "quote": '"', "escape": '"', "mode": "PERMISSIVE"}
     line = F.col("line")
     has_quote = F.instr(line, '"') > 0
-    staged = lines.select(
+    return lines.select(
         *keep,
         F.col("line_number"),
         line.alias("raw_line"),
@@ -287,28 +312,38 @@ def parse_rows(
         F.when(has_quote, F.from_csv(line, schema, options)).alias("_csv"),
         F.when(has_quote, F.regexp_replace(line, _QUOTED_FIELD, "")).alias("_unquoted"),
     )
+
+
+def _field(columns: ColumnMap, name: str) -> Column:
+    """The trimmed text of a field of `_split_lines`' output (NULL when the header lacks it)."""
     c = F.col
-
-    def field(name: str) -> Column:
-        position = columns.position(name)
-        if position is None:
-            return F.lit(None).cast("string")
-        return F.trim(
-            F.when(c("_quoted"), c(f"_csv.c{position}")).otherwise(
-                F.element_at(c("_plain"), position + 1)
-            )
+    position = columns.position(name)
+    if position is None:
+        return F.lit(None).cast("string")
+    return F.trim(
+        F.when(c("_quoted"), c(f"_csv.c{position}")).otherwise(
+            F.element_at(c("_plain"), position + 1)
         )
+    )
 
-    carrier = field("carrier")
+
+def _flight_id(columns: ColumnMap) -> Column:
+    """The header's flight id, or the carrier and flight number joined, or NULL."""
     if columns.position("flight_id") is not None:
-        flight_id = F.when(~_empty(field("flight_id")), field("flight_id"))
-    elif columns.position("flight_number") is not None:
-        number = field("flight_number")
-        flight_id = F.when(~_empty(number), F.concat(carrier, number))
-    else:
-        flight_id = F.lit(None).cast("string")
+        return F.when(~_empty(_field(columns, "flight_id")), _field(columns, "flight_id"))
+    if columns.position("flight_number") is not None:
+        number = _field(columns, "flight_number")
+        return F.when(~_empty(number), F.concat(_field(columns, "carrier"), number))
+    return F.lit(None).cast("string")
 
-    fields = staged.select(
+
+def _raw_fields(
+    split: DataFrame, columns: ColumnMap, keep: Sequence[str], present: Sequence[str]
+) -> DataFrame:
+    """The fields' text: `_<field>` for each typed one, flight_id and carrier as they land,
+    and the line's field count and stray quote."""
+    c = F.col
+    return split.select(
         *keep,
         "line_number",
         "raw_line",
@@ -318,64 +353,77 @@ def parse_rows(
         F.when(c("_quoted"), F.instr(c("_unquoted"), '"') > 0)
         .otherwise(F.lit(False))
         .alias("_stray_quote"),
-        flight_id.alias("flight_id"),
-        carrier.alias("carrier"),
-        field("origin_airport_id").alias("_origin"),
-        field("dest_airport_id").alias("_dest"),
-        field("dep_delay").alias("_dep"),
-        field("arr_delay").alias("_arr"),
-        field("flight_date").alias("_date"),
-        *(field(name).alias(f"_{name}") for name in present),
+        _flight_id(columns).alias("flight_id"),
+        _field(columns, "carrier").alias("carrier"),
+        _field(columns, "origin_airport_id").alias("_origin"),
+        _field(columns, "dest_airport_id").alias("_dest"),
+        _field(columns, "dep_delay").alias("_dep"),
+        _field(columns, "arr_delay").alias("_arr"),
+        _field(columns, "flight_date").alias("_date"),
+        *(_field(columns, name).alias(f"_{name}") for name in present),
     )
+
+
+def _key_date_column(key_date: date | Column | None) -> Column:
     if isinstance(key_date, Column):
-        key_date_col = key_date
-    else:
-        key_date_col = F.lit(key_date).cast("date") if key_date else F.lit(None).cast("date")
-    parsed = fields.select(
+        return key_date
+    return F.lit(key_date).cast("date") if key_date else F.lit(None).cast("date")
+
+
+def _typed_fields(raw: DataFrame, key_date: Column, present: Sequence[str]) -> DataFrame:
+    """`_raw_fields` and each field typed (NULL when malformed): ids, delays, the flight
+    date (the key's when the row has none) and the BTS fields present."""
+    return raw.select(
         "*",
         _integer("_origin", "bigint", signed=False).alias("origin_airport_id"),
         _integer("_dest", "bigint", signed=False).alias("dest_airport_id"),
         _integer("_dep", "int").alias("dep_delay"),
         _integer("_arr", "int").alias("arr_delay"),
-        F.when(_empty(c("_date")), key_date_col).otherwise(_date("_date")).alias("flight_date"),
+        F.when(_empty(F.col("_date")), key_date).otherwise(_date("_date")).alias("flight_date"),
         *(_BTS_FIELDS[name][0](f"_{name}").alias(name) for name in present),
     )
 
-    def named(field_name: str) -> str:
-        return columns.header_names.get(field_name, field_name)
 
-    def bad(field_name: str, raw: str, what: str) -> Column:
-        return F.concat(
-            F.lit(f"{named(field_name)} '"), F.substring(F.col(raw), 1, 100), F.lit(f"' {what}")
-        )
+class _FlightDateWindow:
+    """The plausible flight dates: from the start of BTS data to the landing day plus the
+    days `Plausibility` allows."""
 
-    rules = plausible or Plausibility()
-    first_day = F.lit(rules.first_flight_date.isoformat()).cast("date")
-    last_day = F.lit(rules.last_flight_date(today).isoformat()).cast("date")
+    def __init__(self, rules: Plausibility, today: date | None) -> None:
+        self.rules = rules
+        self.first = rules.first_flight_date.isoformat()
+        self.last = rules.last_flight_date(today).isoformat()
 
-    def in_window(day: Column) -> Column:
-        return day.between(first_day, last_day)
+    def contains(self, day: Column) -> Column:
+        return day.between(F.lit(self.first).cast("date"), F.lit(self.last).cast("date"))
 
-    def delay_out_of_bounds(delay: str, raw: str, what: str) -> tuple[Column, str, Column]:
-        return (
-            c(delay).isNotNull() & ~c(delay).between(rules.min_delay, rules.max_delay),
-            f"implausible_{delay}",
-            bad(
-                delay,
-                raw,
-                f"is outside the plausible {what} ({rules.min_delay} to {rules.max_delay} "
-                "minutes)",
-            ),
-        )
 
+def _bad(columns: ColumnMap, field_name: str, raw: str, what: str) -> Column:
+    """'<header name> '<the raw value, cut at 100>' <what it is not>'."""
+    named = columns.header_names.get(field_name, field_name)
+    return F.concat(F.lit(f"{named} '"), F.substring(F.col(raw), 1, 100), F.lit(f"' {what}"))
+
+
+def _row_checks(
+    columns: ColumnMap, present: Sequence[str], window: _FlightDateWindow
+) -> list[_Check]:
+    """Every check, in the order a row's first failure is found."""
+    return [
+        *_shape_checks(columns),
+        *_field_checks(columns),
+        *_plausibility_checks(columns, window),
+        *_bts_checks(columns, present),
+    ]
+
+
+def _shape_checks(columns: ColumnMap) -> list[_Check]:
     c = F.col
-    checks: list[tuple[Column, str, Column]] = [
-        (
+    return [
+        _Check(
             c("_stray_quote"),
             "bad_quoting",
             F.lit("a quote inside an unquoted field, or a quoted field never closed"),
         ),
-        (
+        _Check(
             c("_field_count") != columns.field_count,
             "wrong_field_count",
             F.concat(
@@ -383,82 +431,138 @@ def parse_rows(
                 c("_field_count").cast("string"),
             ),
         ),
-        (_empty(c("carrier")), "missing_carrier", F.lit("carrier is empty")),
-        (
+    ]
+
+
+def _field_checks(columns: ColumnMap) -> list[_Check]:
+    """The fields every file has: present, well-formed, within their column's width."""
+    c = F.col
+    return [
+        _Check(_empty(c("carrier")), "missing_carrier", F.lit("carrier is empty")),
+        _Check(
             F.length("carrier") > CARRIER_MAX,
             "bad_carrier",
             F.lit(f"carrier longer than {CARRIER_MAX} characters"),
         ),
-        (_empty(c("_origin")), "missing_origin_airport_id", F.lit("origin airport id is empty")),
-        (
+        _Check(
+            _empty(c("_origin")), "missing_origin_airport_id", F.lit("origin airport id is empty")
+        ),
+        _Check(
             c("origin_airport_id").isNull(),
             "bad_origin_airport_id",
-            bad("origin_airport_id", "_origin", "is not an airport id"),
+            _bad(columns, "origin_airport_id", "_origin", "is not an airport id"),
         ),
-        (_empty(c("_dest")), "missing_dest_airport_id", F.lit("destination airport id is empty")),
-        (
+        _Check(
+            _empty(c("_dest")), "missing_dest_airport_id", F.lit("destination airport id is empty")
+        ),
+        _Check(
             c("dest_airport_id").isNull(),
             "bad_dest_airport_id",
-            bad("dest_airport_id", "_dest", "is not an airport id"),
+            _bad(columns, "dest_airport_id", "_dest", "is not an airport id"),
         ),
-        (
+        _Check(
             ~_empty(c("_dep")) & c("dep_delay").isNull(),
             "bad_dep_delay",
-            bad("dep_delay", "_dep", "is not a whole number of minutes"),
+            _bad(columns, "dep_delay", "_dep", "is not a whole number of minutes"),
         ),
-        (
+        _Check(
             ~_empty(c("_arr")) & c("arr_delay").isNull(),
             "bad_arr_delay",
-            bad("arr_delay", "_arr", "is not a whole number of minutes"),
+            _bad(columns, "arr_delay", "_arr", "is not a whole number of minutes"),
         ),
-        (
+        _Check(
             ~_empty(c("_date")) & c("flight_date").isNull(),
             "bad_flight_date",
-            bad("flight_date", "_date", "is not a date (YYYY-MM-DD)"),
+            _bad(columns, "flight_date", "_date", "is not a date (YYYY-MM-DD)"),
         ),
-        (
+        _Check(
             c("flight_date").isNull(),
             "no_flight_date",
             F.lit("no FlightDate in the row and no date in the file's key"),
         ),
-        (
+        _Check(
             F.length("flight_id") > FLIGHT_ID_MAX,
             "bad_flight_id",
             F.lit(f"flight id longer than {FLIGHT_ID_MAX} characters"),
         ),
-        (
-            ~in_window(c("flight_date")),
+    ]
+
+
+def _plausibility_checks(columns: ColumnMap, window: _FlightDateWindow) -> list[_Check]:
+    """Well-formed values outside the plausible window of dates or bounds of delays."""
+    rules = window.rules
+    named_date = columns.header_names.get("flight_date", "flight_date")
+
+    def delay_out_of_bounds(delay: str, raw: str, what: str) -> _Check:
+        return _Check(
+            F.col(delay).isNotNull() & ~F.col(delay).between(rules.min_delay, rules.max_delay),
+            f"implausible_{delay}",
+            _bad(
+                columns,
+                delay,
+                raw,
+                f"is outside the plausible {what} ({rules.min_delay} to {rules.max_delay} "
+                "minutes)",
+            ),
+        )
+
+    return [
+        _Check(
+            ~window.contains(F.col("flight_date")),
             "implausible_flight_date",
             F.concat(
-                F.lit(f"{named('flight_date')} "),
-                c("flight_date").cast("string"),
+                F.lit(f"{named_date} "),
+                F.col("flight_date").cast("string"),
                 F.lit(
-                    f" is outside the plausible window ({rules.first_flight_date.isoformat()}, "
+                    f" is outside the plausible window ({window.first}, "
                     f"the start of BTS data, to the landing day + {rules.future_days} day(s): "
-                    f"{rules.last_flight_date(today).isoformat()})"
+                    f"{window.last})"
                 ),
             ),
         ),
         delay_out_of_bounds("dep_delay", "_dep", "departure delay"),
         delay_out_of_bounds("arr_delay", "_arr", "arrival delay"),
     ]
+
+
+def _bts_checks(columns: ColumnMap, present: Sequence[str]) -> list[_Check]:
+    """The optional BTS fields the header has: malformed (or too long) when not empty."""
+    checks = []
     for name in present:
-        raw = c(f"_{name}")
+        raw = F.col(f"_{name}")
         malformed = (
             F.length(raw) > TAIL_NUMBER_MAX
             if name == "tail_number"
-            else ~_empty(raw) & c(name).isNull()
+            else ~_empty(raw) & F.col(name).isNull()
         )
-        checks.append((malformed, f"bad_{name}", bad(name, f"_{name}", _BTS_FIELDS[name][1])))
+        checks.append(
+            _Check(malformed, f"bad_{name}", _bad(columns, name, f"_{name}", _BTS_FIELDS[name][1]))
+        )
+    return checks
+
+
+def _coded_rows(
+    typed: DataFrame,
+    checks: Sequence[_Check],
+    keep: Sequence[str],
+    present: Sequence[str],
+    key_date: Column,
+    window: _FlightDateWindow,
+) -> DataFrame:
+    """The output columns, with the code of the first check that fails (NULL: the row lands)
+    and its detail; the flight date stored only inside the window."""
+    c = F.col
     reason_code: Column = F.lit(None).cast("string")
-    for condition, code, _ in reversed(checks):
-        reason_code = F.when(condition, F.lit(code)).otherwise(reason_code)
-    coded = parsed.select("*", reason_code.alias("reason_code"))
-    row_date = F.coalesce(c("flight_date"), key_date_col)
+    for check in reversed(checks):
+        reason_code = F.when(check.condition, F.lit(check.code)).otherwise(reason_code)
+    coded = typed.select("*", reason_code.alias("reason_code"))
+    row_date = F.coalesce(c("flight_date"), key_date)
     # The detail only for rejected rows: one cheap lookup by code, not a second test chain.
     reason_detail: Column = F.lit(None).cast("string")
-    for _, code, detail in reversed(checks):
-        reason_detail = F.when(c("reason_code") == code, detail).otherwise(reason_detail)
+    for check in reversed(checks):
+        reason_detail = F.when(c("reason_code") == check.code, check.detail).otherwise(
+            reason_detail
+        )
     return coded.select(
         *keep,
         "line_number",
@@ -469,8 +573,8 @@ def parse_rows(
         "dest_airport_id",
         "dep_delay",
         "arr_delay",
-        F.when(in_window(row_date), row_date)
-        .when(in_window(key_date_col), key_date_col)
+        F.when(window.contains(row_date), row_date)
+        .when(window.contains(key_date), key_date)
         .alias("flight_date"),
         *(_bts_column(name, present) for name in BTS_COLUMNS),
         "reason_code",
@@ -485,7 +589,7 @@ def has_bts_columns(columns: ColumnMap) -> bool:
     return any(columns.position(name) is not None for name in _BTS_FIELDS)
 
 
-def _bts_column(name: str, present: list[str]) -> Column:
+def _bts_column(name: str, present: Sequence[str]) -> Column:
     """A BTS output column: parsed when the file has it, else a typed NULL literal."""
     if name == "scheduled_dep_hour":
         if "scheduled_dep_time" in present:
@@ -532,13 +636,24 @@ def copy_lines(
     (kind 'landed', columns LANDING_COLUMNS) or raw.flights_rejected (kind 'rejected',
     columns REJECTED_COLUMNS). The key and version are literals for one file, or columns
     (the key already quoted as a CSV field, see `quote_literal`) for a batch of files."""
-    c = F.col
     key = source_key if isinstance(source_key, Column) else F.lit(quote_literal(source_key))
     version = (
         file_version_id.cast("string")
         if isinstance(file_version_id, Column)
         else F.lit(str(file_version_id))
     )
+    is_landed = F.col("reason_code").isNull()
+    return parsed.select(
+        F.when(is_landed, F.lit(KIND_LANDED)).otherwise(F.lit(KIND_REJECTED)).alias("kind"),
+        F.when(is_landed, _landed_line(key, version, landed_at, with_bts))
+        .otherwise(_rejected_line(key, version, landed_at))
+        .alias("line"),
+    )
+
+
+def _landed_line(key: Column, version: Column, landed_at: str, with_bts: bool) -> Column:
+    """A landed row as one CSV line (LANDING_COLUMNS)."""
+    c = F.col
     # Literals for one file fold into constants; columns for a batch are looked up per row.
     # A file without BTS columns (`with_bts` False, see `has_bts_columns`) lands them all
     # NULL: one constant of empty fields, not twelve more fields joined on every row.
@@ -551,8 +666,7 @@ def copy_lines(
     else:
         landed_tail = F.concat(version, F.lit(f",{landed_at}" + "," * len(BTS_COLUMNS)))
         bts = []
-    rejected_head = F.concat(version, F.lit(","), key)
-    landed = F.concat_ws(
+    return F.concat_ws(
         ",",
         _short_text(c("flight_id")),
         _short_text(c("carrier")),
@@ -566,18 +680,18 @@ def copy_lines(
         landed_tail,
         *bts,
     )
-    rejected = F.concat_ws(
+
+
+def _rejected_line(key: Column, version: Column, landed_at: str) -> Column:
+    """A rejected row as one CSV line (REJECTED_COLUMNS)."""
+    c = F.col
+    return F.concat_ws(
         ",",
-        rejected_head,
+        F.concat(version, F.lit(","), key),
         _plain(c("line_number")),
         _quoted(fit_raw_line(c("raw_line"))),
         _quoted(c("reason_code")),
         _quoted(c("reason_detail")),
         _plain(c("flight_date")),
         F.lit(landed_at),
-    )
-    is_landed = c("reason_code").isNull()
-    return parsed.select(
-        F.when(is_landed, F.lit(KIND_LANDED)).otherwise(F.lit(KIND_REJECTED)).alias("kind"),
-        F.when(is_landed, landed).otherwise(rejected).alias("line"),
     )

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from landing_helpers import HEADER, numbered_lines, parse_file, write
 
-from airline_landing import transform
+from airline_landing import parse
 from airline_landing.columns import resolve_columns, split_header
 from airline_landing.lines import split_conf
 from airline_landing.plausibility import PlausibilityError, plausibility_from
@@ -147,8 +147,8 @@ def test_line_numbers_exact_across_many_file_blocks(spark, tmp_path):
     for n in range(2, 3002):
         lines.append("" if n % 500 == 0 else f"2023-11-15,AA,L{n},10397,12478,{n},0")
     path = write(tmp_path / "f.csv", "\r\n".join(lines) + "\r\n")
-    with transform.spark_conf(spark, split_conf(8192)):
-        assert transform.read_lines(spark, f"file://{path}").rdd.getNumPartitions() > 5
+    with parse.spark_conf(spark, split_conf(8192)):
+        assert parse.read_lines(spark, f"file://{path}").rdd.getNumPartitions() > 5
     rows = parse_file(spark, path, grain=8192)
     assert len(rows) == 3000 - 6
     assert all(row["flight_id"] == f"L{row['line_number']}" for row in rows)
@@ -160,14 +160,14 @@ def test_copy_lines_are_csv_for_copy(spark, tmp_path):
     path = write(tmp_path / "f.csv", text)
     columns = resolve_columns(split_header(HEADER))
     numbered = spark.createDataFrame(numbered_lines(spark, path), "line_number int, line string")
-    parsed = transform.parse_rows(transform.data_lines(numbered), columns, None)
-    out = transform.copy_lines(parsed, 'k"ey', 42, "2024-01-01T00:00:00+00:00").collect()
+    parsed = parse.parse_rows(parse.data_lines(numbered), columns, None)
+    out = parse.copy_lines(parsed, 'k"ey', 42, "2024-01-01T00:00:00+00:00").collect()
     assert [(r["kind"], r["line"]) for r in out] == [
         # A seven-column file: every BTS column is an empty field (NULL for COPY).
         (
             "landed",
             ',"A,A",10397,12478,,,2023-11-15,"k""ey",2,42,2024-01-01T00:00:00+00:00'
-            + "," * len(transform.BTS_COLUMNS),
+            + "," * len(parse.BTS_COLUMNS),
         ),
         (
             "rejected",
