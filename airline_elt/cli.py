@@ -23,6 +23,7 @@ from airline_elt import warehouse_command
 from airline_elt.cli_commands import FOLDER_COMMANDS, Parsers, build_parsers
 from airline_elt.cli_options import WAREHOUSE_USERS
 from airline_elt.dbt import run_dbt
+from airline_elt.dbt_step import forget_build_inputs
 from airline_elt.delay_report import write_delay_report
 from airline_elt.docs import DocsRequest, generate_and_serve
 from airline_elt.errors import AirlineEltError
@@ -39,7 +40,6 @@ from airline_elt.run_settings import (
 from airline_elt.seeds import discard
 from airline_elt.state import state_home
 from airline_elt.status import StatusRequest, show_status
-from airline_elt.transform import forget_build_inputs
 from airline_elt.ui import (
     ConsoleUI,
     make_console,
