@@ -11,6 +11,7 @@ import psycopg
 
 from airline_elt import landed_counts
 from airline_elt.wording import plural
+from airline_landing.results import FileStatus
 
 if TYPE_CHECKING:
     from airline_elt.warehouse import Connection
@@ -270,8 +271,8 @@ def landed_file_counts(conn: psycopg.Connection) -> dict[str, int]:
     """How many file versions have each status."""
     if not table_exists(conn, "raw.landed_files"):
         return {}
-    counts = landed_counts.status_counts(conn.execute(landed_counts.by_status()).fetchall())
-    return {str(count.status): count.files for count in counts}
+    rows = conn.execute(landed_counts.files_by_status()).fetchall()
+    return {str(FileStatus(str(status).strip())): int(files) for status, files in rows}
 
 
 def latest_hash_by_key(conn: psycopg.Connection) -> dict[str, str]:

@@ -462,7 +462,7 @@ def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
         return None
     run_id, finished_at = newest[0]["run_id"], newest[0]["finished_at"]
     counts = landed_counts.status_counts(
-        reader.rows(landed_counts.by_status(raw_schema, one_run=True), (run_id,)))
+        reader.rows(landed_counts.by_status(raw_schema), (run_id,)))
     return LastRun(
         run_id=str(run_id),
         finished_at=finished_at,
