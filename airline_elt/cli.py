@@ -50,7 +50,7 @@ from airline_elt.ui import (
 )
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.warehouse_users import DBT
-from airline_elt.watch import WatchSettings, watch_folder
+from airline_elt.watch_command import WatchSettings, watch_folder
 
 __all__ = ["FOLDER_COMMANDS", "build_parser", "main", "split_passthrough"]
 
