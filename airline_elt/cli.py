@@ -21,7 +21,7 @@ import psycopg
 
 from airline_elt import warehouse_command
 from airline_elt.cli_commands import FOLDER_COMMANDS, Parsers, build_parsers
-from airline_elt.cli_options import WAREHOUSE_USERS
+from airline_elt.cli_options import warehouse_user
 from airline_elt.dbt import run_dbt
 from airline_elt.dbt_step import forget_build_inputs
 from airline_elt.delay_report import write_delay_report
@@ -145,7 +145,7 @@ def cmd_warehouse(ctx: Context) -> int:
     elif action == "status":
         warehouse_command.status(ctx.console, warehouse)
     elif action == "url":
-        warehouse_command.url(warehouse, WAREHOUSE_USERS.get(ctx.args.user or ""))
+        warehouse_command.url(warehouse, warehouse_user(ctx.args.user))
     elif action == "env":
         warehouse_command.env(warehouse)
     return EXIT_OK
