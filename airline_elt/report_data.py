@@ -83,11 +83,13 @@ class Airport:
     code: str | None  # IATA (ORD), when the aggregate carries it
     city: str | None
     state: str | None
+    name: str | None = None  # the airport list's name: the place when it has no city or state
 
     @property
     def label(self) -> str:
-        """`ORD · Chicago, IL`; `airport 13930 · Chicago, IL` without a code."""
-        place = ", ".join(part for part in (self.city, self.state) if part)
+        """`ORD · Chicago, IL`; `airport 13930 · Chicago, IL` without a code; the airport's
+        name stands for the place when it has neither city nor state."""
+        place = ", ".join(part for part in (self.city, self.state) if part) or self.name
         name = self.code or f"airport {self.airport_id}"
         return f"{name} · {place}" if place else name
 
