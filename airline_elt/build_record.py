@@ -53,18 +53,23 @@ class BuildRecord:
 def failing_nodes(target_dir: Path, started_at: dt.datetime) -> tuple[str, ...]:
     """The nodes dbt's run_results.json names as failed, when it was written for a build
     that started at `started_at` (an older file says nothing about this build)."""
+    return tuple(
+        node_name(item.get("unique_id", "")) for item in results_of_build(target_dir, started_at)
+        if item.get("status") in FAILED_STATUSES
+    )
+
+
+def results_of_build(target_dir: Path, started_at: dt.datetime) -> list[dict[str, Any]]:
+    """The `results` of dbt's run_results.json, when it was written for the dbt command that
+    started at `started_at`; empty otherwise (no file, or an older command's)."""
     try:
         results = json.loads((target_dir / "run_results.json").read_text(encoding="utf-8"))
         generated = dt.datetime.fromisoformat(
             results["metadata"]["generated_at"].replace("Z", "+00:00"))
     except (OSError, ValueError, KeyError, TypeError):
-        return ()
-    if generated < started_at:
-        return ()
-    return tuple(
-        node_name(item.get("unique_id", "")) for item in results.get("results", [])
-        if item.get("status") in FAILED_STATUSES
-    )
+        return []
+    found = results.get("results") if generated >= started_at else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
 def node_name(unique_id: str) -> str:

@@ -21,8 +21,9 @@ import psycopg
 
 from airline_elt import warehouse_command
 from airline_elt.cli_commands import FOLDER_COMMANDS, Parsers, build_parsers
-from airline_elt.cli_options import WAREHOUSE_USERS
+from airline_elt.cli_options import warehouse_user
 from airline_elt.dbt import run_dbt
+from airline_elt.dbt_step import forget_build_inputs
 from airline_elt.delay_report import write_delay_report
 from airline_elt.docs import DocsRequest, generate_and_serve
 from airline_elt.errors import AirlineEltError
@@ -39,7 +40,6 @@ from airline_elt.run_settings import (
 from airline_elt.seeds import discard
 from airline_elt.state import state_home
 from airline_elt.status import StatusRequest, show_status
-from airline_elt.transform import forget_build_inputs
 from airline_elt.ui import (
     ConsoleUI,
     make_console,
@@ -50,7 +50,7 @@ from airline_elt.ui import (
 )
 from airline_elt.warehouse import Warehouse, WarehouseError
 from airline_elt.warehouse_users import DBT
-from airline_elt.watch import WatchSettings, watch_folder
+from airline_elt.watch_command import WatchSettings, watch_folder
 from airline_landing.scan import scan_folder
 
 __all__ = ["FOLDER_COMMANDS", "build_parser", "main", "split_passthrough"]
@@ -146,7 +146,7 @@ def cmd_warehouse(ctx: Context) -> int:
     elif action == "status":
         warehouse_command.status(ctx.console, warehouse)
     elif action == "url":
-        warehouse_command.url(warehouse, WAREHOUSE_USERS.get(ctx.args.user or ""))
+        warehouse_command.url(warehouse, warehouse_user(ctx.args.user))
     elif action == "env":
         warehouse_command.env(warehouse)
     return EXIT_OK

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airline_elt.errors import AirlineEltError
 from airline_elt.warehouse_users import DBT, LANDING, READER
 from airline_fetch.lookups import BTS_LOOKUP_SOURCE
 from airline_fetch.months import BTS_PREZIP
@@ -17,6 +18,17 @@ from airline_landing.scan import DEFAULT_PREFIX
 
 # `airline-elt warehouse url --user NAME`: the users by job (airline_elt/warehouse_users.sql).
 WAREHOUSE_USERS = {"reader": READER, "dbt": DBT, "landing": LANDING}
+
+
+def warehouse_user(job: str | None) -> str | None:
+    """The warehouse user of a `--user` job name; None (the owner) when none is given."""
+    if job is None:
+        return None
+    try:
+        return WAREHOUSE_USERS[job]
+    except KeyError:
+        raise AirlineEltError(f"no warehouse user {job!r}: "
+                              f"--user takes {', '.join(sorted(WAREHOUSE_USERS))}") from None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from airline_elt.dbt_step import dbt_docs_generate
 from airline_elt.errors import AirlineEltError
-from airline_elt.transform import dbt_build
 from airline_elt.warehouse import Warehouse
 from airline_elt.warehouse_users import DBT
 
@@ -87,8 +87,8 @@ def generate(ui: ConsoleUI, home: Path, dbt_args: Sequence[str] = ()) -> Path:
     connection = Warehouse(home).start_as(DBT)
     ui.step_started("dbt docs generate")
     started = time.monotonic()
-    outcome = dbt_build(connection, home, home / "logs" / "dbt-docs.log",
-                        ["generate", *dbt_args], stream=ui.dbt_stream(), command="docs")
+    outcome = dbt_docs_generate(connection, home, home / "logs" / "dbt-docs.log", dbt_args,
+                                stream=ui.dbt_stream())
     site = docs_site_dir(home)
     if outcome.returncode != 0 or missing_site_files(site):
         raise AirlineEltError(

@@ -1,7 +1,7 @@
 """The SQL that counts raw.landed_files: a run's six totals (the state machine's Summarize and
-the local run summary), and the file versions and rows by status (`status`, the report's last
-run). Text only, no database driver: the dbt image's report reads it too
-(orchestration/dbt_image/Dockerfile copies a few stdlib modules).
+the local run summary), a run's file versions and rows by status (the report's last run), and
+every file version by status (`status`). Text only, no database driver: the dbt image's report
+reads it too (orchestration/dbt_image/Dockerfile copies a few stdlib modules).
 
 The schema is written "raw" (quoted) because RAW is a reserved word on Redshift.
 """
@@ -9,7 +9,7 @@ The schema is written "raw" (quoted) because RAW is a reserved word on Redshift.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from airline_landing.results import FileStatus, RunTotals, StatusCount
@@ -35,15 +35,20 @@ TOTALS = (
 )
 
 
-def by_status(raw_schema: str = "raw", *, one_run: bool = False) -> str:
-    """File versions and their rows by status, every run's or (`one_run`) those of the run
-    given as the one positional parameter (psycopg's `%s`); a row reads as StatusCount."""
-    where = " where run_id = %s" if one_run else ""
+def by_status(raw_schema: str = "raw") -> str:
+    """The file versions of one run and their rows by status, the run given as the one
+    positional parameter (psycopg's `%s`); a row reads as StatusCount."""
     return (
         "select status, count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_landed), 0),"
-        f' coalesce(sum(rows_rejected), 0) from "{raw_schema}".landed_files{where}'
+        f' coalesce(sum(rows_rejected), 0) from "{raw_schema}".landed_files where run_id = %s'
         " group by status order by status"
     )
+
+
+def files_by_status(raw_schema: str = "raw") -> str:
+    """How many file versions of every run have each status (columns status, files)."""
+    return (f'select status, count(*) as files from "{raw_schema}".landed_files'
+            " group by status order by status")
 
 
 def status_counts(rows: Iterable[Sequence[Any]]) -> list[StatusCount]:
@@ -55,9 +60,9 @@ def status_counts(rows: Iterable[Sequence[Any]]) -> list[StatusCount]:
     ]
 
 
-def totals_row(row: Sequence[Any]) -> RunTotals:
-    """TOTALS' first six columns as RunTotals."""
-    return RunTotals(*(int(value) for value in row[: len(RunTotals.names())]))
+def totals_of(row: Mapping[str, Any]) -> RunTotals:
+    """A row of TOTALS, by column name, as RunTotals (its columns are named as its fields)."""
+    return RunTotals(**{name: int(row[name]) for name in RunTotals.names()})
 
 
 def for_psycopg(sql: str) -> str:

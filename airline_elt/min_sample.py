@@ -11,8 +11,6 @@ from pathlib import Path
 from airline_elt import report_data
 from airline_elt.errors import AirlineEltError
 
-MIN_SAMPLE_VAR = report_data.MIN_SAMPLE_VAR
-
 
 def min_sample_flights(project: Path) -> int:
     """The var as the project sets it (a build's `--vars` override is not seen here)."""

@@ -22,6 +22,7 @@ import psycopg
 from airline_elt import alerts, queries
 from airline_elt.build_record import BuildRecord, record_build
 from airline_elt.dbt_results import warned_tests, warning_line
+from airline_elt.dbt_step import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import LockHolder, RunLock
 from airline_elt.min_sample import min_sample_flights
@@ -37,7 +38,6 @@ from airline_elt.seeds import (
 )
 from airline_elt.spark import SparkStarter
 from airline_elt.state import project_dir
-from airline_elt.transform import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.warehouse import Connection, Warehouse
 from airline_elt.warehouse_users import DBT, LANDING
 from airline_elt.wording import plural, step_label

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from airline_elt import landed_counts
+from airline_elt.report_data import Airport
 from airline_elt.wording import plural
+from airline_landing.results import FileStatus
 
 if TYPE_CHECKING:
     from airline_elt.warehouse import Connection
@@ -152,47 +155,62 @@ def top_delayed_carriers(
     """The carriers with the highest delay rate among those with at least `min_flights`
     operated flights (min_sample.min_sample_flights; ties: more delayed flights first);
     volume beside each."""
-    rows = conn.execute(
-        f"""
-        select case when carrier_name = carrier then carrier
-                    else carrier_name || ' (' || carrier || ')' end,
-               flights_operated, flights_delayed, delay_rate_pct,
-               avg_dep_delay_of_delayed_minutes
-        from {CARRIER_MART}
-        where flights_delayed > 0 and flights_operated >= %s
-        order by delay_rate_pct desc, flights_delayed desc, carrier
-        limit %s
-        """,
-        (min_flights, limit),
-    ).fetchall()
-    return [_rank(row) for row in rows]
+    with conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(
+            f"""
+            select case when carrier_name = carrier then carrier
+                        else carrier_name || ' (' || carrier || ')' end as label,
+                   flights_operated, flights_delayed, delay_rate_pct,
+                   avg_dep_delay_of_delayed_minutes
+            from {CARRIER_MART}
+            where flights_delayed > 0 and flights_operated >= %s
+            order by delay_rate_pct desc, flights_delayed desc, carrier
+            limit %s
+            """,
+            (min_flights, limit),
+        ).fetchall()
+    return [_delay_rank(row["label"], row) for row in rows]
 
 
 def top_delayed_routes(conn: psycopg.Connection, limit: int = 5) -> list[DelayRank]:
     """The most delay-prone routes: mv_delay_prone_routes (routes with at least the dbt var
-    min_sample_flights operated flights) by its delay_rank."""
-    rows = conn.execute(
-        f"""
-        select coalesce(origin_city, origin_airport, 'airport ' || origin_airport_id) || ' -> '
-               || coalesce(dest_city, dest_airport, 'airport ' || dest_airport_id),
-               flights_operated, flights_delayed, delay_rate_pct,
-               avg_dep_delay_of_delayed_minutes
-        from {ROUTE_MART}
-        where flights_delayed > 0
-        order by delay_rank, 1
-        limit %s
-        """,
-        (limit,),
-    ).fetchall()
-    return [_rank(row) for row in rows]
+    min_sample_flights operated flights) by its delay_rank, ties by label. A route reads as
+    the report names airports: `ORD · Chicago, IL -> ATL · Atlanta, GA`."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(
+            f"""
+            select *
+            from {ROUTE_MART}
+            where flights_delayed > 0 and delay_rank <= (
+                select max(delay_rank) from (
+                    select delay_rank from {ROUTE_MART}
+                    where flights_delayed > 0 order by delay_rank limit %s) as first_ranks)
+            """,
+            (limit,),
+        ).fetchall()
+    labelled = sorted(((row["delay_rank"], _route_label(row), row) for row in rows),
+                      key=lambda item: item[:2])
+    return [_delay_rank(label, row) for _, label, row in labelled[:limit]]
 
 
-def _rank(row: tuple[Any, ...]) -> DelayRank:
-    label, operated, delayed, rate_pct, avg_delay = row
+def _route_label(row: dict[str, Any]) -> str:
+    """`ORD · Chicago, IL -> ATL · Atlanta, GA`; a mart built before the airport codes has
+    no code columns (select * reads it all the same)."""
+    origin, dest = (Airport(airport_id=row[f"{side}_airport_id"],
+                            code=row.get(f"{side}_airport_code"), city=row[f"{side}_city"],
+                            state=row[f"{side}_state"], name=row[f"{side}_airport"])
+                    for side in ("origin", "dest"))
+    return f"{origin.label} -> {dest.label}"
+
+
+def _delay_rank(label: str, row: dict[str, Any]) -> DelayRank:
+    """A mart's row (flights_operated, flights_delayed, delay_rate_pct,
+    avg_dep_delay_of_delayed_minutes) as a DelayRank named `label`."""
+    rate_pct, avg_delay = row["delay_rate_pct"], row["avg_dep_delay_of_delayed_minutes"]
     return DelayRank(
         label=str(label),
-        flights_operated=int(operated or 0),
-        flights_delayed=int(delayed or 0),
+        flights_operated=int(row["flights_operated"] or 0),
+        flights_delayed=int(row["flights_delayed"] or 0),
         delay_rate=None if rate_pct is None else float(rate_pct) / 100,
         avg_delay_of_delayed=None if avg_delay is None else float(avg_delay),
         delay_rate_pct=None if rate_pct is None else float(rate_pct),
@@ -270,8 +288,8 @@ def landed_file_counts(conn: psycopg.Connection) -> dict[str, int]:
     """How many file versions have each status."""
     if not table_exists(conn, "raw.landed_files"):
         return {}
-    counts = landed_counts.status_counts(conn.execute(landed_counts.by_status()).fetchall())
-    return {str(count.status): count.files for count in counts}
+    rows = conn.execute(landed_counts.files_by_status()).fetchall()
+    return {str(FileStatus(str(status).strip())): int(files) for status, files in rows}
 
 
 def latest_hash_by_key(conn: psycopg.Connection) -> dict[str, str]:

@@ -22,6 +22,8 @@ from typing import TextIO
 
 import psycopg
 
+from airline_elt.dbt_step import DbtOutcome, build_inputs, dbt_build, remember_build_inputs
+
 # The check itself is shared with the dbt image on AWS; max_loss and refuse_if_lossy are
 # part of this module's API (pipeline.py).
 from airline_elt.reference_loss import (
@@ -43,7 +45,6 @@ from airline_elt.seeds import (
     read_carriers,
     swap_in,
 )
-from airline_elt.transform import DbtOutcome, build_inputs, dbt_build, remember_build_inputs
 from airline_elt.warehouse import Connection
 
 __all__ = ["ListBuild", "Loss", "build_with", "losses", "max_loss", "refuse_if_lossy"]

@@ -16,7 +16,7 @@ gives a report, whose page then says what it lacks.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,9 +57,14 @@ class ReportDataError(Exception):
 
 
 class Cursor(Protocol):
+    @property
+    def description(self) -> Sequence[Sequence[Any]] | None: ...
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
     def fetchall(self) -> Sequence[Sequence[Any]]: ...
     def close(self) -> None: ...
+
+
+Row = Mapping[str, Any]  # a result row by column name (the SQL's `as` names)
 
 
 class DbConnection(Protocol):
@@ -78,11 +83,13 @@ class Airport:
     code: str | None  # IATA (ORD), when the aggregate carries it
     city: str | None
     state: str | None
+    name: str | None = None  # the airport list's name: the place when it has no city or state
 
     @property
     def label(self) -> str:
-        """`ORD · Chicago, IL`; `airport 13930 · Chicago, IL` without a code."""
-        place = ", ".join(part for part in (self.city, self.state) if part)
+        """`ORD · Chicago, IL`; `airport 13930 · Chicago, IL` without a code; the airport's
+        name stands for the place when it has neither city nor state."""
+        place = ", ".join(part for part in (self.city, self.state) if part) or self.name
         name = self.code or f"airport {self.airport_id}"
         return f"{name} · {place}" if place else name
 
@@ -198,6 +205,7 @@ class ReportData:
     has_airport_codes: bool
     has_cause_flights: bool
     has_hour_aggregate: bool
+    has_hour_carrier: bool  # the hour aggregate has the carrier in its grain
     last_run: LastRun | None
     unknown_airports: UnknownAirports
     delay_threshold_minutes: int | None
@@ -227,25 +235,27 @@ def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: s
             f"the marts are not built yet (missing: {', '.join(missing)})"
         )
     daily = f"{intermediate_schema}.{DAILY_AGGREGATE}"
+    hours = f"{intermediate_schema}.{HOUR_AGGREGATE}"
     daily_columns = reader.columns(intermediate_schema, DAILY_AGGREGATE)
     has_codes = {"origin_airport_code", "dest_airport_code"} <= daily_columns
     has_cause_flights = all(f"flights_with_{cause}" in daily_columns
                             for cause, _ in DELAY_CAUSES)
     hour_columns = reader.columns(intermediate_schema, HOUR_AGGREGATE)
+    has_hour_carrier = "carrier" in hour_columns
+    day_carriers = _day_carriers(reader, daily, has_cause_flights)
     project_vars = dbt_project_vars(project_dir) if project_dir is not None else {}
     return ReportData(
-        carriers=_carriers(reader, daily, schema),
+        carriers=_carriers(reader, day_carriers, schema),
         airports=_airports(reader, daily, has_codes),
-        day_carriers=_day_carriers(reader, daily, has_cause_flights),
+        day_carriers=day_carriers,
         route_months=_route_months(reader, daily),
         origin_causes=_origin_causes(reader, daily, has_cause_flights),
-        hour_months=_hour_months(reader, f"{intermediate_schema}.{HOUR_AGGREGATE}",
-                                 "carrier" in hour_columns) if hour_columns else [],
-        day_sources=_day_sources(reader, daily, f"{intermediate_schema}.{HOUR_AGGREGATE}"
-                                 if hour_columns else None),
+        hour_months=_hour_months(reader, hours, has_hour_carrier) if hour_columns else [],
+        day_sources=_day_sources(reader, day_carriers, hours if hour_columns else None),
         has_airport_codes=has_codes,
         has_cause_flights=has_cause_flights,
         has_hour_aggregate=bool(hour_columns),
+        has_hour_carrier=has_hour_carrier,
         last_run=_last_run(reader, raw_schema),
         unknown_airports=_unknown_airports(reader, schema),
         delay_threshold_minutes=_threshold_in_use(reader, daily)
@@ -277,136 +287,173 @@ def _month(column: str) -> str:
     return f"to_char({column}, 'YYYY-MM')"  # PostgreSQL and Redshift alike
 
 
-def _carriers(reader: _Reader, daily: str, schema: str) -> list[Carrier]:
-    names = dict(reader.rows(f"select carrier, carrier_name from {schema}.mv_carrier_delays"))
-    rows = reader.rows(f"""
-        select carrier, sum(flights_scheduled) as flights
-        from {daily}
-        where {KNOWN_AIRPORTS}
-        group by carrier
-        order by flights desc, carrier""")
-    return [Carrier(code=code, name=names.get(code) or code) for code, _ in rows]
+def _carriers(reader: _Reader, day_carriers: list[DayCarrier], schema: str) -> list[Carrier]:
+    """Every carrier of the daily aggregate, most scheduled flights first, with its name."""
+    names = {row["carrier"]: row["carrier_name"] for row in reader.records(
+        f"select carrier, carrier_name from {schema}.mv_carrier_delays")}
+    flights: dict[str, int] = {}
+    for row in day_carriers:
+        flights[row.carrier] = flights.get(row.carrier, 0) + row.flights_scheduled
+    ranked = sorted(flights, key=lambda code: (-flights[code], code))
+    return [Carrier(code=code, name=names.get(code) or code) for code in ranked]
 
 
 def _airports(reader: _Reader, daily: str, has_codes: bool) -> list[Airport]:
     found: dict[int, Airport] = {}
     for side in ("origin", "dest"):
         iata = f"max({side}_airport_code)" if has_codes else "cast(null as varchar)"
-        for airport_id, city, state, iata_code in reader.rows(f"""
-                select {side}_airport_id, max({side}_city), max({side}_state), {iata}
+        for row in reader.records(f"""
+                select {side}_airport_id as airport_id, max({side}_city) as city,
+                       max({side}_state) as state, {iata} as code
                 from {daily}
                 where {KNOWN_AIRPORTS}
                 group by {side}_airport_id"""):
-            known = found.get(int(airport_id))
-            found[int(airport_id)] = Airport(
-                airport_id=int(airport_id), code=(known and known.code) or iata_code or None,
-                city=(known and known.city) or city or None,
-                state=(known and known.state) or state or None)
+            airport_id = int(row["airport_id"])
+            known = found.get(airport_id)
+            found[airport_id] = Airport(
+                airport_id=airport_id, code=(known and known.code) or row["code"] or None,
+                city=(known and known.city) or row["city"] or None,
+                state=(known and known.state) or row["state"] or None)
     return [found[key] for key in sorted(found)]
 
 
-def _cause_sums(prefix: str) -> str:
-    return ", ".join(f"sum({prefix}{cause})" for cause, _ in DELAY_CAUSES)
+def _sums(*columns: str) -> str:
+    """`sum(x) as x, ...`: each column summed under its own name."""
+    return ", ".join(f"sum({column}) as {column}" for column in columns)
+
+
+def _cause_columns(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}{cause}" for cause, _ in DELAY_CAUSES)
+
+
+def _ints(row: Row, columns: Sequence[str]) -> tuple[int, ...]:
+    return tuple(_int(row[column]) for column in columns)
+
+
+CAUSE_MINUTES = _cause_columns("sum_")
+CAUSE_FLIGHTS = _cause_columns("flights_with_")
+CANCELLED_BY_REASON = tuple(f"flights_cancelled_{code}" for code, _ in CANCELLATION_REASONS)
+PAIRED_SUMS = ("paired_flights", "paired_sum_dep_delay", "paired_sum_arr_delay",
+               "paired_sum_dep_delay_squared", "paired_sum_arr_delay_squared",
+               "paired_sum_dep_arr_delay_product")
 
 
 def _day_carriers(reader: _Reader, daily: str, has_cause_flights: bool) -> list[DayCarrier]:
-    cause_flights = _cause_sums("flights_with_") if has_cause_flights else "0, 0, 0, 0, 0"
-    cancelled = ", ".join(f"sum(flights_cancelled_{code})" for code, _ in CANCELLATION_REASONS)
-    rows = reader.rows(f"""
-        select flight_date, carrier, sum(flights_scheduled), sum(flights_operated),
-               sum(flights_cancelled), sum(flights_delayed), sum(flights_on_time),
-               sum(flights_arrived_late), sum(flights_diverted), sum(flights_with_causes),
-               {_cause_sums("sum_")}, {cause_flights}, {cancelled},
-               sum(paired_flights), sum(paired_sum_dep_delay), sum(paired_sum_arr_delay),
-               sum(paired_sum_dep_delay_squared), sum(paired_sum_arr_delay_squared),
-               sum(paired_sum_dep_arr_delay_product)
+    cause_flights = CAUSE_FLIGHTS if has_cause_flights else ()
+    rows = reader.records(f"""
+        select flight_date, carrier,
+               {_sums("flights_scheduled", "flights_operated", "flights_cancelled",
+                      "flights_delayed", "flights_on_time", "flights_arrived_late",
+                      "flights_diverted", "flights_with_causes", *CAUSE_MINUTES,
+                      *cause_flights, *CANCELLED_BY_REASON, *PAIRED_SUMS)}
         from {daily}
         where {KNOWN_AIRPORTS}
         group by flight_date, carrier
         order by flight_date, carrier""")
     return [DayCarrier(
-        flight_date=_date(r[0]), carrier=str(r[1]),
-        flights_scheduled=_int(r[2]), flights_operated=_int(r[3]), flights_cancelled=_int(r[4]),
-        flights_delayed=_int(r[5]), flights_on_time=_int(r[6]), flights_arrived_late=_int(r[7]),
-        flights_diverted=_int(r[8]), flights_with_causes=_int(r[9]),
-        cause_minutes=tuple(_int(value) for value in r[10:15]),
-        cause_flights=tuple(_int(value) for value in r[15:20]) if has_cause_flights else None,
-        cancelled_by_reason=tuple(_int(value) for value in r[20:25]),
-        paired_flights=_int(r[25]), paired_sum_dep=_int(r[26]), paired_sum_arr=_int(r[27]),
-        paired_sum_dep_squared=_int(r[28]), paired_sum_arr_squared=_int(r[29]),
-        paired_sum_product=_int(r[30]),
+        flight_date=_date(r["flight_date"]), carrier=str(r["carrier"]),
+        flights_scheduled=_int(r["flights_scheduled"]),
+        flights_operated=_int(r["flights_operated"]),
+        flights_cancelled=_int(r["flights_cancelled"]),
+        flights_delayed=_int(r["flights_delayed"]), flights_on_time=_int(r["flights_on_time"]),
+        flights_arrived_late=_int(r["flights_arrived_late"]),
+        flights_diverted=_int(r["flights_diverted"]),
+        flights_with_causes=_int(r["flights_with_causes"]),
+        cause_minutes=_ints(r, CAUSE_MINUTES),
+        cause_flights=_ints(r, cause_flights) if has_cause_flights else None,
+        cancelled_by_reason=_ints(r, CANCELLED_BY_REASON),
+        paired_flights=_int(r["paired_flights"]),
+        paired_sum_dep=_int(r["paired_sum_dep_delay"]),
+        paired_sum_arr=_int(r["paired_sum_arr_delay"]),
+        paired_sum_dep_squared=_int(r["paired_sum_dep_delay_squared"]),
+        paired_sum_arr_squared=_int(r["paired_sum_arr_delay_squared"]),
+        paired_sum_product=_int(r["paired_sum_dep_arr_delay_product"]),
     ) for r in rows]
 
 
 def _route_months(reader: _Reader, daily: str) -> list[RouteMonth]:
-    rows = reader.rows(f"""
+    rows = reader.records(f"""
         select {_month("flight_date")} as month, carrier, origin_airport_id, dest_airport_id,
-               sum(flights_scheduled), sum(flights_operated), sum(flights_delayed),
-               sum(flights_on_time), sum(flights_delayed_with_arr_delay),
-               sum(sum_dep_delay_of_delayed), sum(sum_arr_delay_of_delayed)
+               {_sums("flights_scheduled", "flights_operated", "flights_delayed",
+                      "flights_on_time", "flights_delayed_with_arr_delay",
+                      "sum_dep_delay_of_delayed", "sum_arr_delay_of_delayed")}
         from {daily}
         where {KNOWN_AIRPORTS}
         group by {_month("flight_date")}, carrier, origin_airport_id, dest_airport_id
         order by month, carrier, origin_airport_id, dest_airport_id""")
-    return [RouteMonth(month=str(r[0]), carrier=str(r[1]), origin_airport_id=_int(r[2]),
-                       dest_airport_id=_int(r[3]), flights_scheduled=_int(r[4]),
-                       flights_operated=_int(r[5]), flights_delayed=_int(r[6]),
-                       flights_on_time=_int(r[7]), flights_delayed_with_arr_delay=_int(r[8]),
-                       sum_dep_delay_of_delayed=_int(r[9]), sum_arr_delay_of_delayed=_int(r[10]))
-            for r in rows]
+    return [RouteMonth(
+        month=str(r["month"]), carrier=str(r["carrier"]),
+        origin_airport_id=_int(r["origin_airport_id"]),
+        dest_airport_id=_int(r["dest_airport_id"]),
+        flights_scheduled=_int(r["flights_scheduled"]),
+        flights_operated=_int(r["flights_operated"]),
+        flights_delayed=_int(r["flights_delayed"]), flights_on_time=_int(r["flights_on_time"]),
+        flights_delayed_with_arr_delay=_int(r["flights_delayed_with_arr_delay"]),
+        sum_dep_delay_of_delayed=_int(r["sum_dep_delay_of_delayed"]),
+        sum_arr_delay_of_delayed=_int(r["sum_arr_delay_of_delayed"]),
+    ) for r in rows]
 
 
 def _origin_causes(reader: _Reader, daily: str,
                    has_cause_flights: bool) -> list[OriginCausesMonth]:
-    cause_flights = _cause_sums("flights_with_") if has_cause_flights else "0, 0, 0, 0, 0"
-    rows = reader.rows(f"""
+    cause_flights = CAUSE_FLIGHTS if has_cause_flights else ()
+    rows = reader.records(f"""
         select {_month("flight_date")} as month, carrier, origin_airport_id,
-               sum(flights_with_causes), {_cause_sums("sum_")}, {cause_flights}
+               {_sums("flights_with_causes", *CAUSE_MINUTES, *cause_flights)}
         from {daily}
         where {KNOWN_AIRPORTS} and flights_with_causes > 0
         group by {_month("flight_date")}, carrier, origin_airport_id
         order by month, carrier, origin_airport_id""")
     return [OriginCausesMonth(
-        month=str(r[0]), carrier=str(r[1]), origin_airport_id=_int(r[2]),
-        flights_with_causes=_int(r[3]), cause_minutes=tuple(_int(value) for value in r[4:9]),
-        cause_flights=tuple(_int(value) for value in r[9:14]) if has_cause_flights else None)
-        for r in rows]
+        month=str(r["month"]), carrier=str(r["carrier"]),
+        origin_airport_id=_int(r["origin_airport_id"]),
+        flights_with_causes=_int(r["flights_with_causes"]),
+        cause_minutes=_ints(r, CAUSE_MINUTES),
+        cause_flights=_ints(r, cause_flights) if has_cause_flights else None,
+    ) for r in rows]
 
 
 def _hour_months(reader: _Reader, hours: str, has_carrier: bool) -> list[HourMonth]:
-    carrier = "carrier" if has_carrier else "cast(null as varchar)"
+    carrier = "carrier" if has_carrier else "cast(null as varchar) as carrier"
     group_carrier = ", carrier" if has_carrier else ""
-    rows = reader.rows(f"""
+    rows = reader.records(f"""
         select {_month("flight_date")} as month, {carrier}, scheduled_dep_hour,
-               sum(flights_scheduled), sum(flights_operated), sum(flights_cancelled),
-               sum(flights_delayed), sum(flights_on_time)
+               {_sums("flights_scheduled", "flights_operated", "flights_cancelled",
+                      "flights_delayed", "flights_on_time")}
         from {hours}
         where {KNOWN_AIRPORTS}
         group by {_month("flight_date")}{group_carrier}, scheduled_dep_hour
         order by 1, 2, 3""")
-    return [HourMonth(month=str(r[0]), carrier=None if r[1] is None else str(r[1]),
-                      scheduled_dep_hour=_int(r[2]), flights_scheduled=_int(r[3]),
-                      flights_operated=_int(r[4]), flights_cancelled=_int(r[5]),
-                      flights_delayed=_int(r[6]), flights_on_time=_int(r[7])) for r in rows]
+    return [HourMonth(
+        month=str(r["month"]), carrier=None if r["carrier"] is None else str(r["carrier"]),
+        scheduled_dep_hour=_int(r["scheduled_dep_hour"]),
+        flights_scheduled=_int(r["flights_scheduled"]),
+        flights_operated=_int(r["flights_operated"]),
+        flights_cancelled=_int(r["flights_cancelled"]),
+        flights_delayed=_int(r["flights_delayed"]), flights_on_time=_int(r["flights_on_time"]),
+    ) for r in rows]
 
 
-def _day_sources(reader: _Reader, daily: str, hours: str | None) -> list[DaySource]:
-    totals = reader.rows(f"""
-        select flight_date, sum(flights_scheduled) from {daily}
-        where {KNOWN_AIRPORTS} group by flight_date""")
-    with_hour = dict(reader.rows(f"""
-        select flight_date, sum(flights_scheduled) from {hours}
-        where {KNOWN_AIRPORTS} group by flight_date""")) if hours else {}
-    return sorted((DaySource(flight_date=_date(day), flights_scheduled=_int(flights),
-                             flights_from_bts_files=_int(with_hour.get(day)))
-                   for day, flights in totals), key=lambda row: row.flight_date)
+def _day_sources(reader: _Reader, day_carriers: list[DayCarrier],
+                 hours: str | None) -> list[DaySource]:
+    """Each day's flights (the daily aggregate's, summed over carriers) and those of them
+    in the hour aggregate (which only BTS monthly files fill)."""
+    flights: dict[dt.date, int] = {}
+    for row in day_carriers:
+        flights[row.flight_date] = flights.get(row.flight_date, 0) + row.flights_scheduled
+    with_hour = {_date(row["flight_date"]): _int(row["flights_scheduled"])
+                 for row in reader.records(f"""
+        select flight_date, sum(flights_scheduled) as flights_scheduled from {hours}
+        where {KNOWN_AIRPORTS} group by flight_date""")} if hours else {}
+    return [DaySource(flight_date=day, flights_scheduled=flights[day],
+                      flights_from_bts_files=with_hour.get(day, 0)) for day in sorted(flights)]
 
 
 def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
     table = f'"{raw_schema}".landed_files'
     if "landed_files" not in reader.relations(raw_schema):
         return None
-    newest = reader.rows(f"""
+    newest = reader.records(f"""
         select run_id, max(landed_at) as finished_at
         from {table}
         where run_id is not null
@@ -415,9 +462,9 @@ def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
         limit 1""")
     if not newest:
         return None
-    run_id, finished_at = newest[0]
+    run_id, finished_at = newest[0]["run_id"], newest[0]["finished_at"]
     counts = landed_counts.status_counts(
-        reader.rows(landed_counts.by_status(raw_schema, one_run=True), (run_id,)))
+        reader.rows(landed_counts.by_status(raw_schema), (run_id,)))
     return LastRun(
         run_id=str(run_id),
         finished_at=finished_at,
@@ -431,15 +478,14 @@ def _last_run(reader: _Reader, raw_schema: str) -> LastRun | None:
 def _threshold_in_use(reader: _Reader, daily: str) -> int | None:
     """The delay threshold every date of the daily aggregate was built with (a build that
     changes it rebuilds every date); None when not recorded or not one value."""
-    values = reader.rows(f"select distinct delay_threshold_minutes from {daily}")
-    return _int_or_none(values[0][0]) if len(values) == 1 else None
+    values = reader.records(f"select distinct delay_threshold_minutes from {daily}")
+    return _int_or_none(values[0]["delay_threshold_minutes"]) if len(values) == 1 else None
 
 
 def _unknown_airports(reader: _Reader, schema: str) -> UnknownAirports:
-    airports, flights = reader.rows(
-        f"select count(*), coalesce(sum(flights), 0) from {schema}.unknown_airports"
-    )[0]
-    return UnknownAirports(airports=_int(airports), flights=_int(flights))
+    (row,) = reader.records(f"select count(*) as airports, coalesce(sum(flights), 0) as flights"
+                            f" from {schema}.unknown_airports")
+    return UnknownAirports(airports=_int(row["airports"]), flights=_int(row["flights"]))
 
 
 class _Reader:
@@ -453,6 +499,16 @@ class _Reader:
         try:
             cursor.execute(sql, params) if params else cursor.execute(sql)
             return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def records(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows of `sql` by column name."""
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(sql, params) if params else cursor.execute(sql)
+            names = [str(column[0]) for column in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         finally:
             cursor.close()
 

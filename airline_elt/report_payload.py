@@ -11,14 +11,21 @@ DecompressionStream unpacks it, so no library is needed.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from airline_elt.report_data import (
     CANCELLATION_REASONS,
     DELAY_CAUSES,
+    DayCarrier,
+    DaySource,
+    HourMonth,
+    OriginCausesMonth,
     ReportData,
+    RouteMonth,
 )
 
 Column = list[int] | list[str] | list[str | None]
@@ -85,105 +92,134 @@ class ReportPayload:
 
 
 def build_payload(data: ReportData) -> ReportPayload:
-    carrier_index = {carrier.code: index for index, carrier in enumerate(data.carriers)}
-    airport_index = {airport.airport_id: index for index, airport in enumerate(data.airports)}
-    days = sorted({row.flight_date for row in data.day_carriers})
-    day_index = {day: index for index, day in enumerate(days)}
-    months = sorted({day.strftime("%Y-%m") for day in days})
-    month_index = {month: index for index, month in enumerate(months)}
-
-    def carrier_of(code: str) -> int:
-        return carrier_index[code]  # every aggregate's carriers are the daily aggregate's
-
-    day_rows = data.day_carriers
-    causes = range(len(DELAY_CAUSES))
-    day_carriers: dict[str, Column] = {
-        "day": [day_index[row.flight_date] for row in day_rows],
-        "carrier": [carrier_of(row.carrier) for row in day_rows],
-        "scheduled": [row.flights_scheduled for row in day_rows],
-        "operated": [row.flights_operated for row in day_rows],
-        "cancelled": [row.flights_cancelled for row in day_rows],
-        "delayed": [row.flights_delayed for row in day_rows],
-        "onTime": [row.flights_on_time for row in day_rows],
-        "arrivedLate": [row.flights_arrived_late for row in day_rows],
-        "diverted": [row.flights_diverted for row in day_rows],
-        "withCauses": [row.flights_with_causes for row in day_rows],
-        "pairedFlights": [row.paired_flights for row in day_rows],
-        "pairedSumDep": [row.paired_sum_dep for row in day_rows],
-        "pairedSumArr": [row.paired_sum_arr for row in day_rows],
-        "pairedSumDep2": [row.paired_sum_dep_squared for row in day_rows],
-        "pairedSumArr2": [row.paired_sum_arr_squared for row in day_rows],
-        "pairedSumProduct": [row.paired_sum_product for row in day_rows],
-    }
-    for cause in causes:
-        day_carriers[f"causeMinutes{cause}"] = [row.cause_minutes[cause] for row in day_rows]
-        day_carriers[f"causeFlights{cause}"] = [
-            row.cause_flights[cause] if row.cause_flights else 0 for row in day_rows]
-    for reason in range(len(CANCELLATION_REASONS)):
-        day_carriers[f"cancelled{reason}"] = [row.cancelled_by_reason[reason]
-                                              for row in day_rows]
-
-    routes = data.route_months
-    origin_rows = data.origin_causes
-    origin_causes: dict[str, Column] = {
-        "month": [month_index[row.month] for row in origin_rows],
-        "carrier": [carrier_of(row.carrier) for row in origin_rows],
-        "origin": [airport_index[row.origin_airport_id] for row in origin_rows],
-        "withCauses": [row.flights_with_causes for row in origin_rows],
-    }
-    for cause in causes:
-        origin_causes[f"causeMinutes{cause}"] = [row.cause_minutes[cause] for row in origin_rows]
-        origin_causes[f"causeFlights{cause}"] = [
-            row.cause_flights[cause] if row.cause_flights else 0 for row in origin_rows]
-
-    hours = data.hour_months
-    has_hour_carrier = any(row.carrier is not None for row in hours)
+    index = _Index.of(data)
     return ReportPayload(
         min_sample_flights=data.min_sample_flights,
         delay_threshold_minutes=data.delay_threshold_minutes,
         has_airport_codes=data.has_airport_codes,
         has_cause_flights=data.has_cause_flights,
         has_hour_aggregate=data.has_hour_aggregate,
-        has_hour_carrier=has_hour_carrier,
+        has_hour_carrier=data.has_hour_carrier,
         carriers=Table({"code": [carrier.code for carrier in data.carriers],
                         "name": [carrier.name for carrier in data.carriers]}),
         airports=Table({"id": [airport.airport_id for airport in data.airports],
                         "label": [airport.label for airport in data.airports],
                         "short": [airport.short_label for airport in data.airports],
                         "state": [airport.state for airport in data.airports]}),
-        days=[day.isoformat() for day in days],
-        months=months,
-        day_sources=Table({
-            "day": [day_index[row.flight_date] for row in data.day_sources
-                    if row.flight_date in day_index],
-            "scheduled": [row.flights_scheduled for row in data.day_sources
-                          if row.flight_date in day_index],
-            "fromBtsFiles": [row.flights_from_bts_files for row in data.day_sources
-                             if row.flight_date in day_index]}),
-        day_carriers=Table(day_carriers),
-        route_months=Table({
-            "month": [month_index[row.month] for row in routes],
-            "carrier": [carrier_of(row.carrier) for row in routes],
-            "origin": [airport_index[row.origin_airport_id] for row in routes],
-            "dest": [airport_index[row.dest_airport_id] for row in routes],
-            "scheduled": [row.flights_scheduled for row in routes],
-            "operated": [row.flights_operated for row in routes],
-            "delayed": [row.flights_delayed for row in routes],
-            "onTime": [row.flights_on_time for row in routes],
-            "delayedWithArr": [row.flights_delayed_with_arr_delay for row in routes],
-            "sumDepOfDelayed": [row.sum_dep_delay_of_delayed for row in routes],
-            "sumArrOfDelayed": [row.sum_arr_delay_of_delayed for row in routes]}),
-        origin_causes=Table(origin_causes),
-        hour_months=Table({
-            "month": [month_index[row.month] for row in hours],
-            "carrier": [carrier_of(row.carrier) if row.carrier is not None else -1
-                        for row in hours],
-            "hour": [row.scheduled_dep_hour for row in hours],
-            "scheduled": [row.flights_scheduled for row in hours],
-            "operated": [row.flights_operated for row in hours],
-            "cancelled": [row.flights_cancelled for row in hours],
-            "delayed": [row.flights_delayed for row in hours],
-            "onTime": [row.flights_on_time for row in hours]}),
+        days=[day.isoformat() for day in index.days],
+        months=index.months,
+        day_sources=_day_source_table(data.day_sources, index),
+        day_carriers=_day_carrier_table(data.day_carriers, index),
+        route_months=_route_table(data.route_months, index),
+        origin_causes=_origin_cause_table(data.origin_causes, index),
+        hour_months=_hour_table(data.hour_months, index),
         cause_names=[name for _, name in DELAY_CAUSES],
         cancellation_reasons=[reason for _, reason in CANCELLATION_REASONS],
     )
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The position of each carrier, airport, day and month in the payload's lists."""
+
+    carriers: dict[str, int]
+    airports: dict[int, int]
+    days: list[dt.date]
+    day: dict[dt.date, int]
+    months: list[str]
+    month: dict[str, int]
+
+    @classmethod
+    def of(cls, data: ReportData) -> _Index:
+        days = sorted({row.flight_date for row in data.day_carriers})
+        months = sorted({day.strftime("%Y-%m") for day in days})
+        return cls(
+            carriers={carrier.code: index for index, carrier in enumerate(data.carriers)},
+            airports={airport.airport_id: index for index, airport in enumerate(data.airports)},
+            days=days, day={day: index for index, day in enumerate(days)},
+            months=months, month={month: index for index, month in enumerate(months)},
+        )
+
+    def carrier(self, code: str) -> int:
+        return self.carriers[code]  # every aggregate's carriers are the daily aggregate's
+
+
+def _cause_columns(rows: Sequence[DayCarrier] | Sequence[OriginCausesMonth]
+                   ) -> dict[str, Column]:
+    """Minutes and flights of each delay cause, by the cause's position in DELAY_CAUSES."""
+    columns: dict[str, Column] = {}
+    for cause in range(len(DELAY_CAUSES)):
+        columns[f"causeMinutes{cause}"] = [row.cause_minutes[cause] for row in rows]
+        columns[f"causeFlights{cause}"] = [
+            row.cause_flights[cause] if row.cause_flights else 0 for row in rows]
+    return columns
+
+
+def _day_carrier_table(rows: Sequence[DayCarrier], index: _Index) -> Table:
+    columns: dict[str, Column] = {
+        "day": [index.day[row.flight_date] for row in rows],
+        "carrier": [index.carrier(row.carrier) for row in rows],
+        "scheduled": [row.flights_scheduled for row in rows],
+        "operated": [row.flights_operated for row in rows],
+        "cancelled": [row.flights_cancelled for row in rows],
+        "delayed": [row.flights_delayed for row in rows],
+        "onTime": [row.flights_on_time for row in rows],
+        "arrivedLate": [row.flights_arrived_late for row in rows],
+        "diverted": [row.flights_diverted for row in rows],
+        "withCauses": [row.flights_with_causes for row in rows],
+        "pairedFlights": [row.paired_flights for row in rows],
+        "pairedSumDep": [row.paired_sum_dep for row in rows],
+        "pairedSumArr": [row.paired_sum_arr for row in rows],
+        "pairedSumDep2": [row.paired_sum_dep_squared for row in rows],
+        "pairedSumArr2": [row.paired_sum_arr_squared for row in rows],
+        "pairedSumProduct": [row.paired_sum_product for row in rows],
+        **_cause_columns(rows),
+    }
+    for reason in range(len(CANCELLATION_REASONS)):
+        columns[f"cancelled{reason}"] = [row.cancelled_by_reason[reason] for row in rows]
+    return Table(columns)
+
+
+def _origin_cause_table(rows: Sequence[OriginCausesMonth], index: _Index) -> Table:
+    return Table({
+        "month": [index.month[row.month] for row in rows],
+        "carrier": [index.carrier(row.carrier) for row in rows],
+        "origin": [index.airports[row.origin_airport_id] for row in rows],
+        "withCauses": [row.flights_with_causes for row in rows],
+        **_cause_columns(rows),
+    })
+
+
+def _route_table(rows: Sequence[RouteMonth], index: _Index) -> Table:
+    return Table({
+        "month": [index.month[row.month] for row in rows],
+        "carrier": [index.carrier(row.carrier) for row in rows],
+        "origin": [index.airports[row.origin_airport_id] for row in rows],
+        "dest": [index.airports[row.dest_airport_id] for row in rows],
+        "scheduled": [row.flights_scheduled for row in rows],
+        "operated": [row.flights_operated for row in rows],
+        "delayed": [row.flights_delayed for row in rows],
+        "onTime": [row.flights_on_time for row in rows],
+        "delayedWithArr": [row.flights_delayed_with_arr_delay for row in rows],
+        "sumDepOfDelayed": [row.sum_dep_delay_of_delayed for row in rows],
+        "sumArrOfDelayed": [row.sum_arr_delay_of_delayed for row in rows]})
+
+
+def _hour_table(rows: Sequence[HourMonth], index: _Index) -> Table:
+    return Table({
+        "month": [index.month[row.month] for row in rows],
+        "carrier": [index.carrier(row.carrier) if row.carrier is not None else -1
+                    for row in rows],
+        "hour": [row.scheduled_dep_hour for row in rows],
+        "scheduled": [row.flights_scheduled for row in rows],
+        "operated": [row.flights_operated for row in rows],
+        "cancelled": [row.flights_cancelled for row in rows],
+        "delayed": [row.flights_delayed for row in rows],
+        "onTime": [row.flights_on_time for row in rows]})
+
+
+def _day_source_table(rows: Sequence[DaySource], index: _Index) -> Table:
+    shown = [row for row in rows if row.flight_date in index.day]
+    return Table({"day": [index.day[row.flight_date] for row in shown],
+                  "scheduled": [row.flights_scheduled for row in shown],
+                  "fromBtsFiles": [row.flights_from_bts_files for row in shown]})

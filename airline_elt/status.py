@@ -49,15 +49,7 @@ def show_status(console: Console, home: Path, request: StatusRequest) -> None:
                                      include_duplicates=request.show_duplicates)
         counts = queries.landed_file_counts(conn)
     if request.json:
-        print(json.dumps({
-            "warehouse": warehouse.status(),
-            "file_versions_by_status": counts,
-            "landed_files": [
-                {**vars(item), "landed_at": item.landed_at.isoformat()} for item in files
-            ],
-            "last_run": last,
-            "last_build": _build_json(home),
-        }, indent=2, default=str))
+        _print_json(home, warehouse, last, counts, files)
         return
     console.print(f"warehouse running on 127.0.0.1:{connection.port} (state folder {home})")
     _print_last_run(console, home, last)
@@ -85,9 +77,7 @@ def _status_of_stopped(console: Console, home: Path, warehouse: Warehouse,
                        asked: bool = False) -> None:
     """What status can say without starting the warehouse: that it is stopped, the last run."""
     if request.json:
-        print(json.dumps({"warehouse": warehouse.status(), "file_versions_by_status": None,
-                          "landed_files": None, "last_run": last,
-                          "last_build": _build_json(home)}, indent=2, default=str))
+        _print_json(home, warehouse, last)
         return
     if asked:
         console.print("left stopped: `airline-elt status --start` starts it and lists the "
@@ -97,6 +87,21 @@ def _status_of_stopped(console: Console, home: Path, warehouse: Warehouse,
                       "files are in it: `airline-elt status --start` starts it and lists "
                       "them")
     _print_last_run(console, home, last)
+
+
+def _print_json(home: Path, warehouse: Warehouse, last: dict[str, Any] | None,
+                counts: dict[str, int] | None = None,
+                files: list[queries.LandedFile] | None = None) -> None:
+    """status --json; a stopped warehouse gives no counts and no files (null)."""
+    print(json.dumps({
+        "warehouse": warehouse.status(),
+        "file_versions_by_status": counts,
+        "landed_files": None if files is None else [
+            {**vars(item), "landed_at": item.landed_at.isoformat()} for item in files
+        ],
+        "last_run": last,
+        "last_build": _build_json(home),
+    }, indent=2, default=str))
 
 
 def _build_json(home: Path) -> dict[str, Any] | None:

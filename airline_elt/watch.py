@@ -1,4 +1,5 @@
-"""`airline-elt watch DIR`: the local stand-in for S3 -> EventBridge -> Step Functions.
+"""The poller behind `airline-elt watch DIR` (watch_command.py), the local stand-in for
+S3 -> EventBridge -> Step Functions.
 
 The folder is polled: the *.csv and *.csv.gz keys under the landing prefix (default
 daily_flights/, the one scanner of airline_landing.scan); an entry under it that is not a
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shlex
 import shutil
 import time
 from collections.abc import Callable
@@ -32,13 +32,9 @@ from pathlib import Path
 
 import psycopg
 
-from airline_elt.pipeline import Run, StepFailed, new_run_id
 from airline_elt.queries import latest_hash_by_key
-from airline_elt.run_settings import LandingSettings
-from airline_elt.ui import ConsoleUI, print_error, render_run_summary
 from airline_elt.warehouse import Warehouse
 from airline_elt.warehouse_users import LANDING
-from airline_elt.wording import plural
 from airline_landing.scan import DEFAULT_PREFIX, scan_folder
 
 
@@ -162,77 +158,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class WatchSettings:
-    """How `airline-elt watch` polls, and when it stops."""
-
-    prefix: str = DEFAULT_PREFIX
-    settle_seconds: float = 3.0
-    interval_seconds: float = 1.0
-    once: bool = False  # one run for what is pending now
-    max_runs: int | None = None
-    timeout_seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class WatchResult:
-    runs: int
-    failures: int
-
-
-def watch_folder(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingSettings,
-                 settings: WatchSettings, verbose: bool = False) -> WatchResult:
-    """Start a run for each batch of new files until stopped (Ctrl-C, --once, --max-runs,
-    --timeout); a failed run is reported and the watch goes on."""
-    console = ui.console
-    warehouse = Warehouse(home)
-    warehouse.start()
-    watcher = Watcher(landing_dir, warehouse, settle_seconds=settings.settle_seconds,
-                      interval_seconds=settings.interval_seconds, prefix=settings.prefix,
-                      on_skipped=lambda key, why: console.print(f"{key}: {why}"))
-    deadline = (time.monotonic() + settings.timeout_seconds
-                if settings.timeout_seconds is not None else None)
-    max_runs = 1 if settings.once else settings.max_runs
-    runs = failures = 0
-    console.print(f"watching {landing_dir / settings.prefix} for new *.csv and *.csv.gz files "
-                  "(Ctrl-C stops)")
-    while max_runs is None or runs < max_runs:
-        try:
-            batch = watcher.wait_for_batch(time.monotonic() if settings.once else deadline)
-        except KeyboardInterrupt:
-            batch = None  # Ctrl-C (or SIGTERM) while waiting: a clean stop
-        if batch is None:
-            break
-        if not _run_batch(watcher, batch, landing_dir, home, ui, landing, settings.prefix,
-                          verbose):
-            failures += 1
-        runs += 1
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-    console.print(f"stopped watching after {plural(runs, 'run')}, {failures:,} failed")
-    return WatchResult(runs, failures)
-
-
-def _run_batch(watcher: Watcher, batch: dict[str, FileState], landing_dir: Path, home: Path,
-               ui: ConsoleUI, landing: LandingSettings, prefix: str, verbose: bool) -> bool:
-    """One run of a batch, staged in a folder of its own; whether it succeeded."""
-    run_id = new_run_id()
-    ui.console.print(f"{plural(len(batch), 'new file')}: {', '.join(sorted(batch))}")
-    staging = home / "watch" / run_id
-    watcher.stage(batch, staging)
-    try:
-        outcome = Run(home, ui, run_id, limits=landing.limits, bounds=landing.bounds,
-                      plausible=landing.plausible).run(staging, trigger="watch", prefix=prefix)
-        render_run_summary(ui.console, outcome)
-        return True
-    except StepFailed as failure:
-        print_error(failure, verbose)
-        ui.console.print(
-            "  these files are not tried again until they change; once the cause is "
-            f"fixed: airline-elt run {shlex.quote(str(landing_dir))}"
-        )
-        return False
-    finally:
-        watcher.finish(batch, staging)

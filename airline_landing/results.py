@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 
 from airline_landing.thresholds import ReasonCount
 
@@ -112,8 +113,9 @@ class LandingReport:
     run_id: str
     files: list[FileResult] = field(default_factory=list)
 
-    @property
+    @cached_property
     def totals(self) -> RunTotals:
+        """Counted once: a report's files are complete when it is made (land_files)."""
         return RunTotals.of_files(self.files)
 
     # The totals' counts under their own names, for the landing's callers (glue, tests).

@@ -108,6 +108,7 @@ def generated_year(seed: int) -> ReportData:
         day_sources=[DaySource(flight_date=day, flights_scheduled=per_day * CARRIERS,
                                flights_from_bts_files=per_day * CARRIERS) for day in days],
         has_airport_codes=True, has_cause_flights=True, has_hour_aggregate=True,
+        has_hour_carrier=True,
         last_run=None, unknown_airports=UnknownAirports(airports=0, flights=0),
         delay_threshold_minutes=60, min_sample_flights=10)
 

@@ -41,7 +41,7 @@ def test_the_readme_is_read_in_five_minutes() -> None:
     assert len(lines) < 150, f"README.md has {len(lines)} lines: move detail into docs/"
     headings = [line for line in lines if line.startswith("## ")]
     assert headings == ["## Two commands", "## What you get", "## Your own files",
-                        "## Where to go next"]
+                        "## Where to go next", "## Where things are"]
 
 
 def test_the_readme_keeps_the_two_commands_as_they_are() -> None:

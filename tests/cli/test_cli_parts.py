@@ -5,6 +5,7 @@ session warehouse)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import threading
 import time
@@ -13,14 +14,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from airline_elt.build_record import results_of_build
 from airline_elt.cli import split_passthrough
+from airline_elt.dbt_step import parse_dbt_output, status_counts
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import RunLock, current_holder
 from airline_elt.notify import Outbox, failure_payload, success_payload
 from airline_elt.pipeline import SHOWN_SKIPPED, Run
 from airline_elt.seeds import install_airports, read_airports, seed_dir_override
 from airline_elt.state import project_dir
-from airline_elt.transform import parse_dbt_output
 from airline_landing.results import FileResult, FileStatus, RunTotals, StatusCount
 from airline_landing.scan import PrefixError, is_landing_key, normalise_prefix, scan_folder
 from airline_landing.thresholds import RejectLimits
@@ -75,9 +77,17 @@ DBT_FAILED = """\
 """
 
 
-def test_dbt_output_gives_counts_and_the_failures(tmp_path: Path) -> None:
+def test_dbt_output_gives_the_failures_and_run_results_the_counts(tmp_path: Path) -> None:
+    started = dt.datetime(2026, 12, 4, 10, 1, 30, tzinfo=dt.UTC)
+    write(tmp_path / "run_results.json", json.dumps({
+        "metadata": {"generated_at": "2026-12-04T10:01:36.5Z"},
+        "results": [{"unique_id": "seed.airline_elt.airports_dim", "status": "success"},
+                    {"unique_id": "test.airline_elt.not_null_x.cf6c17daed", "status": "fail"}],
+    }))
     result = subprocess.CompletedProcess(["dbt"], 1, stdout=DBT_FAILED, stderr="")
     outcome = parse_dbt_output(["build"], result, tmp_path / "dbt.log")
+    assert outcome.counts == {}  # the console's "Done." line is not read
+    outcome.counts = status_counts(results_of_build(tmp_path, started))
     assert not outcome.succeeded
     assert outcome.counts == {"PASS": 1, "WARN": 0, "ERROR": 1, "SKIP": 0, "NO-OP": 0,
                               "TOTAL": 2}

@@ -201,6 +201,10 @@ class _Recording:
                 recording.statements.append(sql)
                 self.inner.execute(sql, params)
 
+            @property
+            def description(self) -> Any:
+                return self.inner.description
+
             def fetchall(self) -> list[Any]:
                 return self.inner.fetchall()
 

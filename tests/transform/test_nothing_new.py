@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from airline_elt import transform
+from airline_elt import dbt_step
+from airline_elt.dbt_step import NOTHING_NEW, dbt_build_unless_nothing_new
 from airline_elt.seeds import install_airports
 from airline_elt.state import project_dir
-from airline_elt.transform import NOTHING_NEW, dbt_build_unless_nothing_new
 
 DAY = date(2023, 11, 1)
 
@@ -82,7 +82,7 @@ def test_a_failed_build_is_not_remembered(project, tmp_path, monkeypatch):
                                            stderr="")
 
     with monkeypatch.context() as patch:
-        patch.setattr(transform, "run_dbt", failing_dbt)
+        patch.setattr(dbt_step, "run_dbt", failing_dbt)
         assert not build(project, tmp_path).succeeded
     outcome = build(project, tmp_path)
     assert outcome.succeeded and not outcome.skipped

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from airline_elt.dbt_step import dbt_build_unless_nothing_new
 from airline_elt.errors import AirlineEltError
 from airline_elt.reference import (
     airport_loss,
@@ -28,7 +29,6 @@ from airline_elt.seeds import (
     staged_seed_dir,
 )
 from airline_elt.state import project_dir
-from airline_elt.transform import dbt_build_unless_nothing_new
 
 DAY = date(2023, 11, 6)
 BUNDLED = project_dir() / "seeds"

@@ -1,4 +1,5 @@
-"""The Transform step: `dbt build` against the local warehouse, its output kept in a log."""
+"""The pipeline's dbt step: `dbt build` (and `dbt docs generate`) against the local warehouse,
+its output kept in a log."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import psycopg
 
-from airline_elt.build_record import failing_nodes
+from airline_elt.build_record import failing_nodes, results_of_build
 from airline_elt.dbt import run_dbt
 from airline_elt.seeds import home_seed_dir
 from airline_elt.state import project_dir
@@ -23,12 +24,15 @@ from airline_elt.warehouse import Connection
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d(\s+|$)")
-DONE_LINE = re.compile(r"Done\.\s+(.*)$")
-COUNT = re.compile(r"([A-Z-]+)=(\d+)")
 PROBLEM_START = re.compile(r"^Completed with \d+ (error|warning)")
 ERROR_START = "Encountered an error"
 NOTHING_NEW = "nothing new to build"
 LAST_BUILD_FILE = "last_build.json"
+# dbt's count of each node status, as its closing "Done. PASS=... TOTAL=..." line names them.
+COUNT_OF_STATUS = {"success": "PASS", "pass": "PASS", "warn": "WARN", "error": "ERROR",
+                   "fail": "ERROR", "partial success": "ERROR", "skipped": "SKIP",
+                   "no-op": "NO-OP"}
+COUNT_ORDER = ("PASS", "WARN", "ERROR", "SKIP", "NO-OP", "TOTAL")
 THREADS_ENV = "AIRLINE_ELT_DBT_THREADS"
 # What a build's result depends on besides the warehouse's landed data.
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "tests/dbt", "seeds",
@@ -69,8 +73,8 @@ class DbtOutcome:
     def describe(self) -> str:
         if self.skipped:
             return f"{NOTHING_NEW} (dbt not started)"
-        order = ("PASS", "WARN", "ERROR", "SKIP", "NO-OP", "TOTAL")
-        shown = [f"{name.lower()} {self.counts[name]}" for name in order if name in self.counts]
+        shown = [f"{name.lower()} {self.counts[name]}" for name in COUNT_ORDER
+                 if name in self.counts]
         return ", ".join(shown) if shown else f"exit {self.returncode}"
 
 
@@ -80,20 +84,46 @@ def dbt_build(
     log_file: Path,
     extra_args: Sequence[str] = (),
     stream: TextIO | None = None,
-    command: str = "build",
     seeds: Path | None = None,
 ) -> DbtOutcome:
-    """Run `dbt <command> <extra_args>`; its output goes to `log_file` (and the console if
+    """Run `dbt build <extra_args>`; its output goes to `log_file` (and the console if
     `stream`). A successful plain build records what it was built from (BuildInputs).
     `seeds`: a staged seeds folder to build from (its caller records the inputs once the
     folder is swapped in)."""
-    args = [command, *extra_args]
-    plain_build = command == "build" and not extra_args and seeds is None
+    args = ["build", *extra_args]
+    plain_build = not extra_args and seeds is None
     inputs = build_inputs(connection, home) if plain_build else None
     if not plain_build:
         forget_build_inputs(home)  # other vars or a selection: the next plain build must run
-    if command == "build" and "--threads" not in extra_args:
+    if "--threads" not in extra_args:
         args += ["--threads", str(dbt_threads())]
+    outcome = _run_logged(args, connection, home, log_file, stream, seeds)
+    if outcome.succeeded and inputs is not None:
+        remember_build_inputs(inputs, home)
+    return outcome
+
+
+def dbt_docs_generate(
+    connection: Connection,
+    home: Path,
+    log_file: Path,
+    extra_args: Sequence[str] = (),
+    stream: TextIO | None = None,
+) -> DbtOutcome:
+    """Run `dbt docs generate <extra_args>`, its output logged as a build's is."""
+    forget_build_inputs(home)
+    return _run_logged(["docs", "generate", *extra_args], connection, home, log_file, stream)
+
+
+def _run_logged(
+    args: list[str],
+    connection: Connection,
+    home: Path,
+    log_file: Path,
+    stream: TextIO | None,
+    seeds: Path | None = None,
+) -> DbtOutcome:
+    """`dbt <args>`, its output written to `log_file` (and `stream`), read as a DbtOutcome."""
     started_at = dt.datetime.now(dt.UTC)
     result = run_dbt(args, connection, home=home, capture=True, seeds=seeds)
     output = (result.stdout or "") + (result.stderr or "")
@@ -103,11 +133,25 @@ def dbt_build(
         stream.write(output)
         stream.flush()
     outcome = parse_dbt_output(args, result, log_file)
+    target = home / "dbt" / "target"
+    outcome.counts = status_counts(results_of_build(target, started_at))
     if not outcome.succeeded:
-        outcome.failed_nodes = failing_nodes(home / "dbt" / "target", started_at)
-    if outcome.succeeded and inputs is not None:
-        remember_build_inputs(inputs, home)
+        outcome.failed_nodes = failing_nodes(target, started_at)
     return outcome
+
+
+def status_counts(results: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The nodes of a run_results.json by dbt's count names (PASS, WARN, ...: COUNT_ORDER);
+    empty when dbt wrote no results for the command."""
+    if not results:
+        return {}
+    counts = dict.fromkeys(COUNT_ORDER, 0)
+    for item in results:
+        name = COUNT_OF_STATUS.get(str(item.get("status")))
+        if name is not None:
+            counts[name] += 1
+        counts["TOTAL"] += 1
+    return counts
 
 
 def dbt_threads() -> int:
@@ -200,15 +244,13 @@ def dbt_build_unless_nothing_new(
 def parse_dbt_output(
     args: list[str], result: subprocess.CompletedProcess[str], log_file: Path
 ) -> DbtOutcome:
+    """A dbt command's outcome as its exit code and console output give it: the problems it
+    listed (its counts come from run_results.json: status_counts)."""
     lines = [
         TIMESTAMP.sub("", ANSI.sub("", line)).rstrip()
         for line in ((result.stdout or "") + (result.stderr or "")).splitlines()
     ]
     outcome = DbtOutcome(command=["dbt", *args], returncode=result.returncode, log_file=log_file)
-    for line in lines:
-        done = DONE_LINE.search(line)
-        if done:
-            outcome.counts = {name: int(value) for name, value in COUNT.findall(done.group(1))}
     outcome.problems = _problem_lines(lines)
     return outcome
 
