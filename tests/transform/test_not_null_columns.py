@@ -1,0 +1,95 @@
+"""Each model's columns that must not be null are checked by one `not_null_columns` test
+(one dbt node per model, not one per column): the test lists columns the model has, and it
+fails on a null, naming the column, within the dates the run rebuilt (all dates when
+asked)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from airline_elt.state import project_dir
+
+NOV_1, NOV_2 = date(2023, 11, 1), date(2023, 11, 2)
+ATL, DEN = 10397, 11292
+ALL_DATES = ("--vars", "{test_all_dates: true}")
+TEST_NAME = "not_null_int_flight_delays_daily"
+
+
+def model_files() -> list[Path]:
+    return sorted(project_dir().glob("models/*/_*__models.yml"))
+
+
+def models() -> list[dict]:
+    return [model for path in model_files()
+            for model in (yaml.safe_load(path.read_text("utf-8")).get("models") or [])]
+
+
+def test_each_model_lists_its_own_columns_in_one_not_null_test() -> None:
+    listed = 0
+    for model in models():
+        columns = [column["name"] for column in model.get("columns") or []]
+        tests = [test["not_null_columns"] for test in model.get("data_tests") or []
+                 if isinstance(test, dict) and "not_null_columns" in test]
+        assert len(tests) <= 1, f"{model['name']}: one not_null_columns test per model"
+        for test in tests:
+            names = test["arguments"]["columns"]
+            assert names, model["name"]
+            assert len(set(names)) == len(names), f"{model['name']} lists a column twice"
+            assert set(names) <= set(columns), (
+                f"{model['name']}: not_null_columns names columns the model does not have: "
+                f"{sorted(set(names) - set(columns))}")
+            assert test["name"] == f"not_null_{model['name']}"
+            listed += len(names)
+        # A failing not-null column stays in the model's one test, not a node of its own;
+        # warn-severity ones stay per column (the run's warning line counts rows per column).
+        for column in model.get("columns") or []:
+            assert "not_null" not in (column.get("data_tests") or []), (
+                f"{model['name']}.{column['name']}: list it in not_null_columns")
+    assert listed >= 150  # the project's not-null checks are here, not lost
+
+
+def flight(flight_id: str, day: date, dep: int) -> tuple:
+    return (flight_id, flight_id[:2], ATL, DEN, dep, dep - 5, day)
+
+
+@pytest.fixture(scope="module")
+def project(dbt_project):
+    dbt_project.land("daily_flights/date=2023-11-01/flights.csv",
+                     [flight("AA101", NOV_1, 90), flight("AA102", NOV_1, 10)])
+    dbt_project.run("build")
+    return dbt_project
+
+
+def test_a_null_fails_the_test_naming_its_column_within_the_tested_dates(project) -> None:
+    project.land("daily_flights/date=2023-11-02/flights.csv", [flight("DL201", NOV_2, 61)])
+    project.run("build")  # rebuilds Nov 2 only
+    project.run("test", "--select", TEST_NAME, *ALL_DATES)  # passes on good data
+    # Nulls planted on Nov 1, a date the last build did not rebuild: the run's tests,
+    # scoped to Nov 2, do not look at it; the whole table's do.
+    project.execute("update intermediate.int_flight_delays_daily set flights_on_time = null,"
+                    " carrier = null where flight_date = %s", (NOV_1,))
+    assert "ERROR=0" in project.run("test", "--select", TEST_NAME)
+
+    output = project.run("test", "--select", TEST_NAME, "--store-failures", *ALL_DATES,
+                         expect_success=False)
+    assert f"Failure in test {TEST_NAME}" in output
+    assert "Got 2 results" in output  # the null values, over the columns
+    stored = project.query(
+        "select table_schema from information_schema.tables where table_name = %s",
+        (TEST_NAME,))
+    assert len(stored) == 1, stored
+    assert project.query(
+        f'select null_column, null_rows from "{stored[0][0]}"."{TEST_NAME}"'
+        " order by null_column") == [("carrier", 1), ("flights_on_time", 1)]
+
+    # A null on a date the run rebuilds fails the run's own build.
+    project.execute("update intermediate.int_flight_delays_daily set flights_on_time = null"
+                    " where flight_date = %s", (NOV_2,))
+    output = project.run("test", "--select", TEST_NAME, expect_success=False)
+    assert f"Failure in test {TEST_NAME}" in output and "Got 1 result" in output
+    project.run("build", "--full-refresh", "--select", "int_flight_delays_daily")
+    project.run("test", "--select", TEST_NAME, *ALL_DATES)
