@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from airline_elt.landed_counts import TOTALS, for_psycopg, totals_row
+from airline_elt.landed_counts import TOTALS, for_psycopg, totals_of
 from airline_elt.run_summary import FACT_ROWS_BY_DATE, FILES
 from airline_elt.warehouse import Warehouse
 from airline_landing.raw_line import KEEP_CHARS, MARKER, RAW_LINE_MAX_BYTES
@@ -20,7 +20,7 @@ def run_summary(conn: Any, run_id: str, started_at: str, finished_at: str) -> di
     state machine's Summarize step runs."""
     params = {"run_id": run_id, "started_at": started_at, "finished_at": finished_at}
     files = conn.execute(for_psycopg(FILES), params).fetchall()
-    totals = conn.execute(for_psycopg(TOTALS), params).fetchone()
+    totals = _one_row_by_name(conn.execute(for_psycopg(TOTALS), params))
     dates = conn.execute(for_psycopg(FACT_ROWS_BY_DATE), params).fetchall()
     file_fields = ("key", "status", "rows_read", "rows_landed", "rows_rejected")
     fact_rows: dict[str, int] = {}
@@ -31,10 +31,15 @@ def run_summary(conn: Any, run_id: str, started_at: str, finished_at: str) -> di
         "files": [
             dict(zip(file_fields, row, strict=True)) for row in files
         ],
-        "totals": totals_row(totals),
-        "duration_seconds": float(totals[6]),
+        "totals": totals_of(totals),
+        "duration_seconds": float(totals["duration_seconds"]),
         "fact_rows_by_date": dict(sorted(fact_rows.items())),
     }
+
+
+def _one_row_by_name(cursor: Any) -> dict[str, Any]:
+    names = [column[0] for column in cursor.description]
+    return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def fit_raw_line_text(line: str | None) -> str | None:
