@@ -155,29 +155,15 @@
 -#}
 {% macro route_delays(daily_delays, having=none) -%}
     select
-        origin_airport_id,
-        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
-        origin_airport,
-        origin_city,
-        origin_state,
-        dest_airport_id,
-        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
-        dest_airport,
-        dest_city,
-        dest_state,
+        {{ airport_columns('origin') }},
+        {{ airport_columns('dest') }},
         {{ delay_measures() }}
 
     from {{ daily_delays }}
     where {{ has_known_airports() }}
     group by
-        origin_airport_id,
-        origin_airport,
-        origin_city,
-        origin_state,
-        dest_airport_id,
-        dest_airport,
-        dest_city,
-        dest_state
+        {{ airport_group_by('origin') }},
+        {{ airport_group_by('dest') }}
     {%- if having %}
     having {{ having }}
     {%- endif %}

@@ -14,20 +14,12 @@ daily_delays as (
 final as (
 
     select
-        dest_airport_id,
-        cast(max(dest_airport_code) as varchar(3)) as dest_airport_code,
-        dest_airport,
-        dest_city,
-        dest_state,
+        {{ airport_columns('dest') }},
         {{ arrival_measures() }}
 
     from daily_delays
     where {{ has_known_airports() }}
-    group by
-        dest_airport_id,
-        dest_airport,
-        dest_city,
-        dest_state
+    group by {{ airport_group_by('dest') }}
 
 )
 

@@ -14,21 +14,13 @@ daily_delays as (
 final as (
 
     select
-        origin_airport_id,
-        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
-        origin_airport,
-        origin_city,
-        origin_state,
+        {{ airport_columns('origin') }},
         cast(sum(flights_scheduled) as bigint) as flights_scheduled,
         {{ cause_measures() }}
 
     from daily_delays
     where {{ has_known_airports() }}
-    group by
-        origin_airport_id,
-        origin_airport,
-        origin_city,
-        origin_state
+    group by {{ airport_group_by('origin') }}
     having sum(flights_with_causes) > 0
 
 )

@@ -9,20 +9,12 @@ daily_delays as (
 final as (
 
     select
-        origin_airport_id,
-        cast(max(origin_airport_code) as varchar(3)) as origin_airport_code,
-        origin_airport,
-        origin_city,
-        origin_state,
+        {{ airport_columns('origin') }},
         {{ delay_measures() }}
 
     from daily_delays
     where {{ has_known_airports() }}
-    group by
-        origin_airport_id,
-        origin_airport,
-        origin_city,
-        origin_state
+    group by {{ airport_group_by('origin') }}
 
 )
 
