@@ -33,7 +33,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import os
 import shutil
 import sys
@@ -46,7 +45,13 @@ from typing import Any
 from publish_report import STATE_HOME, built_schema, connect_redshift
 
 from airline_elt import reference_loss as rule  # the local install's rule, shared
-from airline_elt.build_record import FAILED_STATUSES, BuildRecord, failing_nodes, record_build
+from airline_elt.build_record import (
+    FAILED_STATUSES,
+    BuildRecord,
+    failing_nodes,
+    record_build,
+    results_of_build,
+)
 from airline_elt.errors import AirlineEltError
 from airline_elt.reference_loss import Loss
 from airline_elt.seeds import (
@@ -177,15 +182,8 @@ def build_outcome(exit_code: int, started_at: dt.datetime, target_dir: Path,
                   finished_at: dt.datetime | None = None) -> BuildRecord:
     """The outcome of the build that started at `started_at`, from its exit code and dbt's
     run_results.json (when dbt wrote one for this build)."""
-    counts: Counter[str] = Counter()
-    try:
-        results = json.loads((target_dir / "run_results.json").read_text(encoding="utf-8"))
-        generated = dt.datetime.fromisoformat(
-            results["metadata"]["generated_at"].replace("Z", "+00:00"))
-        if generated >= started_at:
-            counts.update(str(item.get("status")) for item in results.get("results", []))
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    counts = Counter(str(item.get("status"))
+                     for item in results_of_build(target_dir, started_at))
     nodes = failing_nodes(target_dir, started_at)
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     error = ""
