@@ -17,6 +17,7 @@ from conftest import DAILY_FILES, REPO, SAMPLE_FILES, Cli
 from airline_elt.report_data import (
     DAILY_AGGREGATE,
     DELAY_CAUSES,
+    KNOWN_AIRPORTS,
     Airport,
     ReportData,
     ReportDataError,
@@ -129,6 +130,15 @@ def test_one_small_sample_var(data: ReportData) -> None:
     assert min_sample_flights({"min_sample_flights": "{{ env_var('X') }}"}) == 10
     assert min_sample_flights({}) == 10
     assert data.min_sample_flights == 10  # dbt_project.yml's default
+
+
+def test_the_report_filters_airports_as_the_marts_macro_does() -> None:
+    """The report's SQL cannot call a dbt macro: its filter is the macro's known branch."""
+    macro = (REPO / "macros" / "delay_rules.sql").read_text(encoding="utf-8")
+    known = re.search(r"macro has_known_airports\(known=true\).*?\{%- if known -%\}(.*?)\{%- else",
+                      macro, re.S)
+    assert known is not None
+    assert " ".join(known.group(1).split()) == KNOWN_AIRPORTS
 
 
 def test_a_warehouse_of_daily_files_has_no_cause_or_hour_rows(daily_only_cli: Cli) -> None:
