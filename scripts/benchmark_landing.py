@@ -393,7 +393,7 @@ def sample(conninfo: str) -> None:
                   f"{report.rows_rejected:,} rejected; landing alone: {cpu}]")
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backfill", action="store_true",
                         help="N daily files landed as one run (see --files, --rows-per-file)")
@@ -411,7 +411,11 @@ def main() -> None:
     parser.add_argument("--spark-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting of airline_elt.spark's session to try (--backfill, "
                              "--sample); repeatable")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     from airline_elt import spark as runner_spark
 
     if args.no_class_archive:
@@ -444,6 +448,12 @@ def main() -> None:
             backfill(args, conninfo)
         print(f"machine: {load_note()}")
         return
+    single_file(args, conninfo, server_pid)
+    print(f"machine: {load_note()}")
+
+
+def single_file(args: argparse.Namespace, conninfo: str, server_pid: int | None) -> None:
+    """One generated file of --rows rows: the COPY floor, then the landing, cold and warm."""
     with tempfile.TemporaryDirectory(prefix="landing-bench-") as tmp_name:
         tmp = Path(tmp_name)
         run = uuid.uuid4().hex[:12]
@@ -503,7 +513,6 @@ def main() -> None:
                 f"  = {rate / floor_rate:5.1%} of floor  [runs: {runs}]"
             )
         spark.stop()
-    print(f"machine: {load_note()}")
 
 
 if __name__ == "__main__":

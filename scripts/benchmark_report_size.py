@@ -45,6 +45,7 @@ MAIL_LIMIT_BYTES = 10_000_000  # "well under what a mail attachment allows" (oft
 
 
 def generated_year(seed: int) -> ReportData:
+    # Long on purpose: one synthetic year, one block per field of ReportData, read top-down.
     rng = random.Random(seed)
     days = [dt.date(YEAR, 1, 1) + dt.timedelta(days=n) for n in range(365)]
     months = [f"{YEAR}-{month:02d}" for month in range(1, 13)]

@@ -225,6 +225,7 @@ def dbt_nodes(target: Path) -> list[dict[str, Any]]:
 
 def breakdown(measured: dict[str, Any], events: dict[str, Any], nodes: list[dict[str, Any]]):
     """The parts, in seconds, in the order they are printed."""
+    # Long on purpose: one line per printed part, in print order, so a part is found by its label.
     spans = measured["intervals"]
 
     def total(name: str) -> float:
