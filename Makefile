@@ -149,7 +149,7 @@ lint: setup-test $(NODE_STAMP) $(CHECKOV_STAMP)
 	# Types over airline_elt, airline_landing and glue ([tool.mypy] in pyproject.toml).
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models macros tests/dbt
-	# The same SQL rendered for the Redshift target (target.type == 'redshift' branches).
+	# The same SQL rendered for the Redshift target (its adapter.dispatch implementations).
 	$(BIN)/sqlfluff lint --config orchestration/sqlfluff-redshift.cfg models macros
 	# The stack: every rule on; the one check ignored is ignored in the template, with its reason.
 	$(BIN)/cfn-lint orchestration/template.yaml

@@ -114,13 +114,13 @@ create index if not exists flight_date_airports_date_idx
 {%- endmacro %}
 
 
-{#- PostgreSQL: statistics for the planner on the dates table. -#}
-{% macro postgres__analyze_dates_table() %}
+{#- PostgreSQL: statistics for the planner on the dates table (not on Redshift, as before). -#}
+{% macro default__analyze_dates_table() %}
 
     analyze {{ dates_table() }}
 {%- endmacro %}
 
-{% macro default__analyze_dates_table() -%}
+{% macro redshift__analyze_dates_table() -%}
 {%- endmacro %}
 
 

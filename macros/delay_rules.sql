@@ -165,11 +165,12 @@
     {{ adapter.dispatch('index_flight_date')() }}
 {%- endmacro %}
 
-{% macro postgres__index_flight_date() -%}
+{% macro default__index_flight_date() -%}
     create index if not exists {{ this.identifier }}__flight_date_idx on {{ this }} (flight_date)
 {%- endmacro %}
 
-{% macro default__index_flight_date() -%}
+{#- Not postgres__: dbt-redshift's dispatch tries redshift__, then postgres__. -#}
+{% macro redshift__index_flight_date() -%}
     select 1 as sorted_by_flight_date
 {%- endmacro %}
 
@@ -182,12 +183,12 @@
     {{ adapter.dispatch('index_unknown_airports')() }}
 {%- endmacro %}
 
-{% macro postgres__index_unknown_airports() -%}
+{% macro default__index_unknown_airports() -%}
     create index if not exists {{ this.identifier }}__unknown_airports_idx
     on {{ this }} (flight_date)
     where {{ has_known_airports(known=false) }}
 {%- endmacro %}
 
-{% macro default__index_unknown_airports() -%}
+{% macro redshift__index_unknown_airports() -%}
     select 1 as no_partial_indexes
 {%- endmacro %}

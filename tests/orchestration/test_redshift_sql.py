@@ -5,6 +5,7 @@ And the one Redshift limit landing meets: raw_line is varchar(65535)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -89,6 +90,16 @@ def test_each_upgrade_statement_parses_as_redshift_one_column_each(index: int) -
     assert unparsable(statements[index]) == [], statements[index]
 
 
+def _dbt_dispatch() -> object:
+    """The sqlfluff stand-in's `adapter.dispatch` (dbt's search order, without dbt)."""
+    path = REPO / "tests" / "dbt" / "sqlfluff_libs" / "adapter.py"
+    spec = importlib.util.spec_from_file_location("sqlfluff_adapter", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dispatch
+
+
 def render_dbt_upgrade_hook(existing: list[str], target_type: str = "redshift") -> str:
     """macros/raw_columns.sql's on-run-start hook, rendered as dbt renders it, with dbt's
     `run_query` answered by `existing` (the one thing only a live Redshift could say)."""
@@ -101,7 +112,8 @@ def render_dbt_upgrade_hook(existing: list[str], target_type: str = "redshift") 
         return SimpleNamespace(columns=[SimpleNamespace(values=lambda: existing)])
 
     module = env.from_string(raw_tables_sql() + macro).make_module(
-        {"target": SimpleNamespace(type=target_type), "execute": True, "run_query": run_query}
+        {"target": SimpleNamespace(type=target_type), "execute": True, "run_query": run_query,
+         "adapter": SimpleNamespace(dispatch=_dbt_dispatch())}
     )
     return str(module.add_missing_raw_columns())
 
@@ -210,3 +222,23 @@ def test_the_dbt_images_build_guard_sql_parses_as_redshift() -> None:
     for sql in statements:
         assert unparsable(with_literals(sql)) == [], sql
     assert not [sql for sql in statements if re.search(r'(?<!")\braw\.', sql)]
+
+
+def test_no_dispatched_macro_falls_to_its_postgres_version_on_redshift() -> None:
+    """dbt-redshift is built on dbt-postgres: for a Redshift target, `adapter.dispatch` tries
+    `redshift__`, then `postgres__`, then `default__` (dbt's `_get_adapter_macro_prefixes`).
+    A PostgreSQL-only statement written as `postgres__x` without a `redshift__x` would run on
+    Redshift: PostgreSQL's version is `default__x`, Redshift's `redshift__x`."""
+    from dbt.adapters.factory import get_adapter_type_names, load_plugin
+
+    load_plugin("redshift")
+    assert get_adapter_type_names("redshift") == ["redshift", "postgres"]  # the chain assumed
+    macros = "\n".join(path.read_text(encoding="utf-8")
+                       for path in sorted((REPO / "macros").glob("*.sql")))
+    defined = set(re.findall(r"\{%-?\s*macro\s+(\w+)\s*\(", macros))
+    dispatched = set(re.findall(r"adapter\.dispatch\('(\w+)'", macros))
+    assert dispatched, "no adapter.dispatch found: the pattern above is out of date"
+    falls_to_postgres = sorted(name for name in dispatched
+                               if f"postgres__{name}" in defined
+                               and f"redshift__{name}" not in defined)
+    assert falls_to_postgres == []
