@@ -1,3 +1,7 @@
+-- Its tests read the landed files view (macros/scoped_tests.sql,
+-- staged_flights_to_test): built first, so they never run before it exists.
+-- depends_on: {{ ref('stg_raw__landed_files') }}
+
 with
 
 source as (
