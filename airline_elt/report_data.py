@@ -239,6 +239,11 @@ def load_report_data(conn: DbConnection, schema: str = "airlines", raw_schema: s
     daily = f"{intermediate_schema}.{DAILY_AGGREGATE}"
     hours = f"{intermediate_schema}.{HOUR_AGGREGATE}"
     daily_columns = reader.columns(intermediate_schema, DAILY_AGGREGATE)
+    if not {"origin_city", "origin_state", "dest_city", "dest_state"} <= daily_columns:
+        raise ReportDataError(
+            f"{daily} was built by an older version of the models (its airport columns are "
+            "named dep_/arr_): run `airline-elt transform` to rebuild it"
+        )
     has_codes = {"origin_airport_code", "dest_airport_code"} <= daily_columns
     has_cause_flights = all(f"flights_with_{cause}" in daily_columns
                             for cause, _ in DELAY_CAUSES)

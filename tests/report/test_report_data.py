@@ -193,6 +193,18 @@ def test_a_schema_without_the_marts_is_a_clear_error(sample_db: psycopg.Connecti
         load_report_data(sample_db, intermediate_schema="nowhere")
 
 
+def test_an_aggregate_built_by_older_models_is_a_clear_error(sample_db: psycopg.Connection) -> None:
+    """Upgraded code before its first `transform`: the aggregate still has dep_/arr_ columns."""
+    sample_db.execute("create schema old_models")
+    try:
+        sample_db.execute(f"create table old_models.{DAILY_AGGREGATE} "
+                          "(flight_date date, dep_city varchar(64), arr_city varchar(64))")
+        with pytest.raises(ReportDataError, match=r"older version .*airline-elt transform"):
+            load_report_data(sample_db, intermediate_schema="old_models")
+    finally:
+        sample_db.execute("drop schema old_models cascade")
+
+
 class _Recording:
     """A DB-API connection that keeps every statement run through it (a test's wrapper)."""
 
