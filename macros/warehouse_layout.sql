@@ -1,7 +1,8 @@
 {#-
   What differs between the warehouses, one dispatched macro each (dbt's
-  adapter.dispatch: `redshift__` / `postgres__` implementations, `default__`
-  for the rest), instead of `target.type` branches in the models and macros.
+  adapter.dispatch), instead of `target.type` branches in the models and
+  macros: `default__` is PostgreSQL's, `redshift__` Redshift's (never
+  `postgres__` alone: dbt-redshift's dispatch falls back to it).
   Redshift has no indexes and lays tables out by distribution and sort keys;
   PostgreSQL has indexes and ANALYZE.
 -#}
