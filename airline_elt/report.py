@@ -17,8 +17,13 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, Template
 from plotly.offline import get_plotlyjs
 
-from airline_elt.report_data import ReportData
+from airline_elt.report_data import CANCELLATION_REASONS, ReportData
 from airline_elt.report_payload import build_payload
+
+# "A carrier, B weather, ...": the codes' reasons as the report's data names them.
+CANCELLATION_CODES = ", ".join(
+    f"{column.removeprefix('code_').upper()} {reason}"
+    for column, reason in CANCELLATION_REASONS if column.startswith("code_"))
 
 if TYPE_CHECKING:  # the dbt image carries report.py without the local runner's modules
     from airline_elt.build_record import BuildRecord
@@ -91,8 +96,7 @@ PARTS = (
                      "were due to."),
         ChartSection("cancellations", "Cancellations by carrier and reason",
                      "Each carrier's cancelled flights by the reason its files give (BTS "
-                     "CancellationCode: A carrier, B weather, C National Aviation System, "
-                     "D security)."),
+                     f"CancellationCode: {CANCELLATION_CODES})."),
     )),
     Part("Departure and arrival delay", (
         ChartSection("dep-vs-arr", "Departure and arrival delay by route",
