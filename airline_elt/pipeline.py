@@ -146,6 +146,7 @@ class Run:
         self.ui = ui
         self.run_id = run_id or new_run_id()
         self.log_dir = home / "logs" / self.run_id
+        self.waited_for_lock = False  # another run held the lock when this one asked
         self.warehouse = Warehouse(home)
         self._connection: Connection | None = None
         self._landing_connection: Connection | None = None
@@ -190,7 +191,7 @@ class Run:
                 self._connection = self.warehouse.connection(DBT)
                 self._landing_connection = self.warehouse.connection(LANDING)
                 lock = RunLock(self.connection.url(), self.run_id)
-                lock.acquire(on_wait=self.ui.waiting_for_lock)
+                lock.acquire(on_wait=self._waiting_for_lock)
             except (psycopg.Error, OSError, RuntimeError) as error:
                 raise StepFailed(
                     "AcquireLock", "the local warehouse is not available", str(error),
@@ -202,6 +203,10 @@ class Run:
         finally:
             with self.step("ReleaseLock"):
                 lock.release()
+
+    def _waiting_for_lock(self, holder: LockHolder | None) -> None:
+        self.waited_for_lock = True
+        self.ui.waiting_for_lock(holder)
 
     def stage_lists(self, airports: Path | None, carriers: Path | None,
                     force: bool = False) -> StagedSeeds | None:
@@ -235,7 +240,10 @@ class Run:
     def land(self, scan: FolderScan, spark: SparkStarter | None = None) -> LandingSummary:
         """The Land step, for the files `scan` listed (the run's one walk of the landing
         folder, `scan_folder`). `spark`: a session already coming up (else one is started
-        here); it is stopped when the step ends."""
+        here); it is stopped when the step ends. A run that waited for another run's lock
+        lists the folder again: that run may have landed, moved or removed files meanwhile."""
+        if self.waited_for_lock:
+            scan = scan_folder(scan.landing_dir, scan.prefix)
         with self.spark_for_land(spark) as starter, self.step("Land") as detail:
             try:
                 from airline_landing.local import land_scanned
