@@ -138,8 +138,10 @@ class Run:
         limits: RejectLimits,
         bounds: BatchBounds | None = None,
         plausible: Plausibility | None = None,
+        spark: SparkStarter | None = None,
     ) -> None:
         self.home = home
+        self.kept_spark = spark  # a session kept across runs (watch's KeptSpark), or None
         self.limits = limits  # resolved at the edge (flags, environment): airline_elt.cli
         self.bounds = bounds  # None: the defaults (airline_landing.bounds)
         self.plausible = plausible  # None: the defaults (airline_landing.plausibility)
@@ -273,7 +275,7 @@ class Run:
             except Exception as error:
                 raise StepFailed(
                     "Land", f"{type(error).__name__}: {_first_line(error)}", str(error),
-                    f"Spark's log: {self.log_dir / 'spark.log'}",
+                    f"Spark's log: {starter.log()}",
                 ) from error
             summary = LandingSummary(report, scan.skipped)
             totals = summary.totals
@@ -302,9 +304,9 @@ class Run:
 
     @contextlib.contextmanager
     def spark_for_land(self, spark: SparkStarter | None) -> Iterator[SparkStarter]:
-        """The given session coming up, or one started when the first batch needs it;
-        stopped at the end."""
-        starter = spark or SparkStarter(self.log_dir / "spark.log")
+        """The given session coming up (or the kept one), else one started when the first
+        batch needs it; stopped at the end (a kept session stays up)."""
+        starter = spark or self.kept_spark or SparkStarter(self.log_dir / "spark.log")
         try:
             yield starter
         finally:
@@ -313,7 +315,10 @@ class Run:
     def start_spark(self, scan: FolderScan) -> SparkStarter:
         """Spark's JVM, started now in the background when `scan` found files to look at
         (its console output goes to the run's spark.log): it comes up while the lock is
-        taken and the files are hashed. Otherwise started only if a batch needs it."""
+        taken and the files are hashed. Otherwise started only if a batch needs it. A kept
+        session (watch) is already up, or coming up."""
+        if self.kept_spark is not None:
+            return self.kept_spark if scan.empty else self.kept_spark.start()
         starter = SparkStarter(self.log_dir / "spark.log")
         return starter if scan.empty else starter.start()
 

@@ -85,7 +85,15 @@ def session_settings() -> dict[str, str]:
 
 def start_spark(log_file: Path | None = None) -> SparkSession:
     """A local[2] SparkSession. With `log_file`, the JVM's own console output (log4j
-    start-up lines, later warnings) goes to that file instead of the terminal."""
+    start-up lines, later warnings) goes to that file instead of the terminal.
+
+    One JVM per process: pyspark keeps the gateway of the first JVM a process starts for
+    every later context (`SparkContext._ensure_initialized`), so a second JVM launched for a
+    later session would only start, idle and hold its memory until the process exits (it
+    did, once per run of `airline-elt watch`). A session started after another one was
+    stopped runs in the same JVM, whose output goes on to the first session's log file
+    (`jvm_log_file`)."""
+    global _jvm_log
     from pyspark import SparkConf, SparkContext
     from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
@@ -95,13 +103,55 @@ def start_spark(log_file: Path | None = None) -> SparkSession:
         conf.set(name, value)
     if log_file is None:
         context = SparkContext.getOrCreate(conf)
+    elif live_gateway() is not None:
+        context = SparkContext(conf=conf)
     else:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(log_file, "ab") as sink:  # the JVM keeps its own descriptor
             gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
+        _jvm_log = log_file
         context = SparkContext(conf=conf, gateway=gateway)
     context.setLogLevel("ERROR")
     return SparkSession(context)
+
+
+_jvm_log: Path | None = None  # where the JVM this process launched writes its console
+
+
+def jvm_log_file(requested: Path) -> Path:
+    """Where the JVM's console output goes: the log file it was launched with, which is
+    `requested` unless an earlier session of this process launched it."""
+    return _jvm_log if _jvm_log is not None and live_gateway() is not None else requested
+
+
+def live_gateway() -> object | None:
+    """The py4j gateway of the JVM this process started, while that JVM runs. Once it has
+    exited (killed, out of memory), pyspark's reference to it is dropped, so that the next
+    session launches a new JVM instead of failing to connect to the dead one."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return None
+    process = getattr(gateway, "proc", None)  # launch_gateway's spark-submit, exec'd as java
+    if process is not None and process.poll() is not None:
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+        return None
+    return gateway
+
+
+def session_alive(session: SparkSession) -> bool:
+    """Whether `session` can still run a job: not stopped, and its JVM answers."""
+    from py4j.protocol import Py4JError
+
+    context = session.sparkContext
+    if context._jsc is None or live_gateway() is None:
+        return False
+    try:
+        return not context._jsc.sc().isStopped()
+    except (Py4JError, OSError):  # OSError: the JVM's socket refuses the connection
+        return False
 
 
 class SparkStarter:
@@ -127,7 +177,8 @@ class SparkStarter:
         # two threads importing one package at once can see it half-initialised.
         import pyspark.sql  # noqa: F401
 
-        self._thread.start()
+        if self._thread.ident is None:  # not started yet
+            self._thread.start()
         return self
 
     def session(self) -> SparkSession:
@@ -150,6 +201,10 @@ class SparkStarter:
             self._session.stop()
             self._session = None
 
+    def log(self) -> Path | None:
+        """Where the JVM's console output of this session goes (Spark's log)."""
+        return None if self.log_file is None else jvm_log_file(self.log_file)
+
     def __enter__(self) -> SparkStarter:
         return self
 
@@ -160,3 +215,45 @@ class SparkStarter:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class KeptSpark(SparkStarter):
+    """One session kept for many runs (`airline-elt watch`): the JVM starts once, its
+    classes stay loaded and its compiled code stays warm, so a run after the first pays
+    neither the JVM's start nor a new session. A run's `stop()` leaves it running;
+    `close()` stops it. If its JVM has gone meanwhile (killed, out of memory), the next
+    `session()` starts a new one: a batch it was landing never committed (the landing's
+    control table makes the retry exactly-once), so the next run lands it again."""
+
+    def stop(self) -> None:
+        return  # the end of one run: the session stays up for the next
+
+    def session(self) -> SparkSession:
+        session = super().session()
+        if session_alive(session):
+            return session
+        self._discard(session)
+        self._thread = threading.Thread(target=self._start, name="spark-start", daemon=True)
+        return super().session()
+
+    def close(self) -> None:
+        super().stop()
+
+    def _discard(self, session: SparkSession) -> None:
+        """Forget a session whose JVM is gone or no longer answers (its own stop() would call
+        into that JVM). A JVM process still there is killed: it is not reused."""
+        from pyspark import SparkContext
+        from pyspark.sql import SparkSession
+
+        process = getattr(SparkContext._gateway, "proc", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
+        live_gateway()  # drops pyspark's reference to the gateway of the JVM that exited
+        context = session.sparkContext
+        context._jsc = None  # nothing to stop in a JVM that is gone (it would refuse the call)
+        context.stop()  # clears pyspark's active context
+        SparkSession._instantiatedSession = None
+        SparkSession._activeSession = None
+        self._session = None
+        self._error = None

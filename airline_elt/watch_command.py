@@ -10,6 +10,7 @@ from pathlib import Path
 
 from airline_elt.pipeline import Run, StepFailed, new_run_id
 from airline_elt.run_settings import LandingSettings
+from airline_elt.spark import KeptSpark
 from airline_elt.ui import ConsoleUI, print_error, render_run_summary
 from airline_elt.warehouse import Warehouse
 from airline_elt.watch import FileState, Watcher
@@ -38,10 +39,25 @@ class WatchResult:
 def watch_folder(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingSettings,
                  settings: WatchSettings, verbose: bool = False) -> WatchResult:
     """Start a run for each batch of new files until stopped (Ctrl-C, --once, --max-runs,
-    --timeout); a failed run is reported and the watch goes on."""
-    console = ui.console
+    --timeout); a failed run is reported and the watch goes on. Spark's session is started
+    once, in the background, and kept for every run (KeptSpark): a run after the first
+    pays neither the JVM's start nor a new session (with --once it starts only if there
+    are files)."""
     warehouse = Warehouse(home)
     warehouse.start()
+    spark = KeptSpark(home / "logs" / f"watch-{new_run_id()}" / "spark.log")
+    if not settings.once:
+        spark.start()
+    try:
+        return _watch(landing_dir, home, ui, landing, settings, verbose, warehouse, spark)
+    finally:
+        spark.close()
+
+
+def _watch(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingSettings,
+           settings: WatchSettings, verbose: bool, warehouse: Warehouse,
+           spark: KeptSpark) -> WatchResult:
+    console = ui.console
     watcher = Watcher(landing_dir, warehouse, settle_seconds=settings.settle_seconds,
                       interval_seconds=settings.interval_seconds, prefix=settings.prefix,
                       on_skipped=lambda key, why: console.print(f"{key}: {why}"))
@@ -59,7 +75,7 @@ def watch_folder(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingS
         if batch is None:
             break
         if not _run_batch(watcher, batch, landing_dir, home, ui, landing, settings.prefix,
-                          verbose):
+                          verbose, spark):
             failures += 1
         runs += 1
         if deadline is not None and time.monotonic() >= deadline:
@@ -69,7 +85,8 @@ def watch_folder(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingS
 
 
 def _run_batch(watcher: Watcher, batch: dict[str, FileState], landing_dir: Path, home: Path,
-               ui: ConsoleUI, landing: LandingSettings, prefix: str, verbose: bool) -> bool:
+               ui: ConsoleUI, landing: LandingSettings, prefix: str, verbose: bool,
+               spark: KeptSpark) -> bool:
     """One run of a batch, staged in a folder of its own; whether it succeeded."""
     run_id = new_run_id()
     ui.console.print(f"{plural(len(batch), 'new file')}: {', '.join(sorted(batch))}")
@@ -77,7 +94,8 @@ def _run_batch(watcher: Watcher, batch: dict[str, FileState], landing_dir: Path,
     watcher.stage(batch, staging)
     try:
         outcome = Run(home, ui, run_id, limits=landing.limits, bounds=landing.bounds,
-                      plausible=landing.plausible).run(staging, trigger="watch", prefix=prefix)
+                      plausible=landing.plausible, spark=spark).run(
+            staging, trigger="watch", prefix=prefix)
         render_run_summary(ui.console, outcome)
         return True
     except StepFailed as failure:

@@ -64,3 +64,18 @@ def server_pid(warehouse: Warehouse) -> int | None:
         return int(first_line.strip())
     except (FileNotFoundError, IndexError, ValueError, PermissionError):
         return None
+
+
+def java_children(parent: int) -> list[int]:
+    """The pids of the JVMs process `parent` started (pyspark's spark-submit exec's java),
+    read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "comm").read_text().strip()
+        except (OSError, ValueError):
+            continue
+        if command == "java" and int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append(int(entry.name))
+    return sorted(found)
