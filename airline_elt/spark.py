@@ -221,9 +221,9 @@ class KeptSpark(SparkStarter):
     """One session kept for many runs (`airline-elt watch`): the JVM starts once, its
     classes stay loaded and its compiled code stays warm, so a run after the first pays
     neither the JVM's start nor a new session. A run's `stop()` leaves it running;
-    `close()` stops it. If its JVM has gone meanwhile (killed, out of memory), the next
-    `session()` starts a new one: a batch it was landing never committed (the landing's
-    control table makes the retry exactly-once), so the next run lands it again."""
+    `close()` stops it. If its JVM dies during a run, that run fails with nothing of its
+    batch committed (as a killed run); the next `session()` finds the JVM gone and starts a
+    new one."""
 
     def stop(self) -> None:
         return  # the end of one run: the session stays up for the next
