@@ -1,6 +1,6 @@
 {#-
   The measures every mart reports for its group of flights, summed from
-  int_flight_delays_daily (where "delayed", "cancelled", "diverted" and "on
+  int_flight_delays_monthly or int_flight_delays_daily (where "delayed", "cancelled", "diverted" and "on
   time" are decided by the macros of delay_rules.sql).
 
   Rates are percentages rounded to 1 decimal (5.1 means 5.1 %), averages are
@@ -117,7 +117,7 @@
   summed), the minutes of each cause and each cause's share of all cause
   minutes (0-100, 1 decimal; null when the minutes sum to 0), and the flights
   delayed by each cause (more than 0 of its minutes; a flight may count for
-  several causes). Summed from int_flight_delays_daily.
+  several causes). Summed from int_flight_delays_monthly.
 -#}
 {% macro cause_measures() -%}
     {%- set cause_minutes -%}
@@ -148,18 +148,18 @@
 {#-
   The one route query behind mv_route_delays and mv_delay_prone_routes: the
   delay measures per route (origin and destination airport, both known),
-  summed from `daily_delays` (a CTE over int_flight_delays_daily), and only
+  summed from `monthly_delays` (a CTE over int_flight_delays_monthly), and only
   the groups meeting `having` when one is given. A macro, not a model: both
   marts are materialized views, which on Redshift read tables only, and a
   route table rebuilt whole every run would drop the views over it.
 -#}
-{% macro route_delays(daily_delays, having=none) -%}
+{% macro route_delays(monthly_delays, having=none) -%}
     select
         {{ airport_columns('origin') }},
         {{ airport_columns('dest') }},
         {{ delay_measures() }}
 
-    from {{ daily_delays }}
+    from {{ monthly_delays }}
     where {{ has_known_airports() }}
     group by
         {{ airport_group_by('origin') }},

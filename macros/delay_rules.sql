@@ -161,16 +161,16 @@
   an index on it (created once, on the first build or on an existing table).
   Redshift sorts them by flight_date instead.
 -#}
-{% macro index_flight_date() -%}
-    {{ adapter.dispatch('index_flight_date')() }}
+{% macro index_flight_date(column='flight_date') -%}
+    {{ adapter.dispatch('index_flight_date')(column) }}
 {%- endmacro %}
 
-{% macro default__index_flight_date() -%}
-    create index if not exists {{ this.identifier }}__flight_date_idx on {{ this }} (flight_date)
+{% macro default__index_flight_date(column) -%}
+    create index if not exists {{ this.identifier }}__{{ column }}_idx on {{ this }} ({{ column }})
 {%- endmacro %}
 
 {#- Not postgres__: dbt-redshift's dispatch tries redshift__, then postgres__. -#}
-{% macro redshift__index_flight_date() -%}
+{% macro redshift__index_flight_date(column) -%}
     select 1 as sorted_by_flight_date
 {%- endmacro %}
 

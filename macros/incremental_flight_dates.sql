@@ -216,10 +216,10 @@
 {%- endmacro %}
 
 
-{% macro delete_flight_dates(dates_to_rebuild_sql) -%}
+{% macro delete_flight_dates(dates_to_rebuild_sql, column='flight_date') -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ flight_dates_in(dates_to_rebuild_sql) }}
+        where {{ flight_dates_in(dates_to_rebuild_sql, column) }}
     {%- else -%}
         select 1 as nothing_to_delete
     {%- endif -%}
@@ -235,7 +235,9 @@
   names the macro that says which dates; `built_from_model` the per-date
   model whose build the dates follow; `extra_post_hooks` run after the
   flight_date index. meta `per_date` marks them for per_date_models()
-  (scoped_tests.sql) and materialized_view_input_stamp().
+  (scoped_tests.sql) and materialized_view_input_stamp(). `date_column`: the
+  column the dates are in, `flight_date` but for int_flight_delays_monthly,
+  whose "dates" are the first days of its months (`flight_month`).
 -#}
 {% macro per_date_model_config(
     definition_version,
@@ -243,22 +245,27 @@
     built_from_model='int_flights_enriched',
     extra_post_hooks=[],
     dist='all',
-    sort=['flight_date']
+    sort=['flight_date'],
+    date_column='flight_date'
 ) -%}
     {%- set dates_sql = dates_to_rebuild ~ '()' -%}
     {%- set built_from = ("'" ~ built_from_model ~ "'") if built_from_model else 'none' -%}
     {{ return(dict(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='flight_date',
+        unique_key=date_column,
         full_refresh=false,
         on_schema_change='append_new_columns',
-        meta={'definition_version': definition_version, 'per_date': true},
+        meta={
+            'definition_version': definition_version,
+            'per_date': true,
+            'date_column': date_column,
+        },
         pre_hook=[
             '{{ remember_rebuilt_dates(' ~ dates_sql ~ ') }}',
-            '{{ delete_flight_dates(' ~ dates_sql ~ ') }}',
+            "{{ delete_flight_dates(" ~ dates_sql ~ ", '" ~ date_column ~ "') }}",
         ],
-        post_hook=['{{ index_flight_date() }}'] + extra_post_hooks + [
+        post_hook=["{{ index_flight_date('" ~ date_column ~ "') }}"] + extra_post_hooks + [
             '{{ log_date_builds(built_from_model=' ~ built_from ~ ') }}',
             '{{ record_definition_version() }}',
             '{{ forget_rebuilt_dates() }}',

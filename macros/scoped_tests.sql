@@ -12,15 +12,17 @@
   Singular tests call `in_rebuilt_dates` themselves.
 -#}
 {#-
-  Model tested -> the per-date model whose last build's dates its tests look
-  at: the models per_date_model_config() marks (meta `per_date`), read from
-  the graph (empty while dbt parses; the tests are compiled after).
+  Per-date model -> the column its dates are in (meta `date_column`), for the
+  models per_date_model_config() marks (meta `per_date`): their tests look at
+  the dates of their last build. Read from the graph (empty while dbt parses;
+  the tests are compiled after).
 -#}
 {% macro per_date_models() -%}
     {%- set models = {} -%}
     {%- for node in (graph.get('nodes') or {}).values() if node.resource_type == 'model' -%}
         {%- if node.config.meta.get('per_date') -%}
-            {%- do models.update({node.name: node.name}) -%}
+            {%- set date_column = node.config.meta.get('date_column', 'flight_date') -%}
+            {%- do models.update({node.name: date_column}) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(models) }}
@@ -65,7 +67,7 @@
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
     {%- if identifier in per_date_models() and not test_all_dates() -%}
-        {%- do conditions.append(in_rebuilt_dates(per_date_models()[identifier])) -%}
+        {%- do conditions.append(in_rebuilt_dates(identifier, per_date_models()[identifier])) -%}
     {%- elif identifier == 'stg_raw__flights' and not test_all_dates() -%}
         {%- do conditions.append(staged_flights_to_test()) -%}
     {%- endif -%}

@@ -3,14 +3,14 @@
   cancellation code (A carrier, B weather, C National Aviation System, D
   security; no code: 'not given', e.g. the daily files, which have no
   reason), as a share of the airline's scheduled flights. The counts per code
-  are columns of int_flight_delays_daily (cancellation_reason in
+  are columns of int_flight_delays_monthly (cancellation_reason in
   macros/delay_rules.sql decides them); here they become one row per reason.
 -#}
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -31,7 +31,7 @@ by_carrier as (
         cast(sum(flights_cancelled_code_d) as bigint) as flights_cancelled_code_d,
         cast(sum(flights_cancelled_no_code) as bigint) as flights_cancelled_no_code
 
-    from daily_delays
+    from monthly_delays
     where {{ has_known_airports() }}
     group by carrier
 

@@ -1,8 +1,8 @@
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -18,10 +18,10 @@ by_carrier as (
         carrier,
         {{ delay_measures() }},
         {{ on_time_measures() }},
-        min(flight_date) as first_flight_date,
-        max(flight_date) as last_flight_date
+        min(first_flight_date) as first_flight_date,
+        max(last_flight_date) as last_flight_date
 
-    from daily_delays
+    from monthly_delays
     where {{ has_known_airports() }}
     group by carrier
 

@@ -5,9 +5,9 @@
 -#}
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -18,7 +18,7 @@ final as (
         cast(sum(flights_scheduled) as bigint) as flights_scheduled,
         {{ cause_measures() }}
 
-    from daily_delays
+    from monthly_delays
     where {{ has_known_airports() }}
     group by {{ airport_group_by('origin') }}
     having sum(flights_with_causes) > 0

@@ -1,15 +1,15 @@
 {#-
   Pearson correlation of departure and arrival delay, per carrier and over all
-  carriers (carrier = 'ALL'), from the exact sums of int_flight_delays_daily
+  carriers (carrier = 'ALL'), from the exact sums of int_flight_delays_monthly
   (see delay_correlation_measures in macros/delay_measures.sql). Like a
   carrier, the ALL row is there only when some flight has both delays: on an
   empty warehouse the mart is empty (no row of nulls).
 -#}
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -22,7 +22,7 @@ carriers as (
 known_airports as (
 
     select *
-    from daily_delays
+    from monthly_delays
     where {{ has_known_airports() }}
 
 ),

@@ -1,18 +1,15 @@
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
 known_airports as (
 
-    select
-        *,
-        cast(date_trunc('month', flight_date) as date) as flight_month
-
-    from daily_delays
+    select *
+    from monthly_delays
     where {{ has_known_airports() }}
 
 ),

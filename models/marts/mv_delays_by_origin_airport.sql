@@ -1,8 +1,8 @@
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -12,7 +12,7 @@ final as (
         {{ airport_columns('origin') }},
         {{ delay_measures() }}
 
-    from daily_delays
+    from monthly_delays
     where {{ has_known_airports() }}
     group by {{ airport_group_by('origin') }}
 

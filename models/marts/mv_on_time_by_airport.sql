@@ -3,9 +3,9 @@
 -#}
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -15,7 +15,7 @@ final as (
         {{ airport_columns('origin') }},
         {{ on_time_breakdown() }}
 
-    from daily_delays
+    from monthly_delays
     where {{ has_known_airports() }}
     group by {{ airport_group_by('origin') }}
 

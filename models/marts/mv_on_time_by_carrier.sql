@@ -5,9 +5,9 @@
 -#}
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -23,7 +23,7 @@ by_carrier as (
         carrier,
         {{ on_time_breakdown() }}
 
-    from daily_delays
+    from monthly_delays
     where {{ has_known_airports() }}
     group by carrier
 

@@ -1,15 +1,15 @@
 {#- The delay measures per route: the route query of macros/delay_measures.sql. -#}
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
 final as (
 
-    {{ route_delays('daily_delays') }}
+    {{ route_delays('monthly_delays') }}
 
 )
 

@@ -2,13 +2,13 @@
   For the data steward: every airport id that landed flights use but
   airports_dim lacks. Add these ids to the airports list and their flights
   reach the fact on the next run. A materialized view over tables (Redshift
-  forbids views under one), summed from int_flight_delays_daily.
+  forbids views under one), summed from int_flight_delays_monthly.
 -#}
 with
 
-daily_delays as (
+monthly_delays as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_monthly') }}
 
 ),
 
@@ -16,13 +16,14 @@ unknown_origins as (
 
     select
         origin_airport_id as airport_id,
-        flight_date,
+        first_flight_date,
+        last_flight_date,
         flights_scheduled as flights,
         flights_delayed,
         flights_scheduled as flights_from,
         0 as flights_to
 
-    from daily_delays
+    from monthly_delays
     where not has_known_origin
 
 ),
@@ -31,13 +32,14 @@ unknown_destinations as (
 
     select
         dest_airport_id as airport_id,
-        flight_date,
+        first_flight_date,
+        last_flight_date,
         flights_scheduled as flights,
         flights_delayed,
         0 as flights_from,
         flights_scheduled as flights_to
 
-    from daily_delays
+    from monthly_delays
     where
         not has_known_destination
         -- a flight from and to the same unknown airport counts once
@@ -61,8 +63,8 @@ final as (
         cast(sum(flights_delayed) as bigint) as flights_delayed,
         cast(sum(flights_from) as bigint) as flights_from,
         cast(sum(flights_to) as bigint) as flights_to,
-        min(flight_date) as first_flight_date,
-        max(flight_date) as last_flight_date
+        min(first_flight_date) as first_flight_date,
+        max(last_flight_date) as last_flight_date
 
     from appearances
     group by airport_id
