@@ -229,15 +229,23 @@ class KeptSpark(SparkStarter):
         return  # the end of one run: the session stays up for the next
 
     def session(self) -> SparkSession:
+        if self._error is not None:  # the last start failed (that run failed): start again
+            self._error = None
+            self._new_start()
         session = super().session()
         if session_alive(session):
             return session
         self._discard(session)
-        self._thread = threading.Thread(target=self._start, name="spark-start", daemon=True)
+        self._new_start()
         return super().session()
 
     def close(self) -> None:
+        if self._session is not None and not session_alive(self._session):
+            self._discard(self._session)  # its own stop() would call into the dead JVM
         super().stop()
+
+    def _new_start(self) -> None:
+        self._thread = threading.Thread(target=self._start, name="spark-start", daemon=True)
 
     def _discard(self, session: SparkSession) -> None:
         """Forget a session whose JVM is gone or no longer answers (its own stop() would call

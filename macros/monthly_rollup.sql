@@ -4,7 +4,10 @@
   dates int_flight_delays_daily rebuilt since this model last built the
   month (a date rebuilt, emptied, or summed with another threshold: each
   rebuilds the daily aggregate's date, and so logs it anew), and every month
-  when this model's definition version changed.
+  when this model's definition version changed. "Since" compares build
+  stamps (dbt's run_started_at), so it assumes the clock does not go back
+  between runs, as the materialized views' input stamps and the scoped
+  tests' "last build" already do.
 -#}
 {% macro months_rebuilt_since_last_build() -%}
     {%- if not is_incremental() -%}
@@ -42,7 +45,11 @@
 {%- endmacro %}
 
 
-{#- Run `months_sql` now and write its months out as flight_date ranges. -#}
+{#-
+  Run `months_sql` now and write its months out as flight_date ranges, each
+  up to the next month's first day computed here (exact on both engines;
+  Redshift's month intervals are not PostgreSQL's).
+-#}
 {% macro looked_up_months_in(months_sql) -%}
     {%- set months = run_query(months_sql).columns[0].values() | sort -%}
     {%- if months | length == 0 -%}
@@ -50,9 +57,12 @@
     {%- else -%}
         (
         {%- for month in months -%}
+            {%- set next_month = modules.datetime.date(
+                month.year + (1 if month.month == 12 else 0), month.month % 12 + 1, 1
+            ) -%}
             {{ ' or ' if not loop.first }}(
             flight_date >= cast('{{ month }}' as date)
-            and flight_date < cast('{{ month }}' as date) + interval '1 month'
+            and flight_date < cast('{{ next_month }}' as date)
             )
         {%- endfor -%}
         )
