@@ -228,7 +228,8 @@
 
 {#-
   The one config of the per-date models (int_flights_enriched,
-  int_flight_delays_daily, int_flight_delays_by_hour_daily,
+  int_flight_delays_daily, its rollups int_flight_delays_daily_totals and
+  int_flight_delays_monthly, int_flight_delays_by_hour_daily,
   daily_flights_fact): incremental, delete+insert per flight_date, never
   dropped by --full-refresh, the dates to rebuild remembered and deleted
   before the insert and logged after it (build_log.sql). `dates_to_rebuild`

@@ -1,8 +1,8 @@
 with
 
-daily_delays as (
+daily_totals as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_daily_totals') }}
 
 ),
 
@@ -13,7 +13,7 @@ final as (
         {{ delay_measures() }},
         {{ on_time_measures() }}
 
-    from daily_delays
+    from daily_totals
     where {{ has_known_airports() }}
     group by flight_date
 

@@ -1,8 +1,8 @@
 with
 
-daily_delays as (
+daily_totals as (
 
-    select * from {{ ref('int_flight_delays_daily') }}
+    select * from {{ ref('int_flight_delays_daily_totals') }}
 
 ),
 
@@ -12,7 +12,7 @@ known_airports as (
         *,
         {{ iso_day_of_week('flight_date') }} as day_of_week
 
-    from daily_delays
+    from daily_totals
     where {{ has_known_airports() }}
 
 ),

@@ -134,14 +134,24 @@ def test_staging_tests_in_a_build_look_at_the_newly_landed_versions(project):
          " values ('XX999', '2023-11-03', 'XX', 200, 10397, 11292, 999, 1)"),
         ("assert_every_landed_flight_is_enriched_once",
          "delete from intermediate.int_flights_enriched where flight_id = 'AA102'"),
-        ("assert_every_landed_flight_is_enriched_once",
+        ("int_flights_enriched_holds_each_landed_row_once",
          "insert into intermediate.int_flights_enriched select * from"
          " intermediate.int_flights_enriched where flight_id = 'AA102'"),
+        ("int_flight_delays_daily_totals_sums_the_daily_rows",
+         "update intermediate.int_flight_delays_daily_totals set flights_delayed ="
+         " flights_delayed + 1 where flight_date = '2023-11-03'"),
+        ("int_flight_delays_daily_totals_sums_the_daily_rows",
+         "delete from intermediate.int_flight_delays_daily_totals"
+         " where flight_date = '2023-11-03'"),
+        ("int_flight_delays_monthly_sums_the_daily_rows",
+         "update intermediate.int_flight_delays_monthly set max_dep_delay = max_dep_delay + 1"
+         " where carrier = 'UA'"),
     ],
     ids=["fact-row-missing", "fact-row-stale", "fact-row-extra", "enriched-row-missing",
-         "enriched-row-doubled"],
+         "enriched-row-doubled", "daily-total-stale", "daily-total-missing",
+         "monthly-row-stale"],
 )
-def test_each_singular_test_fails_on_data_breaking_its_rule(project, test_name, breakage):
+def test_each_row_test_fails_on_data_breaking_its_rule(project, test_name, breakage):
     project.run("test", "--select", test_name, *ALL_DATES)  # passes on good data
     with _broken(project, breakage):
         output = project.run("test", "--select", test_name, *ALL_DATES, expect_success=False)
@@ -160,5 +170,6 @@ class _broken:
         self.project.execute(self.breakage)
 
     def __exit__(self, *exc: object) -> None:
-        self.project.run("build", "--full-refresh", "--select",
-                         "int_flights_enriched", "daily_flights_fact")
+        self.project.run("build", "--full-refresh", "--select", "int_flights_enriched",
+                         "daily_flights_fact", "int_flight_delays_daily_totals",
+                         "int_flight_delays_monthly")
