@@ -1,8 +1,11 @@
-"""Running dbt against the local warehouse with a generated profile."""
+"""Running dbt against the local warehouse with a generated profile: a `dbt` process per
+command (run_dbt), or commands sent to one dbt process kept started (KeptDbt)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -10,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO, Protocol
 
 from airline_elt.seeds import SEED_DIR_ENV, seed_dir_override, seed_path
 from airline_elt.state import project_dir, state_home
@@ -59,6 +63,26 @@ def dbt_environment(
     return env
 
 
+class DbtRunner(Protocol):
+    """How a step runs one dbt command: run_dbt, or KeptDbt.run."""
+
+    def __call__(self, args: Sequence[str], connection: Connection, home: Path | None = None,
+                 capture: bool = False, seeds: Path | None = None,
+                 ) -> subprocess.CompletedProcess[str]: ...
+
+
+def command_environment(args: Sequence[str], connection: Connection, home: Path | None = None,
+                        seeds: Path | None = None) -> dict[str, str]:
+    """The environment `dbt <args>` runs with (dbt_environment, for this command)."""
+    env = dbt_environment(connection, home, seeds)
+    if args and args[0] == "docs":
+        # The docs site shows the seeds under seeds/, not under the state folder's copy
+        # (a project folder named .airline-elt in its tree): the YAML is the same, and
+        # `docs generate` loads no seed.
+        env.pop(SEED_DIR_ENV, None)
+    return env
+
+
 def run_dbt(
     args: Sequence[str],
     connection: Connection,
@@ -71,21 +95,96 @@ def run_dbt(
     dbt dies with the process that started it: a killed run leaves no dbt behind
     still writing to the warehouse while the next run starts.
     """
-    env = dbt_environment(connection, home, seeds)
-    if args and args[0] == "docs":
-        # The docs site shows the seeds under seeds/, not under the state folder's copy
-        # (a project folder named .airline-elt in its tree): the YAML is the same, and
-        # `docs generate` loads no seed.
-        env.pop(SEED_DIR_ENV, None)
     return subprocess.run(
         [dbt_executable(), *args],
         cwd=project_dir(),
-        env=env,
+        env=command_environment(args, connection, home, seeds),
         text=True,
         capture_output=capture,
         check=False,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
+
+
+class KeptDbt:
+    """One dbt process for many commands (`airline-elt watch`): it imports dbt once, when
+    the watch starts, and runs each command it is sent in turn (airline_elt/dbt_worker.py),
+    so a build skips dbt's import. A command's outcome is what the same `dbt` command line
+    gives: its exit code and its output. If the process dies during a command, that command
+    fails (exit code of the process, its log named) and the next one starts a new process;
+    like a `dbt` process, it dies with the process that started it."""
+
+    def __init__(self, log_file: Path) -> None:
+        self.log_file = log_file
+        self._process: subprocess.Popen[str] | None = None
+        self._log: IO[str] | None = None
+
+    def start(self) -> None:
+        """Start the dbt process, unless one is running."""
+        if self._process is not None and self._process.poll() is None:
+            return
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if self._log is None:
+            self._log = self.log_file.open("a", encoding="utf-8")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "airline_elt.dbt_worker"],
+            cwd=project_dir(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            encoding="utf-8",
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+
+    def run(self, args: Sequence[str], connection: Connection, home: Path | None = None,
+            capture: bool = False, seeds: Path | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+        """`dbt <args>` in the kept process, as run_dbt would run it."""
+        request = {"args": list(args), "env": command_environment(args, connection, home, seeds),
+                   "cwd": str(project_dir())}
+        self.start()
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+            reply = process.stdout.readline()
+        except OSError:  # a broken pipe: the process is gone
+            reply = ""
+        if not reply:
+            returncode = process.wait()
+            self._process = None
+            result = subprocess.CompletedProcess(
+                ["dbt", *args], returncode or 2, "",
+                f"the dbt process (pid {process.pid}) exited with {returncode} during "
+                f"`dbt {' '.join(args)}`; its log: {self.log_file}\n")
+        else:
+            answer = json.loads(reply)
+            result = subprocess.CompletedProcess(["dbt", *args], answer["returncode"],
+                                                 answer["output"], "")
+        if not capture:
+            sys.stdout.write(result.stdout + result.stderr)
+            sys.stdout.flush()
+        return result
+
+    def close(self) -> None:
+        """End the dbt process (it finishes the command it runs, if any) and its log."""
+        process, self._process = self._process, None
+        if process is not None:
+            assert process.stdin is not None
+            with contextlib.suppress(OSError):  # already gone
+                process.stdin.close()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 def _die_with_parent() -> None:

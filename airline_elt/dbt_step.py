@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import psycopg
 
 from airline_elt.build_record import failing_nodes, results_of_build
-from airline_elt.dbt import run_dbt
+from airline_elt.dbt import DbtRunner, run_dbt
 from airline_elt.seeds import home_seed_dir
 from airline_elt.state import project_dir
 from airline_elt.warehouse import Connection
@@ -85,11 +85,12 @@ def dbt_build(
     extra_args: Sequence[str] = (),
     stream: TextIO | None = None,
     seeds: Path | None = None,
+    runner: DbtRunner | None = None,
 ) -> DbtOutcome:
     """Run `dbt build <extra_args>`; its output goes to `log_file` (and the console if
     `stream`). A successful plain build records what it was built from (BuildInputs).
     `seeds`: a staged seeds folder to build from (its caller records the inputs once the
-    folder is swapped in)."""
+    folder is swapped in). `runner`: a kept dbt (KeptDbt.run) instead of a `dbt` process."""
     args = ["build", *extra_args]
     plain_build = not extra_args and seeds is None
     inputs = build_inputs(connection, home) if plain_build else None
@@ -97,7 +98,7 @@ def dbt_build(
         forget_build_inputs(home)  # other vars or a selection: the next plain build must run
     if "--threads" not in extra_args:
         args += ["--threads", str(dbt_threads())]
-    outcome = _run_logged(args, connection, home, log_file, stream, seeds)
+    outcome = _run_logged(args, connection, home, log_file, stream, seeds, runner)
     if outcome.succeeded and inputs is not None:
         remember_build_inputs(inputs, home)
     return outcome
@@ -122,10 +123,11 @@ def _run_logged(
     log_file: Path,
     stream: TextIO | None,
     seeds: Path | None = None,
+    runner: DbtRunner | None = None,
 ) -> DbtOutcome:
     """`dbt <args>`, its output written to `log_file` (and `stream`), read as a DbtOutcome."""
     started_at = dt.datetime.now(dt.UTC)
-    result = run_dbt(args, connection, home=home, capture=True, seeds=seeds)
+    result = (runner or run_dbt)(args, connection, home=home, capture=True, seeds=seeds)
     output = (result.stdout or "") + (result.stderr or "")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(output, encoding="utf-8")
@@ -228,6 +230,7 @@ def dbt_build_unless_nothing_new(
     log_file: Path,
     extra_args: Sequence[str] = (),
     stream: TextIO | None = None,
+    runner: DbtRunner | None = None,
 ) -> DbtOutcome:
     """`dbt build`, skipped (dbt not even started) when a plain build's inputs equal those
     of the last successful plain build: nothing landed, no seed or project file changed.
@@ -238,7 +241,7 @@ def dbt_build_unless_nothing_new(
                             "changed since the last build\n", encoding="utf-8")
         return DbtOutcome(command=["dbt", "build"], returncode=0, log_file=log_file,
                           skipped=True)
-    return dbt_build(connection, home, log_file, extra_args, stream=stream)
+    return dbt_build(connection, home, log_file, extra_args, stream=stream, runner=runner)
 
 
 def parse_dbt_output(

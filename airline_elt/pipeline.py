@@ -21,6 +21,7 @@ import psycopg
 
 from airline_elt import alerts, queries
 from airline_elt.build_record import BuildRecord, record_build
+from airline_elt.dbt import DbtRunner, KeptDbt
 from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.dbt_step import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.errors import AirlineEltError
@@ -139,9 +140,11 @@ class Run:
         bounds: BatchBounds | None = None,
         plausible: Plausibility | None = None,
         spark: SparkStarter | None = None,
+        dbt: KeptDbt | None = None,
     ) -> None:
         self.home = home
         self.kept_spark = spark  # a session kept across runs (watch's KeptSpark), or None
+        self.dbt_runner: DbtRunner | None = dbt.run if dbt is not None else None  # KeptDbt
         self.limits = limits  # resolved at the edge (flags, environment): airline_elt.cli
         self.bounds = bounds  # None: the defaults (airline_landing.bounds)
         self.plausible = plausible  # None: the defaults (airline_landing.plausibility)
@@ -332,11 +335,11 @@ class Run:
                 if staged is None:
                     outcome = dbt_build_unless_nothing_new(
                         self.connection, self.home, log_file, dbt_args,
-                        stream=self.ui.dbt_stream(),
+                        stream=self.ui.dbt_stream(), runner=self.dbt_runner,
                     )
                 else:
                     built = build_with(self.connection, self.home, staged, log_file, dbt_args,
-                                       stream=self.ui.dbt_stream())
+                                       stream=self.ui.dbt_stream(), runner=self.dbt_runner)
                     outcome, restored = built.outcome, built.restored
             except OSError as error:
                 raise StepFailed("Transform", "dbt could not be started", str(error),

@@ -22,6 +22,7 @@ from typing import TextIO
 
 import psycopg
 
+from airline_elt.dbt import DbtRunner
 from airline_elt.dbt_step import DbtOutcome, build_inputs, dbt_build, remember_build_inputs
 
 # The check itself is shared with the dbt image on AWS; max_loss and refuse_if_lossy are
@@ -90,11 +91,12 @@ def build_with(
     log_file: Path,
     dbt_args: Sequence[str] = (),
     stream: TextIO | None = None,
+    runner: DbtRunner | None = None,
 ) -> ListBuild:
     """Build from the staged lists; swap them in when the build succeeds, else throw them
     away and rebuild from the lists in force."""
     outcome = dbt_build(connection, home, log_file, dbt_args, stream=stream,
-                        seeds=staged.folder)
+                        seeds=staged.folder, runner=runner)
     if outcome.succeeded:
         swap_in(home, staged)
         if not dbt_args:
@@ -102,5 +104,5 @@ def build_with(
         return ListBuild(outcome)
     discard(staged)
     restored = dbt_build(connection, home, log_file.with_name(log_file.stem + "-restore.log"),
-                         stream=stream)
+                         stream=stream, runner=runner)
     return ListBuild(outcome, restored)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from airline_elt.dbt import KeptDbt
 from airline_elt.pipeline import Run, StepFailed, new_run_id
 from airline_elt.run_settings import LandingSettings
 from airline_elt.spark import KeptSpark
@@ -36,27 +37,40 @@ class WatchResult:
     failures: int
 
 
+@dataclass(frozen=True)
+class KeptProcesses:
+    """What a watch keeps started for all its runs."""
+
+    spark: KeptSpark
+    dbt: KeptDbt
+
+
 def watch_folder(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingSettings,
                  settings: WatchSettings, verbose: bool = False) -> WatchResult:
     """Start a run for each batch of new files until stopped (Ctrl-C, --once, --max-runs,
-    --timeout); a failed run is reported and the watch goes on. Spark's session is started
-    once, in the background, and kept for every run (KeptSpark): a run after the first
-    pays neither the JVM's start nor a new session (with --once it starts only if there
-    are files)."""
+    --timeout); a failed run is reported and the watch goes on. Spark's session and a dbt
+    process are started once, in the background, and kept for every run (KeptSpark,
+    KeptDbt): a run after the first pays neither the JVM's start nor a new session, and no
+    build imports dbt again (with --once they start only if there are files)."""
     warehouse = Warehouse(home)
     warehouse.start()
-    spark = KeptSpark(home / "logs" / f"watch-{new_run_id()}" / "spark.log")
+    logs = home / "logs" / f"watch-{new_run_id()}"
+    spark = KeptSpark(logs / "spark.log")
+    dbt = KeptDbt(logs / "dbt-process.log")
     if not settings.once:
         spark.start()
+        dbt.start()
     try:
-        return _watch(landing_dir, home, ui, landing, settings, verbose, warehouse, spark)
+        return _watch(landing_dir, home, ui, landing, settings, verbose, warehouse,
+                      KeptProcesses(spark, dbt))
     finally:
+        dbt.close()
         spark.close()
 
 
 def _watch(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingSettings,
            settings: WatchSettings, verbose: bool, warehouse: Warehouse,
-           spark: KeptSpark) -> WatchResult:
+           kept: KeptProcesses) -> WatchResult:
     console = ui.console
     watcher = Watcher(landing_dir, warehouse, settle_seconds=settings.settle_seconds,
                       interval_seconds=settings.interval_seconds, prefix=settings.prefix,
@@ -75,7 +89,7 @@ def _watch(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingSetting
         if batch is None:
             break
         if not _run_batch(watcher, batch, landing_dir, home, ui, landing, settings.prefix,
-                          verbose, spark):
+                          verbose, kept):
             failures += 1
         runs += 1
         if deadline is not None and time.monotonic() >= deadline:
@@ -86,7 +100,7 @@ def _watch(landing_dir: Path, home: Path, ui: ConsoleUI, landing: LandingSetting
 
 def _run_batch(watcher: Watcher, batch: dict[str, FileState], landing_dir: Path, home: Path,
                ui: ConsoleUI, landing: LandingSettings, prefix: str, verbose: bool,
-               spark: KeptSpark) -> bool:
+               kept: KeptProcesses) -> bool:
     """One run of a batch, staged in a folder of its own; whether it succeeded."""
     run_id = new_run_id()
     ui.console.print(f"{plural(len(batch), 'new file')}: {', '.join(sorted(batch))}")
@@ -94,7 +108,7 @@ def _run_batch(watcher: Watcher, batch: dict[str, FileState], landing_dir: Path,
     watcher.stage(batch, staging)
     try:
         outcome = Run(home, ui, run_id, limits=landing.limits, bounds=landing.bounds,
-                      plausible=landing.plausible, spark=spark).run(
+                      plausible=landing.plausible, spark=kept.spark, dbt=kept.dbt).run(
             staging, trigger="watch", prefix=prefix)
         render_run_summary(ui.console, outcome)
         return True

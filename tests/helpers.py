@@ -3,6 +3,7 @@ they were in the product's modules, beside the code they exercise, until issue 2
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,25 @@ def server_pid(warehouse: Warehouse) -> int | None:
 def java_children(parent: int) -> list[int]:
     """The pids of the JVMs process `parent` started (pyspark's spark-submit exec's java),
     read from /proc."""
+    return child_processes(parent, lambda command, _: command == "java")
+
+
+def dbt_process_children(parent: int) -> list[int]:
+    """The pids of the kept dbt processes (airline_elt.dbt_worker) process `parent` started."""
+    return child_processes(parent, lambda _, arguments: "airline_elt.dbt_worker" in arguments)
+
+
+def child_processes(parent: int, matches: Callable[[str, list[str]], bool]) -> list[int]:
+    """The pids of the children of `parent` for which `matches(command name, arguments)`,
+    read from /proc."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             stat = (entry / "stat").read_text()
             command = (entry / "comm").read_text().strip()
+            arguments = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except (OSError, ValueError):
             continue
-        if command == "java" and int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and matches(command, arguments):
             found.append(int(entry.name))
     return sorted(found)

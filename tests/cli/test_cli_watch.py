@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import SAMPLE_LANDING, Cli
-from helpers import java_children
+from helpers import dbt_process_children, java_children
 
 from airline_elt.watch import ContentCache
 
@@ -132,15 +132,18 @@ def test_a_rewrite_keeping_size_and_mtime_is_seen_by_content(tmp_path: Path) -> 
     assert second.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() != first.sha256
 
 
-def test_a_watch_keeps_one_spark_session_for_its_runs(cli: Cli, tmp_path: Path) -> None:
+def test_a_watch_keeps_one_spark_session_and_one_dbt_for_its_runs(
+    cli: Cli, tmp_path: Path
+) -> None:
     """Spark's JVM starts once per watch (KeptSpark, airline_elt/spark.py): the second run
     lands in the JVM the first used, and no other JVM is started beside it. Before, each
-    run launched a JVM that only idled until the watch ended, one more per run."""
+    run launched a JVM that only idled until the watch ended, one more per run. dbt too is
+    one process for every build (KeptDbt, airline_elt/dbt.py)."""
     folder = tmp_path / "bucket"
     (folder / "daily_flights").mkdir(parents=True)
     watcher = cli.start("watch", str(folder), "--interval", "0.2", "--settle", "0.5",
                         "--max-runs", "2", "--timeout", "600")
-    jvms = []
+    jvms, dbts = [], []
     try:
         wait_for_line(watcher, "watching")
         for day in ("2023-11-19", "2023-11-20"):
@@ -149,10 +152,12 @@ def test_a_watch_keeps_one_spark_session_for_its_runs(cli: Cli, tmp_path: Path) 
             shutil.copyfile(SAMPLE_LANDING / key, folder / key)
             wait_for_line(watcher, ": SUCCEEDED in")
             jvms.append(java_children(watcher.pid))
+            dbts.append(dbt_process_children(watcher.pid))
         output, _ = watcher.communicate(timeout=600)
     finally:
         if watcher.poll() is None:
             watcher.kill()
     assert watcher.returncode == 0, output
     assert len(jvms[0]) == 1 and jvms[1] == jvms[0], jvms
+    assert len(dbts[0]) == 1 and dbts[1] == dbts[0], dbts
     assert "stopped watching after 2 runs, 0 failed" in output

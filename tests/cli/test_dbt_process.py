@@ -1,0 +1,81 @@
+"""The dbt process `airline-elt watch` keeps for its builds (KeptDbt, airline_elt/dbt.py;
+airline_elt/dbt_worker.py): a command sent to it answers as the same `dbt` command line
+does, one process serves every command, and a process that dies fails only the command it
+was running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from helpers import dbt_process_children
+
+from airline_elt.dbt import KeptDbt, run_dbt
+from airline_elt.warehouse import Connection
+
+pytestmark = pytest.mark.slow
+
+LIST_MODELS = ["ls", "--resource-type", "model", "--output", "name"]
+
+
+def listed_names(output: str) -> set[str]:
+    """The node names `dbt ls --output name` printed (its log lines start with a time)."""
+    return {line.strip() for line in output.splitlines()
+            if line.strip() and not line[:2].isdigit() and " " not in line.strip()}
+
+
+@pytest.fixture
+def kept(tmp_path: Path):
+    dbt = KeptDbt(tmp_path / "logs" / "dbt-process.log")
+    yield dbt
+    dbt.close()
+
+
+def test_a_kept_dbt_answers_as_a_dbt_process_does(
+    kept: KeptDbt, connection: Connection, tmp_path: Path
+) -> None:
+    expected = run_dbt(LIST_MODELS, connection, home=tmp_path, capture=True)
+    assert expected.returncode == 0, expected.stdout + expected.stderr
+    assert "int_flight_delays_daily_totals" in listed_names(expected.stdout)
+    kept.start()
+    (process,) = dbt_process_children(os.getpid())
+    for _ in range(2):
+        answer = kept.run(LIST_MODELS, connection, home=tmp_path, capture=True)
+        assert answer.returncode == 0, answer.stdout + answer.stderr
+        assert listed_names(answer.stdout) == listed_names(expected.stdout)
+    assert dbt_process_children(os.getpid()) == [process]  # one process served both
+    # A command dbt cannot run: the same exit code and message as its command line's.
+    unknown = ["run-operation", "no_such_macro_anywhere"]
+    expected = run_dbt(unknown, connection, home=tmp_path, capture=True)
+    answer = kept.run(unknown, connection, home=tmp_path, capture=True)
+    assert expected.returncode != 0
+    assert answer.returncode == expected.returncode
+    assert "no_such_macro_anywhere" in answer.stdout
+    kept.close()
+    assert dbt_process_children(os.getpid()) == []
+
+
+def test_a_dbt_process_that_dies_fails_its_command_and_the_next_gets_a_new_one(
+    kept: KeptDbt, connection: Connection, tmp_path: Path
+) -> None:
+    kept.start()
+    (first,) = dbt_process_children(os.getpid())
+    killer = threading.Timer(3.0, os.kill, (first, signal.SIGKILL))
+    killer.start()
+    started = time.monotonic()
+    answer = kept.run(["show", "--inline", "select pg_sleep(20) as slept"], connection,
+                      home=tmp_path, capture=True)
+    killer.join()
+    assert time.monotonic() - started < 15  # the command failed when its process died
+    assert answer.returncode == -signal.SIGKILL
+    assert f"the dbt process (pid {first}) exited with -9" in answer.stderr
+    assert str(kept.log_file) in answer.stderr
+    answer = kept.run(LIST_MODELS, connection, home=tmp_path, capture=True)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert "daily_flights_fact" in listed_names(answer.stdout)
+    (second,) = dbt_process_children(os.getpid())
+    assert second != first
