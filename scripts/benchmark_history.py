@@ -15,7 +15,9 @@ runs:
   `airline-elt run` on the same folder (every file a duplicate; Spark starts to find that
   out, dbt does not), then `airline-elt dbt build` (dbt runs: every model finds no date to
   rebuild, no view is refreshed);
-- dbt's own start-up: `airline-elt dbt ls` (parse, with partial parsing kept);
+- dbt's own start-up: `airline-elt dbt ls` (parse, with partial parsing kept), and the
+  same `dbt ls` through a new `dbt` process against the dbt process a watch keeps (KeptDbt),
+  alternated, medians of 3: the start-up a build under `watch` no longer pays;
 - the event-driven path: `airline-elt watch` on a folder, two more new days dropped one
   after the other (the second run lands in the JVM the watch kept warm).
 
@@ -38,6 +40,7 @@ import json
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,7 +51,8 @@ from pathlib import Path
 
 import psycopg
 
-from airline_elt.warehouse import Warehouse
+from airline_elt.dbt import KeptDbt, run_dbt
+from airline_elt.warehouse import Connection, Warehouse
 
 PROJECT = Path(__file__).resolve().parent.parent
 CARRIERS = ("AA", "DL", "UA", "WN", "B6", "AS", "NK", "F9", "HA", "G4")
@@ -78,6 +82,8 @@ class Figures:
     nothing_new_transform: float = 0.0
     nothing_new_run: float = 0.0
     dbt_start: float = 0.0
+    dbt_process_ls: float = 0.0
+    kept_dbt_ls: float = 0.0
     watch_runs: list[WatchedRun] = field(default_factory=list)
     slowest: list[tuple[str, float]] = field(default_factory=list)
     backfill_slowest: list[tuple[str, float]] = field(default_factory=list)
@@ -252,6 +258,27 @@ def slowest_nodes(home: Path, count: int = 8) -> list[tuple[str, float]]:
     return sorted(timings, key=lambda item: -item[1])[:count]
 
 
+def dbt_start_up(connection: Connection, home: Path, repeat: int = 3) -> tuple[float, float]:
+    """`dbt ls` of one model through a new `dbt` process and through the dbt process a watch
+    keeps (KeptDbt), alternated: the medians, in seconds."""
+    args = ["ls", "--select", "daily_flights_fact", "--quiet"]
+    kept = KeptDbt(home / "logs" / "benchmark-dbt-process.log")
+    times: dict[str, list[float]] = {"process": [], "kept": []}
+    try:
+        kept.run(args, connection, home=home, capture=True)  # its start and import, as a watch's
+        for _ in range(repeat):
+            for name, runner in (("process", run_dbt), ("kept", kept.run)):
+                started = time.perf_counter()
+                result = runner(args, connection, home=home, capture=True)
+                times[name].append(time.perf_counter() - started)
+                if result.returncode != 0:
+                    raise SystemExit(f"dbt ls failed ({name}):\n{result.stdout[-3000:]}"
+                                     f"\n{result.stderr[-3000:]}")
+    finally:
+        kept.close()
+    return statistics.median(times["process"]), statistics.median(times["kept"])
+
+
 def measure(days: int, rows_per_day: int, scratch: Path) -> Figures:
     home = scratch / f"home-{days}"
     env = {**os.environ, "AIRLINE_ELT_HOME": str(home)}
@@ -280,6 +307,7 @@ def measure(days: int, rows_per_day: int, scratch: Path) -> Figures:
         figures.nothing_new_run = timed(["run", "--landing", str(landing)], env)
         figures.nothing_new_build = timed(["dbt", "build"], env)
         figures.dbt_start = timed(["dbt", "ls", "--select", "daily_flights_fact", "--quiet"], env)
+        figures.dbt_process_ls, figures.kept_dbt_ls = dbt_start_up(connection, home)
         next_days = [FIRST_DAY + timedelta(days=days + offset) for offset in (1, 2)]
         figures.watch_runs = watched_days(env, scratch / f"watched-{days}", next_days,
                                           rows_per_day, ids)
@@ -300,7 +328,13 @@ def report(all_figures: list[Figures], rows_per_day: int) -> None:
               f" | {f.new_day_land:.1f} s | {f.new_day_build:.1f} s | {f.new_day_total:.1f} s"
               f" | {f.nothing_new_build:.1f} s | {f.nothing_new_transform:.1f} s"
               f" | {f.nothing_new_run:.1f} s | {f.dbt_start:.1f} s |")
-    print("\nnew days under `airline-elt watch` (Spark's session kept between runs):")
+    print("\n`dbt ls` of one model, medians of 3 alternated: a new `dbt` process against the"
+          " dbt process `watch` keeps (KeptDbt):")
+    for f in all_figures:
+        print(f"  {f.days} days: {f.dbt_process_ls:.2f} s against {f.kept_dbt_ls:.2f} s"
+              f" (x{f.kept_dbt_ls / f.dbt_process_ls:.2f})")
+    print("\nnew days under `airline-elt watch` (Spark's session and a dbt process kept between"
+          " runs):")
     for f in all_figures:
         for number, run in enumerate(f.watch_runs, start=1):
             print(f"  {f.days} days, run {number}: land {run.land:.1f} s + build"
