@@ -63,7 +63,7 @@ def dbt_environment(
     return env
 
 
-class DbtRunner(Protocol):
+class DbtCommand(Protocol):
     """How a step runs one dbt command: run_dbt, or KeptDbt.run."""
 
     def __call__(self, args: Sequence[str], connection: Connection, home: Path | None = None,
@@ -111,8 +111,10 @@ class KeptDbt:
     the watch starts, and runs each command it is sent in turn (airline_elt/dbt_worker.py),
     so a build skips dbt's import. A command's outcome is what the same `dbt` command line
     gives: its exit code and its output. If the process dies during a command, that command
-    fails (exit code of the process, its log named) and the next one starts a new process;
-    like a `dbt` process, it dies with the process that started it."""
+    fails (the process's exit, its log named) and the next one starts a new process. As
+    with a `dbt` process, an interrupted command (Ctrl-C, SIGTERM) ends the process at
+    once, and the process dies with the process that started it: nothing is left writing
+    to the warehouse once the run's lock is released."""
 
     def __init__(self, log_file: Path) -> None:
         self.log_file = log_file
@@ -123,10 +125,13 @@ class KeptDbt:
         """Start the dbt process, unless one is running."""
         if self._process is not None and self._process.poll() is None:
             return
+        self._end_process()  # one that exited: its pipes
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         if self._log is None:
             self._log = self.log_file.open("a", encoding="utf-8")
         self._process = subprocess.Popen(
+            # -m, not the file's path: run as a script, airline_elt/ would come first on
+            # sys.path and airline_elt/dbt.py would hide the dbt package.
             [sys.executable, "-m", "airline_elt.dbt_worker"],
             cwd=project_dir(),
             stdin=subprocess.PIPE,
@@ -152,39 +157,63 @@ class KeptDbt:
             reply = process.stdout.readline()
         except OSError:  # a broken pipe: the process is gone
             reply = ""
-        if not reply:
-            returncode = process.wait()
-            self._process = None
+        except BaseException:  # interrupted: the command must not go on after this run
+            self._end_process(kill=True)
+            raise
+        answer = _answer(reply)
+        if answer is None:  # no whole reply: the process died during the command
+            self._end_process(kill=True)
             result = subprocess.CompletedProcess(
-                ["dbt", *args], returncode or 2, "",
-                f"the dbt process (pid {process.pid}) exited with {returncode} during "
+                ["dbt", *args], _failed_exit(process.returncode), "",
+                f"the dbt process (pid {process.pid}) exited with {process.returncode} during "
                 f"`dbt {' '.join(args)}`; its log: {self.log_file}\n")
         else:
-            answer = json.loads(reply)
-            result = subprocess.CompletedProcess(["dbt", *args], answer["returncode"],
-                                                 answer["output"], "")
+            result = subprocess.CompletedProcess(["dbt", *args], answer[0], answer[1], "")
         if not capture:
             sys.stdout.write(result.stdout + result.stderr)
             sys.stdout.flush()
         return result
 
     def close(self) -> None:
-        """End the dbt process (it finishes the command it runs, if any) and its log."""
-        process, self._process = self._process, None
-        if process is not None:
-            assert process.stdin is not None
-            with contextlib.suppress(OSError):  # already gone
-                process.stdin.close()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
+        """End the dbt process (between commands it exits by itself) and its log."""
+        self._end_process()
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def _end_process(self, kill: bool = False) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if kill and process.poll() is None:
+            process.kill()
+        assert process.stdin is not None
+        with contextlib.suppress(OSError):  # already gone
+            process.stdin.close()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _answer(reply: str) -> tuple[int, str] | None:
+    """A reply line's (exit code, output); None if the line is not a whole reply."""
+    if not reply.endswith("\n"):
+        return None
+    try:
+        answer = json.loads(reply)
+        return int(answer["returncode"]), str(answer["output"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _failed_exit(returncode: int | None) -> int:
+    """The exit code of a command whose process died: the signal's (negative), else 2
+    (dbt's "could not run"), never 1 (a node failed) nor 0."""
+    return returncode if returncode is not None and returncode < 0 else 2
 
 
 def _die_with_parent() -> None:

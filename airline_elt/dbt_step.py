@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import psycopg
 
 from airline_elt.build_record import failing_nodes, results_of_build
-from airline_elt.dbt import DbtRunner, run_dbt
+from airline_elt.dbt import DbtCommand, run_dbt
 from airline_elt.seeds import home_seed_dir
 from airline_elt.state import project_dir
 from airline_elt.warehouse import Connection
@@ -85,7 +85,7 @@ def dbt_build(
     extra_args: Sequence[str] = (),
     stream: TextIO | None = None,
     seeds: Path | None = None,
-    runner: DbtRunner | None = None,
+    runner: DbtCommand | None = None,
 ) -> DbtOutcome:
     """Run `dbt build <extra_args>`; its output goes to `log_file` (and the console if
     `stream`). A successful plain build records what it was built from (BuildInputs).
@@ -123,7 +123,7 @@ def _run_logged(
     log_file: Path,
     stream: TextIO | None,
     seeds: Path | None = None,
-    runner: DbtRunner | None = None,
+    runner: DbtCommand | None = None,
 ) -> DbtOutcome:
     """`dbt <args>`, its output written to `log_file` (and `stream`), read as a DbtOutcome."""
     started_at = dt.datetime.now(dt.UTC)
@@ -230,7 +230,7 @@ def dbt_build_unless_nothing_new(
     log_file: Path,
     extra_args: Sequence[str] = (),
     stream: TextIO | None = None,
-    runner: DbtRunner | None = None,
+    runner: DbtCommand | None = None,
 ) -> DbtOutcome:
     """`dbt build`, skipped (dbt not even started) when a plain build's inputs equal those
     of the last successful plain build: nothing landed, no seed or project file changed.

@@ -33,6 +33,7 @@ def run_command(args: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[
     """`dbt <args>` in this process, with `env` as its whole environment: (exit code, output)."""
     from dbt.cli.main import dbtRunner
 
+    forget_the_last_command()
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -47,6 +48,19 @@ def run_command(args: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[
     if str(result.exception) not in printed:
         printed += f"Encountered an error:\n{result.exception}\n"
     return 2, printed
+
+
+def forget_the_last_command() -> None:
+    """Clear what dbt keeps in the process from one command to the next, as a new `dbt`
+    process starts without it (dbt resets its adapter, flags, invocation id and build time
+    itself): the deprecations already warned of, which dbt would not warn of again and would
+    count on, and the DBT_ENV_CUSTOM_ENV_ variables read by the first command."""
+    from dbt import deprecations
+    from dbt_common.events.functions import reset_metadata_vars
+
+    deprecations.reset_deprecations()
+    deprecations.buffered_deprecations.clear()
+    reset_metadata_vars()
 
 
 def serve(requests: TextIO, replies: TextIO) -> None:

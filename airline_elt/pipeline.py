@@ -21,7 +21,7 @@ import psycopg
 
 from airline_elt import alerts, queries
 from airline_elt.build_record import BuildRecord, record_build
-from airline_elt.dbt import DbtRunner, KeptDbt
+from airline_elt.dbt import DbtCommand, KeptDbt
 from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.dbt_step import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.errors import AirlineEltError
@@ -144,7 +144,7 @@ class Run:
     ) -> None:
         self.home = home
         self.kept_spark = spark  # a session kept across runs (watch's KeptSpark), or None
-        self.dbt_runner: DbtRunner | None = dbt.run if dbt is not None else None  # KeptDbt
+        self.dbt_runner: DbtCommand | None = dbt.run if dbt is not None else None  # KeptDbt
         self.limits = limits  # resolved at the edge (flags, environment): airline_elt.cli
         self.bounds = bounds  # None: the defaults (airline_landing.bounds)
         self.plausible = plausible  # None: the defaults (airline_landing.plausibility)

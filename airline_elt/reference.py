@@ -22,7 +22,7 @@ from typing import TextIO
 
 import psycopg
 
-from airline_elt.dbt import DbtRunner
+from airline_elt.dbt import DbtCommand
 from airline_elt.dbt_step import DbtOutcome, build_inputs, dbt_build, remember_build_inputs
 
 # The check itself is shared with the dbt image on AWS; max_loss and refuse_if_lossy are
@@ -91,7 +91,7 @@ def build_with(
     log_file: Path,
     dbt_args: Sequence[str] = (),
     stream: TextIO | None = None,
-    runner: DbtRunner | None = None,
+    runner: DbtCommand | None = None,
 ) -> ListBuild:
     """Build from the staged lists; swap them in when the build succeeds, else throw them
     away and rebuild from the lists in force."""

@@ -28,6 +28,14 @@ def listed_names(output: str) -> set[str]:
             if line.strip() and not line[:2].isdigit() and " " not in line.strip()}
 
 
+def stamp_line(output: str) -> tuple[str, str]:
+    """The (invocation, started) row `dbt show` printed as a table."""
+    rows = [line.strip("| ").split("|") for line in output.splitlines()
+            if line.startswith("|") and "invocation" not in line and "---" not in line]
+    (row,) = rows
+    return row[0].strip(), row[1].strip()
+
+
 @pytest.fixture
 def kept(tmp_path: Path):
     dbt = KeptDbt(tmp_path / "logs" / "dbt-process.log")
@@ -48,6 +56,14 @@ def test_a_kept_dbt_answers_as_a_dbt_process_does(
         assert answer.returncode == 0, answer.stdout + answer.stderr
         assert listed_names(answer.stdout) == listed_names(expected.stdout)
     assert dbt_process_children(os.getpid()) == [process]  # one process served both
+    # Each command is a new invocation, with its own id and build time, as a new process's.
+    stamps = ("select '{{ invocation_id[:8] }}' as invocation,"  # dbt show cuts long values
+              " '{{ run_started_at.strftime(\"%M%S%f\") }}' as started")
+    shown = [kept.run(["show", "--inline", stamps], connection, home=tmp_path, capture=True)
+             for _ in range(2)]
+    assert all(answer.returncode == 0 for answer in shown), shown
+    first, second = (stamp_line(answer.stdout) for answer in shown)
+    assert first != second and first[0] != second[0] and first[1] != second[1], (first, second)
     # A command dbt cannot run: the same exit code and message as its command line's.
     unknown = ["run-operation", "no_such_macro_anywhere"]
     expected = run_dbt(unknown, connection, home=tmp_path, capture=True)
@@ -77,5 +93,36 @@ def test_a_dbt_process_that_dies_fails_its_command_and_the_next_gets_a_new_one(
     answer = kept.run(LIST_MODELS, connection, home=tmp_path, capture=True)
     assert answer.returncode == 0, answer.stdout + answer.stderr
     assert "daily_flights_fact" in listed_names(answer.stdout)
+    (second,) = dbt_process_children(os.getpid())
+    assert second != first
+
+
+class Interrupted(BaseException):
+    """Stands for Ctrl-C or the watch's SIGTERM, both raised in the waiting thread."""
+
+
+def test_an_interrupted_command_ends_the_dbt_process_at_once(
+    kept: KeptDbt, connection: Connection, tmp_path: Path
+) -> None:
+    """A watch stopped during a build must leave no dbt writing to the warehouse after its
+    run lets the lock go, as a killed `dbt` process leaves none."""
+    kept.start()
+    (first,) = dbt_process_children(os.getpid())
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(3)
+    try:
+        with pytest.raises(Interrupted):
+            kept.run(["show", "--inline", "select pg_sleep(20) as slept"], connection,
+                     home=tmp_path, capture=True)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert dbt_process_children(os.getpid()) == []
+    answer = kept.run(LIST_MODELS, connection, home=tmp_path, capture=True)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
     (second,) = dbt_process_children(os.getpid())
     assert second != first
