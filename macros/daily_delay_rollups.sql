@@ -12,22 +12,25 @@
   build" already do.
 -#}
 {% macro daily_dates_rebuilt_since_last_build() -%}
-    {{ daily_delays_rebuilt_since_last_build('day') }}
+    {{ rollup_dates_to_rebuild('day') }}
 {%- endmacro %}
 
 
 {% macro months_rebuilt_since_last_build() -%}
-    {{ daily_delays_rebuilt_since_last_build('month') }}
+    {{ rollup_dates_to_rebuild('month') }}
 {%- endmacro %}
 
 
 {#- `column` as the first day of its `grain` ('day': the date itself; 'month'). -#}
 {% macro date_at_grain(column, grain) -%}
+    {%- if grain not in ['day', 'month'] -%}
+        {{ exceptions.raise_compiler_error("grain must be 'day' or 'month', not " ~ grain) }}
+    {%- endif -%}
     {{- "cast(date_trunc('month', " ~ column ~ ") as date)" if grain == 'month' else column -}}
 {%- endmacro %}
 
 
-{% macro daily_delays_rebuilt_since_last_build(grain) -%}
+{% macro rollup_dates_to_rebuild(grain) -%}
     {%- set daily_date = date_at_grain('daily.flight_date', grain) -%}
     {%- if not is_incremental() -%}
     select distinct

@@ -1,6 +1,7 @@
 {#-
   The measures every mart reports for its group of flights, summed from
-  int_flight_delays_monthly or int_flight_delays_daily (where "delayed", "cancelled", "diverted" and "on
+  int_flight_delays_monthly, int_flight_delays_daily_totals or
+  int_flight_delays_by_hour_daily (where "delayed", "cancelled", "diverted" and "on
   time" are decided by the macros of delay_rules.sql).
 
   Rates are percentages rounded to 1 decimal (5.1 means 5.1 %), averages are

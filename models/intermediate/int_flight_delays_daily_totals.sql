@@ -1,6 +1,6 @@
 {#-
   int_flight_delays_daily summed per flight date over every carrier and
-  route, apart by whether both airports are known: the input of the marts
+  route, apart by whether each airport is known: the input of the marts
   that need the date itself (mv_daily_delay_trend, mv_delays_by_weekday).
   A materialized view's refresh reads its whole input: from the daily
   aggregate (about 1.5 million rows a year of real-shaped flights) the two

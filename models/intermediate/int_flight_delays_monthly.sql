@@ -13,7 +13,7 @@
   aggregate rebuilt since this model last built them
   (months_rebuilt_since_last_build); its per-date hooks log each month as
   its first day. The marts that need the date itself (the daily trend, the
-  weekdays) read int_flight_delays_daily.
+  weekdays) read int_flight_delays_daily_totals.
 -#}
 {{
     config(**per_date_model_config(

@@ -132,7 +132,7 @@ def test_staging_tests_in_a_build_look_at_the_newly_landed_versions(project):
          "insert into airlines.daily_flights_fact (flight_id, flight_date, carrier, dep_delay,"
          " origin_airport_id, dest_airport_id, source_line_number, file_version_id)"
          " values ('XX999', '2023-11-03', 'XX', 200, 10397, 11292, 999, 1)"),
-        ("assert_every_landed_flight_is_enriched_once",
+        ("assert_every_landed_flight_is_enriched",
          "delete from intermediate.int_flights_enriched where flight_id = 'AA102'"),
         ("int_flights_enriched_holds_each_landed_row_once",
          "insert into intermediate.int_flights_enriched select * from"
