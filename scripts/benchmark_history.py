@@ -265,7 +265,10 @@ def dbt_start_up(connection: Connection, home: Path, repeat: int = 3) -> tuple[f
     kept = KeptDbt(home / "logs" / "benchmark-dbt-process.log")
     times: dict[str, list[float]] = {"process": [], "kept": []}
     try:
-        kept.run(args, connection, home=home, capture=True)  # its start and import, as a watch's
+        warm_up = kept.run(args, connection, home=home, capture=True)  # start and import
+        if warm_up.returncode != 0:
+            raise SystemExit(f"dbt ls failed (kept):\n{warm_up.stdout[-3000:]}"
+                             f"\n{warm_up.stderr[-3000:]}")
         for _ in range(repeat):
             for name, runner in (("process", run_dbt), ("kept", kept.run)):
                 started = time.perf_counter()
