@@ -30,35 +30,11 @@ enriched as (
 
 ),
 
-missing as (
-
-    select * from landed
-    except
-    select * from enriched
-
-),
-
-extra as (
-
-    select * from enriched
-    except
-    select * from landed
-
-),
-
 final as (
 
-    select
-        'missing from int_flights_enriched' as problem,
-        file_version_id,
-        source_line_number
-    from missing
-    union all
-    select
-        'not in raw.flights_landing' as problem,
-        file_version_id,
-        source_line_number
-    from extra
+    {{ rows_missing_and_extra(
+        'landed', 'enriched', 'missing from int_flights_enriched', 'not in raw.flights_landing'
+    ) }}
 
 )
 

@@ -41,33 +41,11 @@ actual as (
 
 ),
 
-missing as (
-
-    select * from expected
-    except
-    select * from actual
-
-),
-
-extra as (
-
-    select * from actual
-    except
-    select * from expected
-
-),
-
 final as (
 
-    select
-        'missing from the fact' as problem,
-        *
-    from missing
-    union all
-    select
-        'stale or extra in the fact' as problem,
-        *
-    from extra
+    {{ rows_missing_and_extra(
+        'expected', 'actual', 'missing from the fact', 'stale or extra in the fact'
+    ) }}
 
 )
 

@@ -44,33 +44,12 @@ actual as (
 
 ),
 
-missing as (
-
-    select * from expected
-    except
-    select * from actual
-
-),
-
-extra as (
-
-    select * from actual
-    except
-    select * from expected
-
-),
-
 final as (
 
-    select
-        'missing from {{ model_name }}' as problem,
-        *
-    from missing
-    union all
-    select
-        'stale or extra in {{ model_name }}' as problem,
-        *
-    from extra
+    {{ rows_missing_and_extra(
+        'expected', 'actual',
+        'missing from ' ~ model_name, 'stale or extra in ' ~ model_name
+    ) }}
 
 )
 
