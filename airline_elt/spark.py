@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -74,18 +75,43 @@ def archive_options() -> str | None:
         else None
 
 
-def session_settings() -> dict[str, str]:
-    """SETTINGS, plus the class archive's JVM options when one is in force."""
+# A run whose files hold less than this lands on a driver JVM that compiles with C1 only
+# (SMALL_RUN_JIT): for the bundled sample or a day's file, the C2 compiler's work costs more
+# than its faster code saves (docs/performance.md, "Fifth round"). Compressed files count
+# GZIP_RATIO times their size. Larger runs, and the JVM `watch` keeps, use the default JIT.
+SMALL_RUN_BYTES = 32 * 1024 * 1024
+GZIP_RATIO = 8
+SMALL_RUN_JIT = "-XX:TieredStopAtLevel=1"
+
+
+def small_run(files: Iterable[Path]) -> bool:
+    """Whether `files` (what a run may land) add up to less than SMALL_RUN_BYTES."""
+    total = 0
+    for path in files:
+        try:
+            size = path.stat().st_size
+        except OSError:  # gone since the scan: the landing says so
+            continue
+        total += size * GZIP_RATIO if path.name.endswith(".gz") else size
+        if total >= SMALL_RUN_BYTES:
+            return False
+    return True
+
+
+def session_settings(small: bool = False) -> dict[str, str]:
+    """SETTINGS, plus the class archive's JVM options when one is in force, and C1 only
+    for a `small` run's driver."""
     settings = dict(SETTINGS)
-    options = archive_options()
-    if options is not None and JAVA_OPTIONS not in settings:
+    options = " ".join(filter(None, [archive_options(), SMALL_RUN_JIT if small else None]))
+    if options and JAVA_OPTIONS not in settings:
         settings[JAVA_OPTIONS] = options
     return settings
 
 
-def start_spark(log_file: Path | None = None) -> SparkSession:
-    """A local[2] SparkSession. With `log_file`, the JVM's own console output (log4j
-    start-up lines, later warnings) goes to that file instead of the terminal.
+def start_spark(log_file: Path | None = None, small: bool = False) -> SparkSession:
+    """A local[2] SparkSession (its driver compiling with C1 only for a `small` run). With
+    `log_file`, the JVM's own console output (log4j start-up lines, later warnings) goes to
+    that file instead of the terminal.
 
     One JVM per process: pyspark keeps the gateway of the first JVM a process starts for
     every later context (`SparkContext._ensure_initialized`), so a second JVM launched for a
@@ -99,7 +125,7 @@ def start_spark(log_file: Path | None = None) -> SparkSession:
     from pyspark.sql import SparkSession
 
     conf = SparkConf().setMaster("local[2]").setAppName("airline-elt-landing")
-    for name, value in session_settings().items():
+    for name, value in session_settings(small).items():
         conf.set(name, value)
     if log_file is None:
         context = SparkContext.getOrCreate(conf)
@@ -159,8 +185,9 @@ class SparkStarter:
     `session()` is first called): `session()` waits for it, `stop()` stops it (waiting
     for the start first). As a context manager, it is stopped on exit."""
 
-    def __init__(self, log_file: Path | None = None) -> None:
+    def __init__(self, log_file: Path | None = None, small: bool = False) -> None:
         self.log_file = log_file
+        self.small = small  # a small run's JVM (session_settings)
         self._session: SparkSession | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._start, name="spark-start", daemon=True)
@@ -168,7 +195,7 @@ class SparkStarter:
 
     def _start(self) -> None:
         try:
-            self._session = start_spark(self.log_file)
+            self._session = start_spark(self.log_file, self.small)
         except BaseException as error:  # re-raised by session()
             self._error = error
 
