@@ -107,19 +107,21 @@ def run_dbt(
 
 
 class KeptDbt:
-    """One dbt process for many commands (`airline-elt watch`): it imports dbt once, when
-    the watch starts, and runs each command it is sent in turn (airline_elt/dbt_worker.py),
-    so a build skips dbt's import. A command's outcome is what the same `dbt` command line
-    gives: its exit code and its output. If the process dies during a command, that command
-    fails (the process's exit, its log named) and the next one starts a new process. As
-    with a `dbt` process, an interrupted command (Ctrl-C, SIGTERM) ends the process at
-    once, and the process dies with the process that started it: nothing is left writing
-    to the warehouse once the run's lock is released."""
+    """One dbt process for a run's dbt commands, or a watch's: it imports dbt once, when
+    the run or the watch starts, and runs each command it is sent in turn
+    (airline_elt/dbt_worker.py), so a build skips dbt's import, and its parse can be done
+    ahead (parse_ahead), while the files land. A command's outcome is what the same `dbt`
+    command line gives: its exit code and its output. If the process dies during a
+    command, that command fails (the process's exit, its log named) and the next one
+    starts a new process. As with a `dbt` process, an interrupted command (Ctrl-C, SIGTERM)
+    ends the process at once, and the process dies with the process that started it:
+    nothing is left writing to the warehouse once the run's lock is released."""
 
     def __init__(self, log_file: Path) -> None:
         self.log_file = log_file
         self._process: subprocess.Popen[str] | None = None
         self._log: IO[str] | None = None
+        self._parsing_ahead = False  # a parse_ahead's reply is still to be read
 
     def start(self) -> None:
         """Start the dbt process, unless one is running."""
@@ -142,12 +144,36 @@ class KeptDbt:
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
+    def parse_ahead(self, connection: Connection, home: Path | None = None) -> None:
+        """Send `dbt parse` and return at once: the process parses the project (and writes
+        dbt's partial parsing state, target/partial_parse.msgpack) while the run lands its
+        files, so the build that follows parses only what changed since (nothing, unless a
+        project file or a value dbt's parsing read changed: dbt checks). The next command
+        waits for the parse first. Its outcome is only logged: a project that does not
+        parse fails the build's own parse the same way. It writes no manifest.json (the
+        last build's, or the docs site's, stays whole if the parse is killed)."""
+        args = ["parse", "--no-write-json"]
+        request = {"args": args, "env": command_environment(args, connection, home),
+                   "cwd": str(project_dir())}
+        self._wait_for_parse_ahead()  # the last run's, if it built nothing
+        self.start()
+        process = self._process
+        assert process is not None and process.stdin is not None
+        try:
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+        except OSError:  # a broken pipe: the process is gone; the next command starts one
+            self._end_process(kill=True)
+            return
+        self._parsing_ahead = True
+
     def run(self, args: Sequence[str], connection: Connection, home: Path | None = None,
             capture: bool = False, seeds: Path | None = None,
             ) -> subprocess.CompletedProcess[str]:
         """`dbt <args>` in the kept process, as run_dbt would run it."""
         request = {"args": list(args), "env": command_environment(args, connection, home, seeds),
                    "cwd": str(project_dir())}
+        self._wait_for_parse_ahead()
         self.start()
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
@@ -174,15 +200,39 @@ class KeptDbt:
             sys.stdout.flush()
         return result
 
+    def _wait_for_parse_ahead(self) -> None:
+        """Read the parse_ahead's reply, if one is due; a failed parse's output goes to the
+        log, and a process that died during it is ended (the next command starts one)."""
+        if not self._parsing_ahead:
+            return
+        self._parsing_ahead = False
+        process = self._process
+        assert process is not None and process.stdout is not None
+        try:
+            reply = process.stdout.readline()
+        except OSError:
+            reply = ""
+        except BaseException:  # interrupted: the parse must not go on after this run
+            self._end_process(kill=True)
+            raise
+        answer = _answer(reply)
+        if answer is None:
+            self._end_process(kill=True)
+        elif answer[0] != 0 and self._log is not None:
+            self._log.write(f"`dbt parse` ahead of the build exited {answer[0]}:\n{answer[1]}")
+            self._log.flush()
+
     def close(self) -> None:
-        """End the dbt process (between commands it exits by itself) and its log."""
-        self._end_process()
+        """End the dbt process (between commands it exits by itself; a parse ahead whose
+        reply nobody waits for is killed: the run ends without a build) and its log."""
+        self._end_process(kill=self._parsing_ahead)
         if self._log is not None:
             self._log.close()
             self._log = None
 
     def _end_process(self, kill: bool = False) -> None:
         process, self._process = self._process, None
+        self._parsing_ahead = False
         if process is None:
             return
         if kill and process.poll() is None:

@@ -37,7 +37,7 @@ from airline_elt.seeds import (
     home_seed_dir,
     stage_lists,
 )
-from airline_elt.spark import SparkStarter
+from airline_elt.spark import SparkStarter, small_run
 from airline_elt.state import project_dir
 from airline_elt.warehouse import Connection, Warehouse
 from airline_elt.warehouse_users import DBT, LANDING
@@ -144,7 +144,8 @@ class Run:
     ) -> None:
         self.home = home
         self.kept_spark = spark  # a session kept across runs (watch's KeptSpark), or None
-        self.dbt_runner: DbtCommand | None = dbt.run if dbt is not None else None  # KeptDbt
+        self.kept_dbt = dbt  # a dbt process kept across runs (watch's), or None
+        self._dbt: KeptDbt | None = dbt  # the dbt process of this run's build, once started
         self.limits = limits  # resolved at the edge (flags, environment): airline_elt.cli
         self.bounds = bounds  # None: the defaults (airline_landing.bounds)
         self.plausible = plausible  # None: the defaults (airline_landing.plausibility)
@@ -322,8 +323,40 @@ class Run:
         session (watch) is already up, or coming up."""
         if self.kept_spark is not None:
             return self.kept_spark if scan.empty else self.kept_spark.start()
-        starter = SparkStarter(self.log_dir / "spark.log")
+        starter = SparkStarter(self.log_dir / "spark.log",
+                               small=small_run(scan.landing_dir / key for key in scan.keys))
         return starter if scan.empty else starter.start()
+
+    @contextlib.contextmanager
+    def start_dbt(self, scan: FolderScan) -> Iterator[None]:
+        """A dbt process for the build, started now when `scan` found files to look at: dbt
+        is imported while the lock is taken and the files are hashed, and the project is
+        parsed while they land (parse_ahead). The watch's kept process, else one of this
+        run's own, ended with the body. With no files, none is started: most such runs
+        build nothing, and one that must build starts a `dbt` process then."""
+        if scan.empty and self.kept_dbt is None:
+            yield
+            return
+        process = self.kept_dbt or KeptDbt(self.log_dir / "dbt-process.log")
+        process.start()
+        self._dbt = process
+        try:
+            yield
+        finally:
+            self._dbt = self.kept_dbt
+            if process is not self.kept_dbt:
+                process.close()
+
+    def parse_ahead(self) -> None:
+        """Have the run's dbt process parse the project now (KeptDbt.parse_ahead), so that
+        the build after the Land step starts with its parse done."""
+        if self._dbt is not None:
+            self._dbt.parse_ahead(self.connection, self.home)
+
+    @property
+    def dbt_runner(self) -> DbtCommand | None:
+        """How the Transform step runs dbt: the run's dbt process, else a `dbt` process."""
+        return self._dbt.run if self._dbt is not None else None
 
     def transform(self, dbt_args: Sequence[str] = (),
                   staged: StagedSeeds | None = None) -> DbtOutcome:
@@ -437,8 +470,10 @@ class Run:
         outcome = RunOutcome(run_id=self.run_id, payload={})
         try:
             scan = scan_folder(landing_dir, prefix)  # the run's one walk of the folder
-            with self.start_spark(scan) as spark, self.locked():
+            with self.start_spark(scan) as spark, self.start_dbt(scan), self.locked():
                 staged = self.stage_lists(airports, carriers, force)
+                if staged is None:  # a build with staged lists parses with their seeds
+                    self.parse_ahead()
                 try:
                     outcome.landing = self.land(scan, spark)
                     outcome.dbt = self.transform(dbt_args, staged)

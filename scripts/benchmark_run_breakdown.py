@@ -94,6 +94,11 @@ def apply_variant(variant: str) -> None:
         if change == "nocds":
             spark.archive_options = lambda: None
             continue
+        if change in ("c1", "c2"):  # the small run's JIT (C1 only), or the default, forced
+            from airline_elt import pipeline
+
+            pipeline.small_run = lambda files, small=change == "c1": small
+            continue
         name, _, value = change.partition("=")
         if value == "":
             settings.pop(name, None)
@@ -107,7 +112,7 @@ def child(argv: list[str]) -> int:
     to $BREAKDOWN_OUT."""
     import pyspark.java_gateway
 
-    from airline_elt import cli, dbt_step, pipeline, spark
+    from airline_elt import cli, dbt, dbt_step, pipeline, spark
     from airline_landing import landing, targets
 
     apply_variant(os.environ.get("BREAKDOWN_VARIANT", "current"))
@@ -124,6 +129,8 @@ def child(argv: list[str]) -> int:
     timers.wrap(landing, "_load_group", "spark_group")
     timers.wrap(landing, "inspect_file", "inspect")
     timers.wrap(dbt_step, "run_dbt", "dbt")
+    timers.wrap(dbt.KeptDbt, "run", "dbt")
+    timers.wrap(dbt.KeptDbt, "_wait_for_parse_ahead", "dbt_parse_wait")
     for step in ("run", "land", "transform", "summarize"):
         timers.wrap(pipeline.Run, step, step)
     started = time.time()
@@ -263,12 +270,13 @@ def breakdown(measured: dict[str, Any], events: dict[str, Any], nodes: list[dict
         - total("inspect") - total("commit"))
     parts["Transform step"] = total("transform")
     dbt_wall = spans.get("dbt", [])
-    parts["  dbt process (wall)"] = total("dbt")
+    parts["  dbt command (wall: a dbt process, or the run's kept one)"] = total("dbt")
+    parts["  waited for dbt's parse ahead (in the command)"] = total("dbt_parse_wait")
     if nodes and dbt_wall:
         process = dbt_wall[-1]
         first = min(n["first"] for n in nodes)
         last = max(n["execute"][1] for n in nodes)
-        parts["  dbt start-up (process start to first node)"] = first - process[0]
+        parts["  dbt start-up (command sent to first node)"] = first - process[0]
         models = [n["execute"] for n in nodes if n["kind"] in ("model", "seed", "snapshot")]
         tests = [n["execute"] for n in nodes if n["kind"] in ("test", "unit_test")]
         parts["  dbt model time (models and seeds running)"] = union(models)
@@ -398,9 +406,9 @@ LEVER_VARIANTS = {
 }
 
 
-def spark_levers(root: Path, repeat: int, variants: list[str]) -> None:
-    """The sample's Land step (`airline-elt land`) per variant, alternating, the raw tables
-    emptied between runs."""
+def spark_levers(root: Path, repeat: int, variants: list[str], landing: Path = SAMPLE) -> None:
+    """The Land step (`airline-elt land`) of the sample, or of the folder `landing`, per
+    variant, alternating, the raw tables emptied between runs."""
     import psycopg
 
     home, warehouse = fresh_warehouse(root, "levers")
@@ -410,7 +418,7 @@ def spark_levers(root: Path, repeat: int, variants: list[str]) -> None:
         for _ in range(repeat):
             for variant in variants:
                 results[variant].append(
-                    measured_run(["land", "--landing", str(SAMPLE)], home, variant))
+                    measured_run(["land", "--landing", str(landing)], home, variant))
                 with psycopg.connect(owner_url, autocommit=True) as conn:
                     conn.execute("truncate raw.flights_landing, raw.flights_rejected, "
                                  "raw.landed_files")
@@ -422,7 +430,7 @@ def spark_levers(root: Path, repeat: int, variants: list[str]) -> None:
             "  Spark read plan (read_batch: listing, splits)",
             "  Spark plan building (parse_rows, copy_lines: py4j)",
             "Spark tasks: CPU time, summed", "CPU: jvm")
-    print(f"\nSpark levers: `airline-elt land` of the sample, medians of {repeat}, "
+    print(f"\nSpark levers: `airline-elt land` of {landing}, medians of {repeat}, "
           f"variants alternated; ratio to '{variants[0]}' in this run; {load()} now")
     for variant in variants:
         runs = results[variant]
@@ -447,15 +455,19 @@ def main() -> int:
     parser.add_argument("--spark-levers", action="store_true",
                         help="the Spark part only, per variant of airline_elt.spark's settings")
     parser.add_argument("--variant", action="append",
-                        help="with --spark-levers or --sample: 'current', 'nocds', or settings "
+                        help="with --spark-levers or --sample: 'current', 'nocds', 'c1' or "
+                             "'c2' (the small run's JIT or the default, forced), or settings "
                              "changed, "
                              "'name=value+name2=' (empty: removed); repeatable")
+    parser.add_argument("--landing", type=Path, default=SAMPLE,
+                        help="with --spark-levers: the folder to land (default: the sample)")
     args = parser.parse_args()
     print(f"machine: {load()} (other work on the machine slows every figure)", flush=True)
     with tempfile.TemporaryDirectory(prefix="run-breakdown-") as scratch:
         root = Path(scratch)
         if args.spark_levers:
-            spark_levers(root, args.repeat, args.variant or ["current", "nocds"])
+            spark_levers(root, args.repeat, args.variant or ["current", "nocds"],
+                         args.landing)
             return 0
         both = not (args.sample or args.new_day)
         if args.sample or both:

@@ -1,7 +1,7 @@
-"""The dbt process `airline-elt watch` keeps for its builds (KeptDbt, airline_elt/dbt.py;
+"""The dbt process of a run's or a watch's builds (KeptDbt, airline_elt/dbt.py;
 airline_elt/dbt_worker.py): a command sent to it answers as the same `dbt` command line
-does, one process serves every command, and a process that dies fails only the command it
-was running."""
+does, one process serves every command, a process that dies fails only the command it
+was running, and a parse sent ahead leaves the next command a partial parse."""
 
 from __future__ import annotations
 
@@ -124,5 +124,52 @@ def test_an_interrupted_command_ends_the_dbt_process_at_once(
     assert dbt_process_children(os.getpid()) == []
     answer = kept.run(LIST_MODELS, connection, home=tmp_path, capture=True)
     assert answer.returncode == 0, answer.stdout + answer.stderr
+    (second,) = dbt_process_children(os.getpid())
+    assert second != first
+
+
+FULL_PARSE = "Unable to do partial parsing"  # what dbt prints before a full parse
+
+
+def test_a_parse_ahead_leaves_the_next_command_nothing_to_parse_again(
+    kept: KeptDbt, connection: Connection, tmp_path: Path
+) -> None:
+    """In a state folder no dbt command has used yet, a command parses the whole project;
+    after a parse ahead (sent while the run lands its files), it does not."""
+    first = kept.run(LIST_MODELS, connection, home=tmp_path / "fresh", capture=True)
+    assert first.returncode == 0, first.stdout
+    assert FULL_PARSE in first.stdout  # what a command without a parse ahead prints
+    ahead = tmp_path / "ahead"
+    kept.parse_ahead(connection, home=ahead)
+    answer = kept.run(LIST_MODELS, connection, home=ahead, capture=True)
+    assert answer.returncode == 0, answer.stdout
+    assert FULL_PARSE not in answer.stdout, answer.stdout
+    assert listed_names(answer.stdout) == listed_names(first.stdout)
+    assert (ahead / "dbt" / "target" / "partial_parse.msgpack").is_file()
+
+
+def test_a_parse_ahead_nobody_waits_for_is_killed_with_the_process(
+    kept: KeptDbt, connection: Connection, tmp_path: Path
+) -> None:
+    """A run that builds nothing (its files were landed before) ends its dbt process at
+    once, its parse cut short, rather than waiting for it."""
+    kept.parse_ahead(connection, home=tmp_path)
+    assert len(dbt_process_children(os.getpid())) == 1
+    kept.close()  # straight after: dbt is still being imported, nothing parsed yet
+    assert dbt_process_children(os.getpid()) == []
+    assert not (tmp_path / "dbt" / "target" / "partial_parse.msgpack").exists()
+    answer = kept.run(LIST_MODELS, connection, home=tmp_path, capture=True)
+    assert answer.returncode == 0, answer.stdout  # a new process for the next command
+
+
+def test_a_parse_ahead_whose_process_dies_leaves_the_next_command_a_new_process(
+    kept: KeptDbt, connection: Connection, tmp_path: Path
+) -> None:
+    kept.parse_ahead(connection, home=tmp_path)
+    (first,) = dbt_process_children(os.getpid())
+    os.kill(first, signal.SIGKILL)
+    answer = kept.run(LIST_MODELS, connection, home=tmp_path, capture=True)
+    assert answer.returncode == 0, answer.stdout
+    assert "daily_flights_fact" in listed_names(answer.stdout)
     (second,) = dbt_process_children(os.getpid())
     assert second != first
