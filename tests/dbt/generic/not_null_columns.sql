@@ -9,29 +9,25 @@
 -#}
 {% test not_null_columns(model, columns) %}
 
-    {{ config(fail_calc = 'coalesce(sum(null_rows), 0)') }}
+{{ config(fail_calc = 'coalesce(sum(null_rows), 0)') }}
 
 with
 
-null_counts as (
+failing_counts as (
 
     select
-    {%- for column in columns %}
-            sum(case when {{ column }} is null then 1 else 0 end)
-            as nulls_{{ loop.index }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ failing_counts(null_conditions(columns)) }}
 
     from {{ model }}
 
+),
+
+final as (
+
+    {{ rows_per_failing_count(null_conditions(columns), 'null_column', 'null_rows') }}
+
 )
 
-{% for column in columns %}
-    select
-        '{{ column }}' as null_column,
-        nulls_{{ loop.index }} as null_rows
-    from null_counts
-    where nulls_{{ loop.index }} > 0
-    {% if not loop.last %}union all{% endif %}
-{% endfor %}
+select * from final  -- noqa: AM04
 
 {% endtest %}

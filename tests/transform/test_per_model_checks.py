@@ -1,7 +1,8 @@
-"""Each model's columns that must not be null are checked by one `not_null_columns` test
-(one dbt node per model, not one per column): the test lists columns the model has, and it
-fails on a null, naming the column, within the dates the run rebuilt (all dates when
-asked)."""
+"""A model's checks in one dbt node each, not one node per column (every node costs dbt's
+own overhead, whatever its SQL): the columns that must not be null in one
+`not_null_columns` test, and its rules (SQL conditions every row meets) in one
+`expressions_are_true` test. Each lists what the model has, and fails naming the column or
+the rule broken, within the dates the run rebuilt (all dates when asked)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import yaml
 
 from airline_elt.state import project_dir
 
-NOV_1, NOV_2 = date(2023, 11, 1), date(2023, 11, 2)
+NOV_1, NOV_2, NOV_3 = date(2023, 11, 1), date(2023, 11, 2), date(2023, 11, 3)
 ATL, DEN = 10397, 11292
 ALL_DATES = ("--vars", "{test_all_dates: true}")
 TEST_NAME = "not_null_int_flight_delays_daily"
+RULES_TEST = "int_flight_delays_daily_rules_hold"
 
 
 def model_files() -> list[Path]:
@@ -50,6 +52,30 @@ def test_each_model_lists_its_own_columns_in_one_not_null_test() -> None:
             assert "not_null" not in (column.get("data_tests") or []), (
                 f"{model['name']}.{column['name']}: list it in not_null_columns")
     assert listed >= 150  # the project's not-null checks are here, not lost
+
+
+def test_each_model_holds_its_rules_in_one_expressions_test() -> None:
+    rules = 0
+    for model in models():
+        tests = [test["expressions_are_true"] for test in model.get("data_tests") or []
+                 if isinstance(test, dict) and "expressions_are_true" in test]
+        assert len(tests) <= 1, f"{model['name']}: one expressions_are_true test per model"
+        for test in tests:
+            assert test["name"] == f"{model['name']}_rules_hold"
+            expressions = test["arguments"]["expressions"]
+            assert expressions, model["name"]
+            assert all(isinstance(text, str) and text.strip() for text in expressions.values())
+            rules += len(expressions)
+        # A rule that fails the build is in the model's one test; a warn-severity rule stays
+        # on its own (the run's warning line names it).
+        column_tests = [test for column in model.get("columns") or []
+                        for test in column.get("data_tests") or []]
+        for test in [*(model.get("data_tests") or []), *column_tests]:
+            if isinstance(test, dict) and "expression_is_true" in test:
+                severity = (test["expression_is_true"].get("config") or {}).get("severity")
+                assert severity == "warn", f"{model['name']}: put the rule in {model['name']}" \
+                    "_rules_hold"
+    assert rules >= 90  # the project's rules are here, not lost
 
 
 def flight(flight_id: str, day: date, dep: int) -> tuple:
@@ -93,3 +119,33 @@ def test_a_null_fails_the_test_naming_its_column_within_the_tested_dates(project
     assert f"Failure in test {TEST_NAME}" in output and "Got 1 result" in output
     project.run("build", "--full-refresh", "--select", "int_flight_delays_daily")
     project.run("test", "--select", TEST_NAME, *ALL_DATES)
+
+
+def test_a_broken_rule_fails_the_test_naming_it_within_the_tested_dates(project) -> None:
+    project.land("daily_flights/date=2023-11-03/flights.csv", [flight("UA301", NOV_3, 75)])
+    project.run("build")  # rebuilds Nov 3 only
+    project.run("test", "--select", RULES_TEST, *ALL_DATES)  # passes on good data
+    # Two rules broken on Nov 1's one row, a date the last build (Nov 3) did not rebuild:
+    # the run's scoped test does not look at it.
+    project.execute("update intermediate.int_flight_delays_daily set flights_delayed ="
+                    " flights_operated + 1, flights_with_causes = flights_scheduled + 1"
+                    " where flight_date = %s", (NOV_1,))
+    assert "ERROR=0" in project.run("test", "--select", RULES_TEST)
+    output = project.run("test", "--select", RULES_TEST, "--store-failures", *ALL_DATES,
+                         expect_success=False)
+    assert f"Failure in test {RULES_TEST}" in output
+    assert "Got 2 results" in output  # the rows breaking a rule, over the rules
+    stored = project.query(
+        "select table_schema from information_schema.tables where table_name = %s",
+        (RULES_TEST,))
+    assert len(stored) == 1, stored
+    assert project.query(
+        f'select failed_rule, failing_rows from "{stored[0][0]}"."{RULES_TEST}"'
+        " order by failed_rule") == [("flights_delayed", 1), ("flights_with_causes", 1)]
+    # A rule whose expression is unknown on a row (a null) does not fail it, as with
+    # expression_is_true.
+    project.execute("update intermediate.int_flight_delays_daily set flights_delayed = null,"
+                    " flights_with_causes = null where flight_date = %s", (NOV_1,))
+    project.run("test", "--select", RULES_TEST, *ALL_DATES)
+    project.run("build", "--full-refresh", "--select", "int_flight_delays_daily")
+    project.run("test", "--select", RULES_TEST, *ALL_DATES)
