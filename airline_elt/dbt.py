@@ -11,7 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -148,39 +148,35 @@ class KeptDbt:
         """Send `dbt parse` and return at once: the process parses the project (and writes
         dbt's partial parsing state, target/partial_parse.msgpack) while the run lands its
         files, so the build that follows parses only what changed since (nothing, unless a
-        project file or a value dbt's parsing read changed: dbt checks). The next command
-        waits for the parse first. Its outcome is only logged: a project that does not
-        parse fails the build's own parse the same way. It writes no manifest.json (the
-        last build's, or the docs site's, stays whole if the parse is killed)."""
+        project file or a value dbt's parsing read changed: dbt checks). The next command,
+        or finish_parse_ahead, waits for it. Its outcome goes to the log only, and a parse
+        that cannot be sent is skipped (logged): the build then parses as it would have,
+        and a project that does not parse fails it the same way. It writes no
+        manifest.json (the last build's, or the docs site's, stays whole if the parse is
+        killed)."""
+        self.finish_parse_ahead()  # the last run's, if it built nothing
         args = ["parse", "--no-write-json"]
-        request = {"args": args, "env": command_environment(args, connection, home),
-                   "cwd": str(project_dir())}
-        self._wait_for_parse_ahead()  # the last run's, if it built nothing
-        self.start()
-        process = self._process
-        assert process is not None and process.stdin is not None
         try:
-            process.stdin.write(json.dumps(request) + "\n")
-            process.stdin.flush()
-        except OSError:  # a broken pipe: the process is gone; the next command starts one
-            self._end_process(kill=True)
+            env = command_environment(args, connection, home)
+            self.start()
+        except OSError as error:
+            self._write_log(f"`dbt parse` ahead of the build not sent: {error}\n")
             return
-        self._parsing_ahead = True
+        self._parsing_ahead = True  # before the write: an interrupted write is still due
+        if not self._send(args, env):
+            self._end_process(kill=True)
 
     def run(self, args: Sequence[str], connection: Connection, home: Path | None = None,
             capture: bool = False, seeds: Path | None = None,
             ) -> subprocess.CompletedProcess[str]:
         """`dbt <args>` in the kept process, as run_dbt would run it."""
-        request = {"args": list(args), "env": command_environment(args, connection, home, seeds),
-                   "cwd": str(project_dir())}
-        self._wait_for_parse_ahead()
+        self.finish_parse_ahead()  # first: the environment rewrites the profile it reads
+        env = command_environment(args, connection, home, seeds)
         self.start()
         process = self._process
-        assert process is not None and process.stdin is not None and process.stdout is not None
+        assert process is not None and process.stdout is not None
         try:
-            process.stdin.write(json.dumps(request) + "\n")
-            process.stdin.flush()
-            reply = process.stdout.readline()
+            reply = process.stdout.readline() if self._send(args, env) else ""
         except OSError:  # a broken pipe: the process is gone
             reply = ""
         except BaseException:  # interrupted: the command must not go on after this run
@@ -200,9 +196,10 @@ class KeptDbt:
             sys.stdout.flush()
         return result
 
-    def _wait_for_parse_ahead(self) -> None:
-        """Read the parse_ahead's reply, if one is due; a failed parse's output goes to the
-        log, and a process that died during it is ended (the next command starts one)."""
+    def finish_parse_ahead(self) -> None:
+        """Wait for the parse_ahead's reply, if one is due, and log its output; a process
+        that died during it is ended (the next command starts one). Interrupted, the
+        process is killed: nothing of a run's dbt goes on after it."""
         if not self._parsing_ahead:
             return
         self._parsing_ahead = False
@@ -212,23 +209,42 @@ class KeptDbt:
             reply = process.stdout.readline()
         except OSError:
             reply = ""
-        except BaseException:  # interrupted: the parse must not go on after this run
+        except BaseException:
             self._end_process(kill=True)
             raise
         answer = _answer(reply)
         if answer is None:
             self._end_process(kill=True)
-        elif answer[0] != 0 and self._log is not None:
-            self._log.write(f"`dbt parse` ahead of the build exited {answer[0]}:\n{answer[1]}")
-            self._log.flush()
+            self._write_log("the dbt process died during `dbt parse` ahead of the build\n")
+        else:
+            self._write_log(f"`dbt parse` ahead of the build exited {answer[0]}:\n{answer[1]}")
 
     def close(self) -> None:
-        """End the dbt process (between commands it exits by itself; a parse ahead whose
-        reply nobody waits for is killed: the run ends without a build) and its log."""
-        self._end_process(kill=self._parsing_ahead)
+        """End the dbt process, at once (it holds nothing between commands, and a parse
+        ahead nobody waits for is cut short: the run ends without a build), and its log."""
+        self._end_process(kill=True)
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def _send(self, args: Sequence[str], env: Mapping[str, str]) -> bool:
+        """Send the process `dbt <args>` with `env` as its whole environment (one request
+        line, airline_elt/dbt_worker.py); False if the process is gone (a broken pipe)."""
+        process = self._process
+        assert process is not None and process.stdin is not None
+        request = {"args": list(args), "env": dict(env), "cwd": str(project_dir())}
+        try:
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+        except OSError:
+            return False
+        return True
+
+    def _write_log(self, text: str) -> None:
+        if self._log is None:
+            return
+        self._log.write(text)
+        self._log.flush()
 
     def _end_process(self, kill: bool = False) -> None:
         process, self._process = self._process, None

@@ -1,5 +1,5 @@
-"""A dbt process kept started for `airline-elt watch` (its parent side: KeptDbt,
-airline_elt/dbt.py). It imports dbt once and runs one dbt command per request through dbt's
+"""The dbt process a run, or `airline-elt watch`, keeps started for its dbt commands (its
+parent side: KeptDbt, airline_elt/dbt.py). It imports dbt once and runs one dbt command per request through dbt's
 programmatic entry point (dbtRunner), so a build skips importing dbt, about 2 s of every
 `dbt` process's start-up on this machine.
 

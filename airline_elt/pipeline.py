@@ -328,30 +328,49 @@ class Run:
         return starter if scan.empty else starter.start()
 
     @contextlib.contextmanager
-    def start_dbt(self, scan: FolderScan) -> Iterator[None]:
+    def start_dbt(self, scan: FolderScan) -> Iterator[KeptDbt | None]:
         """A dbt process for the build, started now when `scan` found files to look at: dbt
-        is imported while the lock is taken and the files are hashed, and the project is
-        parsed while they land (parse_ahead). The watch's kept process, else one of this
-        run's own, ended with the body. With no files, none is started: most such runs
-        build nothing, and one that must build starts a `dbt` process then."""
+        is imported while the warehouse starts, the lock is taken and the files are hashed,
+        and the project can be parsed while they land (KeptDbt.parse_ahead). The watch's
+        kept process, else one of this run's own, ended with the body. None when `scan`
+        found no files (most such runs build nothing, and one that must build starts a
+        `dbt` process then), or when the process cannot be started (the build then starts
+        a `dbt` process, and says why if that fails too)."""
         if scan.empty and self.kept_dbt is None:
-            yield
+            yield None
             return
         process = self.kept_dbt or KeptDbt(self.log_dir / "dbt-process.log")
-        process.start()
+        if not self._started(process):
+            yield None
+            return
         self._dbt = process
         try:
-            yield
+            yield process
         finally:
             self._dbt = self.kept_dbt
             if process is not self.kept_dbt:
                 process.close()
 
-    def parse_ahead(self) -> None:
-        """Have the run's dbt process parse the project now (KeptDbt.parse_ahead), so that
-        the build after the Land step starts with its parse done."""
-        if self._dbt is not None:
-            self._dbt.parse_ahead(self.connection, self.home)
+    def _started(self, process: KeptDbt) -> bool:
+        try:
+            process.start()
+        except OSError as error:
+            self.ui.info(f"dbt not started ahead of the build: {error}")
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def dbt_settled(self, process: KeptDbt | None) -> Iterator[None]:
+        """Nothing of the run's dbt goes on after the body (entered inside `locked`, it ends
+        before the lock is released): the run's own process ends, a parse ahead nobody
+        waited for cut short; the watch's kept process finishes its parse ahead."""
+        try:
+            yield
+        finally:
+            if process is self.kept_dbt and process is not None:
+                process.finish_parse_ahead()
+            elif process is not None:
+                process.close()
 
     @property
     def dbt_runner(self) -> DbtCommand | None:
@@ -470,10 +489,11 @@ class Run:
         outcome = RunOutcome(run_id=self.run_id, payload={})
         try:
             scan = scan_folder(landing_dir, prefix)  # the run's one walk of the folder
-            with self.start_spark(scan) as spark, self.start_dbt(scan), self.locked():
+            with self.start_spark(scan) as spark, self.start_dbt(scan) as dbt, \
+                    self.locked(), self.dbt_settled(dbt):
                 staged = self.stage_lists(airports, carriers, force)
-                if staged is None:  # a build with staged lists parses with their seeds
-                    self.parse_ahead()
+                if dbt is not None and staged is None:  # staged lists: parsed with their seeds
+                    dbt.parse_ahead(self.connection, self.home)
                 try:
                     outcome.landing = self.land(scan, spark)
                     outcome.dbt = self.transform(dbt_args, staged)

@@ -130,7 +130,7 @@ def child(argv: list[str]) -> int:
     timers.wrap(landing, "inspect_file", "inspect")
     timers.wrap(dbt_step, "run_dbt", "dbt")
     timers.wrap(dbt.KeptDbt, "run", "dbt")
-    timers.wrap(dbt.KeptDbt, "_wait_for_parse_ahead", "dbt_parse_wait")
+    timers.wrap(dbt.KeptDbt, "finish_parse_ahead", "dbt_parse_wait")
     for step in ("run", "land", "transform", "summarize"):
         timers.wrap(pipeline.Run, step, step)
     started = time.time()

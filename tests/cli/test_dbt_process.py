@@ -5,6 +5,7 @@ was running, and a parse sent ahead leaves the next command a partial parse."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import threading
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import pytest
 from helpers import dbt_process_children
+from rich.console import Console
 
 from airline_elt.dbt import KeptDbt, run_dbt
+from airline_elt.pipeline import Run
+from airline_elt.run_settings import reject_limits
+from airline_elt.ui import ConsoleUI
 from airline_elt.warehouse import Connection
 
 pytestmark = pytest.mark.slow
@@ -173,3 +178,27 @@ def test_a_parse_ahead_whose_process_dies_leaves_the_next_command_a_new_process(
     assert "daily_flights_fact" in listed_names(answer.stdout)
     (second,) = dbt_process_children(os.getpid())
     assert second != first
+
+
+def test_a_run_s_dbt_work_ends_with_its_body_the_watch_s_process_stays(
+    connection: Connection, tmp_path: Path
+) -> None:
+    """Run.dbt_settled, which a run enters inside its lock: nothing of the run's dbt goes on
+    once it ends. The run's own process ends, its parse ahead cut short; the process a
+    watch keeps stays up, its parse ahead finished (its outcome logged)."""
+    ui = ConsoleUI(Console(file=io.StringIO()))
+    own = KeptDbt(tmp_path / "own.log")
+    own.parse_ahead(connection, home=tmp_path / "own")
+    with Run(tmp_path, ui, limits=reject_limits(None, None)).dbt_settled(own):
+        assert len(dbt_process_children(os.getpid())) == 1
+    assert dbt_process_children(os.getpid()) == []
+    kept = KeptDbt(tmp_path / "kept.log")
+    try:
+        kept.parse_ahead(connection, home=tmp_path / "kept")
+        (process,) = dbt_process_children(os.getpid())
+        with Run(tmp_path, ui, limits=reject_limits(None, None), dbt=kept).dbt_settled(kept):
+            pass
+        assert dbt_process_children(os.getpid()) == [process]
+        assert "`dbt parse` ahead of the build exited 0" in (tmp_path / "kept.log").read_text()
+    finally:
+        kept.close()
