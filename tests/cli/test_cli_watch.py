@@ -146,11 +146,13 @@ def test_a_watch_keeps_one_spark_session_and_one_dbt_for_its_runs(
     jvms, dbts = [], []
     try:
         wait_for_line(watcher, "watching")
-        for day in ("2023-11-19", "2023-11-20"):
+        # Counted after the first run, and during the second's build (after it, the watch
+        # ends: --max-runs 2).
+        for day, moment in (("2023-11-19", ": SUCCEEDED in"), ("2023-11-20", "Build the models")):
             key = f"daily_flights/date={day}/flights.csv"
             (folder / key).parent.mkdir(parents=True)
             shutil.copyfile(SAMPLE_LANDING / key, folder / key)
-            wait_for_line(watcher, ": SUCCEEDED in")
+            wait_for_line(watcher, moment)
             jvms.append(java_children(watcher.pid))
             dbts.append(dbt_process_children(watcher.pid))
         output, _ = watcher.communicate(timeout=600)
