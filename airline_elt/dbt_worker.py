@@ -1,7 +1,7 @@
 """The dbt process a run, or `airline-elt watch`, keeps started for its dbt commands (its
-parent side: KeptDbt, airline_elt/dbt.py). It imports dbt once and runs one dbt command per request through dbt's
-programmatic entry point (dbtRunner), so a build skips importing dbt, about 2 s of every
-`dbt` process's start-up on this machine.
+parent side: KeptDbt, airline_elt/dbt.py). It imports dbt once and runs one dbt command per
+request through dbt's programmatic entry point (dbtRunner), so a build skips importing dbt,
+about 2 s of every `dbt` process's start-up on this machine.
 
 dbt says its invocations share global state and must not run concurrently
 (https://docs.getdbt.com/reference/programmatic-invocations): requests run one at a time, in
