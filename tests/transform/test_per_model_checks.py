@@ -78,6 +78,16 @@ def test_each_model_holds_its_rules_in_one_expressions_test() -> None:
     assert rules >= 90  # the project's rules are here, not lost
 
 
+def stored_failures(project, test_name: str, columns: str) -> list[tuple]:
+    """`columns` of the rows `dbt test --store-failures` kept for `test_name` (its one
+    table), in their order."""
+    stored = project.query(
+        "select table_schema from information_schema.tables where table_name = %s",
+        (test_name,))
+    assert len(stored) == 1, stored
+    return project.query(f'select {columns} from "{stored[0][0]}"."{test_name}" order by 1')
+
+
 def flight(flight_id: str, day: date, dep: int) -> tuple:
     return (flight_id, flight_id[:2], ATL, DEN, dep, dep - 5, day)
 
@@ -104,13 +114,8 @@ def test_a_null_fails_the_test_naming_its_column_within_the_tested_dates(project
                          expect_success=False)
     assert f"Failure in test {TEST_NAME}" in output
     assert "Got 2 results" in output  # the null values, over the columns
-    stored = project.query(
-        "select table_schema from information_schema.tables where table_name = %s",
-        (TEST_NAME,))
-    assert len(stored) == 1, stored
-    assert project.query(
-        f'select null_column, null_rows from "{stored[0][0]}"."{TEST_NAME}"'
-        " order by null_column") == [("carrier", 1), ("flights_on_time", 1)]
+    assert stored_failures(project, TEST_NAME, "null_column, null_rows") == [
+        ("carrier", 1), ("flights_on_time", 1)]
 
     # A null on a date the run rebuilds fails the run's own build.
     project.execute("update intermediate.int_flight_delays_daily set flights_on_time = null"
@@ -135,13 +140,8 @@ def test_a_broken_rule_fails_the_test_naming_it_within_the_tested_dates(project)
                          expect_success=False)
     assert f"Failure in test {RULES_TEST}" in output
     assert "Got 2 results" in output  # the rows breaking a rule, over the rules
-    stored = project.query(
-        "select table_schema from information_schema.tables where table_name = %s",
-        (RULES_TEST,))
-    assert len(stored) == 1, stored
-    assert project.query(
-        f'select failed_rule, failing_rows from "{stored[0][0]}"."{RULES_TEST}"'
-        " order by failed_rule") == [("flights_delayed", 1), ("flights_with_causes", 1)]
+    assert stored_failures(project, RULES_TEST, "failed_rule, failing_rows") == [
+        ("flights_delayed", 1), ("flights_with_causes", 1)]
     # A rule whose expression is unknown on a row (a null) does not fail it, as with
     # expression_is_true.
     project.execute("update intermediate.int_flight_delays_daily set flights_delayed = null,"
