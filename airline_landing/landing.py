@@ -21,11 +21,12 @@ that breaks the job is recorded failed alone and the run goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from airline_landing import parse
@@ -388,6 +389,11 @@ def _land_batch_or_each(
         target.rollback()
         if isinstance(error, CountMismatchError):
             raise
+        if spark_is_gone(spark):
+            raise SparkGoneError(
+                f"Spark's JVM went away during a batch of {len(files)} file(s), none of it "
+                f"committed: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+            ) from error
         if len(files) > 1:
             log.warning("a batch of %d files failed (%s); landing them one by one",
                         len(files), error)
@@ -412,6 +418,19 @@ def _land_batch_or_each(
                 ObjectChangedError(changed) if changed else error,
             )
         }
+
+
+class SparkGoneError(RuntimeError):
+    """Spark's JVM died under a batch: the run fails (its files are not failed one by one on
+    a JVM that is not there); the batch was rolled back, a later run lands it."""
+
+
+def spark_is_gone(spark: SparkSession) -> bool:
+    """Whether `spark`'s JVM no longer answers (killed, out of memory, a worker stopped)."""
+    try:
+        return bool(spark.sparkContext._jsc.sc().isStopped())
+    except Exception:  # py4j's network errors: nothing at the other end
+        return True
 
 
 def _changed(source: FileSource) -> str | None:
@@ -631,27 +650,38 @@ def _load_group(
         )
         for item in group
     ]
+    with copy_lines_of(spark, files, group[0].file.columns, landed_at, plausible) as lines:
+        target.load(lines, group[0].file_version_id)
+
+
+@contextmanager
+def copy_lines_of(
+    spark: SparkSession,
+    files: Sequence[BatchFile],
+    columns: ColumnMap,
+    landed_at: str,
+    plausible: Plausibility,
+) -> Iterator[DataFrame]:
+    """The COPY lines (parse.copy_lines) of files of one header layout `columns`, planned
+    and, inside the block, run under the batch's read settings."""
     split_bytes = split_bytes_for(files, spark.sparkContext.defaultParallelism, SPLITS_PER_CORE)
     with parse.spark_conf(spark, read_conf(split_bytes)):
         lines = read_batch(spark, files, split_bytes)
         parsed = parse.parse_rows(
             parse.data_lines(lines),
-            group[0].file.columns,
+            columns,
             F.col("key_date"),
             "file_version_id",
             "source_key",
             "key_date",
             plausible=plausible,
         )
-        target.load(
-            parse.copy_lines(
-                parsed,
-                F.col("source_key"),
-                F.col("file_version_id"),
-                landed_at,
-                with_bts=parse.has_bts_columns(group[0].file.columns),
-            ),
-            group[0].file_version_id,
+        yield parse.copy_lines(
+            parsed,
+            F.col("source_key"),
+            F.col("file_version_id"),
+            landed_at,
+            with_bts=parse.has_bts_columns(columns),
         )
 
 
