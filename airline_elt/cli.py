@@ -140,7 +140,7 @@ class Context:
 def cmd_warehouse(ctx: Context) -> int:
     warehouse, action = ctx.warehouse(), ctx.args.action
     if action == "start":
-        warehouse_command.start(ctx.console, warehouse)
+        warehouse_command.start(ctx.console, warehouse, with_workers=not ctx.args.no_workers)
     elif action == "stop":
         warehouse_command.stop(ctx.console, warehouse)
     elif action == "status":

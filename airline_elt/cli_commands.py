@@ -52,13 +52,18 @@ WAREHOUSE = Command(
     actions=(
         Command("start", "create (first time) and start it",
                 "Start the local warehouse; the first time, create it (initdb) in the "
-                "state folder. It keeps running until `airline-elt warehouse stop`."),
+                "state folder. It keeps running until `airline-elt warehouse stop`. With "
+                "it, its workers: a Spark JVM warmed up once, and a process that imported "
+                "dbt once, which `run`, `land` and `transform` use instead of starting their "
+                "own (--no-workers: none).",
+                (opt.NO_WORKERS,)),
         Command("stop", "stop it (the data stays)",
-                "Stop the local warehouse. The data stays; `airline-elt warehouse start` "
-                "(or any command that needs it) starts it again."),
+                "Stop the local warehouse and its workers. The data stays; "
+                "`airline-elt warehouse start` (or any command that needs it) starts it "
+                "again."),
         Command("status", "whether it runs, where, on which port",
                 "Whether the local warehouse exists and runs, its port, data folder and "
-                "log. Starts nothing."),
+                "log, and its workers' state. Starts nothing."),
         Command("url", 'print its libpq URL: psql "$(airline-elt warehouse url)"',
                 "Print the warehouse's libpq URL, for psql and BI tools: "
                 'psql "$(airline-elt warehouse url)". Warns on stderr when it is stopped.',

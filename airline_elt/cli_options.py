@@ -180,6 +180,12 @@ WAREHOUSE_USER = option(
     help="connect as a user by job instead of the owner: reader (read-only, the marts in "
     "airlines: for analysts and BI tools), dbt, landing")
 
+NO_WORKERS = option(
+    "--no-workers", action="store_true",
+    help="start no workers (a warm Spark JVM and a dbt process that runs use instead of "
+    "starting their own: docs/command_line.md); AIRLINE_ELT_WORKERS=off does the same for "
+    "every start")
+
 WATCH_OPTIONS = (
     option("--interval", type=positive_seconds, default=1.0, metavar="SECONDS",
            help="how often to look (default 1)"),

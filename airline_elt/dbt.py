@@ -9,8 +9,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
@@ -106,6 +108,22 @@ def run_dbt(
     )
 
 
+class DbtProcess(Protocol):
+    """What KeptDbt needs of its dbt process: a Popen, or a _ForkedProcess."""
+
+    pid: int
+
+    @property
+    def stdin(self) -> IO[str] | None: ...
+    @property
+    def stdout(self) -> IO[str] | None: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def poll(self) -> int | None: ...
+    def kill(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 class KeptDbt:
     """One dbt process for a run's dbt commands, or a watch's: it imports dbt once, when
     the run or the watch starts, and runs each command it is sent in turn
@@ -119,7 +137,7 @@ class KeptDbt:
 
     def __init__(self, log_file: Path) -> None:
         self.log_file = log_file
-        self._process: subprocess.Popen[str] | None = None
+        self._process: DbtProcess | None = None
         self._log: IO[str] | None = None
         self._parsing_ahead = False  # a parse_ahead's reply is still to be read
 
@@ -286,3 +304,91 @@ def _die_with_parent() -> None:
     """In the child, before exec: ask Linux for SIGTERM when the parent dies."""
     pr_set_pdeathsig = 1
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class ForkedDbt(KeptDbt):
+    """KeptDbt, its dbt process forked by the warehouse's dbt worker (workers.py,
+    dbt_worker.serve_forks) with dbt already imported, instead of started; the same
+    process in every other way (its own, one per run, ended with it). If the worker does
+    not answer, the process is started as KeptDbt starts it (said in its log)."""
+
+    def __init__(self, socket_path: str, log_file: Path) -> None:
+        super().__init__(log_file)
+        self.socket_path = socket_path
+        self.forked = False  # the current process came from the dbt worker
+
+    def start(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            return
+        self._end_process()
+        try:
+            self._process = _ForkedProcess(self.socket_path)
+            self.forked = True
+            return
+        except OSError as error:
+            self.forked = False
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_file.open("a", encoding="utf-8") as log:
+                log.write(f"the dbt worker at {self.socket_path} did not answer ({error}): "
+                          "the run starts its own dbt process\n")
+        super().start()
+
+
+class _ForkedProcess:
+    """A dbt process the dbt worker forked for this connection, as KeptDbt uses a Popen:
+    requests and replies go over the connection (its first line names its pid); it ends
+    when the connection closes (dbt_worker._exit_when_closed), or killed."""
+
+    def __init__(self, socket_path: str) -> None:
+        self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._connection.connect(socket_path)
+            self._stream = self._connection.makefile("rw", encoding="utf-8")
+            hello = self._stream.readline()
+            self.pid = int(json.loads(hello)["pid"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            self._connection.close()
+            raise OSError(f"no dbt process from the dbt worker: {error}") from error
+        self._returncode: int | None = None
+
+    @property
+    def stdin(self) -> IO[str]:
+        return self._stream
+
+    @property
+    def stdout(self) -> IO[str]:
+        return self._stream
+
+    @property
+    def returncode(self) -> int | None:
+        return self._returncode
+
+    def poll(self) -> int | None:
+        if self._returncode is None and not _running(self.pid):
+            self._returncode = 2  # its exit status went to the worker, its parent
+        return self._returncode
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        if self._returncode is None:
+            self._returncode = -signal.SIGKILL
+        self._connection.close()
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._connection.close()  # the process ends with its connection
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while _running(self.pid):
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["dbt worker fork", str(self.pid)], timeout or 0)
+            time.sleep(0.02)
+        return self.poll() or 0
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, ended but not reaped by its parent, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

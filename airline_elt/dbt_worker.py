@@ -24,8 +24,16 @@ import contextlib
 import io
 import json
 import os
+import select
+import shutil
+import signal
+import socket
 import sys
+import tempfile
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 
@@ -81,5 +89,94 @@ def main() -> None:
         serve(sys.stdin, replies)
 
 
+# -- the warehouse's dbt worker (workers.py) ------------------------------------------------
+
+
+def serve_forks(home: Path) -> None:
+    """The dbt worker: import dbt (and its PostgreSQL adapter) once, then fork a dbt process
+    for each connection to its socket: the forked process answers that connection's
+    requests (the protocol above, over the socket; its first line is {"pid": ...}) and ends
+    when the connection closes, at once if a command is running (`_exit_when_closed`), as a
+    run's own dbt process dies with its run: a run killed mid-build leaves nothing of its
+    dbt writing. Nothing runs in this process but imports and the accept loop: a process
+    forked from one with threads could inherit a lock held by one of them, so no dbt
+    command ever runs here (dbt starts threads)."""
+    from airline_elt.warehouse import Warehouse
+    from airline_elt.workers import POLL_SECONDS, mark_warm, names_me, publish, serving
+
+    with serving(home, "dbt") as me:
+        import dbt.adapters.postgres
+        import dbt.cli.main  # noqa: F401
+
+        folder = tempfile.mkdtemp(prefix="airline-elt-dbt-")  # owner-only, a short path
+        path = os.path.join(folder, "socket")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(path)
+            listener.listen(8)
+            listener.settimeout(POLL_SECONDS)
+            info = replace(me, socket=path)
+            publish(home, info)
+            mark_warm(home, info)
+            warehouse = Warehouse(home)
+            print(f"dbt worker {me.pid}: dbt imported, listening on {path}", flush=True)
+            while names_me(home, me) and warehouse.is_running():
+                _reap()
+                try:
+                    connection, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                if os.fork() == 0:
+                    listener.close()
+                    _serve_connection(connection)  # never returns
+                connection.close()
+        finally:
+            listener.close()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _serve_connection(connection: socket.socket) -> None:
+    """In a forked process: this connection's dbt process, until it closes."""
+    code = 0
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # stop_workers ends it with the worker
+        stream = connection.makefile("rw", encoding="utf-8")
+        stream.write(json.dumps({"pid": os.getpid()}) + "\n")
+        stream.flush()
+        threading.Thread(target=_exit_when_closed, args=(connection,), daemon=True).start()
+        serve(stream, stream)
+    except BaseException:  # whatever happens, this process ends here
+        code = 2
+    finally:
+        os._exit(code)
+
+
+def _exit_when_closed(connection: socket.socket) -> None:
+    """End this process as soon as its run's side of the connection closes (the run ended,
+    or was killed, even in the middle of a command)."""
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    while True:
+        for _, events in poller.poll():
+            if events & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
+                os._exit(3)
+
+
+def worker_main(argv: Sequence[str]) -> None:
+    if len(argv) != 2 or argv[0] != "--worker":
+        raise SystemExit("usage: python -m airline_elt.dbt_worker [--worker HOME] (the second "
+                         "form is started by `airline-elt warehouse start`)")
+    serve_forks(Path(argv[1]))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        worker_main(sys.argv[1:])
+    else:
+        main()

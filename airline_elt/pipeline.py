@@ -21,7 +21,7 @@ import psycopg
 
 from airline_elt import alerts, queries
 from airline_elt.build_record import BuildRecord, record_build
-from airline_elt.dbt import DbtCommand, KeptDbt
+from airline_elt.dbt import DbtCommand, ForkedDbt, KeptDbt
 from airline_elt.dbt_results import warned_tests, warning_line
 from airline_elt.dbt_step import DbtOutcome, dbt_build_unless_nothing_new
 from airline_elt.errors import AirlineEltError
@@ -37,11 +37,12 @@ from airline_elt.seeds import (
     home_seed_dir,
     stage_lists,
 )
-from airline_elt.spark import SparkStarter, small_run
+from airline_elt.spark import SparkStarter, WorkerSpark, small_run
 from airline_elt.state import project_dir
 from airline_elt.warehouse import Connection, Warehouse
 from airline_elt.warehouse_users import DBT, LANDING
 from airline_elt.wording import plural, step_label
+from airline_elt.workers import ready_worker
 from airline_landing.bounds import BatchBounds
 from airline_landing.plausibility import Plausibility
 from airline_landing.results import FileResult, FileStatus, LandingReport, RunTotals
@@ -265,7 +266,9 @@ class Run:
                 return LandingSummary(LandingReport(self.run_id), scan.skipped)
             total = len(scan.keys) + len(scan.refused)
             # Spark's staged parts live here while a file lands; a killed run leaves
-            # them behind, and under the run lock nothing else is using them.
+            # them behind, and under the run lock nothing else is using them (a job a
+            # killed run left in the landing worker is cancelled first).
+            self._quiesce(starter)
             stage_root = self.home / "staging"
             shutil.rmtree(stage_root, ignore_errors=True)
             stage_root.mkdir(parents=True)
@@ -283,7 +286,8 @@ class Run:
                 ) from error
             summary = LandingSummary(report, scan.skipped)
             totals = summary.totals
-            detail["text"] = landing_detail(totals)
+            detail["text"] = landing_detail(totals) + (
+                "; Spark in the landing worker" if getattr(starter, "attached", False) else "")
         for line in alerts.console_warnings(summary.files):
             self.ui.warn(line)
         for item in summary.files:
@@ -295,6 +299,18 @@ class Run:
                 f"rejected ({totals.rows_rejected})"
             )
         return summary
+
+    @staticmethod
+    def _quiesce(starter: SparkStarter) -> None:
+        try:
+            starter.quiesce()
+        except Exception as error:
+            raise StepFailed(
+                "Land", f"the landing worker's Spark: {type(error).__name__}: "
+                f"{_first_line(error)}", str(error),
+                f"its log: {starter.log()}; `airline-elt warehouse stop` then `start` restarts "
+                "it, or AIRLINE_ELT_LANDING_WORKER=off leaves it out",
+            ) from error
 
     def _name_skipped(self, skipped: dict[str, str]) -> None:
         """One line per entry under the prefix that is not a delivery (the first few; all
@@ -320,11 +336,18 @@ class Run:
         """Spark's JVM, started now in the background when `scan` found files to look at
         (its console output goes to the run's spark.log): it comes up while the lock is
         taken and the files are hashed. Otherwise started only if a batch needs it. A kept
-        session (watch) is already up, or coming up."""
+        session (watch) is already up, or coming up. While the warehouse's landing worker
+        runs (workers.py), the run attaches to its warm JVM instead."""
         if self.kept_spark is not None:
             return self.kept_spark if scan.empty else self.kept_spark.start()
-        starter = SparkStarter(self.log_dir / "spark.log",
-                               small=small_run(scan.landing_dir / key for key in scan.keys))
+        small = small_run(scan.landing_dir / key for key in scan.keys)
+        worker = ready_worker(self.home, "landing")
+        starter = (
+            WorkerSpark(worker.port, worker.secret, Path(worker.log), self.log_dir / "spark.log",
+                        small=small)
+            if worker is not None and worker.port is not None and worker.secret is not None
+            else SparkStarter(self.log_dir / "spark.log", small=small)
+        )
         return starter if scan.empty else starter.start()
 
     @contextlib.contextmanager
@@ -339,7 +362,7 @@ class Run:
         if scan.empty and self.kept_dbt is None:
             yield None
             return
-        process = self.kept_dbt or KeptDbt(self.log_dir / "dbt-process.log")
+        process = self.kept_dbt or self._own_dbt()
         if not self._started(process):
             yield None
             return
@@ -350,6 +373,15 @@ class Run:
             self._dbt = self.kept_dbt
             if process is not self.kept_dbt:
                 process.close()
+
+    def _own_dbt(self) -> KeptDbt:
+        """The run's own dbt process: forked by the warehouse's dbt worker (dbt imported
+        already: workers.py) while one runs, else started."""
+        log = self.log_dir / "dbt-process.log"
+        worker = ready_worker(self.home, "dbt")
+        if worker is not None and worker.socket is not None:
+            return ForkedDbt(worker.socket, log)
+        return KeptDbt(log)
 
     def _started(self, process: KeptDbt) -> bool:
         try:
@@ -406,7 +438,9 @@ class Run:
                     problems,
                     f"dbt's output: {outcome.log_file}",
                 )
-            detail["text"] = f"dbt build: {outcome.describe()}"
+            detail["text"] = f"dbt build: {outcome.describe()}" + (
+                "; dbt forked by the dbt worker"
+                if isinstance(self._dbt, ForkedDbt) and self._dbt.forked else "")
         if staged is not None:
             self._installed(staged)
         if outcome.warnings:

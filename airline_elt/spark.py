@@ -228,6 +228,9 @@ class SparkStarter:
             self._session.stop()
             self._session = None
 
+    def quiesce(self) -> None:
+        """Nothing to cancel: the JVM is this process's own (see WorkerSpark)."""
+
     def log(self) -> Path | None:
         """Where the JVM's console output of this session goes (Spark's log)."""
         return None if self.log_file is None else jvm_log_file(self.log_file)
@@ -292,3 +295,116 @@ class KeptSpark(SparkStarter):
         SparkSession._activeSession = None
         self._session = None
         self._error = None
+
+
+def attach_session(port: int, secret: str) -> SparkSession:
+    """A session on the running JVM whose py4j gateway listens on `port` (the landing
+    worker's, landing_worker.py): pyspark connects to it instead of launching one, and this
+    process's context wraps the JVM's running SparkContext (its settings are the JVM's)."""
+    from pyspark import SparkContext
+    from pyspark.java_gateway import launch_gateway
+    from pyspark.sql import SparkSession
+
+    environment = {"PYSPARK_GATEWAY_PORT": str(port), "PYSPARK_GATEWAY_SECRET": secret}
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        gateway = launch_gateway()  # with the two variables set: connects, launches nothing
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    try:
+        jvm = gateway.jvm
+        running = jvm.org.apache.spark.SparkContext.getOrCreate()
+        SparkContext._gateway, SparkContext._jvm = gateway, jvm
+        context = SparkContext(gateway=gateway, jsc=jvm.org.apache.spark.api.java
+                               .JavaSparkContext(running))
+    except BaseException:
+        SparkContext._gateway = SparkContext._jvm = None
+        gateway.close()
+        raise
+    # A session of its own on the shared context: what a run sets in its SQL settings (a
+    # batch's read and write settings) is never left for the next one, even if it is killed.
+    return SparkSession(context).newSession()
+
+
+def detach_session(session: SparkSession) -> None:
+    """Leave the JVM `attach_session` connected to, running: this process's context ends,
+    the JVM's SparkContext and session stay up."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    context = session.sparkContext
+    gateway = context._gateway
+    context._jsc = None  # its stop() would stop the JVM's context
+    context.stop()  # clears pyspark's active context and its accumulator server
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
+    SparkContext._gateway = SparkContext._jvm = None
+    if gateway is not None:
+        gateway.close()  # this process's connections only (shutdown() would end the JVM's)
+
+
+def quiesce(session: SparkSession, timeout_seconds: float = 120.0) -> None:
+    """Cancel every Spark job running in `session`'s JVM and wait until none is left (a
+    shared JVM: what a killed run left running there)."""
+    import time
+
+    context = session.sparkContext
+    tracker = context._jsc.sc().statusTracker()
+    if not tracker.getActiveJobIds() and not tracker.getActiveStageIds():
+        return
+    context.cancelAllJobs()
+    deadline = time.monotonic() + timeout_seconds
+    while tracker.getActiveJobIds() or tracker.getActiveStageIds():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Spark jobs left running in the landing worker did not stop "
+                               f"within {timeout_seconds:.0f} s of being cancelled")
+        time.sleep(0.1)
+
+
+class WorkerSpark(SparkStarter):
+    """A session on the landing worker's JVM (landing_worker.py), attached in the background
+    like a starting JVM; if the worker does not answer, a JVM of this process's own is
+    started instead (`log_file`, `small` as for SparkStarter). `stop()` detaches (the worker
+    goes on); `quiesce()` cancels what a killed run left running in it."""
+
+    def __init__(self, port: int, secret: str, worker_log: Path, log_file: Path | None = None,
+                 small: bool = False) -> None:
+        super().__init__(log_file, small)
+        self.port = port
+        self.secret = secret
+        self.worker_log = worker_log
+        self.attached = False
+        self.attach_error = ""  # why it started a JVM of its own instead, if it did
+
+    def _start(self) -> None:
+        if live_gateway() is None:  # a process with a JVM of its own keeps using it
+            try:
+                self._session = attach_session(self.port, self.secret)
+                self.attached = True
+                return
+            except Exception as error:  # any failure: a JVM of its own instead
+                self.attach_error = f"{type(error).__name__}: {error}"
+        super()._start()
+
+    def quiesce(self) -> None:
+        session = self.session()
+        if self.attached:
+            quiesce(session)
+
+    def stop(self) -> None:
+        if not self.attached or self._stopped:
+            super().stop()
+            return
+        self._stopped = True
+        self._thread.join()
+        if self._session is not None:
+            detach_session(self._session)
+            self._session = None
+
+    def log(self) -> Path | None:
+        return self.worker_log if self.attached else super().log()

@@ -8,21 +8,27 @@ import sys
 
 from rich.console import Console
 
+from airline_elt import workers
 from airline_elt.dbt import dbt_environment
 from airline_elt.warehouse import Warehouse
 from airline_elt.warehouse_users import DBT
 
 
-def start(console: Console, warehouse: Warehouse) -> None:
+def start(console: Console, warehouse: Warehouse, with_workers: bool = True) -> None:
     connection = warehouse.start()
     console.print(
         f"warehouse running on {connection.host}:{connection.port}, database "
         f"{connection.dbname} (data: {warehouse.status().get('data_dir')})"
     )
     console.print('connect: psql "$(airline-elt warehouse url)"')
+    if with_workers and workers.enabled():
+        for info in workers.start_workers(warehouse.home):
+            console.print(f"{info.kind} worker {info.state} (pid {info.pid}, log {info.log})")
 
 
 def stop(console: Console, warehouse: Warehouse) -> None:
+    for kind in workers.stop_workers(warehouse.home):
+        console.print(f"{kind} worker stopped")
     stopped = warehouse.stop()
     console.print("warehouse stopped (the data stays)" if stopped
                   else "warehouse was not running")
@@ -38,6 +44,11 @@ def status(console: Console, warehouse: Warehouse) -> None:
         f"warehouse {'running' if state['running'] else 'stopped'}: "
         f"127.0.0.1:{state['port']}, data {state['data_dir']}, log {state['log']}"
     )
+    for kind in workers.MODULES:
+        info = workers.read_worker(warehouse.home, kind)
+        console.print(f"{kind} worker {info.state}: pid {info.pid}, log {info.log}"
+                      if info is not None else
+                      f"no {kind} worker (`airline-elt warehouse start` starts it)")
 
 
 def url(warehouse: Warehouse, user: str | None) -> None:
