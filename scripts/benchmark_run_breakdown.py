@@ -185,17 +185,20 @@ def clipped(intervals: Iterable[tuple[float, float]], window: tuple[float, float
             if b > window[0] and a < window[1]]
 
 
-def spark_events(log_dir: Path) -> dict[str, Any]:
-    """Jobs (epoch-second intervals) and task totals from Spark's event log."""
+def spark_events(log_dir: Path, window: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Jobs (epoch-second intervals) and task totals from Spark's event log (with `window`,
+    only the jobs submitted in it and their tasks: the landing worker's log spans runs)."""
     jobs: dict[int, list[float]] = {}
     tasks = {"count": 0, "run_s": 0.0, "cpu_s": 0.0, "gc_s": 0.0, "deserialize_s": 0.0}
     for log in log_dir.glob("*"):
         for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
             event = json.loads(line)
             kind = event.get("Event")
+            if window is not None and not _in_window(event, window):
+                continue
             if kind == "SparkListenerJobStart":
                 jobs[event["Job ID"]] = [event["Submission Time"] / 1000, 0.0]
-            elif kind == "SparkListenerJobEnd":
+            elif kind == "SparkListenerJobEnd" and event["Job ID"] in jobs:
                 jobs[event["Job ID"]][1] = event["Completion Time"] / 1000
             elif kind == "SparkListenerTaskEnd" and event.get("Task Metrics"):
                 metrics = event["Task Metrics"]
@@ -205,6 +208,12 @@ def spark_events(log_dir: Path) -> dict[str, Any]:
                 tasks["gc_s"] += metrics["JVM GC Time"] / 1000
                 tasks["deserialize_s"] += metrics["Executor Deserialize Time"] / 1000
     return {"jobs": [tuple(jobs[key]) for key in sorted(jobs)], "tasks": tasks}
+
+
+def _in_window(event: dict[str, Any], window: tuple[float, float]) -> bool:
+    stamp = (event.get("Submission Time") or event.get("Completion Time")
+             or (event.get("Task Info") or {}).get("Launch Time"))
+    return stamp is None or window[0] <= stamp / 1000 <= window[1]
 
 
 def epoch(stamp: str) -> float:
@@ -320,7 +329,11 @@ def measured_run(argv: list[str], home: Path, variant: str = "current") -> dict[
     measured = json.loads(out.read_text())
     if measured["code"] != 0:
         raise SystemExit(f"airline-elt {' '.join(argv)} failed:\n{measured['output']}")
-    parts = breakdown(measured, spark_events(events_dir),
+    events = spark_events(events_dir)
+    if not events["jobs"]:  # a run attached to the landing worker: its JVM's events
+        worker_events = spark_events(home / "worker-events", measured["intervals"]["command"][0])
+        events = worker_events if worker_events["jobs"] else events
+    parts = breakdown(measured, events,
                       dbt_nodes(home / "dbt" / "target") if "dbt" in measured["intervals"]
                       else [])
     parts["load (1 min) before / after"] = load_before
@@ -364,10 +377,45 @@ def sample_runs(root: Path, repeat: int, variant: str = "current") -> list[dict[
     for _ in range(repeat):
         home, warehouse = fresh_warehouse(Path(tempfile.mkdtemp(dir=root)), "sample")
         try:
-            runs.append(measured_run(["run", str(SAMPLE)], home, variant))
+            with warm_workers(home, variant == "worker"):
+                runs.append(measured_run(["run", str(SAMPLE)], home,
+                                         "current" if variant == "worker" else variant))
         finally:
             warehouse.stop()
     return runs
+
+
+@contextlib.contextmanager
+def warm_workers(home: Path, wanted: bool):
+    """The warehouse's workers (variant 'worker'), started and warmed up before the measured
+    run, the landing worker's Spark events logged beside the run's; stopped after it."""
+    if not wanted:
+        yield
+        return
+    from airline_elt.workers import MODULES, read_worker, start_workers, stop_workers
+
+    events = home / "worker-events"
+    events.mkdir()
+    saved = os.environ.get("PYSPARK_SUBMIT_ARGS")
+    os.environ["PYSPARK_SUBMIT_ARGS"] = (f"--conf spark.eventLog.enabled=true --conf "
+                                         f"spark.eventLog.dir=file://{events} pyspark-shell")
+    try:
+        start_workers(home)
+    finally:
+        if saved is None:
+            os.environ.pop("PYSPARK_SUBMIT_ARGS")
+        else:
+            os.environ["PYSPARK_SUBMIT_ARGS"] = saved
+    started = time.perf_counter()
+    while not all((info := read_worker(home, kind)) and info.warm for kind in MODULES):
+        if time.perf_counter() - started > 180:
+            raise SystemExit(f"the workers did not warm up: see {home / 'logs'}")
+        time.sleep(0.5)
+    print(f"workers warm after {time.perf_counter() - started:.1f} s", flush=True)
+    try:
+        yield
+    finally:
+        stop_workers(home)
 
 
 def new_day_runs(root: Path, days: int, rows: int, repeat: int) -> list[dict[str, float]]:
@@ -456,7 +504,9 @@ def main() -> int:
                         help="the Spark part only, per variant of airline_elt.spark's settings")
     parser.add_argument("--variant", action="append",
                         help="with --spark-levers or --sample: 'current', 'nocds', 'c1' or "
-                             "'c2' (the small run's JIT or the default, forced), or settings "
+                             "'c2' (the small run's JIT or the default, forced), 'worker' "
+                             "(--sample: the run using the warehouse's warm workers), or "
+                             "settings "
                              "changed, "
                              "'name=value+name2=' (empty: removed); repeatable")
     parser.add_argument("--landing", type=Path, default=SAMPLE,

@@ -10,6 +10,13 @@ import psycopg
 import pytest
 
 from airline_elt.warehouse import Connection, Warehouse
+from airline_elt.workers import SWITCH as WORKERS_SWITCH
+
+# `airline-elt warehouse start` starts the warehouse's workers (a Spark JVM, a dbt process:
+# airline_elt/workers.py); the tests that start warehouses test other things, and a JVM of
+# their own each would crowd two cores: off, but in the tests of the workers, which turn
+# them on (tests/faults/test_workers.py, tests/cli/test_workers.py).
+os.environ[WORKERS_SWITCH] = "off"
 
 # Folders whose session fixtures are expensive and used by all their modules: the fault tests'
 # uninterrupted reference runs (tests/faults/conftest.py), the report tests' sample warehouses

@@ -15,6 +15,10 @@ SIGKILL the own process the n-th time (default 1) the run reaches `<point>`:
 
 SIGKILL, not an exception: nothing in the process gets a chance to clean up, as
 when the machine loses power or the OOM killer strikes. tests/faults/ uses it.
+
+With AIRLINE_ELT_FAULT_KILLS=landing-worker, the fault SIGKILLs the warehouse's landing
+worker instead (its process group: the worker and its JVM; airline_elt/workers.py), and
+the run goes on without it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ENV = "AIRLINE_ELT_FAULT"
+KILLS_ENV = "AIRLINE_ELT_FAULT_KILLS"
 POINTS = (
     "before_copy",
     "during_copy",
@@ -56,8 +61,29 @@ def reached(point: str) -> None:
     if fault is None or fault[0] != point:
         return
     _reached[point] = _reached.get(point, 0) + 1
-    if _reached[point] == fault[1]:
+    if _reached[point] != fault[1]:
+        return
+    if os.environ.get(KILLS_ENV) == "landing-worker":
+        _kill_landing_worker()
+    else:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _kill_landing_worker() -> None:
+    import json
+
+    info = Path(os.environ["AIRLINE_ELT_HOME"]) / "workers" / "landing.json"
+    pid = json.loads(info.read_text(encoding="utf-8"))["pid"]
+    os.killpg(pid, signal.SIGKILL)
+    while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid):
+        time.sleep(0.01)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def connection(conn: Any) -> Any:
