@@ -54,8 +54,8 @@ WAREHOUSE = Command(
                 "Start the local warehouse; the first time, create it (initdb) in the "
                 "state folder. It keeps running until `airline-elt warehouse stop`. With "
                 "it, its workers: a Spark JVM warmed up once, and a process that imported "
-                "dbt once, which `run`, `land` and `transform` use instead of starting their "
-                "own (--no-workers: none).",
+                "dbt once, which `run` and `land` use instead of starting their own "
+                "(--no-workers: none).",
                 (opt.NO_WORKERS,)),
         Command("stop", "stop it (the data stays)",
                 "Stop the local warehouse and its workers. The data stays; "

@@ -321,17 +321,24 @@ class ForkedDbt(KeptDbt):
         if self._process is not None and self._process.poll() is None:
             return
         self._end_process()
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if self._log is None:
+            self._log = self.log_file.open("a", encoding="utf-8")
         try:
             self._process = _ForkedProcess(self.socket_path)
-            self.forked = True
-            return
         except OSError as error:
             self.forked = False
-            self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.log_file.open("a", encoding="utf-8") as log:
-                log.write(f"the dbt worker at {self.socket_path} did not answer ({error}): "
-                          "the run starts its own dbt process\n")
-        super().start()
+            self._write_log(f"the dbt worker at {self.socket_path} did not answer ({error}): "
+                            "the run starts its own dbt process\n")
+            super().start()
+            return
+        self.forked = True
+        self._write_log(f"dbt process {self._process.pid} forked by the dbt worker "
+                        f"({self.socket_path}); what it prints beside its replies goes to "
+                        "the dbt worker's log\n")
+
+
+FORK_SECONDS = 10.0
 
 
 class _ForkedProcess:
@@ -341,6 +348,8 @@ class _ForkedProcess:
 
     def __init__(self, socket_path: str) -> None:
         self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # A worker that accepts (its queue) and never forks is given up on after this.
+        self._connection.settimeout(FORK_SECONDS)
         try:
             self._connection.connect(socket_path)
             self._stream = self._connection.makefile("rw", encoding="utf-8")
@@ -349,6 +358,7 @@ class _ForkedProcess:
         except (OSError, ValueError, KeyError, TypeError) as error:
             self._connection.close()
             raise OSError(f"no dbt process from the dbt worker: {error}") from error
+        self._connection.settimeout(None)  # a build takes what it takes
         self._returncode: int | None = None
 
     @property

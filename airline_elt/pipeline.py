@@ -271,7 +271,7 @@ class Run:
             self._quiesce(starter)
             stage_root = self.home / "staging"
             shutil.rmtree(stage_root, ignore_errors=True)
-            stage_root.mkdir(parents=True)
+            stage_root.mkdir(parents=True, exist_ok=True)  # a killed run's late write
             try:
                 with self.ui.landing_progress(total) as on_file:
                     report = land_scanned(
@@ -306,10 +306,10 @@ class Run:
             starter.quiesce()
         except Exception as error:
             raise StepFailed(
-                "Land", f"the landing worker's Spark: {type(error).__name__}: "
-                f"{_first_line(error)}", str(error),
+                "Land", "Spark jobs a killed run left in the landing worker did not stop: "
+                f"{type(error).__name__}: {_first_line(error)}", str(error),
                 f"its log: {starter.log()}; `airline-elt warehouse stop` then `start` restarts "
-                "it, or AIRLINE_ELT_LANDING_WORKER=off leaves it out",
+                "it (`start --no-workers`: none, runs start their own JVM)",
             ) from error
 
     def _name_skipped(self, skipped: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -297,55 +297,115 @@ class KeptSpark(SparkStarter):
         self._error = None
 
 
-def attach_session(port: int, secret: str) -> SparkSession:
-    """A session on the running JVM whose py4j gateway listens on `port` (the landing
-    worker's, landing_worker.py): pyspark connects to it instead of launching one, and this
-    process's context wraps the JVM's running SparkContext (its settings are the JVM's)."""
-    from pyspark import SparkContext
-    from pyspark.java_gateway import launch_gateway
-    from pyspark.sql import SparkSession
+# What pyspark.java_gateway.launch_gateway imports into a gateway's JVM view (pyspark 3.5):
+# pyspark's own code names these classes by their short names.
+PYSPARK_JAVA_IMPORTS = (
+    "org.apache.spark.SparkConf", "org.apache.spark.api.java.*",
+    "org.apache.spark.api.python.*", "org.apache.spark.ml.python.*",
+    "org.apache.spark.mllib.api.python.*", "org.apache.spark.resource.*",
+    "org.apache.spark.sql.*", "org.apache.spark.sql.api.python.*",
+    "org.apache.spark.sql.hive.*", "scala.Tuple2",
+)
+ATTACH_SECONDS = 30.0  # a worker that has not answered by then is given up for the run
 
-    environment = {"PYSPARK_GATEWAY_PORT": str(port), "PYSPARK_GATEWAY_SECRET": secret}
-    saved = {name: os.environ.get(name) for name in environment}
-    os.environ.update(environment)
+
+class _SharedJavaContext:
+    """The worker's JavaSparkContext as this process's SparkContext holds it: every call but
+    stop() goes to it. The context is the worker's: nothing in this process may stop it
+    (pyspark's SparkContext stops its Java context on its own failures and in stop())."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+    def stop(self) -> None:
+        return
+
+
+def connect_gateway(port: int, secret: str) -> Any:
+    """A py4j connection to the JVM whose gateway listens on `port` (pinned threads, as
+    pyspark connects), with pyspark's imports; its JVM's SparkContext, checked running.
+    Nothing of pyspark's process-wide state is touched yet."""
+    from py4j.clientserver import ClientServer, JavaParameters, PythonParameters
+    from py4j.java_gateway import java_import
+
+    gateway = ClientServer(
+        java_parameters=JavaParameters(port=port, auth_token=secret, auto_convert=True),
+        python_parameters=PythonParameters(port=0, eager_load=False),
+    )
     try:
-        gateway = launch_gateway()  # with the two variables set: connects, launches nothing
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    try:
-        jvm = gateway.jvm
-        running = jvm.org.apache.spark.SparkContext.getOrCreate()
-        SparkContext._gateway, SparkContext._jvm = gateway, jvm
-        context = SparkContext(gateway=gateway, jsc=jvm.org.apache.spark.api.java
-                               .JavaSparkContext(running))
+        for name in PYSPARK_JAVA_IMPORTS:
+            java_import(gateway.jvm, name)
+        if _worker_context(gateway.jvm).isStopped():
+            raise RuntimeError("the worker's SparkContext is stopped")
     except BaseException:
-        SparkContext._gateway = SparkContext._jvm = None
         gateway.close()
         raise
-    # A session of its own on the shared context: what a run sets in its SQL settings (a
-    # batch's read and write settings) is never left for the next one, even if it is killed.
-    return SparkSession(context).newSession()
+    return gateway
 
 
-def detach_session(session: SparkSession) -> None:
-    """Leave the JVM `attach_session` connected to, running: this process's context ends,
-    the JVM's SparkContext and session stay up."""
+def _worker_context(jvm: Any) -> Any:
+    """The SparkContext of the JVM's default session (the one the worker's pyspark made)."""
+    default = jvm.org.apache.spark.sql.SparkSession.getDefaultSession()
+    if not default.isDefined():
+        raise RuntimeError("the worker's JVM has no Spark session")
+    return default.get().sparkContext()
+
+
+def attach_session(gateway: Any) -> SparkSession:
+    """A session of this process on the JVM `gateway` is connected to (connect_gateway: the
+    landing worker's, workers.py): this process's SparkContext wraps the JVM's running one
+    (its settings are the JVM's) and can never stop it (_SharedJavaContext)."""
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    jvm = gateway.jvm
+    running = _worker_context(jvm)
+    SparkContext._gateway, SparkContext._jvm = gateway, jvm
+    try:
+        context = SparkContext(gateway=gateway, jsc=_SharedJavaContext(
+            jvm.org.apache.spark.api.java.JavaSparkContext(running)))
+        # A session of its own on the shared context: what a run sets in its SQL settings (a
+        # batch's read and write settings) is never left for the next one, even if killed.
+        return SparkSession(context).newSession()
+    except BaseException:
+        _forget_pyspark_state()
+        gateway.close()
+        raise
+
+
+def detach_session(session: SparkSession) -> Any:
+    """Leave the JVM `attach_session` connected to, running: this process's context ends,
+    the JVM's SparkContext stays up. Returns the gateway, for `close_gateway` once the
+    caller has dropped the session."""
     context = session.sparkContext
     gateway = context._gateway
-    context._jsc = None  # its stop() would stop the JVM's context
-    context.stop()  # clears pyspark's active context and its accumulator server
+    context.stop()  # its accumulator server and pyspark's active context; not the JVM's
+    _forget_pyspark_state()
+    return gateway
+
+
+def close_gateway(gateway: Any) -> None:
+    """Release the Java objects this process's collected proxies held (py4j tells the JVM
+    over the gateway, so the worker's JVM can collect them), then close the connection (this
+    process's only: shutdown() would end the JVM's gateway)."""
+    import gc
+
+    gc.collect()
+    if gateway is not None:
+        gateway.close()
+
+
+def _forget_pyspark_state() -> None:
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    SparkContext._active_spark_context = None
+    SparkContext._gateway = SparkContext._jvm = None
     SparkSession._instantiatedSession = None
     SparkSession._activeSession = None
-    SparkContext._gateway = SparkContext._jvm = None
-    if gateway is not None:
-        gateway.close()  # this process's connections only (shutdown() would end the JVM's)
 
 
 def quiesce(session: SparkSession, timeout_seconds: float = 120.0) -> None:
@@ -367,10 +427,11 @@ def quiesce(session: SparkSession, timeout_seconds: float = 120.0) -> None:
 
 
 class WorkerSpark(SparkStarter):
-    """A session on the landing worker's JVM (landing_worker.py), attached in the background
-    like a starting JVM; if the worker does not answer, a JVM of this process's own is
-    started instead (`log_file`, `small` as for SparkStarter). `stop()` detaches (the worker
-    goes on); `quiesce()` cancels what a killed run left running in it."""
+    """A session on the landing worker's JVM (workers.py), attached in the background like a
+    starting JVM; if the worker does not answer within ATTACH_SECONDS, or has no running
+    context, a JVM of this process's own is started instead (`log_file`, `small` as for
+    SparkStarter). `stop()` detaches (the worker goes on); `quiesce()` cancels what a killed
+    run left running in it."""
 
     def __init__(self, port: int, secret: str, worker_log: Path, log_file: Path | None = None,
                  small: bool = False) -> None:
@@ -383,28 +444,57 @@ class WorkerSpark(SparkStarter):
 
     def _start(self) -> None:
         if live_gateway() is None:  # a process with a JVM of its own keeps using it
-            try:
-                self._session = attach_session(self.port, self.secret)
-                self.attached = True
-                return
-            except Exception as error:  # any failure: a JVM of its own instead
-                self.attach_error = f"{type(error).__name__}: {error}"
+            gateway = self._connect()
+            if gateway is not None:
+                try:
+                    self._session = attach_session(gateway)
+                    self.attached = True
+                    return
+                except Exception as error:  # any failure: a JVM of its own instead
+                    self.attach_error = f"{type(error).__name__}: {error}"
         super()._start()
 
+    def _connect(self) -> Any:
+        """connect_gateway, given up after ATTACH_SECONDS (a worker that accepts and never
+        answers: its thread is left waiting, with nothing of pyspark's state touched)."""
+        outcome: list[Any] = []
+
+        def connect() -> None:
+            try:
+                outcome.append(connect_gateway(self.port, self.secret))
+            except Exception as error:
+                outcome.append(error)
+
+        thread = threading.Thread(target=connect, name="spark-attach", daemon=True)
+        thread.start()
+        thread.join(ATTACH_SECONDS)
+        if not outcome:
+            self.attach_error = f"the landing worker did not answer in {ATTACH_SECONDS:.0f} s"
+            return None
+        if isinstance(outcome[0], Exception):
+            self.attach_error = f"{type(outcome[0]).__name__}: {outcome[0]}"
+            return None
+        return outcome[0]
+
     def quiesce(self) -> None:
-        session = self.session()
-        if self.attached:
-            quiesce(session)
+        if self._thread.ident is not None:
+            self._thread.join()
+        if self.attached and self._session is not None:
+            quiesce(self._session)
 
     def stop(self) -> None:
-        if not self.attached or self._stopped:
+        if self._stopped:
+            return
+        if self._thread.ident is not None:
+            self._thread.join()  # attached or not is known once the start is done
+        if not self.attached:
             super().stop()
             return
         self._stopped = True
-        self._thread.join()
         if self._session is not None:
-            detach_session(self._session)
+            gateway = detach_session(self._session)
             self._session = None
+            close_gateway(gateway)
 
     def log(self) -> Path | None:
         return self.worker_log if self.attached else super().log()

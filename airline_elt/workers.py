@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from airline_elt.state import project_dir
+
 SWITCH = "AIRLINE_ELT_WORKERS"  # "off" (or 0, false, no): `warehouse start` starts none
 POLL_SECONDS = 2.0
 STOP_SECONDS = 30.0
@@ -82,7 +84,7 @@ def read_worker(home: Path, kind: str) -> WorkerInfo | None:
         info = WorkerInfo(**json.loads(worker_file(home, kind).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
-    return info if is_worker_process(info.pid, kind) else None
+    return info if is_worker_process(info.pid, kind, home) else None
 
 
 def ready_worker(home: Path, kind: str) -> WorkerInfo | None:
@@ -91,13 +93,14 @@ def ready_worker(home: Path, kind: str) -> WorkerInfo | None:
     return info if info is not None and info.up else None
 
 
-def is_worker_process(pid: int, kind: str) -> bool:
-    """Whether `pid` runs the `kind` worker's module (and is not a zombie)."""
+def is_worker_process(pid: int, kind: str, home: Path) -> bool:
+    """Whether `pid` runs the `kind` worker of `home` (its command line says so)."""
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return MODULES[kind].encode() in command and "--worker" in map(bytes.decode, command)
+    expected = [b"-m", MODULES[kind].encode(), b"--worker", str(home.resolve()).encode()]
+    return command[-5:-1] == expected  # the command line ends with an empty argument
 
 
 def publish(home: Path, info: WorkerInfo) -> None:
@@ -124,7 +127,10 @@ def start_worker(home: Path, kind: str) -> WorkerInfo:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", MODULES[kind], "--worker", str(home)],
+            # In the project's folder: `-m` puts the current folder first on sys.path, and
+            # from inside airline_elt/, airline_elt/dbt.py would hide the dbt package.
+            [sys.executable, "-m", MODULES[kind], "--worker", str(home.resolve())],
+            cwd=project_dir(),
             stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, start_new_session=True,
         )
     info = WorkerInfo(kind=kind, pid=process.pid, log=str(log))
@@ -146,7 +152,7 @@ def stop_worker(home: Path, kind: str) -> bool:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(info.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_SECONDS
-    while is_worker_process(info.pid, kind) and time.monotonic() < deadline:
+    while is_worker_process(info.pid, kind, home) and time.monotonic() < deadline:
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(info.pid, signal.SIGKILL)  # what outlived it: its JVM, forked processes

@@ -9,7 +9,9 @@
 warehouse (started before the run: initdb is not part of it). --new-day: a warehouse with
 --history-days days x --rows-per-day flights written straight into raw.* by SQL and built
 (untimed), then `airline-elt run` on a folder holding one new day of --rows-per-day rows.
-Both by default.
+Both by default. `--variant worker` (with --sample or --new-day): the runs use the
+warehouse's workers (airline_elt/workers.py), started and warmed up before the first
+measured run (with --new-day, after the history is built; --repeat new days in turn).
 
 Each measured run is the product's own `airline-elt` command (airline_elt.cli.main) in a
 fresh Python process of this script, which times the parts from outside, wrapping the
@@ -418,7 +420,8 @@ def warm_workers(home: Path, wanted: bool):
         stop_workers(home)
 
 
-def new_day_runs(root: Path, days: int, rows: int, repeat: int) -> list[dict[str, float]]:
+def new_day_runs(root: Path, days: int, rows: int, repeat: int,
+                 workers: bool = False) -> list[dict[str, float]]:
     sys.path.insert(0, str(PROJECT / "scripts"))
     import benchmark_history as history
     import psycopg
@@ -439,11 +442,12 @@ def new_day_runs(root: Path, days: int, rows: int, repeat: int) -> list[dict[str
         history.timed(["transform"], env)
         print(f"history: {days} days x {rows:,} rows written and built in "
               f"{time.perf_counter() - started:.0f} s ({load()})", flush=True)
-        for index in range(repeat):
-            landing = root / f"new-day-{days}-{index}"
-            history.write_day(landing, history.FIRST_DAY + timedelta(days=days + index), rows,
-                              ids, seed=index)
-            runs.append(measured_run(["run", str(landing)], home))
+        with warm_workers(home, workers):
+            for index in range(repeat):
+                landing = root / f"new-day-{days}-{index}"
+                history.write_day(landing, history.FIRST_DAY + timedelta(days=days + index),
+                                  rows, ids, seed=index)
+                runs.append(measured_run(["run", str(landing)], home))
     finally:
         warehouse.stop()
     return runs
@@ -505,7 +509,8 @@ def main() -> int:
     parser.add_argument("--variant", action="append",
                         help="with --spark-levers or --sample: 'current', 'nocds', 'c1' or "
                              "'c2' (the small run's JIT or the default, forced), 'worker' "
-                             "(--sample: the run using the warehouse's warm workers), or "
+                             "(--sample, --new-day: the runs use the warehouse's warm "
+                             "workers), or "
                              "settings "
                              "changed, "
                              "'name=value+name2=' (empty: removed); repeatable")
@@ -530,9 +535,12 @@ def main() -> int:
                 print_parts(f"`airline-elt run sample_data/landing` into a fresh warehouse "
                             f"({name})", runs)
         if args.new_day or both:
+            with_workers = "worker" in (args.variant or [])
             print_parts(f"`airline-elt run` of one new {args.rows_per_day:,}-row day on "
-                        f"{args.history_days} days of history",
-                        new_day_runs(root, args.history_days, args.rows_per_day, args.repeat))
+                        f"{args.history_days} days of history"
+                        + (" (the warehouse's workers warm)" if with_workers else ""),
+                        new_day_runs(root, args.history_days, args.rows_per_day, args.repeat,
+                                     with_workers))
     print(f"\nmachine: {load()}")
     return 0
 

@@ -15,7 +15,7 @@ from airline_elt.workers import SWITCH as WORKERS_SWITCH
 # `airline-elt warehouse start` starts the warehouse's workers (a Spark JVM, a dbt process:
 # airline_elt/workers.py); the tests that start warehouses test other things, and a JVM of
 # their own each would crowd two cores: off, but in the tests of the workers, which turn
-# them on (tests/faults/test_workers.py, tests/cli/test_workers.py).
+# them on (tests/faults/test_crash_with_workers.py, tests/cli/test_workers_missing.py).
 os.environ[WORKERS_SWITCH] = "off"
 
 # Folders whose session fixtures are expensive and used by all their modules: the fault tests'

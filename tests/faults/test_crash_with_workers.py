@@ -8,6 +8,7 @@ what the uninterrupted reference run (no workers) left."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from conftest import (
     snapshot,
 )
 
+from airline_elt.dbt import ForkedDbt
 from airline_elt.workers import SWITCH, read_worker
 
 pytestmark = pytest.mark.slow
@@ -80,6 +82,21 @@ def forked_dbt_pids(cli: WorkersCli) -> set[int]:
     return {int(pid) for pid in children if not _zombie(int(pid))}
 
 
+def newest_run_logs(cli: WorkersCli) -> Path:
+    """The log folder of the newest run (logs/<run id>/, run ids sort by time)."""
+    runs = sorted((cli.home / "logs").glob("local-*"))
+    assert runs, "no run logged anything"
+    return runs[-1]
+
+
+def forked_pid(cli: WorkersCli) -> int:
+    """The pid of the dbt process forked for the newest run (its dbt-process.log says)."""
+    log = (newest_run_logs(cli) / "dbt-process.log").read_text()
+    found = re.search(r"dbt process (\d+) forked by the dbt worker", log)
+    assert found, log
+    return int(found.group(1))
+
+
 def _zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z"
@@ -97,15 +114,19 @@ def test_killed_runs_with_workers_leave_nothing_then_a_rerun_equals_the_referenc
         assert cli.lock_holders() == [], fault
         assert_landing_consistent(cli)
         assert cli.query("select count(*) from raw.landed_files") == [(0,)], output(result)
-        # The worker outlives the run that attached to it.
+        # The run landed in the worker (a JVM of its own would have logged to spark.log),
+        # and the worker outlives it.
+        assert not (newest_run_logs(cli) / "spark.log").exists(), fault
         assert read_worker(cli.home, "landing").pid == landing_pid, fault  # type: ignore[union-attr]
 
     result = cli.run("run", "--landing", str(landing), fault="during_transform:5")
     assert_killed(result)
+    fork = forked_pid(cli)  # the killed run built in a dbt process the dbt worker forked
     deadline = time.monotonic() + 10
-    while forked_dbt_pids(cli):  # the killed run's forked dbt process ends with it
-        assert time.monotonic() < deadline, f"outlived their run: {forked_dbt_pids(cli)}"
+    while not _zombie(fork):  # ... which ends with the run
+        assert time.monotonic() < deadline, f"dbt process {fork} outlived its run"
         time.sleep(0.1)
+    assert forked_dbt_pids(cli) == set()
 
     rerun = cli.run("run", "--landing", str(landing), "--json")
     assert_ok(rerun)
@@ -160,10 +181,20 @@ def test_stop_ends_the_workers_and_what_they_started(
     secrets = json.loads((cli.home / "workers" / "landing.json").read_text())
     assert secrets["secret"] and (cli.home / "workers" / "landing.json").stat().st_mode & 0o077 == 0
 
-    stopped = cli("warehouse", "stop", timeout=120)
-    assert "landing worker stopped" in stopped.stdout and "dbt worker stopped" in stopped.stdout
-    for pid in [info.pid for info in infos.values() if info] + [int(pid) for pid in jvm]:
-        assert not Path(f"/proc/{pid}").exists() or _zombie(pid), f"{pid} outlived the stop"
+    # A run's dbt process, forked and waiting for its next command when the warehouse stops.
+    waiting = ForkedDbt(infos["dbt"].socket, cli.home / "logs" / "fork.log")  # type: ignore[union-attr, arg-type]
+    waiting.start()
+    assert waiting.forked and waiting._process is not None
+    fork = waiting._process.pid
+
+    try:
+        stopped = cli("warehouse", "stop", timeout=120)
+        assert "landing worker stopped" in stopped.stdout
+        assert "dbt worker stopped" in stopped.stdout
+        for pid in [info.pid for info in infos.values() if info] + [int(p) for p in jvm] + [fork]:
+            assert _zombie(pid), f"{pid} outlived the stop"
+    finally:
+        waiting.close()
     assert not list((cli.home / "workers").glob("*.json"))
     socket_folder = Path(infos["dbt"].socket).parent  # type: ignore[union-attr, arg-type]
     assert not socket_folder.exists()
