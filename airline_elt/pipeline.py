@@ -287,7 +287,7 @@ class Run:
             summary = LandingSummary(report, scan.skipped)
             totals = summary.totals
             detail["text"] = landing_detail(totals) + (
-                "; Spark in the landing worker" if getattr(starter, "attached", False) else "")
+                "; Spark in the landing worker" if starter.in_worker else "")
         for line in alerts.console_warnings(summary.files):
             self.ui.warn(line)
         for item in summary.files:
@@ -306,8 +306,9 @@ class Run:
             starter.quiesce()
         except Exception as error:
             raise StepFailed(
-                "Land", "Spark jobs a killed run left in the landing worker did not stop: "
-                f"{type(error).__name__}: {_first_line(error)}", str(error),
+                "Land", "the landing worker's Spark did not answer, or did not stop the jobs a "
+                f"killed run left in it: {type(error).__name__}: {_first_line(error)}",
+                str(error),
                 f"its log: {starter.log()}; `airline-elt warehouse stop` then `start` restarts "
                 "it (`start --no-workers`: none, runs start their own JVM)",
             ) from error

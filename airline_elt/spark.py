@@ -228,6 +228,11 @@ class SparkStarter:
             self._session.stop()
             self._session = None
 
+    @property
+    def in_worker(self) -> bool:
+        """Whether the session is the landing worker's JVM (WorkerSpark), not this run's."""
+        return False
+
     def quiesce(self) -> None:
         """Nothing to cancel: the JVM is this process's own (see WorkerSpark)."""
 
@@ -475,6 +480,10 @@ class WorkerSpark(SparkStarter):
             self.attach_error = f"{type(outcome[0]).__name__}: {outcome[0]}"
             return None
         return outcome[0]
+
+    @property
+    def in_worker(self) -> bool:
+        return self.attached
 
     def quiesce(self) -> None:
         if self._thread.ident is not None:
