@@ -24,14 +24,10 @@ from airline_elt.warehouse import Connection
 PROFILE_EXAMPLE = "profiles.yml.example"
 
 
-def dbt_executable() -> str:
-    beside_python = Path(sys.executable).with_name("dbt")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("dbt")
-    if found is None:
-        raise FileNotFoundError("dbt is not installed: run `make setup`")
-    return found
+def dbt_command() -> list[str]:
+    """The command line of a local `dbt` process: dbt's own, with its PostgreSQL sessions kept
+    between nodes (airline_elt/dbt_cli.py)."""
+    return [sys.executable, "-m", "airline_elt.dbt_cli"]
 
 
 def profiles_dir(home: Path | None = None) -> Path:
@@ -98,7 +94,7 @@ def run_dbt(
     still writing to the warehouse while the next run starts.
     """
     return subprocess.run(
-        [dbt_executable(), *args],
+        [*dbt_command(), *args],
         cwd=project_dir(),
         env=command_environment(args, connection, home, seeds),
         text=True,

@@ -41,6 +41,9 @@ def run_command(args: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[
     """`dbt <args>` in this process, with `env` as its whole environment: (exit code, output)."""
     from dbt.cli.main import dbtRunner
 
+    from airline_elt.dbt_sessions import keep_sessions_between_nodes
+
+    keep_sessions_between_nodes()
     forget_the_last_command()
     os.environ.clear()
     os.environ.update(env)

@@ -16,7 +16,7 @@ import sys
 from airline_elt import dbt
 from airline_elt.warehouse import Connection
 
-dbt.dbt_executable = lambda: "/bin/sleep"  # stands in for a long dbt build
+dbt.dbt_command = lambda: ["/bin/sleep"]  # stands in for a long dbt build
 dbt.run_dbt(["300"], Connection("127.0.0.1", 1, "u", "p", "d"))
 """
 

@@ -32,7 +32,7 @@ from mart_reference import (
     expected_marts,
 )
 
-from airline_elt.dbt import dbt_environment, dbt_executable
+from airline_elt.dbt import dbt_command, dbt_environment
 from airline_elt.state import project_dir
 
 # The last main before the marts read int_flight_delays_daily.
@@ -66,7 +66,7 @@ def build_with(project, commit: str, tmp_path_factory) -> None:
     old_project = previous_main_checkout(tmp_path_factory.mktemp("previous-main"), commit)
     old_home = tmp_path_factory.mktemp("previous-main-home")
     result = subprocess.run(
-        [dbt_executable(), "build"], cwd=old_project,
+        [*dbt_command(), "build"], cwd=old_project,
         env=dbt_environment(project.connection, old_home), capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]
