@@ -34,6 +34,10 @@ COUNT_OF_STATUS = {"success": "PASS", "pass": "PASS", "warn": "WARN", "error": "
                    "no-op": "NO-OP"}
 COUNT_ORDER = ("PASS", "WARN", "ERROR", "SKIP", "NO-OP", "TOTAL")
 THREADS_ENV = "AIRLINE_ELT_DBT_THREADS"
+# dbt's options that choose resource types: a build given one keeps what it asks for.
+RESOURCE_TYPE_OPTIONS = ("--resource-type", "--resource-types", "--exclude-resource-type",
+                         "--exclude-resource-types")
+RESOURCE_TYPE_ENV = ("DBT_RESOURCE_TYPES", "DBT_EXCLUDE_RESOURCE_TYPES")
 # What a build's result depends on besides the warehouse's landed data.
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "tests/dbt", "seeds",
                   "airline_landing/raw_tables.sql")
@@ -98,6 +102,7 @@ def dbt_build(
         forget_build_inputs(home)  # other vars or a selection: the next plain build must run
     if "--threads" not in extra_args:
         args += ["--threads", str(dbt_threads())]
+    args += without_unit_tests(extra_args)
     outcome = _run_logged(args, connection, home, log_file, stream, seeds, runner)
     if outcome.succeeded and inputs is not None:
         remember_build_inputs(inputs, home)
@@ -154,6 +159,23 @@ def status_counts(results: Sequence[dict[str, Any]]) -> dict[str, int]:
             counts[name] += 1
         counts["TOTAL"] += 1
     return counts
+
+
+def without_unit_tests(extra_args: Sequence[str]) -> list[str]:
+    """The option that leaves dbt's unit tests out of the pipeline's builds, unless the
+    build's own arguments or environment choose resource types themselves.
+
+    A unit test checks a model's SQL on fixed rows written in the project, not the data:
+    its answer changes only with the project's files. dbt Labs recommend running them in
+    development and CI only, and excluding them from production builds with
+    `--exclude-resource-type unit_test` ("When to run unit tests",
+    https://docs.getdbt.com/docs/build/unit-tests). `make test` runs them in every build of
+    tests/transform/ (plain `dbt build`), and `airline-elt dbt test --select test_type:unit`
+    runs them alone."""
+    chosen = any(arg.split("=", 1)[0] in RESOURCE_TYPE_OPTIONS for arg in extra_args)
+    if chosen or any(os.environ.get(name) for name in RESOURCE_TYPE_ENV):
+        return []
+    return ["--exclude-resource-type", "unit_test"]
 
 
 def dbt_threads() -> int:

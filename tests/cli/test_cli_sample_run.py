@@ -99,6 +99,28 @@ def test_run_lands_every_sample_file_and_counts_every_row(summary: dict) -> None
     assert summary["dbt"]["error"] == 0
 
 
+def test_the_run_builds_without_unit_tests_and_they_run_on_demand(summary: dict,
+                                                                  cli: Cli) -> None:
+    """A run's build leaves dbt's unit tests out (fixed rows, not the data: dbt Labs
+    recommend them in development and CI only); `airline-elt dbt test` runs them, and
+    passes."""
+    target = cli.home / "dbt" / "target"
+    built = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    kinds = {item["unique_id"].split(".")[0] for item in built}
+    assert "unit_test" not in kinds and {"model", "test"} <= kinds, kinds
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    defined = set(manifest["unit_tests"])
+    assert defined, "the project has no unit tests left to leave out"
+
+    result = cli("dbt", "test", "--select", "test_type:unit")
+    assert result.returncode == 0, result.stdout + result.stderr
+    ran = [item for item in
+           json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+           if not item["unique_id"].startswith("operation.")]  # the on-run-start hooks
+    assert {item["unique_id"] for item in ran} == defined
+    assert {item["status"] for item in ran} == {"pass"}
+
+
 def test_fact_rows_by_date_match_the_delayed_flights_of_each_day(summary: dict) -> None:
     expected: dict[str, int] = {}
     for row in sample_rows():
