@@ -463,10 +463,16 @@ class Run:
 
     def dbt_warning_line(self, outcome: DbtOutcome) -> str:
         """What dbt warned about, in one line (the tests and their counts, where to look)."""
-        warned = warned_tests(self.home / "dbt" / "target")
+        warned = warned_tests(self.home / "dbt" / "target", self._query)
         return warning_line(warned, outcome.log_file) or (
             f"dbt reported {plural(outcome.warnings, 'warning')}; see {outcome.log_file}"
         )
+
+    def _query(self, sql: str) -> list[tuple[Any, ...]]:
+        """A query against the warehouse in a read-only transaction (a warned test's SQL)."""
+        with psycopg.connect(self.connection.url()) as conn:
+            conn.read_only = True
+            return conn.execute(sql.encode()).fetchall()
 
     def _warned_on(self, outcome: DbtOutcome | None, test_name: str) -> bool:
         """Whether this run's build warned on the data test `test_name`."""
