@@ -81,7 +81,7 @@ def test_each_model_holds_its_rules_in_one_expressions_test() -> None:
                 severity = (test["expression_is_true"].get("config") or {}).get("severity")
                 assert severity == "warn", f"{model['name']}: put the rule in {model['name']}" \
                     "_rules_hold"
-    assert rules >= 90  # the project's rules are here, not lost
+    assert rules >= 115  # the project's rules are here, not lost
 
 
 def stored_failures(project, test_name: str, columns: str) -> list[tuple]:
