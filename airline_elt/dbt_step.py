@@ -37,7 +37,8 @@ THREADS_ENV = "AIRLINE_ELT_DBT_THREADS"
 # dbt's options that choose resource types: a build given one keeps what it asks for.
 RESOURCE_TYPE_OPTIONS = ("--resource-type", "--resource-types", "--exclude-resource-type",
                          "--exclude-resource-types")
-RESOURCE_TYPE_ENV = ("DBT_RESOURCE_TYPES", "DBT_EXCLUDE_RESOURCE_TYPES")
+RESOURCE_TYPE_ENV = ("DBT_RESOURCE_TYPES", "DBT_EXCLUDE_RESOURCE_TYPES",
+                     "DBT_ENGINE_RESOURCE_TYPES", "DBT_ENGINE_EXCLUDE_RESOURCE_TYPES")
 # What a build's result depends on besides the warehouse's landed data.
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "tests/dbt", "seeds",
                   "airline_landing/raw_tables.sql")

@@ -974,3 +974,25 @@ def test_the_dbt_task_gets_the_reference_list_guards_settings() -> None:
     pattern = re.compile(parameters["MaxReferenceLoss"]["AllowedPattern"])
     assert all(pattern.fullmatch(value) for value in ["1%", "0.01", "2.5%", ".5"])
     assert not any(pattern.fullmatch(value) for value in ["", "1 %", "-1%", "x"])
+
+
+def test_the_production_build_leaves_out_dbt_unit_tests_as_local_runs_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The task's environment reaches `dbt build` as --exclude-resource-type unit_test (the
+    installed dbt's own command line reads it here), the option the local pipeline passes
+    itself (airline_elt.dbt_step.without_unit_tests)."""
+    from dbt.cli.main import cli
+
+    from airline_elt.dbt_step import without_unit_tests
+
+    template = load_template()
+    [container] = template["Resources"]["DbtTaskDefinition"]["Properties"][
+        "ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(tmp_path))
+    monkeypatch.setenv("DBT_EXCLUDE_RESOURCE_TYPES", environment["DBT_EXCLUDE_RESOURCE_TYPES"])
+    project = str(ORCHESTRATION.parent)
+    build = cli.commands["build"].make_context("build", ["--project-dir", project])
+    assert build.params["exclude_resource_types"] == ("unit_test",)
+    monkeypatch.delenv("DBT_EXCLUDE_RESOURCE_TYPES")
+    assert without_unit_tests([]) == ["--exclude-resource-type", "unit_test"]
