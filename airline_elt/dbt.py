@@ -27,7 +27,9 @@ PROFILE_EXAMPLE = "profiles.yml.example"
 def dbt_command() -> list[str]:
     """The command line of a local `dbt` process: dbt's own, with its PostgreSQL sessions kept
     between nodes (airline_elt/dbt_cli.py)."""
-    return [sys.executable, "-m", "airline_elt.dbt_cli"]
+    # -P: nothing of the folder it runs in comes before the installed packages on sys.path
+    # (the project folder, or an older checkout's, holds an airline_elt/ of its own).
+    return [sys.executable, "-P", "-m", "airline_elt.dbt_cli"]
 
 
 def profiles_dir(home: Path | None = None) -> Path:

@@ -12,7 +12,8 @@ same query on an open session.
 next node what a new session would be:
 
 - the node's transaction is rolled back, as `close()` does before it closes (dbt commits
-  what a node keeps itself, so nothing committed is lost and nothing uncommitted is kept);
+  what a node keeps itself, so nothing committed is lost and nothing uncommitted is kept),
+  and psycopg2's own with it, the autocommit setting it had kept;
 - `DISCARD ALL` then resets the session to its state at connection: settings (to the
   values the connection started with), temporary tables, prepared statements, cursors,
   advisory locks (https://www.postgresql.org/docs/current/sql-discard.html).
@@ -26,9 +27,12 @@ changed; dbt on Redshift (the dbt image on AWS) keeps dbt's own behaviour.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dbt.adapters.contracts.connection import ConnectionState
 from dbt.adapters.postgres.connections import PostgresConnectionManager
 from dbt.adapters.postgres.impl import PostgresAdapter
+from psycopg2.extensions import STATUS_READY, TRANSACTION_STATUS_IDLE
 
 
 class SessionKeepingConnectionManager(PostgresConnectionManager):
@@ -45,7 +49,7 @@ class SessionKeepingConnectionManager(PostgresConnectionManager):
             if connection.transaction_open:
                 self._rollback(connection)
             handle = connection.handle
-            handle.rollback()  # psycopg2's own transaction, if a statement began one
+            _end_psycopg2_transaction(handle)
             autocommit = handle.autocommit
             handle.autocommit = True  # DISCARD ALL cannot run inside a transaction
             try:
@@ -55,6 +59,20 @@ class SessionKeepingConnectionManager(PostgresConnectionManager):
                 handle.autocommit = autocommit
         except Exception:  # any doubt about the session: close it, as dbt would
             super().release()
+
+
+def _end_psycopg2_transaction(handle: Any) -> None:
+    """Roll back the transaction psycopg2 began, if it began one, without a warning in the
+    server's log: dbt commits with an SQL `COMMIT`, which psycopg2 does not see, so after
+    a node that committed psycopg2 still counts a transaction the server has ended, and
+    its ROLLBACK would get "there is no transaction in progress" (a WARNING line in the
+    warehouse's log for every such node). A `BEGIN` first gives the ROLLBACK one to end."""
+    if handle.status == STATUS_READY:
+        return  # psycopg2 began nothing
+    if handle.info.transaction_status == TRANSACTION_STATUS_IDLE:
+        with handle.cursor() as cursor:
+            cursor.execute("begin")
+    handle.rollback()
 
 
 def keep_sessions_between_nodes() -> None:

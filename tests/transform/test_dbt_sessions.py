@@ -9,16 +9,26 @@ or a watch keeps. Both ways a local dbt runs are checked: the `dbt` command line
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import psycopg
+import psycopg2
 import pytest
 from conftest import DbtProject, fresh_project
+from dbt.adapters.contracts.connection import Connection as DbtConnection
+from dbt.adapters.contracts.connection import ConnectionState
+from psycopg2.extensions import STATUS_READY
 
 from airline_elt.dbt import KeptDbt, run_dbt
-from airline_elt.warehouse import Connection
+from airline_elt.dbt_sessions import SessionKeepingConnectionManager
+from airline_elt.warehouse import Connection, Warehouse
 
 FILES = {
     "dbt_project.yml": """
@@ -90,14 +100,20 @@ def _build(how: str, project: DbtProject, folder: Path, tmp_path: Path) -> int:
 
 def _other_sessions(project: DbtProject) -> int:
     return project.query(
-        "select count(*) from pg_stat_activity"
-        " where datname = current_database() and pid <> pg_backend_pid()")[0][0]
+        "select count(*) from pg_stat_activity where datname = current_database()"
+        " and backend_type = 'client backend' and pid <> pg_backend_pid()")[0][0]
+
+
+def _warnings_in_log(warehouse: Warehouse) -> int:
+    log = Path(str(warehouse.status()["log"]))
+    return log.read_text(errors="replace").count("WARNING:  there is no transaction in progress")
 
 
 @pytest.mark.parametrize("how", ["command line", "kept process"])
 def test_each_node_gets_the_session_as_new(probe: tuple[DbtProject, Path], how: str,
-                                           tmp_path: Path) -> None:
+                                           tmp_path: Path, warehouse: Warehouse) -> None:
     project, folder = probe
+    warnings_before = _warnings_in_log(warehouse)
     left_open = _build(how, project, folder, tmp_path)
 
     ((a_pid, b_pid, timeout, no_temporary_table, advisory_locks),) = project.query(
@@ -107,6 +123,9 @@ def test_each_node_gets_the_session_as_new(probe: tuple[DbtProject, Path], how: 
     assert timeout == "0", "a setting of the node before was kept"
     assert no_temporary_table, "a temporary table of the node before was kept"
     assert advisory_locks == 0, "an advisory lock of the node before was kept"
+    # Ending each node's transaction leaves the server's log as dbt's own closing does (a
+    # ROLLBACK psycopg2 sends after dbt's SQL COMMIT would warn once per node).
+    assert _warnings_in_log(warehouse) - warnings_before <= 1
 
     results = json.loads((project.home / "dbt" / "target" / "run_results.json").read_text())
     by_name = {item["unique_id"].rsplit(".", 1)[1]: item for item in results["results"]}
@@ -120,3 +139,78 @@ def test_each_node_gets_the_session_as_new(probe: tuple[DbtProject, Path], how: 
     assert d_pid == d_b_pid, "the node after a failure did not run on the same session"
 
     assert left_open == 0, "a session outlived the dbt command"
+
+
+# -- release() in each state a node can leave its session in ---------------------------------
+
+def _left_committed(handle: Any) -> None:  # dbt commits with SQL: psycopg2 does not see it
+    with handle.cursor() as cursor:
+        cursor.execute("set statement_timeout = 4321")
+        cursor.execute("commit")
+
+
+def _left_in_transaction(handle: Any) -> None:
+    with handle.cursor() as cursor:
+        cursor.execute("set statement_timeout = 4321")
+
+
+def _left_failed(handle: Any) -> None:
+    with handle.cursor() as cursor, contextlib.suppress(psycopg2.DataError):
+        cursor.execute("select 1 / 0")
+
+
+LEFT = {"committed by SQL": (_left_committed, False),
+        "in dbt's transaction": (_left_in_transaction, True),
+        "after a failed statement": (_left_failed, True)}
+
+
+@pytest.fixture
+def manager() -> SessionKeepingConnectionManager:
+    return SessionKeepingConnectionManager(SimpleNamespace(), multiprocessing.get_context("spawn"))
+
+
+def _open(manager: SessionKeepingConnectionManager, connection: Connection,
+          role: str | None = None) -> DbtConnection:
+    handle = psycopg2.connect(connection.url())
+    opened = DbtConnection(type="postgres", name="node", credentials=SimpleNamespace(role=role),
+                           state=ConnectionState.OPEN, handle=handle)
+    manager.set_thread_connection(opened)
+    return opened
+
+
+@pytest.mark.parametrize("left", list(LEFT))
+def test_release_resets_the_session_and_keeps_it(
+        manager: SessionKeepingConnectionManager, connection: Connection,
+        warehouse: Warehouse, left: str) -> None:
+    leave, dbt_transaction_open = LEFT[left]
+    opened = _open(manager, connection)
+    handle = opened.handle
+    leave(handle)
+    opened.transaction_open = dbt_transaction_open
+    warnings_before = _warnings_in_log(warehouse)
+
+    manager.release()
+
+    assert opened.state == ConnectionState.OPEN and not handle.closed, "the session was closed"
+    assert handle.autocommit is False, "the session was left in autocommit"
+    assert handle.status == STATUS_READY and not opened.transaction_open
+    with handle.cursor() as cursor:
+        cursor.execute("show statement_timeout")
+        assert cursor.fetchone() == ("0",), "a setting of the node was kept"
+    assert _warnings_in_log(warehouse) == warnings_before, "the reset warned in the server log"
+    handle.close()
+
+
+def test_a_session_that_died_or_has_a_role_is_closed(
+        manager: SessionKeepingConnectionManager, connection: Connection) -> None:
+    died = _open(manager, connection)
+    pid = died.handle.get_backend_pid()
+    with psycopg.connect(connection.url(), autocommit=True) as other:
+        other.execute("select pg_terminate_backend(%s)", (pid,))
+    manager.release()
+    assert died.state == ConnectionState.CLOSED and died.handle.closed
+
+    manager.clear_thread_connection()
+    with_role = _open(manager, connection, role="airline_elt_dbt")
+    manager.release()
+    assert with_role.state == ConnectionState.CLOSED and with_role.handle.closed
