@@ -79,6 +79,8 @@ class StepFailed(AirlineEltError):
 
 # The console names this many skipped entries of a run (--json: all of them).
 SHOWN_SKIPPED = 10
+# The longest the run's warning line waits to count a warned test's nulls per column.
+WARNING_QUERY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ class Run:
         self.warehouse = Warehouse(home)
         self._connection: Connection | None = None
         self._landing_connection: Connection | None = None
+        self._warning_lines: dict[Path, str] = {}  # by the build's log: worked out once
 
     @property
     def connection(self) -> Connection:
@@ -462,15 +465,22 @@ class Run:
         ))
 
     def dbt_warning_line(self, outcome: DbtOutcome) -> str:
-        """What dbt warned about, in one line (the tests and their counts, where to look)."""
-        warned = warned_tests(self.home / "dbt" / "target", self._query)
-        return warning_line(warned, outcome.log_file) or (
-            f"dbt reported {plural(outcome.warnings, 'warning')}; see {outcome.log_file}"
-        )
+        """What dbt warned about, in one line (the tests and their counts, where to look);
+        worked out once per build (the Transform step shows it, the summary keeps it)."""
+        if outcome.log_file not in self._warning_lines:
+            warned = warned_tests(self.home / "dbt" / "target", self._query)
+            self._warning_lines[outcome.log_file] = warning_line(warned, outcome.log_file) or (
+                f"dbt reported {plural(outcome.warnings, 'warning')}; see {outcome.log_file}")
+        return self._warning_lines[outcome.log_file]
 
     def _query(self, sql: str) -> list[tuple[Any, ...]]:
-        """A query against the warehouse in a read-only transaction (a warned test's SQL)."""
-        with psycopg.connect(self.connection.url()) as conn:
+        """A query against the warehouse in a read-only transaction (a warned test's SQL),
+        given up after WARNING_QUERY_SECONDS (a lock held by someone's own dbt, say): the
+        warning line then counts the test's rows as dbt did."""
+        limit = f"{WARNING_QUERY_SECONDS * 1000}"
+        with psycopg.connect(self.connection.url(), connect_timeout=WARNING_QUERY_SECONDS,
+                             options=f"-c statement_timeout={limit} -c lock_timeout={limit}",
+                             ) as conn:
             conn.read_only = True
             return conn.execute(sql.encode()).fetchall()
 
