@@ -34,9 +34,10 @@ COUNT_OF_STATUS = {"success": "PASS", "pass": "PASS", "warn": "WARN", "error": "
                    "no-op": "NO-OP"}
 COUNT_ORDER = ("PASS", "WARN", "ERROR", "SKIP", "NO-OP", "TOTAL")
 THREADS_ENV = "AIRLINE_ELT_DBT_THREADS"
-# dbt's options that choose resource types: a build given one keeps what it asks for.
-RESOURCE_TYPE_OPTIONS = ("--resource-type", "--resource-types", "--exclude-resource-type",
-                         "--exclude-resource-types")
+# dbt's options that choose what to build: a build given one keeps what it asks for.
+CHOOSING_OPTIONS = ("--resource-type", "--resource-types", "--exclude-resource-type",
+                    "--exclude-resource-types", "--select", "-s", "--models", "-m",
+                    "--selector")
 RESOURCE_TYPE_ENV = ("DBT_RESOURCE_TYPES", "DBT_EXCLUDE_RESOURCE_TYPES",
                      "DBT_ENGINE_RESOURCE_TYPES", "DBT_ENGINE_EXCLUDE_RESOURCE_TYPES")
 # What a build's result depends on besides the warehouse's landed data.
@@ -164,7 +165,8 @@ def status_counts(results: Sequence[dict[str, Any]]) -> dict[str, int]:
 
 def without_unit_tests(extra_args: Sequence[str]) -> list[str]:
     """The option that leaves dbt's unit tests out of the pipeline's builds, unless the
-    build's own arguments or environment choose resource types themselves.
+    build's own arguments choose what to build (a selection, resource types) or its
+    environment chooses resource types: dbt's own choice then stands.
 
     A unit test checks a model's SQL on fixed rows written in the project, not the data:
     its answer changes only with the project's files. dbt Labs recommend running them in
@@ -173,7 +175,7 @@ def without_unit_tests(extra_args: Sequence[str]) -> list[str]:
     https://docs.getdbt.com/docs/build/unit-tests). `make test` runs them in every build of
     tests/transform/ (plain `dbt build`), and `airline-elt dbt test --select test_type:unit`
     runs them alone."""
-    chosen = any(arg.split("=", 1)[0] in RESOURCE_TYPE_OPTIONS for arg in extra_args)
+    chosen = any(arg.split("=", 1)[0] in CHOOSING_OPTIONS for arg in extra_args)
     if chosen or any(os.environ.get(name) for name in RESOURCE_TYPE_ENV):
         return []
     return ["--exclude-resource-type", "unit_test"]

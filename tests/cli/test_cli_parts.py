@@ -16,7 +16,12 @@ import pytest
 
 from airline_elt.build_record import results_of_build
 from airline_elt.cli import split_passthrough
-from airline_elt.dbt_step import parse_dbt_output, status_counts
+from airline_elt.dbt_step import (
+    RESOURCE_TYPE_ENV,
+    parse_dbt_output,
+    status_counts,
+    without_unit_tests,
+)
 from airline_elt.errors import AirlineEltError
 from airline_elt.lock import RunLock, current_holder
 from airline_elt.notify import Outbox, failure_payload, success_payload
@@ -298,3 +303,23 @@ def test_run_totals_count_a_version_superseded_later_as_landed_by_its_run() -> N
     assert list(totals.as_dict()) == ["files_landed", "files_duplicate", "files_failed",
                                       "rows_read", "rows_landed", "rows_rejected"]
     assert totals.files == 7 and totals.rows_balance
+
+
+@pytest.mark.parametrize(("extra_args", "environment", "left_out"), [
+    ([], {}, True),
+    (["--full-refresh", "--vars", "{x: 1}"], {}, True),
+    (["--select", "test_type:unit"], {}, False),
+    (["-s", "daily_flights_fact+"], {}, False),
+    (["--resource-type=unit_test"], {}, False),
+    ([], {"DBT_EXCLUDE_RESOURCE_TYPES": "seed"}, False),
+    ([], {"DBT_ENGINE_RESOURCE_TYPES": "model"}, False),
+])
+def test_a_pipeline_build_leaves_unit_tests_out_unless_told_what_to_build(
+        extra_args: list[str], environment: dict[str, str], left_out: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in RESOURCE_TYPE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    added = without_unit_tests(extra_args)
+    assert added == (["--exclude-resource-type", "unit_test"] if left_out else [])
