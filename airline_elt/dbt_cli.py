@@ -1,7 +1,8 @@
 """`dbt` as the local warehouse runs it: dbt's own command line (the `dbt` executable's entry
 point), with dbt's PostgreSQL sessions kept between nodes (airline_elt/dbt_sessions.py).
-`airline-elt dbt ...`, `transform` and the tests run dbt through it:
-`python -m airline_elt.dbt_cli <dbt arguments>`."""
+`airline-elt dbt ...` and the tests' `run_dbt` run dbt through it (a run's, a watch's and
+`transform`'s dbt is the kept process of airline_elt/dbt_worker.py, which keeps its sessions
+the same way): `python -P -m airline_elt.dbt_cli <dbt arguments>`."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""dbt's PostgreSQL sessions kept from one node to the next within a dbt command, in the
-dbt processes a run starts (airline_elt/dbt_worker.py).
+"""dbt's PostgreSQL sessions kept from one node to the next within a dbt command, in every
+local dbt process: the one a run or a watch keeps or forks (airline_elt/dbt_worker.py) and
+the dbt command line (airline_elt/dbt_cli.py).
 
 dbt closes a thread's connection after every node and opens a new one for the next
 (dbt-adapters, `BaseConnectionManager.release`: "always close the connection"). A build of
-~190 nodes therefore opens ~190 PostgreSQL sessions: each a backend process forked, a
+~140 nodes therefore opens ~140 PostgreSQL sessions: each a backend process forked, a
 SCRAM-SHA-256 exchange computed on both sides and the new backend's catalog caches filled
 again, about 10 ms of the machine's CPU each on this 2-core machine against 0.03 ms for the
 same query on an open session.
